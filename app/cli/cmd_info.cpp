@@ -1,0 +1,72 @@
+// prunelab-cli info: per-layer table and totals.
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "analysis/cost.h"
+#include "analysis/shape_inference.h"
+#include "cli/arg_parser.h"
+#include "cli/commands.h"
+#include "cli/model_options.h"
+#include "exec/runtime.h"
+
+namespace prunelab::cli {
+
+namespace {
+
+std::string human(double v) {
+  char buf[32];
+  if (v >= 1e9) std::snprintf(buf, sizeof buf, "%.2fG", v / 1e9);
+  else if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+  else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1fK", v / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
+
+}  // namespace
+
+int runInfo(int argc, char** argv) {
+  ArgParser p;
+  addModelOptions(p);
+  p.option("--input", true, "input size CxHxW (default: the model's)")
+      .option("--json", false, "print JSON instead of a table")
+      .option("--help", false, "show this help");
+  p.parse(argc, argv, 2);
+  if (p.has("--help")) {
+    std::cout << "usage: prunelab-cli info --model NAME|PATH [options]\n\n" << p.help();
+    return 0;
+  }
+  Graph g = loadModel(modelRequest(p));
+  const Shape input = p.has("--input") ? parseShape(p.get("--input")) : defaultInputShape(g);
+  inferShapes(g, input);
+  const GraphCost cost = computeCost(g);
+
+  if (p.has("--json")) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : cost.layers)
+      layers.push_back({{"name", l.name}, {"op", l.op}, {"output_shape", l.outputShape}, {"params", l.params},
+                        {"macs", l.macs}});
+    const nlohmann::json j = {{"model", g.metadata().count("model") ? g.metadata().at("model") : p.get("--model")},
+                              {"input", input},
+                              {"params", cost.params},
+                              {"buffers", cost.buffers},
+                              {"macs", cost.macs},
+                              {"gflops", 2.0 * static_cast<double>(cost.macs) / 1e9},
+                              {"size_mb", static_cast<double>(cost.sizeBytes) / 1e6},
+                              {"layers", layers}};
+    std::cout << j.dump(1) << "\n";
+    return 0;
+  }
+  std::printf("%-34s %-14s %-18s %12s %12s\n", "layer", "op", "output", "params", "MACs");
+  for (const auto& l : cost.layers)
+    std::printf("%-34s %-14s %-18s %12lld %12lld\n", l.name.c_str(), l.op.c_str(), shapeToString(l.outputShape).c_str(),
+                static_cast<long long>(l.params), static_cast<long long>(l.macs));
+  std::printf("\ninput %s: %lld params (%s), %s MACs (%.3f GFLOPs), %.2f MB\n", shapeToString(input).c_str(),
+              static_cast<long long>(cost.params), human(static_cast<double>(cost.params)).c_str(),
+              human(static_cast<double>(cost.macs)).c_str(), 2.0 * static_cast<double>(cost.macs) / 1e9,
+              static_cast<double>(cost.sizeBytes) / 1e6);
+  return 0;
+}
+
+}  // namespace prunelab::cli

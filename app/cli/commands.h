@@ -1,0 +1,10 @@
+#pragma once
+// prunelab-cli subcommands. Each takes argv after the subcommand name and returns the
+// process exit code; errors are thrown as prunelab::Error and reported by main().
+
+namespace prunelab::cli {
+
+int runInfo(int argc, char** argv);
+int runInfer(int argc, char** argv);
+
+}  // namespace prunelab::cli

@@ -1,0 +1,26 @@
+#pragma once
+// The model-selection options every subcommand shares.
+
+#include "cli/arg_parser.h"
+#include "models/model_loader.h"
+
+namespace prunelab::cli {
+
+inline void addModelOptions(ArgParser& p) {
+  p.option("--model", true, "built-in model name or .plm checkpoint")
+      .option("--num-classes", true, "classes of a built-in model (default: the model's)")
+      .option("--in-channels", true, "input channels of a built-in model (default 3)")
+      .option("--weights", true, "torch.save(state_dict) file or .plm checkpoint to load")
+      .option("--threads", true, "intra-op threads (default: all cores)");
+}
+
+inline ModelRequest modelRequest(const ArgParser& p) {
+  ModelRequest r;
+  r.model = p.require("--model");
+  r.numClasses = p.getInt("--num-classes", -1);
+  r.inChannels = p.getInt("--in-channels", -1);
+  r.weights = p.get("--weights");
+  return r;
+}
+
+}  // namespace prunelab::cli

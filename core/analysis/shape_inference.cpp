@@ -1,0 +1,55 @@
+#include "analysis/shape_inference.h"
+
+#include <sstream>
+
+#include "ops/op_table.h"
+#include "util/error.h"
+
+namespace prunelab {
+
+void inferShapes(Graph& graph, const std::vector<Shape>& inputShapes) {
+  if (inputShapes.size() != graph.inputs().size())
+    throw Error("shape inference", "graph has " + std::to_string(graph.inputs().size()) + " inputs, got " +
+                                       std::to_string(inputShapes.size()) + " shapes");
+  for (size_t i = 0; i < inputShapes.size(); ++i) graph.value(graph.inputs()[i]).shape = inputShapes[i];
+  for (const Node& n : graph.nodes()) {
+    const OpSpec& spec = opSpec(n.op);
+    const int nin = static_cast<int>(n.inputs.size());
+    if (nin < spec.minInputs || (spec.maxInputs >= 0 && nin > spec.maxInputs))
+      throw Error(n.name, std::string(opKindName(n.op)) + " cannot take " + std::to_string(nin) + " inputs");
+    std::vector<Shape> in;
+    in.reserve(n.inputs.size());
+    for (ValueId v : n.inputs) in.push_back(graph.value(v).shape);
+    std::vector<Shape> out = withErrorContext(n.name, [&] { return spec.inferShapes(n, in); });
+    if (out.size() != n.outputs.size())
+      throw Error(n.name, "produces " + std::to_string(out.size()) + " outputs, graph has " +
+                              std::to_string(n.outputs.size()));
+    for (size_t i = 0; i < out.size(); ++i) graph.value(n.outputs[i]).shape = std::move(out[i]);
+  }
+}
+
+void inferShapes(Graph& graph, const Shape& chw) {
+  Shape s = {1};
+  s.insert(s.end(), chw.begin(), chw.end());
+  inferShapes(graph, std::vector<Shape>{s});
+}
+
+Shape parseShape(const std::string& text) {
+  Shape r;
+  std::string part;
+  std::stringstream ss(text);
+  while (std::getline(ss, part, text.find(',') != std::string::npos ? ',' : 'x')) {
+    try {
+      size_t used = 0;
+      const long long v = std::stoll(part, &used);
+      if (used != part.size() || v <= 0) throw std::invalid_argument(part);
+      r.push_back(v);
+    } catch (const std::exception&) {
+      throw Error("shape '" + text + "'", "expected positive integers like 3x32x32");
+    }
+  }
+  if (r.empty()) throw Error("shape '" + text + "'", "expected positive integers like 3x32x32");
+  return r;
+}
+
+}  // namespace prunelab

@@ -1,0 +1,51 @@
+#pragma once
+// GraphModule: a torch::nn::Module that runs a Graph with autograd.
+//
+// - Parameters and buffers are registered under their state_dict keys, through a tree
+//   of child modules mirroring the scopes ("layer1" -> "0" -> "conv1" -> weight), so
+//   named_parameters() yields "layer1.0.conv1.weight" exactly as PyTorch does.
+// - The registered tensors *are* the graph's tensors: optimizer steps and to(device)
+//   update the Graph in place. The Graph must outlive the module and must not be
+//   restructured while a module runs it (Surgery produces a new Graph instead).
+// - forward() runs nodes in topological order; values are released after their last
+//   use; activations overwrite their input in place when that is provably safe.
+// Thread affinity: the thread that owns the Graph (the worker).
+//
+// This header includes <torch/nn/module.h>: include it only where a module is needed.
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <memory>
+#include <vector>
+
+#include "graph/graph.h"
+
+namespace prunelab {
+
+class GraphModuleImpl : public torch::nn::Module {
+ public:
+  explicit GraphModuleImpl(std::shared_ptr<Graph> graph);
+
+  // One tensor per graph input, in order; returns the graph outputs in order.
+  std::vector<at::Tensor> forward(const std::vector<at::Tensor>& inputs);
+  // Single input, single output.
+  at::Tensor forward(const at::Tensor& input);
+
+  const Graph& graph() const { return *m_graph; }
+  std::shared_ptr<Graph> sharedGraph() const { return m_graph; }
+
+ private:
+  void registerTensors();
+  void planExecution();
+
+  std::shared_ptr<Graph> m_graph;
+  // For each node, the values whose last consumer it is (freed after it runs).
+  std::vector<std::vector<ValueId>> m_releaseAfter;
+  // For each node: may its first input be overwritten in place?
+  std::vector<bool> m_inPlaceOk;
+};
+
+TORCH_MODULE(GraphModule);
+
+}  // namespace prunelab

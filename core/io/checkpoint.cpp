@@ -1,0 +1,109 @@
+#include "io/checkpoint.h"
+
+#include <ATen/ATen.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "io/graph_json.h"
+#include "io/torch_zip.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace prunelab {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kManifest = "prunelab.json";
+constexpr const char* kFormat = "prunelab-checkpoint";
+constexpr int kVersion = 1;
+
+json describeTensor(const at::Tensor& t, const std::string& record) {
+  return {{"record", record}, {"dtype", c10::toString(t.scalar_type())}, {"shape", t.sizes().vec()}};
+}
+
+at::ScalarType dtypeFromName(const std::string& name, const std::string& path) {
+  for (auto t : {at::kFloat, at::kDouble, at::kHalf, at::kBFloat16, at::kLong, at::kInt, at::kShort, at::kChar,
+                 at::kByte, at::kBool})
+    if (name == c10::toString(t)) return t;
+  throw Error(path, "unknown tensor dtype '" + name + "'");
+}
+
+at::Tensor readTensor(const TorchZipReader& zip, const json& desc) {
+  const std::string record = desc.at("record").get<std::string>();
+  at::Tensor t = at::empty(desc.at("shape").get<std::vector<int64_t>>(),
+                           at::TensorOptions().dtype(dtypeFromName(desc.at("dtype").get<std::string>(), zip.path())));
+  const std::string bytes = zip.readRecord(record);
+  const size_t expected = static_cast<size_t>(t.numel()) * t.element_size();
+  if (bytes.size() != expected)
+    throw Error(zip.path(), "record " + record + " has " + std::to_string(bytes.size()) + " bytes, expected " +
+                                std::to_string(expected));
+  if (expected) std::memcpy(t.data_ptr(), bytes.data(), expected);
+  return t;
+}
+
+}  // namespace
+
+void saveCheckpoint(const std::string& path, const Checkpoint& ck) {
+  replaceFileAtomically(path, [&](const std::string& tmp) {
+    TorchZipWriter zip(tmp);
+    int index = 0;
+    auto put = [&](const at::Tensor& tensor, const std::string& record) {
+      const at::Tensor t = tensor.detach().to(at::kCPU).contiguous();
+      zip.writeRecord(record, t.data_ptr(), static_cast<size_t>(t.numel()) * t.element_size());
+      return describeTensor(t, record);
+    };
+    json graph = graphToJson(ck.graph);
+    auto& nodes = graph.at("nodes");  // same order as ck.graph.nodes()
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const Node& n = ck.graph.nodes()[i];
+      auto& tensors = nodes[i].at("tensors");
+      for (size_t k = 0; k < tensors.size(); ++k)
+        tensors[k].update(put(n.tensors[k].tensor, "t/" + std::to_string(index++)));
+    }
+    json extras = json::object();
+    for (const auto& [name, tensor] : ck.extraTensors) extras[name] = put(tensor, "x/" + std::to_string(index++));
+    const json manifest = {{"format", kFormat}, {"version", kVersion}, {"graph", graph},
+                           {"info", ck.info},   {"extra_tensors", extras}};
+    const std::string text = manifest.dump(1);
+    zip.writeRecord(kManifest, text.data(), text.size());
+    zip.finish();
+  });
+}
+
+Checkpoint loadCheckpoint(const std::string& path) {
+  TorchZipReader zip(path);
+  if (!zip.hasRecord(kManifest)) throw Error(path, "not a PruneLab checkpoint (no prunelab.json inside)");
+  json manifest;
+  try {
+    manifest = json::parse(zip.readRecord(kManifest));
+  } catch (const json::exception& e) {
+    throw Error(path, std::string("corrupt checkpoint manifest: ") + e.what());
+  }
+  if (manifest.value("format", "") != kFormat) throw Error(path, "not a PruneLab checkpoint");
+  if (manifest.value("version", 0) > kVersion)
+    throw Error(path, "written by a newer PruneLab (format version " + std::to_string(manifest.value("version", 0)) + ")");
+  Checkpoint ck;
+  try {
+    ck.graph = graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(zip, t); }, path);
+    ck.info = manifest.value("info", std::map<std::string, std::string>{});
+    const json extras = manifest.value("extra_tensors", json::object());
+    for (const auto& [name, desc] : extras.items()) ck.extraTensors[name] = readTensor(zip, desc);
+  } catch (const json::exception& e) {
+    throw Error(path, std::string("corrupt checkpoint manifest: ") + e.what());
+  }
+  return ck;
+}
+
+bool isCheckpointFile(const std::string& path) {
+  if (!looksLikeZip(path)) return false;
+  try {
+    return TorchZipReader(path).hasRecord(kManifest);
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace prunelab

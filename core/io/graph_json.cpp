@@ -1,0 +1,103 @@
+#include "io/graph_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+
+namespace prunelab {
+
+using nlohmann::json;
+
+namespace {
+
+json attrToJson(const AttrValue& v) {
+  return std::visit(
+      [](const auto& x) -> json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, int64_t>) return {{"i", x}};
+        else if constexpr (std::is_same_v<T, double>) return {{"f", x}};
+        else if constexpr (std::is_same_v<T, std::string>) return {{"s", x}};
+        else return {{"ints", x}};
+      },
+      v);
+}
+
+AttrValue attrFromJson(const json& j) {
+  if (j.contains("i")) return j.at("i").get<int64_t>();
+  if (j.contains("f")) return j.at("f").get<double>();
+  if (j.contains("s")) return j.at("s").get<std::string>();
+  return j.at("ints").get<std::vector<int64_t>>();
+}
+
+}  // namespace
+
+json graphToJson(const Graph& g) {
+  json values = json::array();
+  for (const Value& v : g.values()) values.push_back({{"name", v.name}, {"shape", v.shape}});
+  json nodes = json::array();
+  for (const Node& n : g.nodes()) {
+    json attrs = json::object();
+    for (const auto& [k, v] : n.attrs.values()) attrs[k] = attrToJson(v);
+    json tensors = json::array();
+    for (const NamedTensor& t : n.tensors)
+      tensors.push_back({{"name", t.name}, {"buffer", t.isBuffer}, {"key", n.key(t.name)}});
+    nodes.push_back({{"op", opKindName(n.op)},
+                     {"name", n.name},
+                     {"scope", n.scope},
+                     {"attrs", attrs},
+                     {"inputs", n.inputs},
+                     {"outputs", n.outputs},
+                     {"tensors", tensors}});
+  }
+  return {{"values", values}, {"inputs", g.inputs()}, {"outputs", g.outputs()}, {"nodes", nodes},
+          {"metadata", g.metadata()}};
+}
+
+Graph graphFromJson(const json& j, const std::function<at::Tensor(const json&)>& loadTensor,
+                    const std::string& source) {
+  try {
+    const json& values = j.at("values");
+    Graph g;
+    // Values are recreated in the same order: graph inputs first where they were, node
+    // outputs as each node is added, so ids stay identical.
+    std::vector<ValueId> inputs = j.at("inputs").get<std::vector<ValueId>>();
+    std::map<ValueId, ValueId> remap;
+    for (ValueId in : inputs) {
+      const json& v = values.at(static_cast<size_t>(in));
+      remap[in] = g.addInput(v.at("name").get<std::string>(), v.at("shape").get<Shape>());
+    }
+    for (const json& jn : j.at("nodes")) {
+      Attributes attrs;
+      for (const auto& [k, v] : jn.at("attrs").items()) attrs.set(k, attrFromJson(v));
+      std::vector<NamedTensor> tensors;
+      for (const json& t : jn.at("tensors"))
+        tensors.push_back({t.at("name").get<std::string>(), loadTensor(t), t.at("buffer").get<bool>()});
+      std::vector<ValueId> in;
+      for (ValueId v : jn.at("inputs").get<std::vector<ValueId>>()) {
+        auto it = remap.find(v);
+        if (it == remap.end()) throw Error(source, "node " + jn.at("name").get<std::string>() + " uses an undefined value");
+        in.push_back(it->second);
+      }
+      const auto outs = jn.at("outputs").get<std::vector<ValueId>>();
+      const NodeId id = g.addNode(opKindFromName(jn.at("op").get<std::string>()), jn.at("name").get<std::string>(), in,
+                                  std::move(attrs), std::move(tensors), static_cast<int>(outs.size()),
+                                  jn.at("scope").get<std::string>());
+      Node& n = g.node(id);
+      for (size_t i = 0; i < outs.size(); ++i) {
+        remap[outs[i]] = n.outputs[i];
+        Value& v = g.value(n.outputs[i]);
+        v.name = values.at(static_cast<size_t>(outs[i])).at("name").get<std::string>();
+        v.shape = values.at(static_cast<size_t>(outs[i])).at("shape").get<Shape>();
+      }
+    }
+    for (ValueId v : j.at("outputs").get<std::vector<ValueId>>()) g.markOutput(remap.at(v));
+    g.metadata() = j.at("metadata").get<std::map<std::string, std::string>>();
+    return g;
+  } catch (const json::exception& e) {
+    throw Error(source, std::string("malformed graph description: ") + e.what());
+  } catch (const std::out_of_range& e) {
+    throw Error(source, "malformed graph description: value index out of range");
+  }
+}
+
+}  // namespace prunelab

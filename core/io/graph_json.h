@@ -1,0 +1,22 @@
+#pragma once
+// Graph structure <-> JSON (no tensor data: tensors are referenced by state_dict key
+// and stored beside the JSON by the native checkpoint).
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <functional>
+
+#include "graph/graph.h"
+
+namespace prunelab {
+
+// Each node's tensors are listed with name, buffer flag and key; `tensorRef` may add
+// fields (the checkpoint adds its record name).
+nlohmann::json graphToJson(const Graph& graph);
+
+// Rebuilds the structure; `loadTensor(key, nodeName, tensorJson)` supplies each tensor.
+// Throws prunelab::Error (subject `source`) for malformed JSON.
+Graph graphFromJson(const nlohmann::json& j, const std::function<at::Tensor(const nlohmann::json&)>& loadTensor,
+                    const std::string& source);
+
+}  // namespace prunelab

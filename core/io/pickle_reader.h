@@ -1,0 +1,49 @@
+#pragma once
+// A small, safe Python unpickler for the subset of pickle that torch.save() writes
+// (protocols 2-5). It builds a plain object tree and never executes anything:
+// "callables" (GLOBAL + REDUCE) become Object nodes that the caller interprets.
+// Why our own: LibTorch 1.13's torch::pickle_load rejects the collections.OrderedDict
+// at the top of every ordinary state_dict file.
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace prunelab {
+
+struct PyValue;
+using PyRef = std::shared_ptr<PyValue>;
+
+struct PyValue {
+  enum class Kind { None, Bool, Int, Float, String, Bytes, Tuple, List, Dict, Global, Object, Tensor };
+  Kind kind = Kind::None;
+  bool boolean = false;
+  int64_t integer = 0;
+  double real = 0.0;
+  std::string text;                             // String, Bytes; Global: "module.name"
+  std::vector<PyRef> items;                     // Tuple, List
+  std::vector<std::pair<PyRef, PyRef>> entries; // Dict, in insertion order
+  PyRef callable, args, state;                  // Object: callable(*args), then BUILD(state)
+  at::Tensor tensor;                            // Tensor (made by the reduce hook)
+
+  bool isString(const std::string& s) const { return kind == Kind::String && text == s; }
+  std::string describe() const;  // "dict", "tuple", "torch._utils._rebuild_tensor_v2(...)"
+};
+
+struct PickleHooks {
+  // BINPERSID / PERSID: turn a persistent id into an object (torch: storages).
+  std::function<PyRef(const PyRef& pid)> persistentLoad;
+  // REDUCE / NEWOBJ on a Global: return a value, or nullptr to keep a generic Object.
+  std::function<PyRef(const std::string& global, const PyRef& args)> reduce;
+};
+
+// Parses `data` (a whole pickle). Throws prunelab::Error("<subject>", ...) on malformed
+// or unsupported input; `subject` names the file for messages.
+PyRef unpickle(const std::string& data, const PickleHooks& hooks, const std::string& subject);
+
+}  // namespace prunelab

@@ -1,0 +1,106 @@
+#include "models/graph_builder.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "ops/op_table.h"
+#include "util/error.h"
+
+namespace prunelab {
+
+namespace {
+NamedTensor param(const char* name, at::Tensor t) { return {name, std::move(t), false}; }
+NamedTensor buffer(const char* name, at::Tensor t) { return {name, std::move(t), true}; }
+}  // namespace
+
+GraphBuilder::GraphBuilder(Graph& graph, LinearInit linearInit) : m_graph(graph), m_linearInit(linearInit) {}
+
+ValueId GraphBuilder::input(const std::string& name, const Shape& chw) {
+  Shape s = {1};
+  s.insert(s.end(), chw.begin(), chw.end());
+  return m_graph.addInput(name, s);
+}
+
+NodeId GraphBuilder::node(OpKind op, const std::string& scope, const std::vector<ValueId>& inputs, Attributes attrs,
+                          std::vector<NamedTensor> tensors, int numOutputs) {
+  const NodeId id = m_graph.addNode(op, scope, inputs, std::move(attrs), std::move(tensors), numOutputs);
+  const Node& n = m_graph.node(id);
+  std::vector<Shape> in;
+  for (ValueId v : inputs) in.push_back(m_graph.value(v).shape);
+  auto out = opSpec(op).inferShapes(n, in);
+  for (size_t i = 0; i < out.size(); ++i) m_graph.value(n.outputs[i]).shape = out[i];
+  return id;
+}
+
+ValueId GraphBuilder::conv(ValueId x, const std::string& scope, int64_t outChannels, int64_t kernel, int64_t stride,
+                           int64_t padding, int64_t groups, bool bias, int64_t dilation) {
+  const int64_t in = channels(x);
+  if (in % groups || outChannels % groups) throw Error(scope, "channels not divisible by groups");
+  if (padding < 0) padding = (kernel / 2) * dilation;
+  at::Tensor w = at::empty({outChannels, in / groups, kernel, kernel});
+  const double fanOut = static_cast<double>(outChannels) * kernel * kernel / groups;
+  w.normal_(0.0, std::sqrt(2.0 / fanOut));
+  std::vector<NamedTensor> t = {param("weight", w)};
+  if (bias) t.push_back(param("bias", at::zeros({outChannels})));
+  Attributes a{{"stride", std::vector<int64_t>{stride, stride}},
+               {"padding", std::vector<int64_t>{padding, padding}},
+               {"dilation", std::vector<int64_t>{dilation, dilation}},
+               {"groups", groups}};
+  return m_graph.out(node(OpKind::Conv, scope, {x}, std::move(a), std::move(t)));
+}
+
+ValueId GraphBuilder::batchNorm(ValueId x, const std::string& scope, double eps, double momentum) {
+  const int64_t c = channels(x);
+  std::vector<NamedTensor> t = {param("weight", at::ones({c})), param("bias", at::zeros({c})),
+                                buffer("running_mean", at::zeros({c})), buffer("running_var", at::ones({c})),
+                                buffer("num_batches_tracked", at::zeros({}, at::kLong))};
+  return m_graph.out(node(OpKind::BatchNorm, scope, {x}, {{"eps", eps}, {"momentum", momentum}}, std::move(t)));
+}
+
+ValueId GraphBuilder::act(OpKind kind, ValueId x, const std::string& scope) {
+  return m_graph.out(node(kind, scope, {x}));
+}
+
+ValueId GraphBuilder::add(ValueId a, ValueId b, const std::string& scope) {
+  return m_graph.out(node(OpKind::Add, scope, {a, b}));
+}
+
+ValueId GraphBuilder::maxPool(ValueId x, const std::string& scope, int64_t kernel, int64_t stride, int64_t padding) {
+  Attributes a{{"kernel", std::vector<int64_t>{kernel, kernel}},
+               {"stride", std::vector<int64_t>{stride, stride}},
+               {"padding", std::vector<int64_t>{padding, padding}}};
+  return m_graph.out(node(OpKind::MaxPool, scope, {x}, std::move(a)));
+}
+
+ValueId GraphBuilder::globalAvgPool(ValueId x, const std::string& scope) {
+  return m_graph.out(node(OpKind::GlobalAvgPool, scope, {x}));
+}
+
+ValueId GraphBuilder::flatten(ValueId x, const std::string& scope) {
+  return m_graph.out(node(OpKind::Flatten, scope, {x}, {{"start_dim", int64_t{1}}}));
+}
+
+ValueId GraphBuilder::linear(ValueId x, const std::string& scope, int64_t outFeatures, bool bias) {
+  const int64_t in = shape(x).back();
+  at::Tensor w = at::empty({outFeatures, in});
+  at::Tensor b;
+  if (m_linearInit == LinearInit::Normal001) {
+    w.normal_(0.0, 0.01);
+    if (bias) b = at::zeros({outFeatures});
+  } else {
+    // kaiming_uniform_(a=sqrt(5)) reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+    w.uniform_(-bound, bound);
+    if (bias) b = at::empty({outFeatures}).uniform_(-bound, bound);
+  }
+  std::vector<NamedTensor> t = {param("weight", w)};
+  if (bias) t.push_back(param("bias", b));
+  return m_graph.out(node(OpKind::Linear, scope, {x}, {}, std::move(t)));
+}
+
+ValueId GraphBuilder::dropout(ValueId x, const std::string& scope, double p) {
+  return m_graph.out(node(OpKind::Dropout, scope, {x}, {{"p", p}}));
+}
+
+}  // namespace prunelab

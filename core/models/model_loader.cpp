@@ -1,0 +1,54 @@
+#include "models/model_loader.h"
+
+#include <filesystem>
+
+#include "analysis/shape_inference.h"
+#include "io/checkpoint.h"
+#include "io/state_dict.h"
+#include "models/zoo.h"
+#include "util/error.h"
+
+namespace prunelab {
+
+void loadWeights(Graph& graph, const std::string& path) {
+  if (isCheckpointFile(path)) {
+    const Checkpoint ck = loadCheckpoint(path);
+    loadStateDict(graph, ck.graph.stateDict(), path);
+  } else {
+    loadStateDict(graph, readTorchStateDict(path), path);
+  }
+}
+
+Graph loadModel(const ModelRequest& req) {
+  Graph g;
+  if (isZooModel(req.model)) {
+    ZooOptions opt;
+    opt.numClasses = req.numClasses;
+    opt.inChannels = req.inChannels > 0 ? req.inChannels : 3;
+    opt.seed = req.seed;
+    g = buildZooModel(req.model, opt);
+  } else if (std::filesystem::exists(req.model)) {
+    if (!isCheckpointFile(req.model))
+      throw Error(req.model, "not a model file PruneLab can read (expected a .plm checkpoint)");
+    g = loadCheckpoint(req.model).graph;
+    if (req.numClasses > 0 && g.metadata().count("num_classes") &&
+        std::to_string(req.numClasses) != g.metadata().at("num_classes"))
+      throw Error(req.model, "has " + g.metadata().at("num_classes") + " classes, --num-classes says " +
+                                 std::to_string(req.numClasses));
+  } else {
+    std::string known;
+    for (const auto& e : zooModels()) known += (known.empty() ? "" : ", ") + e.name;
+    throw Error(req.model, "no such file and not a built-in model (built-in: " + known + ")");
+  }
+  if (!req.weights.empty()) loadWeights(g, req.weights);
+  return g;
+}
+
+Shape defaultInputShape(const Graph& graph) {
+  if (auto it = graph.metadata().find("input"); it != graph.metadata().end()) return parseShape(it->second);
+  if (graph.inputs().empty()) throw Error("model", "graph has no inputs");
+  const Shape& s = graph.value(graph.inputs()[0]).shape;
+  return Shape(s.begin() + 1, s.end());
+}
+
+}  // namespace prunelab

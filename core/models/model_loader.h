@@ -1,0 +1,30 @@
+#pragma once
+// Resolves the CLI's and GUI's `--model NAME|PATH [--weights FILE]` into a Graph:
+//   a zoo name (resnet18, ...) or a native checkpoint (.plm). More sources (YOLO YAML,
+//   ONNX) plug in here as they land. Weights: a torch.save(state_dict) file or a .plm.
+
+#include <cstdint>
+#include <string>
+
+#include "graph/graph.h"
+
+namespace prunelab {
+
+struct ModelRequest {
+  std::string model;        // zoo name or file path
+  int64_t numClasses = -1;  // zoo models only; -1 = default
+  int64_t inChannels = -1;  // zoo models only; -1 = default (3)
+  std::string weights;      // optional
+  uint64_t seed = 0;
+};
+
+// Throws prunelab::Error naming the model or file on failure.
+Graph loadModel(const ModelRequest& request);
+
+// Default input (C x H x W) recorded in the graph's metadata, else the input value's shape.
+Shape defaultInputShape(const Graph& graph);
+
+// Loads `path` (torch state_dict or .plm) into `graph` by key; see loadStateDict().
+void loadWeights(Graph& graph, const std::string& path);
+
+}  // namespace prunelab

@@ -1,0 +1,49 @@
+// Linear: weight [O, I], optional bias [O]; applies to the last dimension.
+
+#include <ATen/ATen.h>
+
+#include "ops/op_table.h"
+#include "util/error.h"
+
+namespace prunelab::ops {
+
+namespace {
+
+std::vector<at::Tensor> linearForward(const Node& n, const std::vector<at::Tensor>& in, const OpContext&) {
+  return {at::linear(in[0], n.tensor("weight"), n.optionalTensor("bias"))};
+}
+
+std::vector<Shape> linearShape(const Node& n, const std::vector<Shape>& in) {
+  Shape x = in.at(0);
+  const auto w = n.tensor("weight").sizes();
+  if (x.empty() || x.back() != w[1])
+    throw Error(n.name, "input " + shapeToString(x) + " has " + std::to_string(x.empty() ? 0 : x.back()) +
+                            " features, weight expects " + std::to_string(w[1]));
+  x.back() = w[0];
+  return {x};
+}
+
+// Weights (+ bias) once per row of the input: the dims between batch and features.
+int64_t linearMacs(const Node& n, const std::vector<Shape>&, const std::vector<Shape>& out) {
+  const Shape& y = out.at(0);
+  int64_t rows = 1;
+  for (size_t d = 1; d + 1 < y.size(); ++d) rows *= y[d];
+  int64_t per = n.tensor("weight").numel();
+  if (auto b = n.optionalTensor("bias"); b.defined()) per += b.numel();
+  return per * rows;
+}
+
+}  // namespace
+
+void addLinearOps(std::vector<OpSpec>& table) {
+  OpSpec s;
+  s.kind = OpKind::Linear;
+  s.forward = linearForward;
+  s.inferShapes = linearShape;
+  s.macs = linearMacs;
+  s.channelRule = ChannelRule::Linear;
+  s.outputReusable = true;
+  table.push_back(s);
+}
+
+}  // namespace prunelab::ops

@@ -1,0 +1,55 @@
+// BatchNorm2d (and 1d on N x C inputs): weight, bias [C]; buffers running_mean,
+// running_var [C] and num_batches_tracked []. Attrs: eps, momentum.
+
+#include <ATen/ATen.h>
+
+#include "ops/op_table.h"
+#include "util/error.h"
+
+namespace prunelab::ops {
+
+namespace {
+
+std::vector<at::Tensor> batchNormForward(const Node& n, const std::vector<at::Tensor>& in,
+                                         const OpContext& ctx) {
+  if (ctx.training) {
+    // As torch.nn.BatchNorm: count the batches seen (state_dict parity).
+    at::NoGradGuard noGrad;
+    const_cast<Node&>(n).tensor("num_batches_tracked").add_(1);
+  }
+  return {at::batch_norm(in[0], n.optionalTensor("weight"), n.optionalTensor("bias"), n.tensor("running_mean"),
+                         n.tensor("running_var"), ctx.training, n.attrs.getFloat("momentum", 0.1),
+                         n.attrs.getFloat("eps", 1e-5), /*cudnn_enabled=*/true)};
+}
+
+std::vector<Shape> batchNormShape(const Node& n, const std::vector<Shape>& in) {
+  const Shape& x = in.at(0);
+  if (x.size() < 2) throw Error(n.name, "expects N x C x ... input, got " + shapeToString(x));
+  const int64_t c = n.tensor("running_mean").numel();
+  if (x[1] != c)
+    throw Error(n.name, "input has " + std::to_string(x[1]) + " channels, BatchNorm has " + std::to_string(c));
+  return {x};
+}
+
+// Parameter count per sample, as torchinfo counts non-convolution layers.
+int64_t batchNormMacs(const Node& n, const std::vector<Shape>&, const std::vector<Shape>&) {
+  int64_t m = 0;
+  for (const char* t : {"weight", "bias"})
+    if (auto p = n.optionalTensor(t); p.defined()) m += p.numel();
+  return m;
+}
+
+}  // namespace
+
+void addNormOps(std::vector<OpSpec>& table) {
+  OpSpec bn;
+  bn.kind = OpKind::BatchNorm;
+  bn.forward = batchNormForward;
+  bn.inferShapes = batchNormShape;
+  bn.macs = batchNormMacs;
+  bn.channelRule = ChannelRule::PassThrough;
+  bn.outputReusable = true;  // batch_norm backward needs its input, not its output
+  table.push_back(bn);
+}
+
+}  // namespace prunelab::ops

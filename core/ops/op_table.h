@@ -1,0 +1,72 @@
+#pragma once
+// The op table: for each OpKind, in one place, everything the rest of PruneLab needs
+// to know about it. Adding an op means adding one OpSpec entry (in the family file
+// ops/*_ops.cpp) and naming it in op_table.cpp - no switch statements elsewhere.
+//
+// Shapes include the batch dimension. Costs are per sample (batch 1).
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "graph/graph.h"
+
+namespace prunelab {
+
+struct OpContext {
+  bool training = false;
+  // The op may overwrite its first input in place (the executor proves that no one
+  // else reads it and that its producer's backward does not need it).
+  bool mayReuseInput = false;
+};
+
+// How channels (dim 1) flow through the op; the dependency analysis is built on it.
+enum class ChannelRule {
+  PassThrough,  // out channel c == in channel c (BN, activations, pooling, upsample)
+  TieInputs,    // elementwise: all inputs and the output share channel indices (Add, Mul)
+  Concat,       // out channels are the inputs' channels at offsets (axis 1)
+  Split,        // outputs are slices of the input's channels (axis 1)
+  Conv,         // in and out channels are separate spaces, tied when depthwise/grouped
+  Linear,       // in features and out features are separate spaces
+  Flatten,      // in channel c -> features [c*HW, (c+1)*HW)
+  Pin,          // unknown mapping: channels through it can't be pruned
+};
+
+using ForwardFn = std::vector<at::Tensor> (*)(const Node&, const std::vector<at::Tensor>&, const OpContext&);
+using ShapeFn = std::vector<Shape> (*)(const Node&, const std::vector<Shape>&);
+using MacsFn = int64_t (*)(const Node&, const std::vector<Shape>& in, const std::vector<Shape>& out);
+
+struct OpSpec {
+  OpKind kind = OpKind::Identity;
+  int minInputs = 1;
+  int maxInputs = 1;  // -1: variadic
+  ForwardFn forward = nullptr;
+  ShapeFn inferShapes = nullptr;
+  MacsFn macs = nullptr;  // nullptr: zero (elementwise and data movement are not counted)
+  ChannelRule channelRule = ChannelRule::Pin;
+  // True when the output is a freshly allocated tensor (not a view of an input) that the
+  // op's backward does not need: a single consumer may then overwrite it in place.
+  bool outputReusable = false;
+  // True when forward can work in place on its first input (OpContext::mayReuseInput).
+  bool canRunInPlace = false;
+};
+
+const OpSpec& opSpec(OpKind kind);
+
+// Family registration functions, called once by op_table.cpp.
+namespace ops {
+void addConvOps(std::vector<OpSpec>& table);
+void addNormOps(std::vector<OpSpec>& table);
+void addActivationOps(std::vector<OpSpec>& table);
+void addElementwiseOps(std::vector<OpSpec>& table);
+void addPoolOps(std::vector<OpSpec>& table);
+void addShapeOps(std::vector<OpSpec>& table);
+void addLinearOps(std::vector<OpSpec>& table);
+
+// Helpers shared by the family files.
+void expectRank(const Node& n, const Shape& s, size_t rank);
+std::vector<Shape> sameShapeAsInput(const Node& n, const std::vector<Shape>& in);
+}  // namespace ops
+
+}  // namespace prunelab

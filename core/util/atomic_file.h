@@ -1,0 +1,19 @@
+#pragma once
+// Crash-safe file replacement: write everything to a temporary file in the same
+// directory, flush it to disk, then rename() over the target. A crash at any point
+// leaves either the old file or the new one, never a torn file.
+
+#include <functional>
+#include <ostream>
+#include <string>
+
+namespace prunelab {
+
+// Calls `write` with a binary stream on a temp file next to `path`, then renames.
+// Throws prunelab::Error naming `path` if anything fails; the temp file is removed.
+void writeFileAtomically(const std::string& path, const std::function<void(std::ostream&)>& write);
+
+// Same, for writers that need a file name (e.g. zip writers): `write(tempPath)`.
+void replaceFileAtomically(const std::string& path, const std::function<void(const std::string& tempPath)>& write);
+
+}  // namespace prunelab

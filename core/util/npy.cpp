@@ -1,0 +1,96 @@
+#include "util/npy.h"
+
+#include <ATen/ATen.h>
+
+#include <cstring>
+#include <fstream>
+#include <regex>
+
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace prunelab {
+
+namespace {
+
+struct DtypeCode {
+  const char* code;
+  at::ScalarType type;
+};
+constexpr DtypeCode kCodes[] = {{"<f4", at::kFloat}, {"<f8", at::kDouble}, {"<i8", at::kLong},
+                                {"<i4", at::kInt},   {"|u1", at::kByte},   {"|b1", at::kBool},
+                                {"<f2", at::kHalf}};
+
+}  // namespace
+
+at::Tensor readNpy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path, "cannot open file");
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) throw Error(path, "not a .npy file");
+  const int major = static_cast<unsigned char>(magic[6]);
+  uint32_t headerLen = 0;
+  if (major == 1) {
+    unsigned char b[2];
+    in.read(reinterpret_cast<char*>(b), 2);
+    headerLen = b[0] | (b[1] << 8);
+  } else if (major == 2 || major == 3) {
+    unsigned char b[4];
+    in.read(reinterpret_cast<char*>(b), 4);
+    headerLen = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+  } else {
+    throw Error(path, "unsupported .npy version " + std::to_string(major));
+  }
+  std::string header(headerLen, '\0');
+  if (!in.read(header.data(), headerLen)) throw Error(path, "truncated header");
+
+  std::smatch m;
+  if (!std::regex_search(header, m, std::regex("'descr':\\s*'([^']+)'"))) throw Error(path, "header has no descr");
+  const std::string descr = m[1];
+  if (std::regex_search(header, m, std::regex("'fortran_order':\\s*True")))
+    throw Error(path, "Fortran-order arrays are not supported (save with np.ascontiguousarray)");
+  if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)"))) throw Error(path, "header has no shape");
+  std::vector<int64_t> shape;
+  const std::string dims = m[1];
+  static const std::regex digits("\\d+");
+  for (std::sregex_iterator it(dims.begin(), dims.end(), digits), end; it != end; ++it)
+    shape.push_back(std::stoll(it->str()));
+
+  at::ScalarType type = at::kFloat;
+  bool known = false;
+  for (const auto& c : kCodes)
+    if (descr == c.code) type = c.type, known = true;
+  if (!known) throw Error(path, "unsupported dtype '" + descr + "' (use float32)");
+
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
+  const auto bytes = static_cast<std::streamsize>(t.numel() * t.element_size());
+  if (!in.read(static_cast<char*>(t.data_ptr()), bytes))
+    throw Error(path, "file is truncated: expected " + std::to_string(bytes) + " bytes of data");
+  return t;
+}
+
+void writeNpy(const std::string& path, const at::Tensor& tensor) {
+  const at::Tensor t = tensor.detach().to(at::kCPU).contiguous();
+  const char* code = nullptr;
+  for (const auto& c : kCodes)
+    if (c.type == t.scalar_type()) code = c.code;
+  if (!code) throw Error(path, std::string("cannot write dtype ") + c10::toString(t.scalar_type()));
+  std::string shape;  // Python tuple syntax: "()", "(5,)", "(2, 3)"
+  for (int64_t i = 0; i < t.dim(); ++i) shape += (i ? ", " : "") + std::to_string(t.size(i));
+  if (t.dim() == 1) shape += ",";
+  std::string header = "{'descr': '" + std::string(code) + "', 'fortran_order': False, 'shape': (" + shape + "), }";
+  // Pad so that the data starts at a multiple of 64 bytes; the header ends with '\n'.
+  const size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  writeFileAtomically(path, [&](std::ostream& out) {
+    out.write("\x93NUMPY\x01\x00", 8);
+    const uint16_t len = static_cast<uint16_t>(header.size());
+    const char lenBytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
+    out.write(lenBytes, 2);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
+  });
+}
+
+}  // namespace prunelab

@@ -1,0 +1,18 @@
+#pragma once
+// NumPy .npy files (format 1.0-3.0, C order, little-endian). Used by the CLI's
+// infer command and by tests to exchange tensors with Python.
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+
+namespace prunelab {
+
+// Reads float32/float64/int64/int32/uint8/bool arrays; float64 stays float64 (callers
+// convert). Throws prunelab::Error naming the file for anything it cannot read.
+at::Tensor readNpy(const std::string& path);
+
+// Writes a CPU copy of `t` (any supported dtype), atomically.
+void writeNpy(const std::string& path, const at::Tensor& t);
+
+}  // namespace prunelab

@@ -1,0 +1,99 @@
+// prunelab-cli end to end: `info --json` counts and `infer` against PyTorch outputs.
+
+#include <ATen/ATen.h>
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+#include <nlohmann/json.hpp>
+
+#include "test_helpers.h"
+
+using prunelab::test::refPath;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run cli(const QStringList& args) {
+  QProcess p;
+  p.start(PRUNELAB_CLI, args);
+  if (!p.waitForFinished(300000)) return {-1, "", "timeout"};
+  return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
+}
+
+}  // namespace
+
+class TestCli : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+
+ private Q_SLOTS:
+  void infoJson() {
+    const Run r = cli({"info", "--model", "resnet18", "--num-classes", "10", "--input", "3x32x32", "--json"});
+    QVERIFY2(r.code == 0, r.err.c_str());
+    const auto j = nlohmann::json::parse(r.out);
+    QCOMPARE(j.at("params").get<long long>(), 11181642LL);
+    const double macs = j.at("macs").get<double>();
+    QVERIFY2(std::abs(macs - 37.03e6) <= 0.005 * 37.03e6, std::to_string(macs).c_str());
+    QVERIFY(j.at("layers").size() > 50);
+    QCOMPARE(j.at("layers")[0].at("name").get<std::string>(), std::string("conv1"));
+  }
+
+  void infoTable() {
+    const Run r = cli({"info", "--model", "mobilenet_v2", "--num-classes", "10"});
+    QVERIFY2(r.code == 0, r.err.c_str());
+    QVERIFY(r.out.find("features.17.conv.2") != std::string::npos);
+    QVERIFY(r.out.find("2236682 params") != std::string::npos);
+  }
+
+  void inferMatchesPyTorch_data() {
+    QTest::addColumn<QString>("model");
+    QTest::newRow("resnet18") << "resnet18";
+    QTest::newRow("mobilenet_v2") << "mobilenet_v2";
+  }
+  void inferMatchesPyTorch() {
+    QFETCH(QString, model);
+    const QString out = m_dir.path() + "/" + model + "_out.npy";
+    const Run r = cli({"infer", "--model", model, "--num-classes", "10", "--weights",
+                       QString::fromStdString(refPath(model.toStdString() + ".pt")), "--input",
+                       QString::fromStdString(refPath(model.toStdString() + "_input.npy")), "--output", out});
+    QVERIFY2(r.code == 0, r.err.c_str());
+    PRUNELAB_COMPARE_TENSORS(prunelab::readNpy(out.toStdString()),
+                             prunelab::readNpy(refPath(model.toStdString() + "_output.npy")), 1e-4);
+  }
+
+  void inferOutputDir() {
+    const QString dir = m_dir.path() + "/outs";
+    const Run r = cli({"infer", "--model", "resnet20", "--input", QString::fromStdString(refPath("resnet20_input.npy")),
+                       "--output-dir", dir});
+    QVERIFY2(r.code == 0, r.err.c_str());
+    QCOMPARE(prunelab::readNpy((dir + "/output0.npy").toStdString()).sizes().vec(), (std::vector<int64_t>{2, 10}));
+  }
+
+  void errorsAreClear() {
+    Run r = cli({"info", "--model", "resnet99"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.find("resnet99") != std::string::npos, r.err.c_str());
+    r = cli({"info", "--model", "resnet18", "--bogus"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.find("--bogus") != std::string::npos, r.err.c_str());
+    r = cli({"infer", "--model", "resnet20", "--weights", QString::fromStdString(refPath("resnet18.pt")), "--input",
+             QString::fromStdString(refPath("resnet20_input.npy")), "--output", m_dir.path() + "/x.npy"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.find("resnet18.pt") != std::string::npos && r.err.find("unexpected keys") != std::string::npos,
+             r.err.c_str());
+    r = cli({"infer", "--model", "resnet18", "--input", QString::fromStdString(refPath("resnet20_input.npy")),
+             "--output", m_dir.path() + "/y.npy", "--in-channels", "1"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.find("conv1") != std::string::npos, r.err.c_str());
+    r = cli({"--version"});
+    QCOMPARE(r.code, 0);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

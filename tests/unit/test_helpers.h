@@ -1,0 +1,28 @@
+#pragma once
+// Shared helpers for the Qt Test executables.
+
+#include <ATen/ATen.h>
+
+#include <QtTest/QtTest>
+#include <string>
+
+#include "util/npy.h"
+
+namespace prunelab::test {
+
+inline std::string refPath(const std::string& file) { return std::string(PRUNELAB_REF_DIR) + "/" + file; }
+
+inline double maxAbsDiff(const at::Tensor& a, const at::Tensor& b) {
+  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+}
+
+// Compares with a message that shows the difference when it fails.
+#define PRUNELAB_COMPARE_TENSORS(actual, expected, tol)                                              \
+  do {                                                                                               \
+    const at::Tensor _a = (actual), _e = (expected);                                                  \
+    QCOMPARE(_a.sizes().vec(), _e.sizes().vec());                                                     \
+    const double _d = prunelab::test::maxAbsDiff(_a, _e);                                             \
+    QVERIFY2(_d <= (tol), qPrintable(QString("max abs diff %1 > tolerance %2").arg(_d).arg(tol)));    \
+  } while (0)
+
+}  // namespace prunelab::test
