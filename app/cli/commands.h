@@ -6,5 +6,7 @@ namespace prunelab::cli {
 
 int runInfo(int argc, char** argv);
 int runInfer(int argc, char** argv);
+int runTrain(int argc, char** argv);
+int runEval(int argc, char** argv);
 
 }  // namespace prunelab::cli

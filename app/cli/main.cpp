@@ -13,7 +13,9 @@ void printUsage() {
                "usage: prunelab-cli COMMAND [options]   (COMMAND --help for its options)\n\n"
                "commands:\n"
                "  info     per-layer table and totals (params, MACs, size) of a model\n"
-               "  infer    run a model on a .npy input and write .npy outputs\n";
+               "  infer    run a model on a .npy input and write .npy outputs\n"
+               "  train    train, sparse-train (--sr) or fine-tune a classifier; resumable\n"
+               "  eval     top-1/top-5 of a classifier on a dataset's validation split\n";
 }
 
 }  // namespace
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "info") return prunelab::cli::runInfo(argc, argv);
     if (command == "infer") return prunelab::cli::runInfer(argc, argv);
+    if (command == "train") return prunelab::cli::runTrain(argc, argv);
+    if (command == "eval") return prunelab::cli::runEval(argc, argv);
     std::cerr << "prunelab-cli: unknown command '" << command << "'\n";
     printUsage();
     return 2;

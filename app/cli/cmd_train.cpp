@@ -1,0 +1,247 @@
+// prunelab-cli train / eval: classification training (sparse training, fine-tuning) and evaluation.
+
+#include <cstdio>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "analysis/shape_inference.h"
+#include "cli/arg_parser.h"
+#include "cli/commands.h"
+#include "cli/model_options.h"
+#include "data/data_loader.h"
+#include "eval/classification_eval.h"
+#include "exec/runtime.h"
+#include "io/checkpoint.h"
+#include "train/bn_stats.h"
+#include "train/scope_pattern.h"
+#include "train/trainer.h"
+#include "util/error.h"
+
+namespace prunelab::cli {
+
+namespace {
+
+TrainControl* g_control = nullptr;
+void onSignal(int) {
+  if (g_control) g_control->cancelled = true;  // finish the batch, keep the last checkpoint
+}
+
+// Builds the model for a dataset: zoo models take the data's classes and channels.
+std::shared_ptr<Graph> modelForData(const ArgParser& p, const DatasetSplits& data, const std::string& resumeFrom) {
+  ModelRequest req = modelRequest(p);
+  if (!resumeFrom.empty()) {
+    req.model = resumeFrom;  // the structure of the run being resumed (it may be pruned)
+    req.weights.clear();
+    req.numClasses = -1;
+  } else if (req.numClasses < 0) {
+    req.numClasses = data.train->numClasses();
+  }
+  if (req.inChannels < 0) req.inChannels = data.train->image(0).channels;
+  auto g = std::make_shared<Graph>(loadModel(req));
+  const auto& meta = g->metadata();
+  if (meta.count("num_classes") && std::stoll(meta.at("num_classes")) != data.train->numClasses())
+    throw Error(p.get("--model"), "has " + meta.at("num_classes") + " classes, the data has " +
+                                      std::to_string(data.train->numClasses()));
+  return g;
+}
+
+void printEpoch(const EpochStats& s) {
+  std::printf("epoch %3d/%d  train loss %.4f top1 %.2f%%  val loss %.4f top1 %.2f%% top5 %.2f%%  lr %.4g sr %.3g  "
+              "|g| mean %.4f <0.01 %.1f%%  %.0f img/s %.1fs%s\n",
+              s.epoch + 1, s.epochs, s.trainLoss, 100 * s.trainTop1, s.valLoss, 100 * s.valTop1, 100 * s.valTop5, s.lr,
+              s.sr, s.gamma.absMean, 100 * s.gamma.fracBelow001, s.imagesPerSec, s.seconds, s.best ? "  *best" : "");
+  std::fflush(stdout);
+}
+
+class ConsoleObserver : public TrainObserver {
+ public:
+  explicit ConsoleObserver(bool quiet) : m_quiet(quiet) {}
+  void onEpoch(const EpochStats& s) override {
+    if (!m_quiet) printEpoch(s);
+  }
+  void onMessage(const std::string& m) override {
+    if (!m_quiet) std::printf("%s\n", m.c_str());
+  }
+
+ private:
+  bool m_quiet;
+};
+
+void addDataOptions(ArgParser& p) {
+  p.option("--data", true, "fashion-mnist (built-in), a CIFAR-10 binary dir, or a dir with train/ and val/ class folders")
+      .option("--batch", true, "batch size (default 128)")
+      .option("--train-limit", true, "use only the first N training images (seeded subset)")
+      .option("--val-limit", true, "use only N validation images")
+      .option("--workers", true, "data loader threads (default 2)")
+      .option("--seed", true, "seed for initialisation, data order and augmentation (default 0)")
+      .option("--device", true, "cpu, cuda, cuda:N or auto (default cpu)")
+      .option("--json", false, "print a JSON summary at the end")
+      .option("--help", false, "show this help");
+}
+
+DatasetSplits openData(const ArgParser& p) {
+  DatasetSplits d = openClassificationData(p.get("--data", "fashion-mnist"));
+  const uint64_t seed = static_cast<uint64_t>(p.getInt("--seed", 0));
+  d.train = limitDataset(d.train, static_cast<size_t>(p.getInt("--train-limit", 0)), seed + 1);
+  d.val = limitDataset(d.val, static_cast<size_t>(p.getInt("--val-limit", 0)), seed + 2);
+  return d;
+}
+
+double getDouble(const ArgParser& p, const std::string& name, double fallback) {
+  if (!p.has(name)) return fallback;
+  try {
+    return std::stod(p.get(name));
+  } catch (const std::exception&) {
+    throw Error(name, "expects a number, got '" + p.get(name) + "'");
+  }
+}
+
+}  // namespace
+
+int runTrain(int argc, char** argv) {
+  ArgParser p;
+  addModelOptions(p);
+  addDataOptions(p);
+  p.option("--epochs", true, "epochs (default 10)")
+      .option("--lr", true, "base learning rate (default 0.1 for sgd, 0.001 for adamw)")
+      .option("--optimizer", true, "sgd (momentum 0.9, Nesterov) or adamw (default sgd)")
+      .option("--momentum", true, "SGD momentum (default 0.9)")
+      .option("--weight-decay", true, "weight decay (default 5e-4 sgd, 0.05 adamw)")
+      .option("--schedule", true, "cosine, step or constant (default cosine)")
+      .option("--warmup", true, "warm-up epochs (default 1)")
+      .option("--label-smoothing", true, "label smoothing (default 0)")
+      .option("--sr", true, "BN-gamma L1 coefficient for sparse training (default 0)")
+      .option("--sr-beta", true, "also penalise BN beta, as a multiple of sr (default 0)")
+      .option("--sr-decay", false, "linear sr decay: sr * (1 - 0.9 * epoch / epochs)")
+      .option("--sr-exclude", true, "BN scopes left dense (comma-separated patterns)")
+      .option("--freeze", true, "freeze parameters of these scopes (comma-separated patterns)")
+      .option("--train-only", true, "freeze everything except these scopes")
+      .option("--lr-mult", true, "per-group lr: PATTERN=X[,PATTERN=X]")
+      .option("--gamma-every", true, "BN-gamma snapshot period in steps (default 50)")
+      .option("--out", true, "run directory (checkpoints, results.csv, log.jsonl)")
+      .option("--resume", false, "continue the run in --out from its last checkpoint");
+  p.parse(argc, argv, 2);
+  if (p.has("--help")) {
+    std::cout << "usage: prunelab-cli train --model NAME|PATH --data fashion-mnist|DIR --epochs N --out RUN_DIR [options]\n\n"
+              << p.help();
+    return 0;
+  }
+  configureThreads(static_cast<int>(p.getInt("--threads", 0)));
+  const std::string runDir = p.require("--out");
+  const std::string last = (std::filesystem::path(runDir) / "last.plm").string();
+  const bool resuming = p.has("--resume") && std::filesystem::exists(last);
+  if (!p.has("--resume") && std::filesystem::exists(last))
+    throw Error(runDir, "already holds a run (last.plm): use --resume to continue it, or another --out");
+
+  const DatasetSplits data = openData(p);
+  auto graph = modelForData(p, data, resuming ? last : "");
+
+  TrainerOptions o;
+  o.epochs = static_cast<int>(p.getInt("--epochs", 10));
+  o.batchSize = p.getInt("--batch", 128);
+  o.optimizer = p.get("--optimizer", "sgd");
+  const bool adamw = o.optimizer == "adamw";
+  o.lr = getDouble(p, "--lr", adamw ? 1e-3 : 0.1);
+  o.momentum = getDouble(p, "--momentum", 0.9);
+  o.weightDecay = getDouble(p, "--weight-decay", adamw ? 0.05 : 5e-4);
+  o.schedule.kind = p.get("--schedule", "cosine");
+  o.schedule.warmupEpochs = getDouble(p, "--warmup", o.epochs > 2 ? 1.0 : 0.0);
+  o.labelSmoothing = getDouble(p, "--label-smoothing", 0.0);
+  o.sparsity.sr = getDouble(p, "--sr", 0.0);
+  o.sparsity.srBeta = getDouble(p, "--sr-beta", 0.0);
+  o.sparsity.linearDecay = p.has("--sr-decay");
+  o.sparsity.exclude = splitPatterns(p.get("--sr-exclude"));
+  o.freeze = splitPatterns(p.get("--freeze"));
+  o.trainOnly = splitPatterns(p.get("--train-only"));
+  for (const auto& item : splitPatterns(p.get("--lr-mult"))) {
+    const auto eq = item.rfind('=');
+    if (eq == std::string::npos) throw Error("--lr-mult", "expects PATTERN=X, got '" + item + "'");
+    o.lrMultipliers.emplace_back(item.substr(0, eq), std::stod(item.substr(eq + 1)));
+  }
+  o.gammaEvery = static_cast<int>(p.getInt("--gamma-every", 50));
+  o.runDir = runDir;
+  o.resume = p.has("--resume");
+  o.device = resolveDevice(p.get("--device", "cpu"));
+  o.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
+  o.workers = static_cast<int>(p.getInt("--workers", 2));
+  defaultTransforms(*data.train, graph->value(graph->inputs()[0]).shape.at(1), o.trainTransform, o.evalTransform);
+
+  TrainControl control;
+  control.sr = o.sparsity.sr;
+  control.lr = o.lr;
+  g_control = &control;
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+
+  const bool json = p.has("--json");
+  Trainer trainer(graph, data, o, &control);
+  ConsoleObserver console(json);
+  trainer.addObserver(&console);
+  if (!json)
+    std::printf("training %s on %s (%zu train / %zu val images), %d epochs, run dir %s\n",
+                graph->metadata().count("model") ? graph->metadata().at("model").c_str() : p.get("--model").c_str(),
+                data.train->description().c_str(), data.train->size(), data.val->size(), o.epochs, runDir.c_str());
+  const TrainResult r = trainer.run();
+  g_control = nullptr;
+
+  const GammaStats g = gammaStats(snapshotGammas(*graph));
+  if (json) {
+    const nlohmann::json j = {{"val_top1", r.last.valTop1},
+                              {"val_top5", r.last.valTop5},
+                              {"val_loss", r.last.valLoss},
+                              {"best_top1", r.bestTop1},
+                              {"epochs_completed", r.epochsCompleted},
+                              {"cancelled", r.cancelled},
+                              {"seconds", r.seconds},
+                              {"images_per_s", r.imagesPerSec},
+                              {"bn_gamma_abs_mean", g.absMean},
+                              {"bn_gamma_frac_below_0_01", g.fracBelow001},
+                              {"bn_gamma_p50", g.p50},
+                              {"run_dir", runDir}};
+    std::cout << j.dump(1) << "\n";
+  } else {
+    std::printf("%s after %d epochs: val top1 %.2f%% (best %.2f%%), %.0f img/s, %.1fs; checkpoints in %s\n",
+                r.cancelled ? "stopped" : "done", r.epochsCompleted, 100 * r.last.valTop1, 100 * r.bestTop1,
+                r.imagesPerSec, r.seconds, runDir.c_str());
+  }
+  return r.cancelled ? 130 : 0;
+}
+
+int runEval(int argc, char** argv) {
+  ArgParser p;
+  addModelOptions(p);
+  addDataOptions(p);
+  p.parse(argc, argv, 2);
+  if (p.has("--help")) {
+    std::cout << "usage: prunelab-cli eval --model NAME|PATH [--weights FILE] --data fashion-mnist|DIR [options]\n\n"
+              << p.help();
+    return 0;
+  }
+  configureThreads(static_cast<int>(p.getInt("--threads", 0)));
+  const DatasetSplits data = openData(p);
+  auto graph = modelForData(p, data, "");
+  TransformOptions trainT, evalT;
+  defaultTransforms(*data.train, graph->value(graph->inputs()[0]).shape.at(1), trainT, evalT);
+  LoaderOptions lo;
+  lo.batchSize = p.getInt("--batch", 256);
+  lo.shuffle = false;
+  lo.augment = false;
+  lo.workers = static_cast<int>(p.getInt("--workers", 2));
+  lo.transform = evalT;
+  DataLoader loader(data.val, lo);
+  const ClassifyMetrics m = evaluateClassifier(*graph, loader, resolveDevice(p.get("--device", "cpu")));
+  const GammaStats g = gammaStats(snapshotGammas(*graph));
+  if (p.has("--json")) {
+    const nlohmann::json j = {{"val_top1", m.top1}, {"val_top5", m.top5},           {"val_loss", m.loss},
+                              {"count", m.count},   {"bn_gamma_abs_mean", g.absMean}, {"bn_gamma_frac_below_0_01", g.fracBelow001}};
+    std::cout << j.dump(1) << "\n";
+  } else {
+    std::printf("%s: top1 %.2f%%  top5 %.2f%%  loss %.4f  (%lld images)\n", data.val->description().c_str(),
+                100 * m.top1, 100 * m.top5, m.loss, static_cast<long long>(m.count));
+  }
+  return 0;
+}
+
+}  // namespace prunelab::cli

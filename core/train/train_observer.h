@@ -1,0 +1,55 @@
+#pragma once
+// What the trainer reports, and the live controls it obeys.
+//
+// Threads: observer callbacks run on the *training thread*, between batches; keep them
+// short (copy the values, signal another thread). The GUI batches them on a timer.
+// TrainControl is written by any thread and read by the trainer once per step.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "train/bn_stats.h"
+
+namespace prunelab {
+
+struct StepStats {
+  int epoch = 0;            // 0-based
+  int64_t step = 0;         // global step, from 0
+  int64_t batch = 0;        // batch within the epoch
+  int64_t batchesPerEpoch = 0;
+  double loss = 0.0;        // task loss (without the L1 term)
+  double lr = 0.0;          // base lr in effect (first parameter group)
+  double sr = 0.0;          // effective sparsity coefficient used by this step
+  double imagesPerSec = 0.0;  // over this step, data wait included
+};
+
+struct EpochStats {
+  int epoch = 0;  // 0-based
+  int epochs = 0;
+  double trainLoss = 0.0, trainTop1 = 0.0;
+  double valLoss = 0.0, valTop1 = 0.0, valTop5 = 0.0;
+  double lr = 0.0, sr = 0.0;
+  double seconds = 0.0;
+  double imagesPerSec = 0.0;  // training, data loading included
+  GammaStats gamma;
+  bool best = false;
+};
+
+class TrainObserver {
+ public:
+  virtual ~TrainObserver() = default;
+  virtual void onStep(const StepStats&) {}
+  virtual void onEpoch(const EpochStats&) {}
+  virtual void onGammas(const GammaSnapshot&) {}
+  virtual void onMessage(const std::string&) {}
+};
+
+struct TrainControl {
+  std::atomic<double> sr{0.0};        // live sparsity coefficient (before linear decay)
+  std::atomic<double> lr{0.1};        // live base learning rate (before the schedule)
+  std::atomic<bool> paused{false};
+  std::atomic<bool> cancelled{false};
+};
+
+}  // namespace prunelab

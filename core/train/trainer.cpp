@@ -1,0 +1,346 @@
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "data/data_loader.h"
+#include "eval/classification_eval.h"
+#include "exec/graph_module.h"
+#include "io/checkpoint.h"
+#include "io/state_dict.h"
+#include "train/run_log.h"
+#include "train/scope_pattern.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace prunelab {
+
+void defaultTransforms(const Dataset& train, int64_t modelChannels, TransformOptions& trainT,
+                       TransformOptions& evalT) {
+  const std::string d = train.description();
+  if (d.rfind("Fashion-MNIST", 0) == 0) {
+    trainT = fashionMnistTrainTransform();
+    evalT = fashionMnistEvalTransform();
+  } else if (d.rfind("CIFAR-10", 0) == 0) {
+    trainT = cifarTrainTransform();
+    evalT = cifarEvalTransform();
+  } else {
+    trainT = TransformOptions{};
+    trainT.hflip = true;
+    evalT = TransformOptions{};
+  }
+  trainT.channels = evalT.channels = static_cast<int>(modelChannels);
+  if (trainT.mean.size() > 1 && modelChannels == 1) trainT.mean = evalT.mean = {trainT.mean[0]};
+  if (trainT.std.size() > 1 && modelChannels == 1) trainT.std = evalT.std = {trainT.std[0]};
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Optimizer state <-> bytes, through LibTorch's own archive format.
+at::Tensor serializeOptimizer(torch::optim::Optimizer& opt) {
+  torch::serialize::OutputArchive archive;
+  opt.save(archive);
+  std::ostringstream os;
+  archive.save_to(os);
+  const std::string s = os.str();
+  at::Tensor t = at::empty({static_cast<int64_t>(s.size())}, at::kByte);
+  std::memcpy(t.data_ptr(), s.data(), s.size());
+  return t;
+}
+
+void deserializeOptimizer(torch::optim::Optimizer& opt, const at::Tensor& bytes, const std::string& source) {
+  std::istringstream is(std::string(static_cast<const char*>(bytes.data_ptr()), static_cast<size_t>(bytes.numel())));
+  torch::serialize::InputArchive archive;
+  withErrorContext(source, [&] {
+    archive.load_from(is);
+    opt.load(archive);
+  });
+}
+
+json optionsToJson(const TrainerOptions& o) {
+  return {{"epochs", o.epochs},
+          {"batch", o.batchSize},
+          {"optimizer", o.optimizer},
+          {"lr", o.lr},
+          {"momentum", o.momentum},
+          {"nesterov", o.nesterov},
+          {"weight_decay", o.weightDecay},
+          {"schedule", o.schedule.kind},
+          {"warmup_epochs", o.schedule.warmupEpochs},
+          {"label_smoothing", o.labelSmoothing},
+          {"sr", o.sparsity.sr},
+          {"sr_beta", o.sparsity.srBeta},
+          {"sr_linear_decay", o.sparsity.linearDecay},
+          {"sr_exclude", o.sparsity.exclude},
+          {"freeze", o.freeze},
+          {"train_only", o.trainOnly},
+          {"seed", o.seed}};
+}
+
+}  // namespace
+
+struct Trainer::Impl {
+  std::shared_ptr<Graph> graph;
+  DatasetSplits data;
+  TrainerOptions opt;
+  TrainControl ownControl;
+  TrainControl* control = nullptr;
+  std::vector<TrainObserver*> observers;
+
+  GraphModule module{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::vector<double> groupMultipliers;  // lr multiplier of each param group
+  std::vector<NodeId> sparseTargets;
+  RunLog log;
+
+  int startEpoch = 0;
+  int64_t globalStep = 0;
+  double bestTop1 = -1.0;
+
+  void message(const std::string& m) {
+    for (auto* o : observers) o->onMessage(m);
+  }
+
+  void buildOptimizer() {
+    // Parameter groups by lr multiplier; frozen parameters get requires_grad = false.
+    std::map<double, std::vector<at::Tensor>> groups;
+    int64_t frozen = 0, trainable = 0;
+    for (Node& n : graph->nodes())
+      for (NamedTensor& t : n.tensors) {
+        if (t.isBuffer) continue;
+        const bool freeze = scopeMatchesAny(n.scope, opt.freeze) ||
+                            (!opt.trainOnly.empty() && !scopeMatchesAny(n.scope, opt.trainOnly));
+        t.tensor.set_requires_grad(!freeze);
+        if (freeze) {
+          frozen += t.tensor.numel();
+          continue;
+        }
+        trainable += t.tensor.numel();
+        double mult = 1.0;
+        for (const auto& [pattern, m] : opt.lrMultipliers)
+          if (scopeMatches(n.scope, pattern)) mult = m;
+        groups[mult].push_back(t.tensor);
+      }
+    if (groups.empty()) throw Error("training", "every parameter is frozen (check --freeze / --train-only)");
+    if (frozen) message("frozen " + std::to_string(frozen) + " parameters, training " + std::to_string(trainable));
+
+    std::vector<torch::optim::OptimizerParamGroup> pg;
+    groupMultipliers.clear();
+    for (auto& [mult, params] : groups) {
+      if (opt.optimizer == "sgd") {
+        auto o = std::make_unique<torch::optim::SGDOptions>(opt.lr * mult);
+        o->momentum(opt.momentum).nesterov(opt.nesterov && opt.momentum > 0).weight_decay(opt.weightDecay);
+        pg.emplace_back(params, std::move(o));
+      } else if (opt.optimizer == "adamw") {
+        auto o = std::make_unique<torch::optim::AdamWOptions>(opt.lr * mult);
+        o->weight_decay(opt.weightDecay);
+        pg.emplace_back(params, std::move(o));
+      } else {
+        throw Error("--optimizer", "unknown optimizer '" + opt.optimizer + "' (sgd, adamw)");
+      }
+      groupMultipliers.push_back(mult);
+    }
+    if (opt.optimizer == "sgd")
+      optimizer = std::make_unique<torch::optim::SGD>(pg, torch::optim::SGDOptions(opt.lr));
+    else
+      optimizer = std::make_unique<torch::optim::AdamW>(pg, torch::optim::AdamWOptions(opt.lr));
+  }
+
+  void setLr(double lr) {
+    auto& groups = optimizer->param_groups();
+    for (size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(lr * groupMultipliers[i]);
+  }
+
+  std::string lastPath() const { return (fs::path(opt.runDir) / "last.plm").string(); }
+  std::string bestPath() const { return (fs::path(opt.runDir) / "best.plm").string(); }
+
+  void saveRunCheckpoint(const std::string& path, int epoch) {
+    Checkpoint ck;
+    ck.graph = *graph;  // shares tensors; saveCheckpoint copies them out
+    ck.info = {{"epoch", std::to_string(epoch)},
+               {"global_step", std::to_string(globalStep)},
+               {"best_top1", std::to_string(bestTop1)},
+               {"trainer_options", optionsToJson(opt).dump()}};
+    ck.extraTensors["optimizer"] = serializeOptimizer(*optimizer);
+    ck.extraTensors["rng"] = at::detail::getDefaultCPUGenerator().get_state();
+    saveCheckpoint(path, ck);
+  }
+
+  void tryResume() {
+    if (!opt.resume || opt.runDir.empty() || !fs::exists(lastPath())) return;
+    const Checkpoint ck = loadCheckpoint(lastPath());
+    loadStateDict(*graph, ck.graph.stateDict(), lastPath());
+    if (ck.extraTensors.count("optimizer")) deserializeOptimizer(*optimizer, ck.extraTensors.at("optimizer"), lastPath());
+    if (ck.extraTensors.count("rng")) {
+      at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle to the global generator
+      gen.set_state(ck.extraTensors.at("rng"));
+    }
+    startEpoch = std::stoi(ck.info.at("epoch")) + 1;
+    globalStep = std::stoll(ck.info.at("global_step"));
+    bestTop1 = std::stod(ck.info.at("best_top1"));
+    log.truncateAfter(startEpoch - 1);
+    message("resumed from " + lastPath() + " after epoch " + std::to_string(startEpoch));
+  }
+
+  void waitWhilePaused() {
+    while (control->paused.load() && !control->cancelled.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  TrainResult run() {
+    if (opt.epochs <= 0) throw Error("--epochs", "must be positive");
+    const auto started = Clock::now();
+    const torch::Device device(opt.device);
+    module = GraphModule(graph);
+    module->to(device);
+    buildOptimizer();
+    sparseTargets = sparsityTargets(*graph, opt.sparsity);
+    if (!opt.runDir.empty()) {
+      fs::create_directories(opt.runDir);
+      log.open(opt.runDir, opt.resume);
+      writeFileAtomically((fs::path(opt.runDir) / "options.json").string(),
+                          [&](std::ostream& os) { os << optionsToJson(opt).dump(1) << "\n"; });
+    }
+    tryResume();
+
+    LoaderOptions trainLo;
+    trainLo.batchSize = opt.batchSize;
+    trainLo.seed = opt.seed;
+    trainLo.workers = opt.workers;
+    trainLo.transform = opt.trainTransform;
+    LoaderOptions valLo = trainLo;
+    valLo.shuffle = false;
+    valLo.augment = false;
+    valLo.batchSize = std::max<int64_t>(opt.batchSize, 256);
+    valLo.transform = opt.evalTransform;
+    DataLoader trainLoader(data.train, trainLo);
+    DataLoader valLoader(data.val, valLo);
+    const int64_t batches = static_cast<int64_t>(trainLoader.batchesPerEpoch());
+
+    TrainResult result;
+    result.bestTop1 = std::max(0.0, bestTop1);
+    int64_t imagesThisRun = 0;
+    double trainSecondsThisRun = 0.0;
+    auto lossOptions = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(opt.labelSmoothing);
+
+    for (int epoch = startEpoch; epoch < opt.epochs; ++epoch) {
+      module->train();
+      trainLoader.startEpoch(epoch);
+      const auto epochStart = Clock::now();
+      double lossSum = 0.0;
+      int64_t correct = 0, seen = 0;
+      double sr = 0.0, lr = 0.0;
+      Batch batch;
+      for (int64_t b = 0;; ++b) {
+        const auto stepStart = Clock::now();
+        if (!trainLoader.next(batch)) break;
+        waitWhilePaused();
+        if (control->cancelled.load()) {
+          result.cancelled = true;
+          break;
+        }
+        sr = effectiveSr(opt.sparsity, control->sr.load(), epoch, opt.epochs);
+        lr = control->lr.load() * lrFactor(opt.schedule, epoch + double(b) / double(batches), opt.epochs);
+        setLr(lr);
+
+        const auto x = batch.images.to(device);
+        const auto y = batch.labels.to(device);
+        optimizer->zero_grad();
+        const auto out = module->forward(x);
+        const auto loss = torch::nn::functional::cross_entropy(out, y, lossOptions);
+        const double lossValue = loss.item<double>();
+        if (!std::isfinite(lossValue))
+          throw Error("training", "loss is " + std::to_string(lossValue) + " at epoch " + std::to_string(epoch + 1) +
+                                      ", batch " + std::to_string(b + 1) + " (lr " + std::to_string(lr) + ", sr " +
+                                      std::to_string(sr) + "); stopped without saving" +
+                                      (opt.runDir.empty() ? "" : ": the last good checkpoint " + lastPath() +
+                                                                     " is intact"));
+        loss.backward();
+        applyBnL1(*graph, sparseTargets, sr, opt.sparsity.srBeta);
+        optimizer->step();
+
+        const int64_t n = y.size(0);
+        lossSum += lossValue * double(n);
+        correct += out.detach().argmax(1).eq(y).sum().item<int64_t>();
+        seen += n;
+        ++globalStep;
+        const double dt = secondsSince(stepStart);
+        trainSecondsThisRun += dt;
+        imagesThisRun += n;
+        if (!observers.empty()) {
+          StepStats s{epoch, globalStep - 1, b, batches, lossValue, lr, sr, double(n) / std::max(dt, 1e-9)};
+          for (auto* o : observers) o->onStep(s);
+          if (opt.gammaEvery > 0 && (globalStep - 1) % opt.gammaEvery == 0) {
+            const GammaSnapshot g = snapshotGammas(*graph, globalStep - 1, epoch + double(b) / double(batches));
+            for (auto* o : observers) o->onGammas(g);
+          }
+        }
+      }
+      if (result.cancelled) break;
+
+      EpochStats es;
+      es.epoch = epoch;
+      es.epochs = opt.epochs;
+      es.trainLoss = seen ? lossSum / double(seen) : 0.0;
+      es.trainTop1 = seen ? double(correct) / double(seen) : 0.0;
+      es.imagesPerSec = double(seen) / std::max(secondsSince(epochStart), 1e-9);
+      const ClassifyMetrics val = evaluateClassifier(*module, valLoader, opt.device, epoch);
+      es.valLoss = val.loss;
+      es.valTop1 = val.top1;
+      es.valTop5 = val.top5;
+      es.lr = lr;
+      es.sr = sr;
+      es.seconds = secondsSince(epochStart);
+      es.gamma = gammaStats(snapshotGammas(*graph));
+      es.best = es.valTop1 > bestTop1;
+      if (es.best) bestTop1 = es.valTop1;
+
+      if (!opt.runDir.empty()) {
+        log.append(es);  // the log first: a crash before the checkpoint replays this epoch
+        if (es.best) saveRunCheckpoint(bestPath(), epoch);
+        saveRunCheckpoint(lastPath(), epoch);
+      }
+      for (auto* o : observers) o->onEpoch(es);
+      result.last = es;
+      result.epochsCompleted = epoch + 1;
+    }
+    result.bestTop1 = std::max(0.0, bestTop1);
+    result.seconds = secondsSince(started);
+    result.imagesPerSec = double(imagesThisRun) / std::max(trainSecondsThisRun, 1e-9);
+    return result;
+  }
+};
+
+Trainer::Trainer(std::shared_ptr<Graph> graph, DatasetSplits data, TrainerOptions options, TrainControl* control)
+    : m(std::make_unique<Impl>()) {
+  if (!graph) throw Error("trainer", "no graph");
+  m->graph = std::move(graph);
+  m->data = std::move(data);
+  m->opt = std::move(options);
+  m->control = control ? control : &m->ownControl;
+  if (!control) {
+    m->ownControl.sr = m->opt.sparsity.sr;
+    m->ownControl.lr = m->opt.lr;
+  }
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::addObserver(TrainObserver* observer) { m->observers.push_back(observer); }
+
+TrainResult Trainer::run() { return m->run(); }
+
+}  // namespace prunelab

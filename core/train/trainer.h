@@ -1,0 +1,78 @@
+#pragma once
+// The classification trainer: SGD/AdamW, schedules with warm-up, label smoothing,
+// BN-L1 sparse training with a live sr, freezing and per-group learning rates,
+// crash-safe checkpoints and exact resume.
+//
+// Threads: run() blocks and must be called on the thread that owns the Graph (the
+// worker); observers are called on that thread. TrainControl may be written from any
+// thread; each step reads it once.
+// Files in runDir: last.plm (every epoch), best.plm (best val top-1), results.csv and
+// log.jsonl (one row per epoch, rewritten atomically), options.json.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/transforms.h"
+#include "graph/graph.h"
+#include "train/lr_schedule.h"
+#include "train/sparsity.h"
+#include "train/train_observer.h"
+
+namespace prunelab {
+
+struct TrainerOptions {
+  int epochs = 10;
+  int64_t batchSize = 128;
+  std::string optimizer = "sgd";  // sgd | adamw
+  double lr = 0.1;
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weightDecay = 5e-4;
+  ScheduleOptions schedule;
+  double labelSmoothing = 0.0;
+  SparsityOptions sparsity;
+  std::vector<std::string> freeze;     // scope patterns whose parameters are frozen
+  std::vector<std::string> trainOnly;  // if set, every other parameter is frozen
+  std::vector<std::pair<std::string, double>> lrMultipliers;  // scope pattern -> lr x
+  int gammaEvery = 50;                 // BN-gamma snapshot period in steps (0 = off)
+  std::string runDir;                  // empty: no files written
+  bool resume = false;                 // continue runDir/last.plm if present
+  std::string device = "cpu";
+  uint64_t seed = 0;
+  int workers = 2;
+  TransformOptions trainTransform;
+  TransformOptions evalTransform;
+};
+
+struct TrainResult {
+  EpochStats last;        // the last completed epoch
+  double bestTop1 = 0.0;
+  int epochsCompleted = 0;
+  bool cancelled = false;
+  double seconds = 0.0;   // this invocation
+  double imagesPerSec = 0.0;
+};
+
+class Trainer {
+ public:
+  // `graph` is trained in place. `control` may be null (a private one is used).
+  Trainer(std::shared_ptr<Graph> graph, DatasetSplits data, TrainerOptions options, TrainControl* control = nullptr);
+  ~Trainer();
+
+  void addObserver(TrainObserver* observer);  // not owned; must outlive run()
+  // Throws prunelab::Error on bad options, data errors and non-finite loss (the last
+  // good checkpoint stays intact).
+  TrainResult run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m;
+};
+
+// Transforms that fit the dataset (Fashion-MNIST, CIFAR statistics, else [0,1] scaling)
+// and the model's input channels.
+void defaultTransforms(const Dataset& train, int64_t modelChannels, TransformOptions& trainT, TransformOptions& evalT);
+
+}  // namespace prunelab

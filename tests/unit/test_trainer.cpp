@@ -1,0 +1,225 @@
+// The trainer on a small CNN and Fashion-MNIST subsets: sparse training, live sr,
+// non-finite loss handling, exact resume, freezing and per-group learning rates.
+
+#include <ATen/ATen.h>
+
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "io/checkpoint.h"
+#include "models/graph_builder.h"
+#include "train/bn_stats.h"
+#include "train/trainer.h"
+#include "util/error.h"
+
+using namespace prunelab;
+
+namespace {
+
+std::shared_ptr<Graph> smallCnn(uint64_t seed = 0) {
+  at::manual_seed(seed);
+  auto g = std::make_shared<Graph>();
+  GraphBuilder b(*g);
+  ValueId x = b.input("input", {1, 28, 28});
+  x = b.act(OpKind::ReLU, b.batchNorm(b.conv(x, "conv1", 16, 3, 2), "bn1"), "relu1");
+  x = b.act(OpKind::ReLU, b.batchNorm(b.conv(x, "conv2", 32, 3, 2), "bn2"), "relu2");
+  x = b.flatten(b.globalAvgPool(x, "pool"), "flatten");
+  b.output(b.linear(x, "fc", 10));
+  g->metadata()["num_classes"] = "10";
+  return g;
+}
+
+DatasetSplits smallData(size_t train, size_t val) {
+  DatasetSplits d = openClassificationData("fashion-mnist");
+  return {limitDataset(d.train, train, 11), limitDataset(d.val, val, 12)};
+}
+
+TrainerOptions baseOptions(const DatasetSplits& d) {
+  TrainerOptions o;
+  o.epochs = 2;
+  o.batchSize = 64;
+  o.lr = 0.1;
+  o.schedule.kind = "constant";
+  o.workers = 1;
+  o.seed = 5;
+  defaultTransforms(*d.train, 1, o.trainTransform, o.evalTransform);
+  return o;
+}
+
+class Recorder : public TrainObserver {
+ public:
+  std::vector<StepStats> steps;
+  std::vector<EpochStats> epochs;
+  std::function<void(const StepStats&)> hook;
+  void onStep(const StepStats& s) override {
+    steps.push_back(s);
+    if (hook) hook(s);
+  }
+  void onEpoch(const EpochStats& s) override { epochs.push_back(s); }
+};
+
+}  // namespace
+
+class TestTrainer : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+  std::string path(const std::string& p) { return m_dir.path().toStdString() + "/" + p; }
+
+ private Q_SLOTS:
+  void learns() {  // well above chance (10%) after a few hundred steps
+    const auto d = smallData(4096, 1000);
+    auto g = smallCnn();
+    TrainerOptions o = baseOptions(d);
+    o.epochs = 3;
+    const TrainResult r = Trainer(g, d, o).run();
+    QVERIFY2(r.last.valTop1 > 0.3, qPrintable(QString::number(r.last.valTop1)));
+    QCOMPARE(r.epochsCompleted, 3);
+  }
+
+  // Network Slimming: the same run with sr = 1e-3 against sr = 0.
+  void sparseTrainingShrinksGammas() {
+    const auto d = smallData(8192, 500);
+    auto run = [&](double sr) {
+      auto g = smallCnn(1);
+      TrainerOptions o = baseOptions(d);
+      o.epochs = 6;
+      o.batchSize = 32;
+      o.sparsity.sr = sr;
+      Trainer(g, d, o).run();
+      return gammaStats(snapshotGammas(*g));
+    };
+    const GammaStats dense = run(0.0), sparse = run(1e-3);
+    qInfo("mean |gamma|: sr=0 %.4f, sr=1e-3 %.4f; fraction < 0.01: %.3f vs %.3f", dense.absMean, sparse.absMean,
+          dense.fracBelow001, sparse.fracBelow001);
+    QVERIFY2(sparse.absMean < 0.9 * dense.absMean, "mean |gamma| not clearly lower with sr=1e-3");
+    QVERIFY2(sparse.fracBelow001 > dense.fracBelow001, "no more gammas below 0.01 with sr=1e-3");
+  }
+
+  // Another thread changes sr while training runs; the very next step uses it.
+  void srChangesTakeEffectAtTheNextStep() {
+    const auto d = smallData(2048, 200);
+    auto g = smallCnn();
+    TrainerOptions o = baseOptions(d);
+    TrainControl control;
+    control.sr = 0.0;
+    control.lr = o.lr;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool atStep5 = false, changed = false;
+    Recorder rec;
+    rec.hook = [&](const StepStats& s) {
+      if (s.step != 5) return;
+      std::unique_lock<std::mutex> lock(mu);
+      atStep5 = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return changed; });  // the training thread waits for the other thread's write
+    };
+    std::thread controller([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return atStep5; });
+      control.sr = 0.02;
+      control.lr = 0.05;
+      changed = true;
+      cv.notify_all();
+    });
+    Trainer t(g, d, o, &control);
+    t.addObserver(&rec);
+    t.run();
+    controller.join();
+    QCOMPARE(rec.steps[5].sr, 0.0);
+    QCOMPARE(rec.steps[6].sr, 0.02);
+    QCOMPARE(rec.steps[6].lr, 0.05);
+  }
+
+  void nonFiniteLossStopsAndKeepsTheCheckpoint() {
+    const auto d = smallData(1024, 200);
+    auto g = smallCnn();
+    TrainerOptions o = baseOptions(d);
+    o.epochs = 3;
+    o.runDir = path("nan");
+    TrainControl control;
+    control.lr = o.lr;
+    Recorder rec;
+    Trainer t(g, d, o, &control);
+    struct Blower : TrainObserver {
+      TrainControl* c;
+      void onEpoch(const EpochStats&) override { c->lr = 1e30; }  // diverge in epoch 2
+    } blower;
+    blower.c = &control;
+    t.addObserver(&blower);
+    try {
+      t.run();
+      QFAIL("no error for a non-finite loss");
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      QVERIFY2(msg.find("epoch 2") != std::string::npos && msg.find("last.plm") != std::string::npos, e.what());
+    }
+    const Checkpoint ck = loadCheckpoint(path("nan/last.plm"));
+    QCOMPARE(ck.info.at("epoch"), std::string("0"));
+    for (const auto& [k, v] : ck.graph.stateDict()) QVERIFY2(v.isfinite().all().item<bool>(), k.c_str());
+  }
+
+  // 3 epochs straight == 2 epochs, then --resume to 3.
+  void resumeContinuesExactly() {
+    const auto d = smallData(1024, 200);
+    auto straight = smallCnn(3);
+    TrainerOptions o = baseOptions(d);
+    o.epochs = 3;
+    o.schedule.kind = "cosine";
+    o.runDir = path("straight");
+    Trainer(straight, d, o).run();
+
+    auto resumed = smallCnn(3);
+    o.runDir = path("resumed");
+    o.epochs = 3;
+    TrainControl stopper;
+    stopper.lr = o.lr;
+    struct StopAfter2 : TrainObserver {
+      TrainControl* c;
+      void onEpoch(const EpochStats& s) override {
+        if (s.epoch == 1) c->cancelled = true;
+      }
+    } stop;
+    stop.c = &stopper;
+    {
+      Trainer t(resumed, d, o, &stopper);
+      t.addObserver(&stop);
+      const TrainResult r = t.run();
+      QVERIFY(r.cancelled);
+      QCOMPARE(r.epochsCompleted, 2);
+    }
+    auto fresh = smallCnn(99);  // different init: everything must come from the checkpoint
+    o.resume = true;
+    const TrainResult r = Trainer(fresh, d, o).run();
+    QCOMPARE(r.epochsCompleted, 3);
+    const auto a = straight->stateDict(), b = fresh->stateDict();
+    for (size_t i = 0; i < a.size(); ++i)
+      QVERIFY2(at::allclose(a[i].second, b[i].second, 1e-4, 1e-5), a[i].first.c_str());
+    std::ifstream csv(path("resumed/results.csv"));
+    QCOMPARE(std::count(std::istreambuf_iterator<char>(csv), {}, '\n'), 4L);  // header + 3 epochs
+  }
+
+  void freezeAndLrMultipliers() {
+    const auto d = smallData(512, 100);
+    auto g = smallCnn();
+    const at::Tensor conv1 = g->findNode("conv1")->tensor("weight").clone();
+    const at::Tensor conv2 = g->findNode("conv2")->tensor("weight").clone();
+    TrainerOptions o = baseOptions(d);
+    o.epochs = 1;
+    o.freeze = {"conv1", "bn*"};
+    o.lrMultipliers = {{"fc", 0.0}};
+    const at::Tensor fc = g->findNode("fc")->tensor("weight").clone();
+    Trainer(g, d, o).run();
+    QVERIFY(at::equal(g->findNode("conv1")->tensor("weight"), conv1));
+    QVERIFY(!at::equal(g->findNode("conv2")->tensor("weight"), conv2));
+    QVERIFY(at::allclose(g->findNode("fc")->tensor("weight"), fc));  // lr x 0 (weight decay too)
+  }
+};
+
+QTEST_APPLESS_MAIN(TestTrainer)
+#include "test_trainer.moc"
