@@ -8,5 +8,6 @@ int runInfo(int argc, char** argv);
 int runInfer(int argc, char** argv);
 int runTrain(int argc, char** argv);
 int runEval(int argc, char** argv);
+int runPrune(int argc, char** argv);
 
 }  // namespace prunelab::cli

@@ -15,7 +15,8 @@ void printUsage() {
                "  info     per-layer table and totals (params, MACs, size) of a model\n"
                "  infer    run a model on a .npy input and write .npy outputs\n"
                "  train    train, sparse-train (--sr) or fine-tune a classifier; resumable\n"
-               "  eval     top-1/top-5 of a classifier on a dataset's validation split\n";
+               "  eval     top-1/top-5 of a classifier on a dataset's validation split\n"
+               "  prune    dependency-aware channel pruning: score, plan, cut, verify\n";
 }
 
 }  // namespace
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     if (command == "infer") return prunelab::cli::runInfer(argc, argv);
     if (command == "train") return prunelab::cli::runTrain(argc, argv);
     if (command == "eval") return prunelab::cli::runEval(argc, argv);
+    if (command == "prune") return prunelab::cli::runPrune(argc, argv);
     std::cerr << "prunelab-cli: unknown command '" << command << "'\n";
     printUsage();
     return 2;

@@ -70,7 +70,14 @@ void GraphModuleImpl::planExecution() {
   }
 }
 
-std::vector<at::Tensor> GraphModuleImpl::forward(const std::vector<at::Tensor>& inputs) {
+std::vector<at::Tensor> GraphModuleImpl::forward(const std::vector<at::Tensor>& inputs) { return run(inputs, nullptr); }
+
+std::vector<at::Tensor> GraphModuleImpl::capture(const std::vector<at::Tensor>& inputs,
+                                                 const std::vector<ValueId>& capture) {
+  return run(inputs, &capture);
+}
+
+std::vector<at::Tensor> GraphModuleImpl::run(const std::vector<at::Tensor>& inputs, const std::vector<ValueId>* capture) {
   const Graph& g = *m_graph;
   if (inputs.size() != g.inputs().size())
     throw Error("forward", "graph has " + std::to_string(g.inputs().size()) + " inputs, got " +
@@ -84,7 +91,7 @@ std::vector<at::Tensor> GraphModuleImpl::forward(const std::vector<at::Tensor>& 
   for (const Node& n : g.nodes()) {
     args.clear();
     for (ValueId v : n.inputs) args.push_back(values[v]);
-    ctx.mayReuseInput = m_inPlaceOk[n.id];
+    ctx.mayReuseInput = !capture && m_inPlaceOk[n.id];
     std::vector<at::Tensor> out;
     try {
       out = opSpec(n.op).forward(n, args, ctx);
@@ -92,7 +99,13 @@ std::vector<at::Tensor> GraphModuleImpl::forward(const std::vector<at::Tensor>& 
       rethrowAsError(n.name);
     }
     for (size_t i = 0; i < out.size(); ++i) values[n.outputs[i]] = std::move(out[i]);
-    for (ValueId v : m_releaseAfter[n.id]) values[v].reset();
+    if (!capture)
+      for (ValueId v : m_releaseAfter[n.id]) values[v].reset();
+  }
+  if (capture) {
+    std::vector<at::Tensor> captured;
+    for (ValueId v : *capture) captured.push_back(values.at(static_cast<size_t>(v)));
+    return captured;
   }
   std::vector<at::Tensor> result;
   result.reserve(g.outputs().size());

@@ -31,6 +31,9 @@ class GraphModuleImpl : public torch::nn::Module {
   std::vector<at::Tensor> forward(const std::vector<at::Tensor>& inputs);
   // Single input, single output.
   at::Tensor forward(const at::Tensor& input);
+  // Runs the graph and returns the values listed in `capture` (in that order) instead
+  // of the outputs. Nothing runs in place, so captured tensors are exactly the values.
+  std::vector<at::Tensor> capture(const std::vector<at::Tensor>& inputs, const std::vector<ValueId>& capture);
 
   const Graph& graph() const { return *m_graph; }
   std::shared_ptr<Graph> sharedGraph() const { return m_graph; }
@@ -38,6 +41,7 @@ class GraphModuleImpl : public torch::nn::Module {
  private:
   void registerTensors();
   void planExecution();
+  std::vector<at::Tensor> run(const std::vector<at::Tensor>& inputs, const std::vector<ValueId>* capture);
 
   std::shared_ptr<Graph> m_graph;
   // For each node, the values whose last consumer it is (freed after it runs).

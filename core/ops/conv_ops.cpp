@@ -47,6 +47,28 @@ int64_t convMacs(const Node& n, const std::vector<Shape>&, const std::vector<Sha
   return perPosition * positions;
 }
 
+bool isDepthwise(const Node& n) {
+  const int64_t groups = n.attrs.getInt("groups", 1);
+  const auto w = n.tensor("weight").sizes();
+  return groups > 1 && w[1] == 1 && w[0] == groups;
+}
+
+// groups == 1: out channels index dim 0, in channels dim 1. Depthwise: channel c of the
+// input is channel c of the output, so only dim 0 is channel-indexed. Other grouped
+// convs are pinned by the dependency analysis and never sliced.
+std::vector<TensorChannelDims> convChannelDims(const Node& n) {
+  const int64_t groups = n.attrs.getInt("groups", 1);
+  std::vector<TensorChannelDims> r;
+  if (groups == 1) r.push_back({"weight", 0, 1});
+  else if (isDepthwise(n)) r.push_back({"weight", 0, -1});
+  if (n.hasTensor("bias") && (groups == 1 || isDepthwise(n))) r.push_back({"bias", 0, -1});
+  return r;
+}
+
+void convResizeAttrs(Node& n, const std::vector<int64_t>&, const std::vector<int64_t>& keptOut) {
+  if (n.attrs.getInt("groups", 1) > 1 && n.tensor("weight").size(1) == 1) n.attrs.set("groups", keptOut.at(0));
+}
+
 }  // namespace
 
 void addConvOps(std::vector<OpSpec>& table) {
@@ -57,6 +79,8 @@ void addConvOps(std::vector<OpSpec>& table) {
   conv.macs = convMacs;
   conv.channelRule = ChannelRule::Conv;
   conv.outputReusable = true;
+  conv.channelDims = convChannelDims;
+  conv.resizeAttrs = convResizeAttrs;
   table.push_back(conv);
 }
 

@@ -33,6 +33,12 @@ int64_t linearMacs(const Node& n, const std::vector<Shape>&, const std::vector<S
   return per * rows;
 }
 
+std::vector<TensorChannelDims> linearChannelDims(const Node& n) {
+  std::vector<TensorChannelDims> r = {{"weight", 0, 1}};
+  if (n.hasTensor("bias")) r.push_back({"bias", 0, -1});
+  return r;
+}
+
 }  // namespace
 
 void addLinearOps(std::vector<OpSpec>& table) {
@@ -43,6 +49,7 @@ void addLinearOps(std::vector<OpSpec>& table) {
   s.macs = linearMacs;
   s.channelRule = ChannelRule::Linear;
   s.outputReusable = true;
+  s.channelDims = linearChannelDims;
   table.push_back(s);
 }
 

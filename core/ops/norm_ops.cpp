@@ -39,6 +39,13 @@ int64_t batchNormMacs(const Node& n, const std::vector<Shape>&, const std::vecto
   return m;
 }
 
+std::vector<TensorChannelDims> batchNormChannelDims(const Node& n) {
+  std::vector<TensorChannelDims> r;
+  for (const auto& t : n.tensors)
+    if (t.tensor.dim() == 1) r.push_back({t.name, 0, -1});  // not num_batches_tracked (a scalar)
+  return r;
+}
+
 }  // namespace
 
 void addNormOps(std::vector<OpSpec>& table) {
@@ -49,6 +56,7 @@ void addNormOps(std::vector<OpSpec>& table) {
   bn.macs = batchNormMacs;
   bn.channelRule = ChannelRule::PassThrough;
   bn.outputReusable = true;  // batch_norm backward needs its input, not its output
+  bn.channelDims = batchNormChannelDims;
   table.push_back(bn);
 }
 

@@ -8,6 +8,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "graph/graph.h"
@@ -33,9 +34,22 @@ enum class ChannelRule {
   Pin,          // unknown mapping: channels through it can't be pruned
 };
 
+// Which dims of a node's tensor are indexed by channels: `outDim` by the channels of
+// output 0, `inDim` by those of input 0 (-1: none). Surgery slices these dims; the
+// what-if estimate scales these dims' sizes. Ops without tensors list nothing.
+struct TensorChannelDims {
+  std::string tensor;
+  int outDim = -1;
+  int inDim = -1;
+};
+
 using ForwardFn = std::vector<at::Tensor> (*)(const Node&, const std::vector<at::Tensor>&, const OpContext&);
 using ShapeFn = std::vector<Shape> (*)(const Node&, const std::vector<Shape>&);
 using MacsFn = int64_t (*)(const Node&, const std::vector<Shape>& in, const std::vector<Shape>& out);
+using ChannelDimsFn = std::vector<TensorChannelDims> (*)(const Node&);
+// Updates attributes that record channel counts (Split sizes, Conv groups) after
+// surgery; `keptOut[i]` is the number of channels kept in output i.
+using ResizeAttrsFn = void (*)(Node&, const std::vector<int64_t>& keptIn, const std::vector<int64_t>& keptOut);
 
 struct OpSpec {
   OpKind kind = OpKind::Identity;
@@ -50,6 +64,8 @@ struct OpSpec {
   bool outputReusable = false;
   // True when forward can work in place on its first input (OpContext::mayReuseInput).
   bool canRunInPlace = false;
+  ChannelDimsFn channelDims = nullptr;  // nullptr: no channel-indexed tensors
+  ResizeAttrsFn resizeAttrs = nullptr;  // nullptr: no channel-count attributes
 };
 
 const OpSpec& opSpec(OpKind kind);

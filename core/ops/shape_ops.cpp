@@ -90,6 +90,10 @@ std::vector<at::Tensor> identityForward(const Node&, const std::vector<at::Tenso
   return {in[0]};
 }
 
+void splitResizeAttrs(Node& n, const std::vector<int64_t>&, const std::vector<int64_t>& keptOut) {
+  if (n.attrs.getInt("axis", 1) == 1) n.attrs.set("split", keptOut);
+}
+
 OpSpec entry(OpKind kind, ForwardFn fn, ShapeFn shape, ChannelRule rule) {
   OpSpec s;
   s.kind = kind;
@@ -106,7 +110,9 @@ void addShapeOps(std::vector<OpSpec>& table) {
   concat.maxInputs = -1;
   concat.outputReusable = true;
   table.push_back(concat);
-  table.push_back(entry(OpKind::Split, splitForward, splitShape, ChannelRule::Split));
+  OpSpec split = entry(OpKind::Split, splitForward, splitShape, ChannelRule::Split);
+  split.resizeAttrs = splitResizeAttrs;
+  table.push_back(split);
   OpSpec up = entry(OpKind::Upsample, upsampleForward, upsampleShape, ChannelRule::PassThrough);
   up.outputReusable = true;
   table.push_back(up);

@@ -1,0 +1,81 @@
+#include "pruning/pruner.h"
+
+#include <cmath>
+
+#include "analysis/cost.h"
+#include "analysis/shape_inference.h"
+#include "util/error.h"
+
+namespace prunelab {
+
+namespace {
+
+PrunePlan planStep(const DependencyGraph& deps, const GroupScores& scores, const PruneRequest& r, int step,
+                   int64_t startCost, PruneOutcome& out) {
+  const double share = double(step + 1) / double(r.steps);  // cumulative fraction of the goal
+  switch (r.mode) {
+    case PruneRequest::Mode::LayerAmount: {
+      // One layer: the whole amount in the first step (later steps only re-score).
+      if (step > 0) {
+        PrunePlan none;
+        none.removed.resize(deps.groups().size());
+        return none;
+      }
+      return planLayerAmount(deps, scores, r.layer, r.amount, r.constraints);
+    }
+    case PruneRequest::Mode::Ratios: {
+      // Ratio per step such that after all steps ratio of the original is gone.
+      auto stepRatio = [&](double total) { return 1.0 - std::pow(1.0 - total, 1.0 / double(r.steps)); };
+      std::vector<std::pair<std::string, double>> ratios;
+      for (const auto& [p, v] : r.ratios) ratios.emplace_back(p, stepRatio(v));
+      return planRatios(deps, scores, ratios, stepRatio(r.fallbackRatio), r.constraints);
+    }
+    case PruneRequest::Mode::GlobalPercent: {
+      if (step == 0) out.highestSafePercent = highestSafePercent(deps, scores);
+      const double stepPercent = 1.0 - std::pow(1.0 - r.amount, 1.0 / double(r.steps));
+      return planGlobalPercent(deps, scores, stepPercent, r.constraints);
+    }
+    case PruneRequest::Mode::TargetMacs:
+    case PruneRequest::Mode::TargetParams: {
+      const double goal = double(startCost) - share * double(startCost - r.target);
+      return planToTarget(deps, scores, static_cast<int64_t>(std::ceil(goal)),
+                          r.mode == PruneRequest::Mode::TargetParams, r.constraints);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+PruneOutcome runPruning(const Graph& input, const PruneRequest& r) {
+  if (r.steps < 1) throw Error("--steps", "must be at least 1");
+  PruneOutcome out;
+  Graph current = input.clone();
+  inferShapes(current, r.inputShape);
+  const GraphCost start = computeCost(current);
+  const int64_t startCost = r.mode == PruneRequest::Mode::TargetParams ? start.params : start.macs;
+  if ((r.mode == PruneRequest::Mode::TargetMacs || r.mode == PruneRequest::Mode::TargetParams) &&
+      (r.target <= 0 || r.target >= startCost))
+    throw Error("--target", "must be between 0 and the current " + std::to_string(startCost));
+
+  std::map<std::string, int64_t> before;
+  for (const Node& n : current.nodes())
+    if (n.op == OpKind::Conv || n.op == OpKind::Linear) before[n.name] = current.value(n.outputs[0]).shape.at(1);
+
+  for (int step = 0; step < r.steps; ++step) {
+    DependencyGraph::Options o;
+    o.protectedScopes = r.protectedScopes;
+    const DependencyGraph deps(current, o);
+    const GroupScores scores = computeImportance(deps, r.importance);
+    const PrunePlan plan = planStep(deps, scores, r, step, startCost, out);
+    SurgeryResult cut = applySurgery(deps, plan, r.surgery);
+    out.log.insert(out.log.end(), cut.log.begin(), cut.log.end());
+    current = std::move(cut.graph);
+  }
+  for (const Node& n : current.nodes())
+    if (before.count(n.name)) out.layers.push_back({n.name, before[n.name], current.value(n.outputs[0]).shape.at(1)});
+  out.graph = std::move(current);
+  return out;
+}
+
+}  // namespace prunelab

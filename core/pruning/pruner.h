@@ -1,0 +1,51 @@
+#pragma once
+// The pruning pipeline in one call: analyse, score, plan, cut - repeated over an
+// iterative schedule of `steps` (each step re-scores the already-pruned model and
+// removes an equal share of the total). Used by the CLI and the GUI worker.
+
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+#include "pruning/importance.h"
+#include "pruning/planner.h"
+#include "pruning/surgery.h"
+
+namespace prunelab {
+
+struct PruneRequest {
+  enum class Mode { LayerAmount, Ratios, GlobalPercent, TargetMacs, TargetParams };
+  Mode mode = Mode::GlobalPercent;
+  std::string layer;   // LayerAmount
+  double amount = 0.0; // LayerAmount, GlobalPercent (as fraction)
+  std::vector<std::pair<std::string, double>> ratios;  // Ratios
+  double fallbackRatio = 0.0;                         // Ratios: groups no pattern matches
+  int64_t target = 0;  // TargetMacs / TargetParams
+  int steps = 1;
+  PlanConstraints constraints;
+  std::vector<std::string> protectedScopes;
+  ImportanceOptions importance;
+  SurgeryOptions surgery;
+  Shape inputShape;  // C x H x W used for shapes and MACs
+};
+
+struct LayerChannels {
+  std::string name;  // source layer
+  int64_t before = 0;
+  int64_t after = 0;
+};
+
+struct PruneOutcome {
+  Graph graph;                        // the pruned model (shapes inferred)
+  std::vector<SurgeryLogEntry> log;   // all steps, in order
+  std::vector<LayerChannels> layers;  // per Conv/Linear: output channels before/after
+  double highestSafePercent = -1.0;   // GlobalPercent with bn scores: the largest safe percent
+};
+
+// `graph` is not modified. Throws prunelab::Error for impossible requests.
+PruneOutcome runPruning(const Graph& graph, const PruneRequest& request);
+
+}  // namespace prunelab

@@ -1,0 +1,193 @@
+#include "pruning/surgery.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+
+#include "analysis/shape_inference.h"
+#include "exec/inference.h"
+#include "ops/op_table.h"
+#include "util/error.h"
+
+namespace prunelab {
+
+namespace {
+
+// The constant a removed channel carries at `value` if its BN's gamma is ~0 (so the BN
+// outputs beta): followed through activations, pooling and data movement.
+std::optional<double> constantOf(const Graph& g, ValueId value, int64_t c, int depth = 0) {
+  const Value& v = g.value(value);
+  if (v.producer < 0 || depth > 64) return std::nullopt;
+  const Node& n = g.node(v.producer);
+  auto input = [&](size_t i = 0) { return constantOf(g, n.inputs.at(i), c, depth + 1); };
+  switch (n.op) {
+    case OpKind::BatchNorm:
+      if (!n.hasTensor("bias")) return 0.0;
+      return n.tensor("bias")[c].item<double>();
+    case OpKind::ReLU: if (auto x = input()) return std::max(0.0, *x); return std::nullopt;
+    case OpKind::ReLU6: if (auto x = input()) return std::clamp(*x, 0.0, 6.0); return std::nullopt;
+    case OpKind::SiLU: if (auto x = input()) return *x / (1.0 + std::exp(-*x)); return std::nullopt;
+    case OpKind::Sigmoid: if (auto x = input()) return 1.0 / (1.0 + std::exp(-*x)); return std::nullopt;
+    case OpKind::LeakyReLU:
+      if (auto x = input()) return *x >= 0 ? *x : *x * n.attrs.getFloat("negative_slope", 0.01);
+      return std::nullopt;
+    case OpKind::Hardswish:
+      if (auto x = input()) return *x * std::clamp(*x + 3.0, 0.0, 6.0) / 6.0;
+      return std::nullopt;
+    case OpKind::MaxPool: case OpKind::AvgPool: case OpKind::GlobalAvgPool: case OpKind::Upsample:
+    case OpKind::Identity: case OpKind::Dropout:
+      return input();
+    case OpKind::Flatten: {
+      const Shape& s = g.value(n.inputs[0]).shape;
+      if (s.size() != 4) return std::nullopt;
+      return constantOf(g, n.inputs[0], c / (s[2] * s[3]), depth + 1);
+    }
+    case OpKind::Add: {
+      double sum = 0;
+      for (size_t i = 0; i < n.inputs.size(); ++i) {
+        auto x = input(i);
+        if (!x) return std::nullopt;
+        sum += *x;
+      }
+      return sum;
+    }
+    default:
+      return std::nullopt;  // Conv, Linear, Concat/Split (offsets), Mul: not folded
+  }
+}
+
+// Adds `delta[o]` to the output of `consumer` (a Conv or Linear): into its bias, or
+// into the running mean of a BN that alone reads it (BN(y + d) == BN'(y) with mean - d).
+bool addToOutput(Graph& g, const Node& consumer, const at::Tensor& delta) {
+  Node& n = g.node(consumer.id);
+  if (n.hasTensor("bias")) {
+    n.tensor("bias").add_(delta);
+    return true;
+  }
+  const Value& out = g.value(n.outputs[0]);
+  if (out.consumers.size() == 1) {
+    Node& next = g.node(out.consumers[0]);
+    if (next.op == OpKind::BatchNorm) {
+      next.tensor("running_mean").sub_(delta);
+      return true;
+    }
+  }
+  return false;
+}
+
+void foldRemovedConstants(const DependencyGraph& deps, const std::vector<std::vector<int64_t>>& kept, Graph& out) {
+  const Graph& src = deps.graph();
+  at::NoGradGuard noGrad;
+  for (const Node& n : src.nodes()) {
+    if (n.inputs.empty()) continue;
+    const bool conv = n.op == OpKind::Conv && n.attrs.getInt("groups", 1) == 1;
+    const bool linear = n.op == OpKind::Linear;
+    if (!conv && !linear) continue;
+    const ValueId in = n.inputs[0];
+    const int64_t total = deps.channelCount(in);
+    if (static_cast<int64_t>(kept[in].size()) == total) continue;
+    std::vector<bool> isKept(static_cast<size_t>(total), false);
+    for (int64_t c : kept[in]) isKept[c] = true;
+    const at::Tensor w = n.tensor("weight").detach();
+    at::Tensor delta = at::zeros({w.size(0)}, w.options());
+    bool any = false;
+    for (int64_t c = 0; c < total; ++c) {
+      if (isKept[c]) continue;
+      // Linear after Flatten: feature c is channel c / HW of the flattened map.
+      const auto k = constantOf(src, in, c);
+      if (!k || *k == 0.0) continue;
+      const at::Tensor slice = conv ? w.select(1, c).sum({1, 2}) : w.select(1, c);
+      delta.add_(slice, *k);
+      any = true;
+    }
+    if (any) addToOutput(out, out.node(n.id), delta);
+  }
+}
+
+}  // namespace
+
+SurgeryResult applySurgery(const DependencyGraph& deps, const PrunePlan& plan, const SurgeryOptions& options) {
+  validatePlan(deps, plan);
+  const Graph& src = deps.graph();
+  const auto kept = deps.keptChannels(plan.removed);
+
+  SurgeryResult result;
+  Graph& out = result.graph;
+  out = src;  // structure; every tensor is replaced by a private copy below
+  for (Node& n : out.nodes())
+    for (NamedTensor& t : n.tensors) t.tensor = t.tensor.detach().clone();
+  if (options.foldBeta) foldRemovedConstants(deps, kept, out);
+
+  for (Node& n : out.nodes()) {
+    const OpSpec& spec = opSpec(n.op);
+    std::vector<int64_t> keptIn, keptOut;
+    for (ValueId v : n.inputs) keptIn.push_back(static_cast<int64_t>(kept[v].size()));
+    for (ValueId v : n.outputs) keptOut.push_back(static_cast<int64_t>(kept[v].size()));
+    if (spec.channelDims) {
+      const auto dims = spec.channelDims(n);  // decided on the unpruned node
+      for (const TensorChannelDims& d : dims) {
+        at::Tensor& t = n.tensor(d.tensor);
+        if (d.outDim >= 0 && static_cast<int64_t>(kept[n.outputs[0]].size()) != t.size(d.outDim))
+          t = t.index_select(d.outDim, at::tensor(kept[n.outputs[0]], at::kLong)).contiguous();
+        if (d.inDim >= 0 && static_cast<int64_t>(kept[n.inputs[0]].size()) != t.size(d.inDim))
+          t = t.index_select(d.inDim, at::tensor(kept[n.inputs[0]], at::kLong)).contiguous();
+      }
+    }
+    if (spec.resizeAttrs) spec.resizeAttrs(n, keptIn, keptOut);
+  }
+
+  std::vector<Shape> inputShapes;
+  for (ValueId v : src.inputs()) inputShapes.push_back(src.value(v).shape);
+  withErrorContext("surgery", [&] { inferShapes(out, inputShapes); });
+  if (options.forwardCheck) {
+    std::vector<at::Tensor> inputs;
+    for (const Shape& s : inputShapes) {
+      Shape one = s;
+      one[0] = 1;
+      inputs.push_back(at::randn(one));
+    }
+    Graph probe = out;  // runInference may move tensors; the probe shares them on CPU
+    withErrorContext("surgery forward check", [&] { runInference(probe, inputs); });
+  }
+
+  for (size_t g = 0; g < plan.removed.size(); ++g) {
+    if (plan.removed[g].empty()) continue;
+    const Group& group = deps.groups()[g];
+    const NodeId source = group.sources.front();
+    const ValueId v = src.node(source).outputs[0];
+    SurgeryLogEntry e;
+    e.source = src.node(source).name;
+    std::vector<bool> removed(static_cast<size_t>(group.size), false);
+    for (int64_t k : plan.removed[g]) removed[k] = true;
+    for (int64_t c = 0; c < deps.channelCount(v); ++c) {
+      const auto [gg, k] = deps.locate(v, c);
+      if (gg == static_cast<int>(g) && removed[k]) e.channels.push_back(c);
+    }
+    result.log.push_back(std::move(e));
+  }
+  return result;
+}
+
+PrunePlan planFromLog(const DependencyGraph& deps, const std::vector<SurgeryLogEntry>& log) {
+  PrunePlan plan;
+  plan.removed.resize(deps.groups().size());
+  for (const auto& e : log) {
+    const Node* n = deps.graph().findNode(e.source);
+    if (!n) throw Error(e.source, "no such layer in this model (surgery log does not fit)");
+    for (int64_t c : e.channels) {
+      const auto [g, k] = deps.locate(n->outputs[0], c);
+      if (g < 0) throw Error(e.source, "channel " + std::to_string(c) + " is not prunable in this model");
+      plan.removed[g].push_back(k);
+    }
+  }
+  for (auto& r : plan.removed) {
+    std::sort(r.begin(), r.end());
+    r.erase(std::unique(r.begin(), r.end()), r.end());
+  }
+  return plan;
+}
+
+}  // namespace prunelab

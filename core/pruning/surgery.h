@@ -1,0 +1,45 @@
+#pragma once
+// Surgery: Graph + PrunePlan -> a new Graph with the channels removed. The input graph
+// is never modified, so before/after comparison and undo are free.
+//
+// Check, then apply: the plan is validated against the dependency analysis first.
+// Every channel-indexed tensor dim (ops' channelDims) is sliced, channel-count
+// attributes (Split sizes, depthwise groups) updated, shapes re-inferred, and a forward
+// pass at batch 1 proves the result runs. A log entry keyed by scope name records what
+// was removed, so the same cut can be replayed on another copy of the model.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+#include "pruning/dependency_graph.h"
+#include "pruning/prune_plan.h"
+
+namespace prunelab {
+
+struct SurgeryOptions {
+  // Fold the constant contribution of removed channels (act(beta) of their BN, which is
+  // what a channel with gamma ~ 0 outputs) into the next layer's bias or BN running mean.
+  bool foldBeta = false;
+  bool forwardCheck = true;
+};
+
+// One replayable cut: by source scope, channel indices of that source's output.
+struct SurgeryLogEntry {
+  std::string source;               // name of the group's first source node
+  std::vector<int64_t> channels;    // its output channels removed
+};
+
+struct SurgeryResult {
+  Graph graph;
+  std::vector<SurgeryLogEntry> log;
+};
+
+// `graph` must have shapes inferred (the same graph `deps` was built from).
+SurgeryResult applySurgery(const DependencyGraph& deps, const PrunePlan& plan, const SurgeryOptions& options = {});
+
+// Rebuilds a plan from a log (e.g. recorded on another copy of the model).
+PrunePlan planFromLog(const DependencyGraph& deps, const std::vector<SurgeryLogEntry>& log);
+
+}  // namespace prunelab
