@@ -10,10 +10,25 @@ namespace prunelab::ops {
 
 namespace {
 
+// ATen sends small batch-1 convolutions (3x3 or smaller kernels, input under 20480
+// elements, groups == 1) to its "slow" im2col + BLAS path, which with this build's
+// reference BLAS is several times slower than oneDNN. Pruning shrinks inputs below that
+// threshold, so a pruned model could get *slower* at batch 1. For inference on CPU
+// float tensors we call oneDNN directly; training keeps at::conv2d (and its backward).
+bool useOneDnn(const at::Tensor& x, const at::Tensor& w) {
+  return at::hasMKLDNN() && !at::GradMode::is_enabled() && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+         w.scalar_type() == at::kFloat && x.dim() == 4 && x.size(0) == 1;
+}
+
 std::vector<at::Tensor> convForward(const Node& n, const std::vector<at::Tensor>& in, const OpContext&) {
-  return {at::conv2d(in[0], n.tensor("weight"), n.optionalTensor("bias"), n.attrs.getInts("stride", {1, 1}),
-                     n.attrs.getInts("padding", {0, 0}), n.attrs.getInts("dilation", {1, 1}),
-                     n.attrs.getInt("groups", 1))};
+  const at::Tensor& w = n.tensor("weight");
+  const auto stride = n.attrs.getInts("stride", {1, 1});
+  const auto padding = n.attrs.getInts("padding", {0, 0});
+  const auto dilation = n.attrs.getInts("dilation", {1, 1});
+  const int64_t groups = n.attrs.getInt("groups", 1);
+  if (useOneDnn(in[0], w))
+    return {at::mkldnn_convolution(in[0].contiguous(), w, n.optionalTensor("bias"), padding, stride, dilation, groups)};
+  return {at::conv2d(in[0], w, n.optionalTensor("bias"), stride, padding, dilation, groups)};
 }
 
 int64_t convOutSize(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {

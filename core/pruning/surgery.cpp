@@ -116,26 +116,40 @@ SurgeryResult applySurgery(const DependencyGraph& deps, const PrunePlan& plan, c
 
   SurgeryResult result;
   Graph& out = result.graph;
-  out = src;  // structure; every tensor is replaced by a private copy below
-  for (Node& n : out.nodes())
-    for (NamedTensor& t : n.tensors) t.tensor = t.tensor.detach().clone();
-  if (options.foldBeta) foldRemovedConstants(deps, kept, out);
+  out = src;  // the structure; every tensor gets a private copy below (sliced or cloned)
+  at::NoGradGuard noGrad;
+  if (options.foldBeta) {
+    // Folding writes into biases/running means: give those nodes private copies first.
+    for (Node& n : out.nodes())
+      for (NamedTensor& t : n.tensors) t.tensor = t.tensor.detach().clone();
+    foldRemovedConstants(deps, kept, out);
+  }
 
   for (Node& n : out.nodes()) {
     const OpSpec& spec = opSpec(n.op);
     std::vector<int64_t> keptIn, keptOut;
     for (ValueId v : n.inputs) keptIn.push_back(static_cast<int64_t>(kept[v].size()));
     for (ValueId v : n.outputs) keptOut.push_back(static_cast<int64_t>(kept[v].size()));
+    std::vector<bool> copied(n.tensors.size(), options.foldBeta);
     if (spec.channelDims) {
-      const auto dims = spec.channelDims(n);  // decided on the unpruned node
-      for (const TensorChannelDims& d : dims) {
-        at::Tensor& t = n.tensor(d.tensor);
-        if (d.outDim >= 0 && static_cast<int64_t>(kept[n.outputs[0]].size()) != t.size(d.outDim))
-          t = t.index_select(d.outDim, at::tensor(kept[n.outputs[0]], at::kLong)).contiguous();
-        if (d.inDim >= 0 && static_cast<int64_t>(kept[n.inputs[0]].size()) != t.size(d.inDim))
-          t = t.index_select(d.inDim, at::tensor(kept[n.inputs[0]], at::kLong)).contiguous();
+      for (const TensorChannelDims& d : spec.channelDims(n)) {  // decided on the unpruned node
+        for (size_t i = 0; i < n.tensors.size(); ++i) {
+          if (n.tensors[i].name != d.tensor) continue;
+          at::Tensor& t = n.tensors[i].tensor;
+          // index_select makes a new tensor: slicing is the copy.
+          if (d.outDim >= 0 && static_cast<int64_t>(kept[n.outputs[0]].size()) != t.size(d.outDim)) {
+            t = t.detach().index_select(d.outDim, at::tensor(kept[n.outputs[0]], at::kLong));
+            copied[i] = true;
+          }
+          if (d.inDim >= 0 && static_cast<int64_t>(kept[n.inputs[0]].size()) != t.size(d.inDim)) {
+            t = t.detach().index_select(d.inDim, at::tensor(kept[n.inputs[0]], at::kLong));
+            copied[i] = true;
+          }
+        }
       }
     }
+    for (size_t i = 0; i < n.tensors.size(); ++i)
+      if (!copied[i]) n.tensors[i].tensor = n.tensors[i].tensor.detach().clone();
     if (spec.resizeAttrs) spec.resizeAttrs(n, keptIn, keptOut);
   }
 

@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""PyTorch reference for bench_train_step: forward + backward + SGD step of CIFAR
+ResNet-20 on a fixed random batch (no data loading). Prints one JSON line."""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'python'))
+from reference_models import CifarResNet  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--batch', type=int, default=32)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--warmup', type=int, default=5)
+    ap.add_argument('--iters', type=int, default=30)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = CifarResNet(20)
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(args.batch, 3, 32, 32)
+    y = torch.randint(0, 10, (args.batch,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    for _ in range(args.warmup):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(args.iters):
+        step()
+    dt = time.perf_counter() - t0
+    print(json.dumps({'images_per_s': args.batch * args.iters / dt, 'ms_per_step': 1000 * dt / args.iters}))
+
+
+if __name__ == '__main__':
+    main()
