@@ -10,7 +10,8 @@ namespace {
 constexpr std::array<const char*, kOpKindCount> kNames = {
     "Conv",    "BatchNorm", "ReLU",    "ReLU6",         "SiLU",     "LeakyReLU", "Sigmoid",
     "Hardswish", "Add",     "Mul",     "Concat",        "Split",    "MaxPool",   "AvgPool",
-    "GlobalAvgPool", "Upsample", "Flatten", "Linear",   "Dropout",  "Identity"};
+    "GlobalAvgPool", "Upsample", "Flatten", "Linear",   "Dropout",  "Identity",  "Reshape",
+    "Transpose", "MatMul",   "Softmax"};
 }
 
 const char* opKindName(OpKind kind) { return kNames.at(static_cast<size_t>(kind)); }

@@ -27,9 +27,13 @@ enum class OpKind {
   Linear,         // weight [O, I], optional bias [O]
   Dropout,        // attr p; identity in eval
   Identity,
+  Reshape,        // attr shape: 0 copies the input dim, -1 is inferred (ONNX semantics)
+  Transpose,      // attr perm
+  MatMul,         // batched matrix product; optional attr alpha scales the result
+  Softmax,        // attr axis
 };
 
-inline constexpr int kOpKindCount = static_cast<int>(OpKind::Identity) + 1;
+inline constexpr int kOpKindCount = static_cast<int>(OpKind::Softmax) + 1;
 
 // Stable names, used in native checkpoints and JSON: changing one breaks old files.
 const char* opKindName(OpKind kind);

@@ -16,6 +16,7 @@ std::vector<OpSpec> buildTable() {
   ops::addPoolOps(entries);
   ops::addShapeOps(entries);
   ops::addLinearOps(entries);
+  ops::addTensorOps(entries);
 
   std::vector<OpSpec> table(kOpKindCount);
   std::vector<bool> seen(kOpKindCount, false);

@@ -151,6 +151,19 @@ class TestExecutor : public QObject {
       }
   }
 
+  // Batch-1 inference takes the direct oneDNN path (ops/conv_ops.cpp); it must agree
+  // with at::conv2d's result for the same sample in a larger batch.
+  void batchOneInferenceMatchesBatched() {
+    auto g = std::make_shared<Graph>(buildZooModel("resnet18", {}));
+    GraphModule m(g);
+    m->eval();
+    torch::NoGradGuard ng;
+    const torch::Tensor x = torch::randn({3, 3, 64, 64});
+    const torch::Tensor batched = m->forward(x);
+    for (int64_t i = 0; i < 3; ++i)
+      QVERIFY(torch::allclose(m->forward(x.narrow(0, i, 1)), batched.narrow(0, i, 1), 1e-4, 1e-5));
+  }
+
   void forwardErrorsNameTheNode() {
     GraphModule m(smallResidualNet());
     try {

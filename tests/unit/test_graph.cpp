@@ -63,6 +63,7 @@ class TestGraph : public QObject {
     QTest::newRow("upsample") << 4;
     QTest::newRow("split concat") << 5;
     QTest::newRow("flatten linear") << 6;
+    QTest::newRow("attention: reshape transpose matmul softmax") << 7;
   }
   void shapeInferenceMatchesExecution() {
     QFETCH(int, op);
@@ -91,6 +92,13 @@ class TestGraph : public QObject {
         break;
       }
       case 6: outs = {b.linear(b.flatten(x, "f"), "fc", 7)}; break;
+      case 7: {
+        const ValueId r = g.out(b.node(OpKind::Reshape, "r", {x}, {{"shape", std::vector<int64_t>{0, 2, 3, -1}}}));
+        const ValueId t = g.out(b.node(OpKind::Transpose, "t", {r}, {{"perm", std::vector<int64_t>{0, 1, 3, 2}}}));
+        const ValueId m = g.out(b.node(OpKind::MatMul, "mm", {t, r}, {{"alpha", 0.5}}));
+        outs = {g.out(b.node(OpKind::Softmax, "sm", {m}, {{"axis", int64_t{-1}}}))};
+        break;
+      }
     }
     for (ValueId o : outs) g.markOutput(o);
     inferShapes(g, Shape{6, 11, 13});
