@@ -31,9 +31,11 @@ enum class OpKind {
   Transpose,      // attr perm
   MatMul,         // batched matrix product; optional attr alpha scales the result
   Softmax,        // attr axis
+  Unflatten,      // attrs dim, sizes: splits one dim into several (YOLOv5 head view)
+  DetectDecode,   // YOLO inference decode of the raw head outputs (attrs: style, strides, nc...)
 };
 
-inline constexpr int kOpKindCount = static_cast<int>(OpKind::Softmax) + 1;
+inline constexpr int kOpKindCount = static_cast<int>(OpKind::DetectDecode) + 1;
 
 // Stable names, used in native checkpoints and JSON: changing one breaks old files.
 const char* opKindName(OpKind kind);

@@ -5,6 +5,7 @@
 #include "analysis/shape_inference.h"
 #include "io/checkpoint.h"
 #include "io/state_dict.h"
+#include "models/yolo/yolo_builder.h"
 #include "models/zoo.h"
 #include "util/error.h"
 
@@ -27,6 +28,12 @@ Graph loadModel(const ModelRequest& req) {
     opt.inChannels = req.inChannels > 0 ? req.inChannels : 3;
     opt.seed = req.seed;
     g = buildZooModel(req.model, opt);
+  } else if (isYoloModelName(req.model) || (req.model.size() > 5 && req.model.rfind(".yaml") == req.model.size() - 5)) {
+    YoloOptions yo;
+    yo.nc = req.numClasses;
+    if (req.inChannels > 0) yo.inChannels = req.inChannels;
+    yo.scale = req.scale;
+    g = isYoloModelName(req.model) ? buildYoloModel(req.model, yo) : buildYoloFromFile(req.model, yo);
   } else if (std::filesystem::exists(req.model)) {
     if (!isCheckpointFile(req.model))
       throw Error(req.model, "not a model file PruneLab can read (expected a .plm checkpoint)");
@@ -38,7 +45,8 @@ Graph loadModel(const ModelRequest& req) {
   } else {
     std::string known;
     for (const auto& e : zooModels()) known += (known.empty() ? "" : ", ") + e.name;
-    throw Error(req.model, "no such file and not a built-in model (built-in: " + known + ")");
+    throw Error(req.model, "no such file and not a built-in model (built-in: " + known +
+                               ", yolov5n/s, yolov8n/s/m/l/x, yolo11n/s/m/l/x)");
   }
   if (!req.weights.empty()) loadWeights(g, req.weights);
   return g;

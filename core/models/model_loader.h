@@ -1,7 +1,8 @@
 #pragma once
 // Resolves the CLI's and GUI's `--model NAME|PATH [--weights FILE]` into a Graph:
-//   a zoo name (resnet18, ...) or a native checkpoint (.plm). More sources (YOLO YAML,
-//   ONNX) plug in here as they land. Weights: a torch.save(state_dict) file or a .plm.
+//   a zoo name (resnet18, ...), a shipped YOLO config (yolov5s, yolov8n, yolo11n, ...), an
+//   ultralytics-style model .yaml, or a native checkpoint (.plm). ONNX plugs in here as it
+//   lands. Weights: a torch.save(state_dict) file or a .plm.
 
 #include <cstdint>
 #include <string>
@@ -15,6 +16,7 @@ struct ModelRequest {
   int64_t numClasses = -1;  // zoo models only; -1 = default
   int64_t inChannels = -1;  // zoo models only; -1 = default (3)
   std::string weights;      // optional
+  std::string scale;        // YOLO YAML with scales: n/s/m/l/x (default: from the name, else the first)
   uint64_t seed = 0;
 };
 

@@ -17,6 +17,7 @@ std::vector<OpSpec> buildTable() {
   ops::addShapeOps(entries);
   ops::addLinearOps(entries);
   ops::addTensorOps(entries);
+  ops::addDetectOps(entries);
 
   std::vector<OpSpec> table(kOpKindCount);
   std::vector<bool> seen(kOpKindCount, false);

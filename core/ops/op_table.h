@@ -80,6 +80,7 @@ void addPoolOps(std::vector<OpSpec>& table);
 void addShapeOps(std::vector<OpSpec>& table);
 void addLinearOps(std::vector<OpSpec>& table);
 void addTensorOps(std::vector<OpSpec>& table);
+void addDetectOps(std::vector<OpSpec>& table);
 
 // Helpers shared by the family files.
 void expectRank(const Node& n, const Shape& s, size_t rank);

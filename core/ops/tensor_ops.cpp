@@ -1,4 +1,5 @@
-// Tensor reshaping and attention primitives: Reshape, Transpose, MatMul, Softmax.
+// Tensor reshaping and attention primitives: Reshape (attr shape, or a second input to
+// view as), Transpose, MatMul, Softmax.
 // Their channel mapping is not tracked: the dependency analysis pins what they touch
 // (e.g. the inner channels of C2PSA attention). MatMul MACs are not counted, as in
 // torchinfo and thop, which count parametric modules only.
@@ -36,10 +37,22 @@ std::vector<int64_t> resolveShape(const Node& n, const std::vector<int64_t>& in)
   return out;
 }
 
+// With a second input, the target is that input's shape ("view as"): attention blocks
+// fold [B, heads, d, H*W] back to the [B, C, H, W] of their input at any input size.
 std::vector<at::Tensor> reshapeForward(const Node& n, const std::vector<at::Tensor>& in, const OpContext&) {
+  if (in.size() == 2) return {in[0].reshape(in[1].sizes())};
   return {in[0].reshape(resolveShape(n, in[0].sizes().vec()))};
 }
-std::vector<Shape> reshapeShape(const Node& n, const std::vector<Shape>& in) { return {resolveShape(n, in.at(0))}; }
+std::vector<Shape> reshapeShape(const Node& n, const std::vector<Shape>& in) {
+  if (in.size() == 2) {
+    int64_t a = 1, b = 1;
+    for (int64_t d : in[0]) a *= d;
+    for (int64_t d : in[1]) b *= d;
+    if (a != b) throw Error(n.name, "cannot view " + shapeToString(in[0]) + " as " + shapeToString(in[1]));
+    return {in[1]};
+  }
+  return {resolveShape(n, in.at(0))};
+}
 
 std::vector<at::Tensor> transposeForward(const Node& n, const std::vector<at::Tensor>& in, const OpContext&) {
   return {in[0].permute(n.attrs.getInts("perm"))};
@@ -84,7 +97,9 @@ OpSpec pinned(OpKind kind, ForwardFn fn, ShapeFn shape, int inputs = 1) {
 }  // namespace
 
 void addTensorOps(std::vector<OpSpec>& table) {
-  table.push_back(pinned(OpKind::Reshape, reshapeForward, reshapeShape));
+  OpSpec reshape = pinned(OpKind::Reshape, reshapeForward, reshapeShape);
+  reshape.maxInputs = 2;
+  table.push_back(reshape);
   table.push_back(pinned(OpKind::Transpose, transposeForward, transposeShape));
   OpSpec mm = pinned(OpKind::MatMul, matmulForward, matmulShape, 2);
   mm.outputReusable = true;

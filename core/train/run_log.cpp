@@ -24,7 +24,7 @@ json toJson(const EpochStats& s) {
           {"lr", s.lr},                     {"sr", s.sr},                    {"bn/gamma_mean", s.gamma.absMean},
           {"bn/frac_lt_0.01", s.gamma.fracBelow001}, {"bn/gamma_p10", s.gamma.p10}, {"bn/gamma_p50", s.gamma.p50},
           {"bn/gamma_p90", s.gamma.p90},    {"time_s", s.seconds},           {"images_per_s", s.imagesPerSec},
-          {"bn/gamma_p25", s.gamma.p25},    {"bn/gamma_p75", s.gamma.p75},   {"bn/gamma_max", s.gamma.maxAbs}};
+          {"data_wait", s.dataWaitFraction}, {"bn/gamma_p25", s.gamma.p25},    {"bn/gamma_p75", s.gamma.p75},   {"bn/gamma_max", s.gamma.maxAbs}};
 }
 }  // namespace
 

@@ -32,6 +32,7 @@ struct EpochStats {
   double lr = 0.0, sr = 0.0;
   double seconds = 0.0;
   double imagesPerSec = 0.0;  // training, data loading included
+  double dataWaitFraction = 0.0;  // share of the epoch the trainer waited for batches
   GammaStats gamma;
   bool best = false;
 };

@@ -242,11 +242,12 @@ struct Trainer::Impl {
       const auto epochStart = Clock::now();
       double lossSum = 0.0;
       int64_t correct = 0, seen = 0;
-      double sr = 0.0, lr = 0.0;
+      double sr = 0.0, lr = 0.0, dataWait = 0.0;
       Batch batch;
       for (int64_t b = 0;; ++b) {
         const auto stepStart = Clock::now();
         if (!trainLoader.next(batch)) break;
+        dataWait += secondsSince(stepStart);
         waitWhilePaused();
         if (control->cancelled.load()) {
           result.cancelled = true;
@@ -296,7 +297,9 @@ struct Trainer::Impl {
       es.epochs = opt.epochs;
       es.trainLoss = seen ? lossSum / double(seen) : 0.0;
       es.trainTop1 = seen ? double(correct) / double(seen) : 0.0;
-      es.imagesPerSec = double(seen) / std::max(secondsSince(epochStart), 1e-9);
+      const double trainSeconds = std::max(secondsSince(epochStart), 1e-9);
+      es.imagesPerSec = double(seen) / trainSeconds;
+      es.dataWaitFraction = dataWait / trainSeconds;
       const ClassifyMetrics val = evaluateClassifier(*module, valLoader, opt.device, epoch);
       es.valLoss = val.loss;
       es.valTop1 = val.top1;

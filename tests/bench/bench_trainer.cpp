@@ -51,7 +51,7 @@ struct Args {
   int threads = 0;
 };
 
-double runPruneLab(const Args& a, const DatasetSplits& data, bool observers, double* top1) {
+double runPruneLab(const Args& a, const DatasetSplits& data, bool observers, double* top1, double* dataWait = nullptr) {
   ZooOptions zo;
   zo.inChannels = 1;
   auto graph = std::make_shared<Graph>(buildZooModel("resnet20", zo));
@@ -67,6 +67,7 @@ double runPruneLab(const Args& a, const DatasetSplits& data, bool observers, dou
   if (observers) t.addObserver(&obs);
   const TrainResult r = t.run();
   if (top1) *top1 = r.last.valTop1;
+  if (dataWait) *dataWait = r.last.dataWaitFraction;
   return r.imagesPerSec;
 }
 
@@ -118,9 +119,9 @@ int main(int argc, char** argv) {
   std::printf("| round | PruneLab img/s | PruneLab + observers img/s | PyTorch img/s | observers ratio | vs PyTorch |\n");
   std::printf("|---|---|---|---|---|---|\n");
   std::vector<double> plain, observed, torchRates, obsRatio, torchRatio;
-  double topPlain = 0, topTorch = 0;
+  double topPlain = 0, topTorch = 0, wait = 0;
   for (int r = 0; r < a.rounds; ++r) {
-    const double p = runPruneLab(a, data, false, &topPlain);
+    const double p = runPruneLab(a, data, false, &topPlain, &wait);
     const double o = runPruneLab(a, data, true, nullptr);
     const double t = runPyTorch(a, threads, &topTorch);
     plain.push_back(p);
@@ -134,5 +135,6 @@ int main(int argc, char** argv) {
   std::printf("| median | %.1f | %.1f | %.1f | %.3f | %.2f |\n\n", median(plain), median(observed), median(torchRates),
               median(obsRatio), median(torchRatio));
   std::printf("val top-1 after the epoch (last round): PruneLab %.3f, PyTorch %.3f\n", topPlain, topTorch);
+  std::printf("PruneLab's trainer waited for data %.1f%% of the epoch (last round)\n", 100 * wait);
   return 0;
 }
