@@ -52,6 +52,7 @@ int runInfo(int argc, char** argv) {
                               {"params", cost.params},
                               {"buffers", cost.buffers},
                               {"macs", cost.macs},
+                              {"macs_convention", conventionName(cost.convention)},
                               {"gflops", 2.0 * static_cast<double>(cost.macs) / 1e9},
                               {"size_mb", static_cast<double>(cost.sizeBytes) / 1e6},
                               {"layers", layers}};
@@ -62,10 +63,10 @@ int runInfo(int argc, char** argv) {
   for (const auto& l : cost.layers)
     std::printf("%-34s %-14s %-18s %12lld %12lld\n", l.name.c_str(), l.op.c_str(), shapeToString(l.outputShape).c_str(),
                 static_cast<long long>(l.params), static_cast<long long>(l.macs));
-  std::printf("\ninput %s: %lld params (%s), %s MACs (%.3f GFLOPs), %.2f MB\n", shapeToString(input).c_str(),
+  std::printf("\ninput %s: %lld params (%s), %s MACs (%.3f GFLOPs, %s count), %.2f MB\n", shapeToString(input).c_str(),
               static_cast<long long>(cost.params), human(static_cast<double>(cost.params)).c_str(),
               human(static_cast<double>(cost.macs)).c_str(), 2.0 * static_cast<double>(cost.macs) / 1e9,
-              static_cast<double>(cost.sizeBytes) / 1e6);
+              conventionName(cost.convention), static_cast<double>(cost.sizeBytes) / 1e6);
   return 0;
 }
 

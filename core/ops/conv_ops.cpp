@@ -52,14 +52,11 @@ std::vector<Shape> convShape(const Node& n, const std::vector<Shape>& in) {
   return {{x[0], w[0], h, wd}};
 }
 
-// Multiply-accumulates per output position for each weight element, plus one add per
-// output element for the bias (the convention of torchinfo's "Mult-Adds").
-int64_t convMacs(const Node& n, const std::vector<Shape>&, const std::vector<Shape>& out) {
-  const Shape& y = out.at(0);
-  const int64_t positions = y[2] * y[3];
-  int64_t perPosition = n.tensor("weight").numel();
-  if (auto b = n.optionalTensor("bias"); b.defined()) perPosition += b.numel();
-  return perPosition * positions;
+// Every weight element is used once per output position; so is every bias element.
+int64_t convMacsPerElement(const Node&, const NamedTensor& t, const std::vector<Shape>&, const std::vector<Shape>& out,
+                           MacsConvention) {
+  const int64_t positions = out.at(0)[2] * out.at(0)[3];
+  return t.name == "weight" || t.name == "bias" ? positions : 0;
 }
 
 bool isDepthwise(const Node& n) {
@@ -91,7 +88,7 @@ void addConvOps(std::vector<OpSpec>& table) {
   conv.kind = OpKind::Conv;
   conv.forward = convForward;
   conv.inferShapes = convShape;
-  conv.macs = convMacs;
+  conv.macsPerElement = convMacsPerElement;
   conv.channelRule = ChannelRule::Conv;
   conv.outputReusable = true;
   conv.channelDims = convChannelDims;

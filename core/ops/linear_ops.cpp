@@ -23,14 +23,12 @@ std::vector<Shape> linearShape(const Node& n, const std::vector<Shape>& in) {
   return {x};
 }
 
-// Weights (+ bias) once per row of the input: the dims between batch and features.
-int64_t linearMacs(const Node& n, const std::vector<Shape>&, const std::vector<Shape>& out) {
-  const Shape& y = out.at(0);
+// Weights and bias once per row of the input (the dims between batch and features).
+int64_t linearMacsPerElement(const Node&, const NamedTensor& t, const std::vector<Shape>&, const std::vector<Shape>& out,
+                             MacsConvention) {
   int64_t rows = 1;
-  for (size_t d = 1; d + 1 < y.size(); ++d) rows *= y[d];
-  int64_t per = n.tensor("weight").numel();
-  if (auto b = n.optionalTensor("bias"); b.defined()) per += b.numel();
-  return per * rows;
+  for (size_t d = 1; d + 1 < out.at(0).size(); ++d) rows *= out[0][d];
+  return t.name == "weight" || t.name == "bias" ? rows : 0;
 }
 
 std::vector<TensorChannelDims> linearChannelDims(const Node& n) {
@@ -46,7 +44,7 @@ void addLinearOps(std::vector<OpSpec>& table) {
   s.kind = OpKind::Linear;
   s.forward = linearForward;
   s.inferShapes = linearShape;
-  s.macs = linearMacs;
+  s.macsPerElement = linearMacsPerElement;
   s.channelRule = ChannelRule::Linear;
   s.outputReusable = true;
   s.channelDims = linearChannelDims;

@@ -31,12 +31,16 @@ std::vector<Shape> batchNormShape(const Node& n, const std::vector<Shape>& in) {
   return {x};
 }
 
-// Parameter count per sample, as torchinfo counts non-convolution layers.
-int64_t batchNormMacs(const Node& n, const std::vector<Shape>&, const std::vector<Shape>&) {
-  int64_t m = 0;
-  for (const char* t : {"weight", "bias"})
-    if (auto p = n.optionalTensor(t); p.defined()) m += p.numel();
-  return m;
+// torchinfo: the parameter count per sample. FoldedBn: one multiply-add per output
+// element, carried by gamma (C elements x positions).
+int64_t batchNormMacsPerElement(const Node&, const NamedTensor& t, const std::vector<Shape>&,
+                                const std::vector<Shape>& out, MacsConvention c) {
+  if (t.isBuffer) return 0;
+  if (c == MacsConvention::TorchInfo) return 1;
+  if (t.name != "weight") return 0;
+  int64_t positions = 1;
+  for (size_t d = 2; d < out.at(0).size(); ++d) positions *= out[0][d];
+  return positions;
 }
 
 std::vector<TensorChannelDims> batchNormChannelDims(const Node& n) {
@@ -53,7 +57,7 @@ void addNormOps(std::vector<OpSpec>& table) {
   bn.kind = OpKind::BatchNorm;
   bn.forward = batchNormForward;
   bn.inferShapes = batchNormShape;
-  bn.macs = batchNormMacs;
+  bn.macsPerElement = batchNormMacsPerElement;
   bn.channelRule = ChannelRule::PassThrough;
   bn.outputReusable = true;  // batch_norm backward needs its input, not its output
   bn.channelDims = batchNormChannelDims;

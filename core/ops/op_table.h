@@ -45,7 +45,17 @@ struct TensorChannelDims {
 
 using ForwardFn = std::vector<at::Tensor> (*)(const Node&, const std::vector<at::Tensor>&, const OpContext&);
 using ShapeFn = std::vector<Shape> (*)(const Node&, const std::vector<Shape>&);
-using MacsFn = int64_t (*)(const Node&, const std::vector<Shape>& in, const std::vector<Shape>& out);
+// How multiply-accumulates are counted (see analysis/cost.h).
+enum class MacsConvention {
+  TorchInfo,  // torchinfo's Mult-Adds: weights and biases x output positions; BN = its params
+  FoldedBn,   // the deployed model: weights and biases x positions; BN = 1 per output element
+              // (the multiply-add it becomes when folded into the conv)
+};
+// MACs per element of one of the node's tensors; a node's MACs are the sum over its
+// tensors of numel x this factor. Channel pruning changes numels, never the factors,
+// which is what makes the what-if estimate exact.
+using MacsPerElementFn = int64_t (*)(const Node&, const NamedTensor&, const std::vector<Shape>& in,
+                                     const std::vector<Shape>& out, MacsConvention);
 using ChannelDimsFn = std::vector<TensorChannelDims> (*)(const Node&);
 // Updates attributes that record channel counts (Split sizes, Conv groups) after
 // surgery; `keptOut[i]` is the number of channels kept in output i.
@@ -57,7 +67,7 @@ struct OpSpec {
   int maxInputs = 1;  // -1: variadic
   ForwardFn forward = nullptr;
   ShapeFn inferShapes = nullptr;
-  MacsFn macs = nullptr;  // nullptr: zero (elementwise and data movement are not counted)
+  MacsPerElementFn macsPerElement = nullptr;  // nullptr: zero (elementwise and data movement)
   ChannelRule channelRule = ChannelRule::Pin;
   // True when the output is a freshly allocated tensor (not a view of an input) that the
   // op's backward does not need: a single consumer may then overwrite it in place.

@@ -35,16 +35,17 @@ void validatePlan(const DependencyGraph& deps, const PrunePlan& plan) {
 CostEstimate estimateCost(const DependencyGraph& deps, const PrunePlan& plan) {
   const Graph& g = deps.graph();
   const auto kept = deps.keptChannels(plan.removed);
-  const GraphCost before = computeCost(g);
+  const MacsConvention convention = defaultConvention(g);
   CostEstimate est;
   for (const Node& n : g.nodes()) {
-    const LayerCost& lc = before.layers[n.id];
-    // Per tensor: scale the channel-indexed dims by kept/total.
+    // Per tensor: scale the channel-indexed dims by kept/total; MACs per element are
+    // unchanged by channel pruning (analysis/cost.h).
     std::map<std::string, TensorChannelDims> dims;
     if (const auto fn = opSpec(n.op).channelDims)
       for (const auto& d : fn(n)) dims[d.tensor] = d;
-    int64_t params = 0;
-    for (const NamedTensor& t : n.tensors) {
+    const std::vector<int64_t> factors = macsPerElement(g, n, convention);
+    for (size_t i = 0; i < n.tensors.size(); ++i) {
+      const NamedTensor& t = n.tensors[i];
       int64_t numel = t.tensor.numel();
       auto it = dims.find(t.name);
       if (it != dims.end() && numel > 0) {
@@ -60,14 +61,10 @@ CostEstimate estimateCost(const DependencyGraph& deps, const PrunePlan& plan) {
         }
         numel = numel / total * remaining;
       }
-      if (!t.isBuffer) params += numel;
+      if (!t.isBuffer) est.params += numel;
       est.sizeBytes += numel * static_cast<int64_t>(t.tensor.element_size());
+      est.macs += numel * factors[i];
     }
-    est.params += params;
-    // MACs are (parameters) x (output positions) for every counted op (analysis/cost.h),
-    // and channel pruning leaves positions unchanged.
-    if (lc.params > 0) est.macs += lc.macs / lc.params * params;
-    else est.macs += lc.macs;
   }
   return est;
 }

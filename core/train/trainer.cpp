@@ -259,7 +259,10 @@ struct Trainer::Impl {
 
         const auto x = batch.images.to(device);
         const auto y = batch.labels.to(device);
-        optimizer->zero_grad();
+        // Drop the gradients rather than zero them (LibTorch 1.13's zero_grad() memsets
+        // each one; Python's zero_grad(set_to_none=True) skips that work too).
+        for (auto& group : optimizer->param_groups())
+          for (auto& p : group.params()) p.mutable_grad().reset();
         const auto out = module->forward(x);
         const auto loss = torch::nn::functional::cross_entropy(out, y, lossOptions);
         const double lossValue = loss.item<double>();

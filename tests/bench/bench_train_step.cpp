@@ -3,14 +3,19 @@
 // torch 1.13 build and thread count. Rounds alternate between the two so that machine
 // noise affects both alike; the median ratio is the result.
 //
-//   bench_train_step [--rounds 5] [--iters 30] [--batch 32] [--threads N]
+//   bench_train_step [--rounds 3] [--iters 20] [--warmup 5] [--batch 32] [--threads N]
+//                    [--python /usr/bin/python3] [--script .../train_step_pytorch.py]
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "exec/graph_module.h"
 #include "exec/runtime.h"
@@ -28,7 +33,9 @@ double pruneLabImagesPerSec(int batch, int warmup, int iters) {
   const torch::Tensor x = torch::randn({batch, 3, 32, 32});
   const torch::Tensor y = torch::randint(0, 10, {batch});
   auto step = [&] {
-    opt.zero_grad();  // LibTorch 1.13 sets grads to None like set_to_none=True
+    // Not opt.zero_grad(): in LibTorch 1.13 it memsets every grad (there is no
+    // set_to_none yet). Dropping them matches the Python side's zero_grad(set_to_none=True).
+    for (auto& p : model->parameters()) p.mutable_grad().reset();
     torch::nn::functional::cross_entropy(model->forward(x), y).backward();
     opt.step();
   };
@@ -39,19 +46,25 @@ double pruneLabImagesPerSec(int batch, int warmup, int iters) {
   return batch * iters / dt;
 }
 
-double pyTorchImagesPerSec(int batch, int threads, int warmup, int iters) {
-  const std::string cmd = std::string("/usr/bin/python3 ") + PRUNELAB_BENCH_DIR + "/train_step_pytorch.py --batch " +
+// Runs the Python reference in a fresh process (so the two never share a thread pool)
+// and returns its images/s, or 0 when it failed.
+double pyTorchImagesPerSec(const std::string& python, const std::string& script, int batch, int threads, int warmup,
+                           int iters) {
+  const std::string cmd = "'" + python + "' '" + script + "' --model resnet20 --size 32 --batch " +
                           std::to_string(batch) + " --threads " + std::to_string(threads) + " --warmup " +
                           std::to_string(warmup) + " --iters " + std::to_string(iters);
   FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return 0.0;
   std::string out;
   char buf[256];
-  while (p && fgets(buf, sizeof buf, p)) out += buf;
-  if (p) pclose(p);
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int status = pclose(p);
   try {
+    // The JSON line is the last thing printed; anything before it (warnings) is ignored.
+    if (status != 0 || out.rfind('{') == std::string::npos) throw std::runtime_error("no result");
     return nlohmann::json::parse(out.substr(out.rfind('{'))).at("images_per_s").get<double>();
   } catch (const std::exception&) {
-    std::fprintf(stderr, "PyTorch script failed: %s\n", out.c_str());
+    std::fprintf(stderr, "PyTorch script failed (%s):\n%s\n", cmd.c_str(), out.c_str());
     return 0.0;
   }
 }
@@ -59,33 +72,54 @@ double pyTorchImagesPerSec(int batch, int threads, int warmup, int iters) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 5, iters = 30, batch = 32, threads = 0, warmup = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  int rounds = 3, iters = 20, warmup = 5, batch = 32, threads = 0;
+  std::string python = "/usr/bin/python3";
+  std::string script = std::string(PRUNELAB_BENCH_DIR) + "/train_step_pytorch.py";
+  for (int i = 1; i < argc; i += 2) {
     const std::string k = argv[i];
-    const int v = std::atoi(argv[i + 1]);
-    if (k == "--rounds") rounds = v;
-    else if (k == "--iters") iters = v;
-    else if (k == "--batch") batch = v;
-    else if (k == "--threads") threads = v;
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "missing value for %s\n", k.c_str());
+      return 2;
+    }
+    const std::string v = argv[i + 1];
+    if (k == "--rounds") rounds = std::atoi(v.c_str());
+    else if (k == "--iters") iters = std::atoi(v.c_str());
+    else if (k == "--warmup") warmup = std::atoi(v.c_str());
+    else if (k == "--batch") batch = std::atoi(v.c_str());
+    else if (k == "--threads") threads = std::atoi(v.c_str());
+    else if (k == "--python") python = v;
+    else if (k == "--script") script = v;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
   }
-  threads = configureThreads(threads);
+  if (rounds < 1 || iters < 1 || batch < 1 || warmup < 0) {
+    std::fprintf(stderr, "--rounds, --iters and --batch must be >= 1, --warmup >= 0\n");
+    return 2;
+  }
+  threads = configureThreads(threads);  // 0: all cores; the Python side gets the same count
   std::printf("ResNet-20, batch %d, 3x32x32, forward+backward+SGD, %d threads, %d timed steps per round\n\n", batch,
               threads, iters);
   std::printf("| round | PruneLab img/s | PyTorch img/s | ratio |\n|---|---|---|---|\n");
   std::vector<double> ratios, mine, theirs;
   for (int r = 0; r < rounds; ++r) {
     const double a = pruneLabImagesPerSec(batch, warmup, iters);
-    const double b = pyTorchImagesPerSec(batch, threads, warmup, iters);
+    const double b = pyTorchImagesPerSec(python, script, batch, threads, warmup, iters);
+    if (b <= 0.0) return 1;  // a ratio against a failed run means nothing
     mine.push_back(a);
     theirs.push_back(b);
     ratios.push_back(a / b);
     std::printf("| %d | %.1f | %.1f | %.3f |\n", r + 1, a, b, a / b);
-    std::fflush(stdout);
+    std::fflush(stdout);  // rows appear as rounds finish; a round takes a while
   }
+  // Median of each column separately: the median ratio need not come from the round
+  // holding the median throughputs. Upper median for even counts.
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
   std::printf("| median | %.1f | %.1f | %.3f |\n", median(mine), median(theirs), median(ratios));
+  std::printf("\nthreads: %d, batch: %d\n", threads, batch);
   return 0;
 }

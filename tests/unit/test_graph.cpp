@@ -164,6 +164,11 @@ class TestGraph : public QObject {
     QCOMPARE(c.buffers, int64_t(16 + 1));
     QCOMPARE(c.sizeBytes, int64_t((8 * 27 + 8 + 16 + 72 + 90 + 16) * 4 + 8));
     QCOMPARE(c.layers[3].macs, dwMacs);
+    // Folded BN (detectors): BN = one multiply-add per output element instead of 2C.
+    const GraphCost t = computeCost(g, MacsConvention::FoldedBn);
+    QCOMPARE(t.macs, convMacs + 8 * 64 + dwMacs + fcMacs);
+    QCOMPARE(t.params, c.params);
+    QCOMPARE(defaultConvention(g), MacsConvention::TorchInfo);
   }
 
   void opTableIsComplete() {
