@@ -3,8 +3,9 @@
 // 1. Speed of dependency analysis and of a 50% L2 plan + surgery (Torch-Pruning 1.6 on
 //    torch 1.13 took 58 + 163 ms for ResNet-18 and 129 + 356 ms for YOLOv5s at 160 px
 //    on this machine, per the pruning issue).
-// 2. CPU latency before/after a 50% channel prune (ResNet-18, 3x224x224) at batch 1 and
-//    16, as (latency speed-up) / (MACs reduction), with and without round-to-8.
+// 2. CPU latency before/after a 50% channel prune (ResNet-18 at 3x224x224, YOLOv5s at
+//    3x160x160) at batch 1 and 16, as (latency speed-up) / (MACs reduction), with and
+//    without round-to-8.
 //
 //   bench_pruning [--repeats 10] [--latency-iters 20] [--threads N]
 
@@ -19,6 +20,7 @@
 #include "analysis/shape_inference.h"
 #include "exec/graph_module.h"
 #include "exec/runtime.h"
+#include "models/yolo/yolo_builder.h"
 #include "models/zoo.h"
 #include "pruning/pruner.h"
 
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
   zo.numClasses = 1000;
   const Graph resnet18 = buildZooModel("resnet18", zo);
   const Graph yolo = test::yoloLike(32);
+  const Graph yolov5s = buildYoloModel("yolov5s", {});
 
   std::printf("## Pruning speed (median of %d, %d threads)\n\n", repeats, threads);
   std::printf("| model | input | dependency analysis ms | L2 scores ms | 50%% plan ms | surgery ms | total ms | "
@@ -114,28 +117,37 @@ int main(int argc, char** argv) {
   std::printf("| ResNet-18 | 3x224x224 | %.1f | %.1f | %.1f | %.1f | %.1f | 58 + 163 | %.1fx |\n", r18.analysis,
               r18.importance, r18.plan, r18.surgery, r18.analysis + r18.planAndCut(),
               221.0 / (r18.analysis + r18.planAndCut()));
+  const Timing y5 = timePruning(yolov5s, {3, 160, 160}, repeats);
+  std::printf("| YOLOv5s | 3x160x160 | %.1f | %.1f | %.1f | %.1f | %.1f | 129 + 356 | %.1fx |\n", y5.analysis,
+              y5.importance, y5.plan, y5.surgery, y5.analysis + y5.planAndCut(), 485.0 / (y5.analysis + y5.planAndCut()));
   const Timing yl = timePruning(yolo, {3, 160, 160}, repeats);
   std::printf("| YOLO-like synthetic (C2f, SPPF, 2 heads) | 3x160x160 | %.1f | %.1f | %.1f | %.1f | %.1f | - | - |\n\n",
               yl.analysis, yl.importance, yl.plan, yl.surgery, yl.analysis + yl.planAndCut());
 
-  std::printf("## Latency before/after a 50%% channel prune (ResNet-18, 3x224x224, median of %d)\n\n", iters);
-  std::printf("| variant | batch | MACs before | MACs after | ms before | ms after | latency speed-up | MACs "
-              "reduction | ratio |\n|---|---|---|---|---|---|---|---|---|\n");
-  const Shape in = {3, 224, 224};
-  Graph base = resnet18.clone();
-  inferShapes(base, in);
-  const int64_t macs0 = computeCost(base).macs;
-  for (const int64_t roundTo : {int64_t{1}, int64_t{8}}) {
-    const Graph p = pruned50(resnet18, in, roundTo);
-    const int64_t macs1 = computeCost(p).macs;
-    for (const int batch : {1, 16}) {
-      const double before = latencyMs(resnet18.clone(), in, batch, iters);
-      const double after = latencyMs(p.clone(), in, batch, iters);
-      const double speedup = before / after, reduction = double(macs0) / double(macs1);
-      std::printf("| round-to %lld | %d | %.2fG | %.2fG | %.1f | %.1f | %.2fx | %.2fx | %.2f |\n",
-                  static_cast<long long>(roundTo), batch, macs0 / 1e9, macs1 / 1e9, before, after, speedup, reduction,
-                  speedup / reduction);
-      std::fflush(stdout);
+  std::printf("## Latency before/after a 50%% channel prune (median of %d)\n\n", iters);
+  std::printf("| model | input | round-to | batch | MACs before | MACs after | ms before | ms after | latency speed-up | "
+              "MACs reduction | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+  struct Case {
+    const char* name;
+    const Graph* model;
+    Shape input;
+  };
+  for (const Case& c : {Case{"ResNet-18", &resnet18, {3, 224, 224}}, Case{"YOLOv5s", &yolov5s, {3, 160, 160}}}) {
+    Graph base = c.model->clone();
+    inferShapes(base, c.input);
+    const int64_t macs0 = computeCost(base).macs;
+    for (const int64_t roundTo : {int64_t{1}, int64_t{8}}) {
+      const Graph p = pruned50(*c.model, c.input, roundTo);
+      const int64_t macs1 = computeCost(p).macs;
+      for (const int batch : {1, 16}) {
+        const double before = latencyMs(c.model->clone(), c.input, batch, iters);
+        const double after = latencyMs(p.clone(), c.input, batch, iters);
+        const double speedup = before / after, reduction = double(macs0) / double(macs1);
+        std::printf("| %s | %s | %lld | %d | %.3fG | %.3fG | %.1f | %.1f | %.2fx | %.2fx | %.2f |\n", c.name,
+                    shapeToString(c.input).c_str(), static_cast<long long>(roundTo), batch, macs0 / 1e9, macs1 / 1e9,
+                    before, after, speedup, reduction, speedup / reduction);
+        std::fflush(stdout);
+      }
     }
   }
   return 0;
