@@ -53,6 +53,18 @@ long long ArgParser::getInt(const std::string& name, long long fallback) const {
   }
 }
 
+double ArgParser::getDouble(const std::string& name, double fallback) const {
+  if (!has(name)) return fallback;
+  try {
+    size_t used = 0;
+    const double v = std::stod(get(name), &used);
+    if (used != get(name).size()) throw std::invalid_argument("trailing");
+    return v;
+  } catch (const std::exception&) {
+    throw Error(name, "expects a number, got '" + get(name) + "'");
+  }
+}
+
 std::string ArgParser::help() const {
   std::string s;
   for (const auto& [name, spec] : m_specs) {

@@ -20,6 +20,8 @@ class ArgParser {
   // Throws prunelab::Error("--name", "is required") when absent.
   std::string require(const std::string& name) const;
   long long getInt(const std::string& name, long long fallback) const;
+  // Throws prunelab::Error("--name", ...) when the value is not a number.
+  double getDouble(const std::string& name, double fallback) const;
   std::string help() const;
 
  private:

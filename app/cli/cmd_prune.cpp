@@ -24,14 +24,6 @@ namespace prunelab::cli {
 
 namespace {
 
-double number(const ArgParser& p, const std::string& name) {
-  try {
-    return std::stod(p.get(name));
-  } catch (const std::exception&) {
-    throw Error(name, "expects a number, got '" + p.get(name) + "'");
-  }
-}
-
 // "2.5G", "800M", "120000" -> integer.
 int64_t parseCount(const std::string& name, const std::string& text) {
   try {
@@ -152,10 +144,10 @@ int runPrune(int argc, char** argv) {
     r.mode = PruneRequest::Mode::LayerAmount;
     r.layer = p.get("--layer");
     if (!p.has("--amount")) throw Error("--amount", "is required with --layer");
-    r.amount = number(p, "--amount");
+    r.amount = p.getDouble("--amount", 0.0);
   } else if (p.has("--percent")) {
     r.mode = PruneRequest::Mode::GlobalPercent;
-    r.amount = number(p, "--percent");
+    r.amount = p.getDouble("--percent", 0.0);
     if (r.amount >= 1.0) r.amount /= 100.0;  // accept 50 as 50%
   } else if (p.has("--ratios")) {
     r.mode = PruneRequest::Mode::Ratios;

@@ -89,15 +89,6 @@ DatasetSplits openData(const ArgParser& p) {
   return d;
 }
 
-double getDouble(const ArgParser& p, const std::string& name, double fallback) {
-  if (!p.has(name)) return fallback;
-  try {
-    return std::stod(p.get(name));
-  } catch (const std::exception&) {
-    throw Error(name, "expects a number, got '" + p.get(name) + "'");
-  }
-}
-
 }  // namespace
 
 int runTrain(int argc, char** argv) {
@@ -143,14 +134,14 @@ int runTrain(int argc, char** argv) {
   o.batchSize = p.getInt("--batch", 128);
   o.optimizer = p.get("--optimizer", "sgd");
   const bool adamw = o.optimizer == "adamw";
-  o.lr = getDouble(p, "--lr", adamw ? 1e-3 : 0.1);
-  o.momentum = getDouble(p, "--momentum", 0.9);
-  o.weightDecay = getDouble(p, "--weight-decay", adamw ? 0.05 : 5e-4);
+  o.lr = p.getDouble("--lr", adamw ? 1e-3 : 0.1);
+  o.momentum = p.getDouble("--momentum", 0.9);
+  o.weightDecay = p.getDouble("--weight-decay", adamw ? 0.05 : 5e-4);
   o.schedule.kind = p.get("--schedule", "cosine");
-  o.schedule.warmupEpochs = getDouble(p, "--warmup", o.epochs > 2 ? 1.0 : 0.0);
-  o.labelSmoothing = getDouble(p, "--label-smoothing", 0.0);
-  o.sparsity.sr = getDouble(p, "--sr", 0.0);
-  o.sparsity.srBeta = getDouble(p, "--sr-beta", 0.0);
+  o.schedule.warmupEpochs = p.getDouble("--warmup", o.epochs > 2 ? 1.0 : 0.0);
+  o.labelSmoothing = p.getDouble("--label-smoothing", 0.0);
+  o.sparsity.sr = p.getDouble("--sr", 0.0);
+  o.sparsity.srBeta = p.getDouble("--sr-beta", 0.0);
   o.sparsity.linearDecay = p.has("--sr-decay");
   o.sparsity.exclude = splitPatterns(p.get("--sr-exclude"));
   o.freeze = splitPatterns(p.get("--freeze"));

@@ -11,20 +11,12 @@
 #include "data/data_loader.h"
 #include "data/image_folder_dataset.h"
 #include "data/in_memory_dataset.h"
+#include "test_helpers.h"
 #include "util/error.h"
 
 using namespace prunelab;
 
-namespace {
-std::string errorOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return {};
-}
-}  // namespace
+using prunelab::test::errorOf;
 
 class TestData : public QObject {
   Q_OBJECT

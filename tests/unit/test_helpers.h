@@ -4,13 +4,26 @@
 #include <ATen/ATen.h>
 
 #include <QtTest/QtTest>
+#include <functional>
 #include <string>
+
+#include "util/error.h"
 
 #include "util/npy.h"
 
 namespace prunelab::test {
 
 inline std::string refPath(const std::string& file) { return std::string(PRUNELAB_REF_DIR) + "/" + file; }
+
+// The message of the prunelab::Error that `fn` throws, or "" when it throws none.
+inline std::string errorOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const prunelab::Error& e) {
+    return e.what();
+  }
+  return {};
+}
 
 inline double maxAbsDiff(const at::Tensor& a, const at::Tensor& b) {
   return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();

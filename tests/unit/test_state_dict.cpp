@@ -14,16 +14,7 @@
 using namespace prunelab;
 using prunelab::test::refPath;
 
-namespace {
-std::string errorOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return {};
-}
-}  // namespace
+using prunelab::test::errorOf;
 
 class TestStateDict : public QObject {
   Q_OBJECT
