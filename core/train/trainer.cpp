@@ -15,6 +15,7 @@
 #include "exec/graph_module.h"
 #include "io/checkpoint.h"
 #include "io/state_dict.h"
+#include "train/fused_sgd.h"
 #include "train/run_log.h"
 #include "train/scope_pattern.h"
 #include "util/atomic_file.h"
@@ -274,7 +275,10 @@ struct Trainer::Impl {
                                                                      " is intact"));
         loss.backward();
         applyBnL1(*graph, sparseTargets, sr, opt.sparsity.srBeta);
-        optimizer->step();
+        if (auto* sgd = dynamic_cast<torch::optim::SGD*>(optimizer.get()))
+          fusedSgdStep(*sgd);
+        else
+          optimizer->step();
 
         const int64_t n = y.size(0);
         lossSum += lossValue * double(n);

@@ -20,6 +20,7 @@
 #include "exec/graph_module.h"
 #include "exec/runtime.h"
 #include "models/zoo.h"
+#include "train/fused_sgd.h"
 
 using namespace prunelab;
 
@@ -37,7 +38,7 @@ double pruneLabImagesPerSec(int batch, int warmup, int iters) {
     // set_to_none yet). Dropping them matches the Python side's zero_grad(set_to_none=True).
     for (auto& p : model->parameters()) p.mutable_grad().reset();
     torch::nn::functional::cross_entropy(model->forward(x), y).backward();
-    opt.step();
+    fusedSgdStep(opt);  // what PruneLab's trainer runs: SGD::step() with multi-tensor kernels
   };
   for (int i = 0; i < warmup; ++i) step();
   const auto t0 = std::chrono::steady_clock::now();

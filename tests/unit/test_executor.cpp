@@ -10,6 +10,7 @@
 #include "exec/runtime.h"
 #include "models/graph_builder.h"
 #include "models/zoo.h"
+#include "train/fused_sgd.h"
 
 using namespace prunelab;
 
@@ -181,6 +182,28 @@ class TestExecutor : public QObject {
     configureThreads();
     QCOMPARE(resolveDevice("cpu"), std::string("cpu"));
     QVERIFY_THROWS_EXCEPTION(std::exception, resolveDevice("tpu"));
+  }
+
+  // The multi-tensor SGD step computes exactly what torch::optim::SGD::step() does.
+  void fusedSgdMatchesSgd() {
+    for (const bool nesterov : {false, true}) {
+      auto ga = std::make_shared<Graph>(buildZooModel("resnet20", {}));
+      auto gb = std::make_shared<Graph>(ga->clone());
+      GraphModule a(ga), b(gb);
+      const auto options = torch::optim::SGDOptions(0.05).momentum(0.9).weight_decay(5e-4).nesterov(nesterov);
+      torch::optim::SGD oa(a->parameters(), options), ob(b->parameters(), options);
+      const torch::Tensor x = torch::randn({4, 3, 32, 32});
+      for (int step = 0; step < 4; ++step) {
+        for (auto* m : {&a, &b}) {
+          (*m)->zero_grad();
+          (*m)->forward(x).pow(2).mean().backward();
+        }
+        oa.step();
+        fusedSgdStep(ob);
+      }
+      const auto pa = a->parameters(), pb = b->parameters();
+      for (size_t i = 0; i < pa.size(); ++i) QVERIFY(torch::allclose(pa[i], pb[i], 1e-5, 1e-6));
+    }
   }
 
   void trainsResNet20OnATinyBatch() {
