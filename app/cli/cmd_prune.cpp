@@ -11,6 +11,9 @@
 #include "analysis/shape_inference.h"
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
+#include "cli/detection_options.h"
+#include "data/detection/detection_batches.h"
+#include "detect/detection_loss.h"
 #include "cli/model_options.h"
 #include "data/data_loader.h"
 #include "exec/runtime.h"
@@ -64,8 +67,41 @@ std::vector<std::pair<std::string, double>> readRatios(const std::string& path, 
   return r;
 }
 
-// Calibration batches: `--calib fashion-mnist|DIR`, else seeded random inputs.
-void calibration(const ArgParser& p, const Shape& input, ImportanceOptions& io) {
+// Detector calibration: letterboxed validation images of a YOLO data.yaml; taylor uses
+// the detector's own YOLO loss against their boxes.
+void detectionCalibration(const ArgParser& p, const Graph& graph, const Shape& input, int64_t batches,
+                          int64_t batchSize, ImportanceOptions& io) {
+  const DetectionSplits data = openYoloData(p.get("--calib"));
+  const detect::YoloHead head = detect::readYoloHead(graph);
+  if (head.nc != data.val->numClasses())
+    throw Error(p.get("--calib"), "has " + std::to_string(data.val->numClasses()) + " classes, the model detects " +
+                                      std::to_string(head.nc));
+  DetectAugmentOptions a;
+  a.imgsz = static_cast<int>(input.at(1));
+  LoaderOptions lo;
+  lo.batchSize = batchSize;
+  lo.shuffle = true;
+  lo.augment = false;
+  lo.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
+  DataLoader loader(std::make_shared<DetectionBatches>(data.val, a, lo.seed), lo);
+  loader.startEpoch(0);
+  auto targets = std::make_shared<std::vector<at::Tensor>>();
+  Batch b;
+  for (int64_t i = 0; i < batches && loader.next(b); ++i) {
+    io.calibration.push_back(b.images);
+    targets->push_back(b.targets);
+  }
+  std::shared_ptr<const detect::DetectionLoss> loss = detect::makeDetectionLoss(head);
+  const int64_t imgsz = input.at(1);
+  const size_t levels = head.levels();
+  io.loss = [loss, targets, imgsz, levels](const std::vector<at::Tensor>& outs, size_t batch) {
+    const std::vector<at::Tensor> raw(outs.begin(), outs.begin() + static_cast<long>(levels));
+    return (*loss)(raw, targets->at(batch), imgsz).total;
+  };
+}
+
+// Calibration batches: `--calib fashion-mnist|DIR|data.yaml`, else seeded random inputs.
+void calibration(const ArgParser& p, const Graph& graph, const Shape& input, ImportanceOptions& io) {
   const int64_t batches = p.getInt("--calib-batches", 4);
   const int64_t batchSize = p.getInt("--calib-batch", 32);
   if (!p.has("--calib")) {
@@ -73,6 +109,7 @@ void calibration(const ArgParser& p, const Shape& input, ImportanceOptions& io) 
     for (int64_t b = 0; b < batches; ++b) io.calibration.push_back(at::randn({batchSize, input[0], input[1], input[2]}));
     return;
   }
+  if (isYoloData(p.get("--calib"))) return detectionCalibration(p, graph, input, batches, batchSize, io);
   const DatasetSplits data = openClassificationData(p.get("--calib"));
   TransformOptions trainT, evalT;
   defaultTransforms(*data.train, input[0], trainT, evalT);
@@ -111,7 +148,7 @@ int runPrune(int argc, char** argv) {
       .option("--min-channels", true, "never keep fewer channels per layer (default 1)")
       .option("--protect", true, "scopes never pruned (comma-separated patterns)")
       .option("--fold-beta", false, "fold removed channels' constant output into the next layer")
-      .option("--calib", true, "calibration data for activation/taylor/reconstruction: fashion-mnist or DIR")
+      .option("--calib", true, "calibration data for activation/taylor/reconstruction: fashion-mnist, DIR or a YOLO data.yaml")
       .option("--calib-batches", true, "calibration batches (default 4)")
       .option("--calib-batch", true, "calibration batch size (default 32)")
       .option("--seed", true, "seed for random scores and calibration (default 0)")
@@ -159,7 +196,7 @@ int runPrune(int argc, char** argv) {
     r.mode = PruneRequest::Mode::TargetParams;
     r.target = parseCount("--target-params", p.get("--target-params"));
   }
-  if (needsCalibration(r.importance.criterion)) calibration(p, r.inputShape, r.importance);
+  if (needsCalibration(r.importance.criterion)) calibration(p, g, r.inputShape, r.importance);
 
   Graph before = g.clone();
   inferShapes(before, r.inputShape);

@@ -1,4 +1,4 @@
-// prunelab-cli train / eval: classification training (sparse training, fine-tuning) and evaluation.
+// prunelab-cli train / eval: classifiers and detectors: training, sparse training, fine-tuning, evaluation.
 
 #include <cstdio>
 #include <csignal>
@@ -9,8 +9,13 @@
 #include "analysis/shape_inference.h"
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
+#include "cli/detection_options.h"
+#include "detect/yolo_head.h"
+#include "eval/detection_eval.h"
+#include "exec/graph_module.h"
 #include "cli/model_options.h"
 #include "data/data_loader.h"
+#include "data/detection/detection_batches.h"
 #include "eval/classification_eval.h"
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
@@ -28,26 +33,38 @@ void onSignal(int) {
   if (g_control) g_control->cancelled = true;  // finish the batch, keep the last checkpoint
 }
 
-// Builds the model for a dataset: zoo models take the data's classes and channels.
-std::shared_ptr<Graph> modelForData(const ArgParser& p, const DatasetSplits& data, const std::string& resumeFrom) {
+// Builds the model for a dataset: zoo and YAML models take the data's classes and channels.
+std::shared_ptr<Graph> modelFor(const ArgParser& p, int64_t numClasses, int64_t channels, const std::string& resumeFrom) {
   ModelRequest req = modelRequest(p);
   if (!resumeFrom.empty()) {
     req.model = resumeFrom;  // the structure of the run being resumed (it may be pruned)
     req.weights.clear();
     req.numClasses = -1;
   } else if (req.numClasses < 0) {
-    req.numClasses = data.train->numClasses();
+    req.numClasses = numClasses;
   }
-  if (req.inChannels < 0) req.inChannels = data.train->image(0).channels;
+  if (req.inChannels < 0) req.inChannels = channels;
   auto g = std::make_shared<Graph>(loadModel(req));
   const auto& meta = g->metadata();
-  if (meta.count("num_classes") && std::stoll(meta.at("num_classes")) != data.train->numClasses())
-    throw Error(p.get("--model"), "has " + meta.at("num_classes") + " classes, the data has " +
-                                      std::to_string(data.train->numClasses()));
+  if (meta.count("num_classes") && std::stoll(meta.at("num_classes")) != numClasses)
+    throw Error(p.get("--model"), "has " + meta.at("num_classes") + " classes, the data has " + std::to_string(numClasses));
   return g;
 }
 
+std::shared_ptr<Graph> modelForData(const ArgParser& p, const DatasetSplits& data, const std::string& resumeFrom) {
+  return modelFor(p, data.train->numClasses(), data.train->image(0).channels, resumeFrom);
+}
+
 void printEpoch(const EpochStats& s) {
+  if (s.task == "detect") {
+    std::printf("epoch %3d/%d  loss %.3f", s.epoch + 1, s.epochs, s.trainLoss);
+    for (const auto& [name, v] : s.taskMetrics)
+      if (name.rfind("val/", 0) != 0) std::printf("  %s %.4f", name.c_str(), v);
+    std::printf("  lr %.4g sr %.3g |g| mean %.4f <0.01 %.1f%%  %.1f img/s %.1fs%s\n", s.lr, s.sr, s.gamma.absMean,
+                100 * s.gamma.fracBelow001, s.imagesPerSec, s.seconds, s.best ? "  *best" : "");
+    std::fflush(stdout);
+    return;
+  }
   std::printf("epoch %3d/%d  train loss %.4f top1 %.2f%%  val loss %.4f top1 %.2f%% top5 %.2f%%  lr %.4g sr %.3g  "
               "|g| mean %.4f <0.01 %.1f%%  %.0f img/s %.1fs%s\n",
               s.epoch + 1, s.epochs, s.trainLoss, 100 * s.trainTop1, s.valLoss, 100 * s.valTop1, 100 * s.valTop5, s.lr,
@@ -70,7 +87,9 @@ class ConsoleObserver : public TrainObserver {
 };
 
 void addDataOptions(ArgParser& p) {
-  p.option("--data", true, "fashion-mnist (built-in), a CIFAR-10 binary dir, or a dir with train/ and val/ class folders")
+  p.option("--data", true,
+           "fashion-mnist (built-in), a CIFAR-10 binary dir, a dir with train/ and val/ class folders, "
+           "or a YOLO data.yaml (detection)")
       .option("--batch", true, "batch size (default 128)")
       .option("--train-limit", true, "use only the first N training images (seeded subset)")
       .option("--val-limit", true, "use only N validation images")
@@ -79,6 +98,7 @@ void addDataOptions(ArgParser& p) {
       .option("--device", true, "cpu, cuda, cuda:N or auto (default cpu)")
       .option("--json", false, "print a JSON summary at the end")
       .option("--help", false, "show this help");
+  addDetectionOptions(p);
 }
 
 DatasetSplits openData(const ArgParser& p) {
@@ -126,19 +146,30 @@ int runTrain(int argc, char** argv) {
   if (!p.has("--resume") && std::filesystem::exists(last))
     throw Error(runDir, "already holds a run (last.plm): use --resume to continue it, or another --out");
 
-  const DatasetSplits data = openData(p);
-  auto graph = modelForData(p, data, resuming ? last : "");
+  const bool detect = wantsDetection(p);
+  DatasetSplits data;
+  DetectionSplits detData;
+  std::shared_ptr<Graph> graph;
+  if (detect) {
+    detData = openDetectionData(p);
+    graph = modelFor(p, detData.train->numClasses(), 3, resuming ? last : "");
+  } else {
+    data = openData(p);
+    graph = modelForData(p, data, resuming ? last : "");
+  }
 
+  // Detection defaults follow ultralytics (batch 16, lr0 0.01, momentum 0.937, 3 warm-up epochs).
   TrainerOptions o;
   o.epochs = static_cast<int>(p.getInt("--epochs", 10));
-  o.batchSize = p.getInt("--batch", 128);
+  o.batchSize = p.getInt("--batch", detect ? 16 : 128);
   o.optimizer = p.get("--optimizer", "sgd");
   const bool adamw = o.optimizer == "adamw";
-  o.lr = p.getDouble("--lr", adamw ? 1e-3 : 0.1);
-  o.momentum = p.getDouble("--momentum", 0.9);
+  o.lr = p.getDouble("--lr", adamw ? 1e-3 : detect ? 0.01 : 0.1);
+  o.momentum = p.getDouble("--momentum", detect ? 0.937 : 0.9);
   o.weightDecay = p.getDouble("--weight-decay", adamw ? 0.05 : 5e-4);
   o.schedule.kind = p.get("--schedule", "cosine");
-  o.schedule.warmupEpochs = p.getDouble("--warmup", o.epochs > 2 ? 1.0 : 0.0);
+  const double warmup = detect ? (o.epochs >= 10 ? 3.0 : o.epochs > 2 ? 1.0 : 0.0) : (o.epochs > 2 ? 1.0 : 0.0);
+  o.schedule.warmupEpochs = p.getDouble("--warmup", warmup);
   o.labelSmoothing = p.getDouble("--label-smoothing", 0.0);
   o.sparsity.sr = p.getDouble("--sr", 0.0);
   o.sparsity.srBeta = p.getDouble("--sr-beta", 0.0);
@@ -157,7 +188,8 @@ int runTrain(int argc, char** argv) {
   o.device = resolveDevice(p.get("--device", "cpu"));
   o.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
   o.workers = static_cast<int>(p.getInt("--workers", 2));
-  defaultTransforms(*data.train, graph->value(graph->inputs()[0]).shape.at(1), o.trainTransform, o.evalTransform);
+  if (!detect)
+    defaultTransforms(*data.train, graph->value(graph->inputs()[0]).shape.at(1), o.trainTransform, o.evalTransform);
 
   TrainControl control;
   control.sr = o.sparsity.sr;
@@ -167,18 +199,47 @@ int runTrain(int argc, char** argv) {
   std::signal(SIGTERM, onSignal);
 
   const bool json = p.has("--json");
-  Trainer trainer(graph, data, o, &control);
+  std::unique_ptr<Trainer> trainerPtr =
+      detect ? std::make_unique<Trainer>(graph, std::make_shared<DetectionTask>(detData, detectionTaskOptions(p, *graph)), o,
+                                         &control)
+             : std::make_unique<Trainer>(graph, data, o, &control);
+  Trainer& trainer = *trainerPtr;
   ConsoleObserver console(json);
   trainer.addObserver(&console);
   if (!json)
     std::printf("training %s on %s (%zu train / %zu val images), %d epochs, run dir %s\n",
                 graph->metadata().count("model") ? graph->metadata().at("model").c_str() : p.get("--model").c_str(),
-                data.train->description().c_str(), data.train->size(), data.val->size(), o.epochs, runDir.c_str());
+                detect ? detData.train->description().c_str() : data.train->description().c_str(),
+                detect ? detData.train->size() : data.train->size(), detect ? detData.val->size() : data.val->size(),
+                o.epochs, runDir.c_str());
   const TrainResult r = trainer.run();
   g_control = nullptr;
 
   const GammaStats g = gammaStats(snapshotGammas(*graph));
-  if (json) {
+  if (json && detect) {
+    nlohmann::json j = {{"task", "detect"},
+                        {"val_loss", r.last.valLoss},
+                        {"best_fitness", r.bestFitness},
+                        {"epochs_completed", r.epochsCompleted},
+                        {"cancelled", r.cancelled},
+                        {"seconds", r.seconds},
+                        {"images_per_s", r.imagesPerSec},
+                        {"bn_gamma_abs_mean", g.absMean},
+                        {"bn_gamma_frac_below_0_01", g.fracBelow001},
+                        {"bn_gamma_p50", g.p50},
+                        {"run_dir", runDir}};
+    for (const auto& [name, v] : r.last.taskMetrics) j[name] = v;
+    std::cout << j.dump(1) << "\n";
+  } else if (detect) {
+    double map50 = 0, map = 0;
+    for (const auto& [name, v] : r.last.taskMetrics) {
+      if (name == "metrics/mAP50") map50 = v;
+      if (name == "metrics/mAP50-95") map = v;
+    }
+    std::printf("%s after %d epochs: mAP50 %.4f mAP50-95 %.4f, %.1f img/s, %.1fs; checkpoints in %s\n",
+                r.cancelled ? "stopped" : "done", r.epochsCompleted, map50, map, r.imagesPerSec, r.seconds,
+                runDir.c_str());
+  } else if (json) {
     const nlohmann::json j = {{"val_top1", r.last.valTop1},
                               {"val_top5", r.last.valTop5},
                               {"val_loss", r.last.valLoss},
@@ -200,6 +261,50 @@ int runTrain(int argc, char** argv) {
   return r.cancelled ? 130 : 0;
 }
 
+namespace {
+
+int evalDetector(const ArgParser& p) {
+  const DetectionSplits data = openDetectionData(p);
+  auto graph = modelFor(p, data.val->numClasses(), 3, "");
+  const DetectionTaskOptions to = detectionTaskOptions(p, *graph);
+  const detect::YoloHead head = detect::readYoloHead(*graph);
+  LoaderOptions lo;
+  lo.batchSize = p.getInt("--batch", 32);
+  lo.shuffle = false;
+  lo.augment = false;
+  lo.workers = static_cast<int>(p.getInt("--workers", 2));
+  DataLoader loader(std::make_shared<DetectionBatches>(data.val, to.augment, 0), lo);
+  const std::string device = resolveDevice(p.get("--device", "cpu"));
+  GraphModule module(graph);
+  module->to(torch::Device(device));
+  const auto loss = detect::makeDetectionLoss(head, to.gains);
+  const DetectEvalResult r = evaluateDetector(*module, head, loss.get(), loader, to.augment.imgsz, device, to.post);
+  const GammaStats g = gammaStats(snapshotGammas(*graph));
+  const auto names = data.val->classNames();
+  if (p.has("--json")) {
+    nlohmann::json perClass = nlohmann::json::object();
+    for (size_t c = 0; c < names.size(); ++c)
+      perClass[names[c]] = {{"ap50", r.metrics.ap50PerClass[c]}, {"ap50_95", r.metrics.apPerClass[c]},
+                            {"instances", r.metrics.gtPerClass[c]}};
+    const nlohmann::json j = {{"task", "detect"},       {"map50", r.metrics.map50},     {"map50_95", r.metrics.map50_95},
+                              {"precision", r.metrics.precision}, {"recall", r.metrics.recall}, {"val_loss", r.loss},
+                              {"images", r.images},     {"seconds", r.seconds},         {"per_class", perClass},
+                              {"bn_gamma_abs_mean", g.absMean}};
+    std::cout << j.dump(1) << "\n";
+  } else {
+    std::printf("%-14s %9s %9s %9s\n", "class", "instances", "AP50", "AP50-95");
+    for (size_t c = 0; c < names.size(); ++c)
+      std::printf("%-14s %9d %9.4f %9.4f\n", names[c].c_str(), r.metrics.gtPerClass[c], r.metrics.ap50PerClass[c],
+                  r.metrics.apPerClass[c]);
+    std::printf("%s: mAP50 %.4f  mAP50-95 %.4f  P %.4f  R %.4f  (%lld images, %.1fs)\n",
+                data.val->description().c_str(), r.metrics.map50, r.metrics.map50_95, r.metrics.precision,
+                r.metrics.recall, static_cast<long long>(r.images), r.seconds);
+  }
+  return 0;
+}
+
+}  // namespace
+
 int runEval(int argc, char** argv) {
   ArgParser p;
   addModelOptions(p);
@@ -211,6 +316,7 @@ int runEval(int argc, char** argv) {
     return 0;
   }
   configureThreads(static_cast<int>(p.getInt("--threads", 0)));
+  if (wantsDetection(p)) return evalDetector(p);
   const DatasetSplits data = openData(p);
   auto graph = modelForData(p, data, "");
   TransformOptions trainT, evalT;

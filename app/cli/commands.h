@@ -9,5 +9,6 @@ int runInfer(int argc, char** argv);
 int runTrain(int argc, char** argv);
 int runEval(int argc, char** argv);
 int runPrune(int argc, char** argv);
+int runMakeDataset(int argc, char** argv);
 
 }  // namespace prunelab::cli

@@ -14,9 +14,10 @@ void printUsage() {
                "commands:\n"
                "  info     per-layer table and totals (params, MACs, size) of a model\n"
                "  infer    run a model on a .npy input and write .npy outputs\n"
-               "  train    train, sparse-train (--sr) or fine-tune a classifier; resumable\n"
-               "  eval     top-1/top-5 of a classifier on a dataset's validation split\n"
-               "  prune    dependency-aware channel pruning: score, plan, cut, verify\n";
+               "  train    train, sparse-train (--sr) or fine-tune a classifier or detector; resumable\n"
+               "  eval     top-1/top-5 of a classifier or mAP of a detector on the validation split\n"
+               "  prune    dependency-aware channel pruning: score, plan, cut, verify\n"
+               "  make-dataset fashion-det   write the built-in detection dataset (YOLO format)\n";
 }
 
 }  // namespace
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
     if (command == "train") return prunelab::cli::runTrain(argc, argv);
     if (command == "eval") return prunelab::cli::runEval(argc, argv);
     if (command == "prune") return prunelab::cli::runPrune(argc, argv);
+    if (command == "make-dataset") return prunelab::cli::runMakeDataset(argc, argv);
     std::cerr << "prunelab-cli: unknown command '" << command << "'\n";
     printUsage();
     return 2;

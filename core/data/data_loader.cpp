@@ -10,9 +10,45 @@
 
 namespace prunelab {
 
+ClassificationBatches::ClassificationBatches(DatasetPtr dataset, TransformOptions transform, uint64_t seed)
+    : m_dataset(std::move(dataset)), m_transform(std::move(transform)), m_seed(seed) {
+  if (!m_dataset) throw Error("data loader", "no dataset");
+}
+
+Batch ClassificationBatches::assemble(const std::vector<size_t>& indices, int epoch, bool augmentOn) const {
+  const auto n = static_cast<int64_t>(indices.size());
+  Batch batch;
+  batch.labels = at::empty({n}, at::kLong);
+  auto* labels = batch.labels.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t index = indices[static_cast<size_t>(i)];
+    ImageU8 img = m_dataset->image(index);
+    SampleRng rng = sampleRng(m_seed, epoch, index);
+    augment(img, m_transform, rng, augmentOn);
+    if (!batch.images.defined())
+      batch.images = at::empty({n, img.channels, img.height, img.width});
+    else if (batch.images.size(1) != img.channels || batch.images.size(2) != img.height ||
+             batch.images.size(3) != img.width)
+      throw Error(m_dataset->description(), "item " + std::to_string(index) + " is " + std::to_string(img.width) + "x" +
+                                                std::to_string(img.height) + ": images differ in size (set a resize)");
+    toNormalizedChw(img, m_transform, batch.images[i].data_ptr<float>());
+    const int64_t label = m_dataset->label(index);
+    if (label < 0 || label >= m_dataset->numClasses())
+      throw Error(m_dataset->description(), "label " + std::to_string(label) + " of item " + std::to_string(index) +
+                                                " is out of range");
+    labels[i] = label;
+    batch.indices.push_back(index);
+  }
+  return batch;
+}
+
 DataLoader::DataLoader(DatasetPtr dataset, LoaderOptions options)
-    : m_dataset(std::move(dataset)), m_options(std::move(options)) {
-  if (!m_dataset || m_dataset->size() == 0) throw Error("data loader", "dataset is empty");
+    : DataLoader(std::make_shared<ClassificationBatches>(std::move(dataset), options.transform, options.seed),
+                 options) {}
+
+DataLoader::DataLoader(BatchSourcePtr source, LoaderOptions options)
+    : m_source(std::move(source)), m_options(std::move(options)) {
+  if (!m_source || m_source->size() == 0) throw Error("data loader", "dataset is empty");
   if (m_options.batchSize <= 0) throw Error("--batch", "must be positive");
   m_options.workers = std::max(1, m_options.workers);
   m_options.prefetch = std::max(m_options.workers, m_options.prefetch);
@@ -21,7 +57,7 @@ DataLoader::DataLoader(DatasetPtr dataset, LoaderOptions options)
 DataLoader::~DataLoader() { stop(); }
 
 size_t DataLoader::batchesPerEpoch() const {
-  const size_t n = m_dataset->size(), b = static_cast<size_t>(m_options.batchSize);
+  const size_t n = m_source->size(), b = static_cast<size_t>(m_options.batchSize);
   return m_options.dropLast ? n / b : (n + b - 1) / b;
 }
 
@@ -38,7 +74,7 @@ void DataLoader::stop() {
 void DataLoader::startEpoch(int epoch) {
   stop();
   m_epoch = epoch;
-  m_order.resize(m_dataset->size());
+  m_order.resize(m_source->size());
   std::iota(m_order.begin(), m_order.end(), size_t{0});
   if (m_options.shuffle) std::shuffle(m_order.begin(), m_order.end(), sampleRng(m_options.seed, epoch, ~size_t{0}));
   m_slots.assign(static_cast<size_t>(m_options.prefetch), Batch{});
@@ -79,29 +115,8 @@ void DataLoader::work(int worker) {
 Batch DataLoader::assemble(size_t batchIndex) const {
   const size_t b = static_cast<size_t>(m_options.batchSize);
   const size_t begin = batchIndex * b, end = std::min(begin + b, m_order.size());
-  Batch batch;
-  batch.labels = at::empty({static_cast<int64_t>(end - begin)}, at::kLong);
-  auto* labels = batch.labels.data_ptr<int64_t>();
-  for (size_t i = begin; i < end; ++i) {
-    const size_t index = m_order[i];
-    ImageU8 img = m_dataset->image(index);
-    SampleRng rng = sampleRng(m_options.seed, m_epoch, index);
-    augment(img, m_options.transform, rng, m_options.augment);
-    if (!batch.images.defined())
-      batch.images = at::empty({static_cast<int64_t>(end - begin), img.channels, img.height, img.width});
-    else if (batch.images.size(1) != img.channels || batch.images.size(2) != img.height ||
-             batch.images.size(3) != img.width)
-      throw Error(m_dataset->description(), "item " + std::to_string(index) + " is " + std::to_string(img.width) + "x" +
-                                                std::to_string(img.height) + ": images differ in size (set a resize)");
-    toNormalizedChw(img, m_options.transform, batch.images[static_cast<int64_t>(i - begin)].data_ptr<float>());
-    const int64_t label = m_dataset->label(index);
-    if (label < 0 || label >= m_dataset->numClasses())
-      throw Error(m_dataset->description(), "label " + std::to_string(label) + " of item " + std::to_string(index) +
-                                                " is out of range");
-    labels[i - begin] = label;
-    batch.indices.push_back(index);
-  }
-  return batch;
+  return m_source->assemble(std::vector<size_t>(m_order.begin() + begin, m_order.begin() + end), m_epoch,
+                            m_options.augment);
 }
 
 bool DataLoader::next(Batch& batch) {

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "data/batch_source.h"
 #include "data/dataset.h"
 #include "data/transforms.h"
 
@@ -30,18 +31,29 @@ struct LoaderOptions {
   uint64_t seed = 0;
   int workers = 2;
   int prefetch = 4;        // batches assembled ahead
-  TransformOptions transform;
+  TransformOptions transform;  // used by the classification constructor only
 };
 
-struct Batch {
-  at::Tensor images;  // float32 [B, C, H, W]
-  at::Tensor labels;  // int64 [B]
-  std::vector<size_t> indices;  // dataset indices, for debugging and tests
+// Classification batches: each item augmented by `transform`, labels checked in range.
+class ClassificationBatches : public BatchSource {
+ public:
+  ClassificationBatches(DatasetPtr dataset, TransformOptions transform, uint64_t seed);
+  size_t size() const override { return m_dataset->size(); }
+  Batch assemble(const std::vector<size_t>& indices, int epoch, bool augment) const override;
+  std::string description() const override { return m_dataset->description(); }
+
+ private:
+  DatasetPtr m_dataset;
+  TransformOptions m_transform;
+  uint64_t m_seed;
 };
 
 class DataLoader {
  public:
+  // Classification: batches of `dataset` through options.transform.
   DataLoader(DatasetPtr dataset, LoaderOptions options);
+  // Any task: batches from `source` (options.transform is ignored).
+  DataLoader(BatchSourcePtr source, LoaderOptions options);
   ~DataLoader();
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
@@ -52,7 +64,7 @@ class DataLoader {
   // (e.g. an undecodable image, as prunelab::Error naming the file).
   bool next(Batch& batch);
   size_t batchesPerEpoch() const;
-  const Dataset& dataset() const { return *m_dataset; }
+  const BatchSource& source() const { return *m_source; }
   const LoaderOptions& options() const { return m_options; }
 
  private:
@@ -60,7 +72,7 @@ class DataLoader {
   void work(int worker);
   Batch assemble(size_t batchIndex) const;
 
-  DatasetPtr m_dataset;
+  BatchSourcePtr m_source;
   LoaderOptions m_options;
   int m_epoch = 0;
   std::vector<size_t> m_order;

@@ -89,6 +89,7 @@ std::vector<at::Tensor> GraphModuleImpl::run(const std::vector<at::Tensor>& inpu
   ctx.training = is_training();
   std::vector<at::Tensor> args;
   for (const Node& n : g.nodes()) {
+    if (ctx.training && !capture && opSpec(n.op).inferenceOnly) continue;
     args.clear();
     for (ValueId v : n.inputs) args.push_back(values[v]);
     ctx.mayReuseInput = !capture && m_inPlaceOk[n.id];

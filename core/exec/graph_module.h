@@ -9,6 +9,8 @@
 //   restructured while a module runs it (Surgery produces a new Graph instead).
 // - forward() runs nodes in topological order; values are released after their last
 //   use; activations overwrite their input in place when that is provably safe.
+//   In training mode, inference-only ops (the YOLO decode) are skipped and their
+//   outputs are undefined tensors.
 // Thread affinity: the thread that owns the Graph (the worker).
 //
 // This header includes <torch/nn/module.h>: include it only where a module is needed.

@@ -126,6 +126,7 @@ void addDetectOps(std::vector<OpSpec>& table) {
   d.forward = detectDecodeForward;
   d.inferShapes = detectDecodeShape;
   d.channelRule = ChannelRule::Pin;
+  d.inferenceOnly = true;
   table.push_back(d);
 }
 

@@ -74,6 +74,9 @@ struct OpSpec {
   bool outputReusable = false;
   // True when forward can work in place on its first input (OpContext::mayReuseInput).
   bool canRunInPlace = false;
+  // True for inference post-processing (YOLO decode): skipped in training mode, where
+  // its outputs stay undefined (the losses read the raw outputs, as in ultralytics).
+  bool inferenceOnly = false;
   ChannelDimsFn channelDims = nullptr;  // nullptr: no channel-indexed tensors
   ResizeAttrsFn resizeAttrs = nullptr;  // nullptr: no channel-count attributes
 };

@@ -177,7 +177,9 @@ std::vector<std::vector<double>> taylorScores(const DependencyGraph& deps, const
   module->zero_grad();
   for (size_t b = 0; b < o.calibration.size(); ++b) {
     const auto outs = module->forward(std::vector<at::Tensor>{o.calibration[b]});
-    if (outs.size() == 1 && outs[0].dim() == 2) {
+    if (o.loss) {
+      o.loss(outs, b).backward();
+    } else if (outs.size() == 1 && outs[0].dim() == 2) {
       // Classifier: cross-entropy against the labels, or the model's own predictions.
       at::Tensor labels = b < o.labels.size() ? o.labels[b] : outs[0].detach().argmax(1);
       torch::nn::functional::cross_entropy(outs[0], labels).backward();

@@ -13,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct ImportanceOptions {
   uint64_t seed = 0;
   std::vector<at::Tensor> calibration;  // input batches (N x C x H x W) for data-driven criteria
   std::vector<at::Tensor> labels;       // optional class labels per batch (taylor); else the model's own argmax
+  // Optional task loss for taylor: (graph outputs, calibration batch index) -> scalar,
+  // e.g. a detector's YOLO loss against the batch's boxes. Takes precedence over labels.
+  std::function<at::Tensor(const std::vector<at::Tensor>&, size_t)> loss;
 };
 
 // scores[g][k] for group g, channel k. The graph (deps.graph()) is not modified.

@@ -17,7 +17,8 @@ class RunLog {
   void truncateAfter(int epoch);
   void append(const EpochStats& stats);
 
-  static std::string csvHeader();
+  static std::string csvHeader();  // of a classification run
+  static std::string csvHeader(const std::string& firstRowJson);
 
  private:
   void flush() const;

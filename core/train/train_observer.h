@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "train/bn_stats.h"
 
@@ -34,6 +36,10 @@ struct EpochStats {
   double imagesPerSec = 0.0;  // training, data loading included
   double dataWaitFraction = 0.0;  // share of the epoch the trainer waited for batches
   GammaStats gamma;
+  std::string task = "classify";  // "detect": valTop1/valTop5/trainTop1 are unused
+  // Task-specific columns in log order, e.g. ("metrics/mAP50", 0.81) for detection.
+  std::vector<std::pair<std::string, double>> taskMetrics;
+  double fitness = 0.0;  // what best.plm maximises: top-1, or 0.1 mAP50 + 0.9 mAP50-95
   bool best = false;
 };
 

@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "data/data_loader.h"
-#include "eval/classification_eval.h"
 #include "exec/graph_module.h"
 #include "io/checkpoint.h"
 #include "io/state_dict.h"
+#include "train/classification_task.h"
 #include "train/fused_sgd.h"
 #include "train/run_log.h"
 #include "train/scope_pattern.h"
@@ -95,7 +95,7 @@ json optionsToJson(const TrainerOptions& o) {
 
 struct Trainer::Impl {
   std::shared_ptr<Graph> graph;
-  DatasetSplits data;
+  std::shared_ptr<TrainTask> task;
   TrainerOptions opt;
   TrainControl ownControl;
   TrainControl* control = nullptr;
@@ -109,7 +109,7 @@ struct Trainer::Impl {
 
   int startEpoch = 0;
   int64_t globalStep = 0;
-  double bestTop1 = -1.0;
+  double bestFitness = -1.0;
 
   void message(const std::string& m) {
     for (auto* o : observers) o->onMessage(m);
@@ -122,7 +122,7 @@ struct Trainer::Impl {
     for (Node& n : graph->nodes())
       for (NamedTensor& t : n.tensors) {
         if (t.isBuffer) continue;
-        const bool freeze = scopeMatchesAny(n.scope, opt.freeze) ||
+        const bool freeze = !task->trainable(n, t) || scopeMatchesAny(n.scope, opt.freeze) ||
                             (!opt.trainOnly.empty() && !scopeMatchesAny(n.scope, opt.trainOnly));
         t.tensor.set_requires_grad(!freeze);
         if (freeze) {
@@ -173,7 +173,8 @@ struct Trainer::Impl {
     ck.graph = *graph;  // shares tensors; saveCheckpoint copies them out
     ck.info = {{"epoch", std::to_string(epoch)},
                {"global_step", std::to_string(globalStep)},
-               {"best_top1", std::to_string(bestTop1)},
+               {"best_fitness", std::to_string(bestFitness)},
+               {"task", task->kind()},
                {"trainer_options", optionsToJson(opt).dump()}};
     ck.extraTensors["optimizer"] = serializeOptimizer(*optimizer);
     ck.extraTensors["rng"] = at::detail::getDefaultCPUGenerator().get_state();
@@ -191,7 +192,7 @@ struct Trainer::Impl {
     }
     startEpoch = std::stoi(ck.info.at("epoch")) + 1;
     globalStep = std::stoll(ck.info.at("global_step"));
-    bestTop1 = std::stod(ck.info.at("best_top1"));
+    bestFitness = std::stod(ck.info.count("best_fitness") ? ck.info.at("best_fitness") : ck.info.at("best_top1"));
     log.truncateAfter(startEpoch - 1);
     message("resumed from " + lastPath() + " after epoch " + std::to_string(startEpoch));
   }
@@ -207,6 +208,7 @@ struct Trainer::Impl {
     const torch::Device device(opt.device);
     module = GraphModule(graph);
     module->to(device);
+    task->prepare(*graph);
     buildOptimizer();
     sparseTargets = sparsityTargets(*graph, opt.sparsity);
     if (!opt.runDir.empty()) {
@@ -221,28 +223,25 @@ struct Trainer::Impl {
     trainLo.batchSize = opt.batchSize;
     trainLo.seed = opt.seed;
     trainLo.workers = opt.workers;
-    trainLo.transform = opt.trainTransform;
     LoaderOptions valLo = trainLo;
     valLo.shuffle = false;
     valLo.augment = false;
-    valLo.batchSize = std::max<int64_t>(opt.batchSize, 256);
-    valLo.transform = opt.evalTransform;
-    DataLoader trainLoader(data.train, trainLo);
-    DataLoader valLoader(data.val, valLo);
+    valLo.batchSize = task->valBatchSize(opt.batchSize);
+    DataLoader trainLoader(task->trainSource(opt.seed, opt.epochs), trainLo);
+    DataLoader valLoader(task->valSource(opt.seed), valLo);
     const int64_t batches = static_cast<int64_t>(trainLoader.batchesPerEpoch());
 
     TrainResult result;
-    result.bestTop1 = std::max(0.0, bestTop1);
+    result.bestFitness = std::max(0.0, bestFitness);
     int64_t imagesThisRun = 0;
     double trainSecondsThisRun = 0.0;
-    auto lossOptions = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(opt.labelSmoothing);
 
     for (int epoch = startEpoch; epoch < opt.epochs; ++epoch) {
       module->train();
       trainLoader.startEpoch(epoch);
       const auto epochStart = Clock::now();
-      double lossSum = 0.0;
-      int64_t correct = 0, seen = 0;
+      task->beginEpoch();
+      int64_t seen = 0;
       double sr = 0.0, lr = 0.0, dataWait = 0.0;
       Batch batch;
       for (int64_t b = 0;; ++b) {
@@ -259,13 +258,12 @@ struct Trainer::Impl {
         setLr(lr);
 
         const auto x = batch.images.to(device);
-        const auto y = batch.labels.to(device);
         // Drop the gradients rather than zero them (LibTorch 1.13's zero_grad() memsets
         // each one; Python's zero_grad(set_to_none=True) skips that work too).
         for (auto& group : optimizer->param_groups())
           for (auto& p : group.params()) p.mutable_grad().reset();
-        const auto out = module->forward(x);
-        const auto loss = torch::nn::functional::cross_entropy(out, y, lossOptions);
+        const auto outs = module->forward(std::vector<at::Tensor>{x});
+        const auto loss = task->loss(outs, batch);
         const double lossValue = loss.item<double>();
         if (!std::isfinite(lossValue))
           throw Error("training", "loss is " + std::to_string(lossValue) + " at epoch " + std::to_string(epoch + 1) +
@@ -280,9 +278,7 @@ struct Trainer::Impl {
         else
           optimizer->step();
 
-        const int64_t n = y.size(0);
-        lossSum += lossValue * double(n);
-        correct += out.detach().argmax(1).eq(y).sum().item<int64_t>();
+        const int64_t n = x.size(0);
         seen += n;
         ++globalStep;
         const double dt = secondsSince(stepStart);
@@ -302,21 +298,18 @@ struct Trainer::Impl {
       EpochStats es;
       es.epoch = epoch;
       es.epochs = opt.epochs;
-      es.trainLoss = seen ? lossSum / double(seen) : 0.0;
-      es.trainTop1 = seen ? double(correct) / double(seen) : 0.0;
+      es.task = task->kind();
+      task->endEpoch(es);
       const double trainSeconds = std::max(secondsSince(epochStart), 1e-9);
       es.imagesPerSec = double(seen) / trainSeconds;
       es.dataWaitFraction = dataWait / trainSeconds;
-      const ClassifyMetrics val = evaluateClassifier(*module, valLoader, opt.device, epoch);
-      es.valLoss = val.loss;
-      es.valTop1 = val.top1;
-      es.valTop5 = val.top5;
+      task->validate(*module, valLoader, opt.device, epoch, es);
       es.lr = lr;
       es.sr = sr;
       es.seconds = secondsSince(epochStart);
       es.gamma = gammaStats(snapshotGammas(*graph));
-      es.best = es.valTop1 > bestTop1;
-      if (es.best) bestTop1 = es.valTop1;
+      es.best = es.fitness > bestFitness;
+      if (es.best) bestFitness = es.fitness;
 
       if (!opt.runDir.empty()) {
         log.append(es);  // the log first: a crash before the checkpoint replays this epoch
@@ -327,7 +320,8 @@ struct Trainer::Impl {
       result.last = es;
       result.epochsCompleted = epoch + 1;
     }
-    result.bestTop1 = std::max(0.0, bestTop1);
+    result.bestFitness = std::max(0.0, bestFitness);
+    result.bestTop1 = task->kind() == "classify" ? result.bestFitness : 0.0;
     result.seconds = secondsSince(started);
     result.imagesPerSec = double(imagesThisRun) / std::max(trainSecondsThisRun, 1e-9);
     return result;
@@ -335,10 +329,18 @@ struct Trainer::Impl {
 };
 
 Trainer::Trainer(std::shared_ptr<Graph> graph, DatasetSplits data, TrainerOptions options, TrainControl* control)
+    : Trainer(std::move(graph),
+              std::make_shared<ClassificationTask>(std::move(data), options.trainTransform, options.evalTransform,
+                                                   options.labelSmoothing),
+              options, control) {}
+
+Trainer::Trainer(std::shared_ptr<Graph> graph, std::shared_ptr<TrainTask> task, TrainerOptions options,
+                 TrainControl* control)
     : m(std::make_unique<Impl>()) {
   if (!graph) throw Error("trainer", "no graph");
+  if (!task) throw Error("trainer", "no task");
   m->graph = std::move(graph);
-  m->data = std::move(data);
+  m->task = std::move(task);
   m->opt = std::move(options);
   m->control = control ? control : &m->ownControl;
   if (!control) {

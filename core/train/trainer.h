@@ -1,5 +1,5 @@
 #pragma once
-// The classification trainer: SGD/AdamW, schedules with warm-up, label smoothing,
+// The trainer: SGD/AdamW, schedules with warm-up, label smoothing,
 // BN-L1 sparse training with a live sr, freezing and per-group learning rates,
 // crash-safe checkpoints and exact resume.
 //
@@ -19,6 +19,7 @@
 #include "train/lr_schedule.h"
 #include "train/sparsity.h"
 #include "train/train_observer.h"
+#include "train/train_task.h"
 
 namespace prunelab {
 
@@ -48,7 +49,8 @@ struct TrainerOptions {
 
 struct TrainResult {
   EpochStats last;        // the last completed epoch
-  double bestTop1 = 0.0;
+  double bestTop1 = 0.0;     // classification: the best val top-1
+  double bestFitness = 0.0;  // the best EpochStats::fitness
   int epochsCompleted = 0;
   bool cancelled = false;
   double seconds = 0.0;   // this invocation
@@ -58,7 +60,11 @@ struct TrainResult {
 class Trainer {
  public:
   // `graph` is trained in place. `control` may be null (a private one is used).
+  // Classification of `data` with options.trainTransform/evalTransform/labelSmoothing.
   Trainer(std::shared_ptr<Graph> graph, DatasetSplits data, TrainerOptions options, TrainControl* control = nullptr);
+  // Any task (e.g. DetectionTask); the options' transforms and label smoothing are unused.
+  Trainer(std::shared_ptr<Graph> graph, std::shared_ptr<TrainTask> task, TrainerOptions options,
+          TrainControl* control = nullptr);
   ~Trainer();
 
   void addObserver(TrainObserver* observer);  // not owned; must outlive run()

@@ -1,10 +1,14 @@
-// Benchmark: one training step (forward + backward + SGD) of CIFAR ResNet-20 at batch
-// 32, 3x32x32, PruneLab's GraphModule against the same step in PyTorch Python, same
-// torch 1.13 build and thread count. Rounds alternate between the two so that machine
-// noise affects both alike; the median ratio is the result.
+// Benchmark: one training step (forward + backward + SGD), PruneLab's GraphModule
+// against the same step in PyTorch Python, same torch 1.13 build and thread count.
+// Rounds alternate between the two so that machine noise affects both alike; the median
+// ratio is the result.
+//   resnet20 (default): CIFAR ResNet-20, cross-entropy, batch 32, 3x32x32.
+//   yolov5n: 80 classes, --size 160 --batch 16; PyTorch runs tests/python/yolov5_reference.py's
+//            model with a trivial loss (mean of the raw outputs); PruneLab runs the same
+//            trivial loss and, in a third column, its real YOLOv5 loss on fixed boxes.
 //
-//   bench_train_step [--rounds 3] [--iters 20] [--warmup 5] [--batch 32] [--threads N]
-//                    [--python /usr/bin/python3] [--script .../train_step_pytorch.py]
+//   bench_train_step [--model resnet20|yolov5n] [--size S] [--rounds 3] [--iters 20] [--warmup 5]
+//                    [--batch 32] [--threads N] [--python /usr/bin/python3] [--script F]
 
 #include <torch/torch.h>
 
@@ -17,8 +21,11 @@
 #include <string>
 #include <vector>
 
+#include "detect/detection_loss.h"
+#include "detect/yolo_head.h"
 #include "exec/graph_module.h"
 #include "exec/runtime.h"
+#include "models/model_loader.h"
 #include "models/zoo.h"
 #include "train/fused_sgd.h"
 
@@ -26,18 +33,59 @@ using namespace prunelab;
 
 namespace {
 
-double pruneLabImagesPerSec(int batch, int warmup, int iters) {
-  auto graph = std::make_shared<Graph>(buildZooModel("resnet20", {}));
+enum class LossKind { CrossEntropy, Trivial, Yolo };
+
+// Fixed random boxes for the YOLO loss: 6 per image, 16-80 px.
+at::Tensor randomTargets(int batch, int size) {
+  std::vector<float> t;
+  at::manual_seed(1);
+  for (int b = 0; b < batch; ++b)
+    for (int k = 0; k < 6; ++k) {
+      const float w = 16 + 64 * at::rand({1}).item<float>(), h = 16 + 64 * at::rand({1}).item<float>();
+      const float cx = w / 2 + (size - w) * at::rand({1}).item<float>(), cy = h / 2 + (size - h) * at::rand({1}).item<float>();
+      t.insert(t.end(), {float(b), float(k % 10), cx, cy, w, h});
+    }
+  return at::from_blob(t.data(), {int64_t(t.size() / 6), 6}).clone();
+}
+
+double pruneLabImagesPerSec(const std::string& modelName, int size, LossKind lossKind, int batch, int warmup,
+                            int iters) {
+  const bool yolo = modelName != "resnet20";
+  ModelRequest req;
+  req.model = modelName;
+  if (yolo) req.numClasses = 80;
+  auto graph = std::make_shared<Graph>(yolo ? loadModel(req) : buildZooModel("resnet20", {}));
   GraphModule model(graph);
   model->train();
-  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9).weight_decay(5e-4));
-  const torch::Tensor x = torch::randn({batch, 3, 32, 32});
+  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(yolo ? 0.937 : 0.9).weight_decay(5e-4));
+  const torch::Tensor x = torch::randn({batch, 3, size, size});
   const torch::Tensor y = torch::randint(0, 10, {batch});
+  const at::Tensor targets = yolo ? randomTargets(batch, size) : at::Tensor();
+  std::unique_ptr<detect::DetectionLoss> yoloLoss;
+  size_t levels = 1;
+  if (yolo) {
+    const detect::YoloHead head = detect::readYoloHead(*graph);
+    yoloLoss = detect::makeDetectionLoss(head);
+    levels = head.levels();
+  }
   auto step = [&] {
     // Not opt.zero_grad(): in LibTorch 1.13 it memsets every grad (there is no
     // set_to_none yet). Dropping them matches the Python side's zero_grad(set_to_none=True).
     for (auto& p : model->parameters()) p.mutable_grad().reset();
-    torch::nn::functional::cross_entropy(model->forward(x), y).backward();
+    if (lossKind == LossKind::CrossEntropy) {
+      torch::nn::functional::cross_entropy(model->forward(x), y).backward();
+    } else {
+      const auto outs = model->forward(std::vector<at::Tensor>{x});
+      const std::vector<at::Tensor> raw(outs.begin(), outs.begin() + static_cast<long>(levels));
+      at::Tensor loss;
+      if (lossKind == LossKind::Trivial) {
+        loss = raw[0].mean();
+        for (size_t i = 1; i < raw.size(); ++i) loss = loss + raw[i].mean();
+      } else {
+        loss = (*yoloLoss)(raw, targets, size).total;
+      }
+      loss.backward();
+    }
     fusedSgdStep(opt);  // what PruneLab's trainer runs: SGD::step() with multi-tensor kernels
   };
   for (int i = 0; i < warmup; ++i) step();
@@ -49,9 +97,10 @@ double pruneLabImagesPerSec(int batch, int warmup, int iters) {
 
 // Runs the Python reference in a fresh process (so the two never share a thread pool)
 // and returns its images/s, or 0 when it failed.
-double pyTorchImagesPerSec(const std::string& python, const std::string& script, int batch, int threads, int warmup,
-                           int iters) {
-  const std::string cmd = "'" + python + "' '" + script + "' --model resnet20 --size 32 --batch " +
+double pyTorchImagesPerSec(const std::string& python, const std::string& script, const std::string& modelName, int size,
+                           int batch, int threads, int warmup, int iters) {
+  const std::string cmd = "'" + python + "' '" + script + "' --model " + modelName + " --size " + std::to_string(size) +
+                          " --batch " +
                           std::to_string(batch) + " --threads " + std::to_string(threads) + " --warmup " +
                           std::to_string(warmup) + " --iters " + std::to_string(iters);
   FILE* p = popen(cmd.c_str(), "r");
@@ -73,9 +122,10 @@ double pyTorchImagesPerSec(const std::string& python, const std::string& script,
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 3, iters = 20, warmup = 5, batch = 32, threads = 0;
+  int rounds = 3, iters = 20, warmup = 5, batch = -1, threads = 0, size = -1;
+  std::string modelName = "resnet20";
   std::string python = "/usr/bin/python3";
-  std::string script = std::string(PRUNELAB_BENCH_DIR) + "/train_step_pytorch.py";
+  std::string script;
   for (int i = 1; i < argc; i += 2) {
     const std::string k = argv[i];
     if (i + 1 >= argc) {
@@ -84,6 +134,8 @@ int main(int argc, char** argv) {
     }
     const std::string v = argv[i + 1];
     if (k == "--rounds") rounds = std::atoi(v.c_str());
+    else if (k == "--model") modelName = v;
+    else if (k == "--size") size = std::atoi(v.c_str());
     else if (k == "--iters") iters = std::atoi(v.c_str());
     else if (k == "--warmup") warmup = std::atoi(v.c_str());
     else if (k == "--batch") batch = std::atoi(v.c_str());
@@ -95,23 +147,47 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  const bool yolo = modelName != "resnet20";
+  if (modelName != "resnet20" && modelName != "yolov5n") {
+    std::fprintf(stderr, "--model must be resnet20 or yolov5n\n");
+    return 2;
+  }
+  if (batch < 0) batch = yolo ? 16 : 32;
+  if (size < 0) size = yolo ? 160 : 32;
   if (rounds < 1 || iters < 1 || batch < 1 || warmup < 0) {
     std::fprintf(stderr, "--rounds, --iters and --batch must be >= 1, --warmup >= 0\n");
     return 2;
   }
   threads = configureThreads(threads);  // 0: all cores; the Python side gets the same count
-  std::printf("ResNet-20, batch %d, 3x32x32, forward+backward+SGD, %d threads, %d timed steps per round\n\n", batch,
-              threads, iters);
-  std::printf("| round | PruneLab img/s | PyTorch img/s | ratio |\n|---|---|---|---|\n");
-  std::vector<double> ratios, mine, theirs;
+  std::vector<double> ratios, mine, theirs, real, realRatios;
+  if (!yolo) {
+    std::printf("ResNet-20, batch %d, 3x%dx%d, forward+backward+SGD, %d threads, %d timed steps per round\n\n", batch,
+                size, size, threads, iters);
+    std::printf("| round | PruneLab img/s | PyTorch img/s | ratio |\n|---|---|---|---|\n");
+  } else {
+    std::printf("YOLOv5n (80 classes), batch %d, 3x%dx%d, forward+backward+SGD, %d threads, %d timed steps per round\n\n",
+                batch, size, size, threads, iters);
+    std::printf("| round | PruneLab img/s (trivial loss) | PyTorch img/s (trivial loss) | ratio | PruneLab img/s (YOLOv5 loss) "
+                "| ratio to PyTorch trivial |\n|---|---|---|---|---|---|\n");
+  }
+  if (script.empty())
+    script = std::string(PRUNELAB_BENCH_DIR) + (yolo ? "/detect_step_pytorch.py" : "/train_step_pytorch.py");
   for (int r = 0; r < rounds; ++r) {
-    const double a = pruneLabImagesPerSec(batch, warmup, iters);
-    const double b = pyTorchImagesPerSec(python, script, batch, threads, warmup, iters);
+    const double a = pruneLabImagesPerSec(modelName, size, yolo ? LossKind::Trivial : LossKind::CrossEntropy, batch,
+                                          warmup, iters);
+    const double b = pyTorchImagesPerSec(python, script, modelName, size, batch, threads, warmup, iters);
     if (b <= 0.0) return 1;  // a ratio against a failed run means nothing
     mine.push_back(a);
     theirs.push_back(b);
     ratios.push_back(a / b);
-    std::printf("| %d | %.1f | %.1f | %.3f |\n", r + 1, a, b, a / b);
+    if (!yolo) {
+      std::printf("| %d | %.1f | %.1f | %.3f |\n", r + 1, a, b, a / b);
+    } else {
+      const double c = pruneLabImagesPerSec(modelName, size, LossKind::Yolo, batch, warmup, iters);
+      real.push_back(c);
+      realRatios.push_back(c / b);
+      std::printf("| %d | %.1f | %.1f | %.3f | %.1f | %.3f |\n", r + 1, a, b, a / b, c, c / b);
+    }
     std::fflush(stdout);  // rows appear as rounds finish; a round takes a while
   }
   // Median of each column separately: the median ratio need not come from the round
@@ -120,7 +196,11 @@ int main(int argc, char** argv) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  std::printf("| median | %.1f | %.1f | %.3f |\n", median(mine), median(theirs), median(ratios));
+  if (!yolo)
+    std::printf("| median | %.1f | %.1f | %.3f |\n", median(mine), median(theirs), median(ratios));
+  else
+    std::printf("| median | %.1f | %.1f | %.3f | %.1f | %.3f |\n", median(mine), median(theirs), median(ratios),
+                median(real), median(realRatios));
   std::printf("\nthreads: %d, batch: %d\n", threads, batch);
   return 0;
 }

@@ -1,0 +1,32 @@
+#pragma once
+// Classification as a TrainTask: cross-entropy (label smoothing), top-1/top-5.
+
+#include "data/dataset.h"
+#include "data/transforms.h"
+#include "train/train_task.h"
+
+namespace prunelab {
+
+class ClassificationTask : public TrainTask {
+ public:
+  ClassificationTask(DatasetSplits data, TransformOptions train, TransformOptions eval, double labelSmoothing);
+  std::string kind() const override { return "classify"; }
+  BatchSourcePtr trainSource(uint64_t seed, int epochs) const override;
+  BatchSourcePtr valSource(uint64_t seed) const override;
+  int64_t valBatchSize(int64_t trainBatch) const override { return std::max<int64_t>(trainBatch, 256); }
+  void prepare(Graph& graph) override;
+  void beginEpoch() override;
+  at::Tensor loss(const std::vector<at::Tensor>& outputs, const Batch& batch) override;
+  void endEpoch(EpochStats& es) override;
+  void validate(GraphModuleImpl& module, DataLoader& val, const std::string& device, int epoch,
+                EpochStats& es) override;
+
+ private:
+  DatasetSplits m_data;
+  TransformOptions m_train, m_eval;
+  double m_labelSmoothing;
+  double m_lossSum = 0;
+  int64_t m_correct = 0, m_seen = 0;
+};
+
+}  // namespace prunelab
