@@ -54,7 +54,7 @@ class TestDetectionTraining : public QObject {
     auto graph = std::make_shared<Graph>(loadModel(req));
 
     DetectionTaskOptions to;
-    to.augment.imgsz = 64;
+    to.augment.imgsz = 96;
     to.augment.mosaic = 0;
     to.augment.scale = to.augment.translate = 0;
     to.augment.hsvH = to.augment.hsvS = to.augment.hsvV = 0;

@@ -43,6 +43,15 @@ size_t DetectionDataset::objectCount() const {
   return n;
 }
 
+namespace {
+std::string tok0(const std::string& line) {
+  std::istringstream ss(line);
+  std::string t;
+  ss >> t;
+  return t;
+}
+}  // namespace
+
 std::vector<BoxLabel> readYoloLabels(const std::string& path, int numClasses) {
   std::ifstream in(path);
   if (!in) throw Error(path, "cannot read label file");
@@ -73,8 +82,11 @@ std::vector<BoxLabel> readYoloLabels(const std::string& path, int numClasses) {
       throw Error(path, where + "expected 'class cx cy w h' (5 fields), found " +
                             (fields > 5 ? std::string("more (polygon labels are not supported)") : std::to_string(fields)));
     const double cls = v[0];
-    if (cls != static_cast<int>(cls) || cls < 0 || cls >= numClasses)
-      throw Error(path, where + "class " + std::to_string(cls) + " is out of range [0, " + std::to_string(numClasses) + ")");
+    if (cls != static_cast<long long>(cls))
+      throw Error(path, where + "class " + tok0(line) + " is not an integer");
+    if (cls < 0 || cls >= numClasses)
+      throw Error(path, where + "class " + std::to_string(static_cast<long long>(cls)) + " is out of range [0, " +
+                            std::to_string(numClasses) + ")");
     const double tol = 1e-3;  // exporters round; a little overshoot is clipped, more is an error
     for (int k = 1; k < 5; ++k)
       if (!(v[k] >= -tol && v[k] <= 1.0 + tol))
@@ -162,7 +174,7 @@ DetectionDatasetPtr openSplit(const fs::path& root, const YAML::Node& yaml, cons
                               const std::vector<std::string>& names, const std::string& yamlPath, size_t limit) {
   if (!yaml[key]) throw Error(yamlPath, std::string("has no '") + key + "' split");
   fs::path split = yaml[key].as<std::string>();
-  if (split.is_relative()) split = root / split;
+  if (split.is_relative()) split = (root / split).lexically_normal();
   std::vector<std::string> images = listImages(split, yamlPath);
   if (limit > 0 && images.size() > limit) images.resize(limit);
   std::vector<std::vector<BoxLabel>> labels;
@@ -194,6 +206,7 @@ DetectionSplits openYoloData(const std::string& dataYaml, size_t limitTrain, siz
       fs::path p = yaml["path"].as<std::string>();
       root = p.is_relative() ? root / p : p;
     }
+    root = root.lexically_normal();
     const auto names = readNames(yaml, yamlPath.string());
     DetectionSplits s;
     s.train = openSplit(root, yaml, "train", names, yamlPath.string(), limitTrain);
