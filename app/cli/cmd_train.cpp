@@ -216,8 +216,9 @@ int runTrain(int argc, char** argv) {
   g_control = nullptr;
 
   const GammaStats g = gammaStats(snapshotGammas(*graph));
-  if (json && detect) {
-    nlohmann::json j = {{"task", "detect"},
+  if (json) {
+    // Common fields, then the task's: top-1/top-5 or ultralytics' metric names.
+    nlohmann::json j = {{"task", detect ? "detect" : "classify"},
                         {"val_loss", r.last.valLoss},
                         {"best_fitness", r.bestFitness},
                         {"epochs_completed", r.epochsCompleted},
@@ -228,6 +229,11 @@ int runTrain(int argc, char** argv) {
                         {"bn_gamma_frac_below_0_01", g.fracBelow001},
                         {"bn_gamma_p50", g.p50},
                         {"run_dir", runDir}};
+    if (!detect) {
+      j["val_top1"] = r.last.valTop1;
+      j["val_top5"] = r.last.valTop5;
+      j["best_top1"] = r.bestTop1;
+    }
     for (const auto& [name, v] : r.last.taskMetrics) j[name] = v;
     std::cout << j.dump(1) << "\n";
   } else if (detect) {
@@ -239,20 +245,6 @@ int runTrain(int argc, char** argv) {
     std::printf("%s after %d epochs: mAP50 %.4f mAP50-95 %.4f, %.1f img/s, %.1fs; checkpoints in %s\n",
                 r.cancelled ? "stopped" : "done", r.epochsCompleted, map50, map, r.imagesPerSec, r.seconds,
                 runDir.c_str());
-  } else if (json) {
-    const nlohmann::json j = {{"val_top1", r.last.valTop1},
-                              {"val_top5", r.last.valTop5},
-                              {"val_loss", r.last.valLoss},
-                              {"best_top1", r.bestTop1},
-                              {"epochs_completed", r.epochsCompleted},
-                              {"cancelled", r.cancelled},
-                              {"seconds", r.seconds},
-                              {"images_per_s", r.imagesPerSec},
-                              {"bn_gamma_abs_mean", g.absMean},
-                              {"bn_gamma_frac_below_0_01", g.fracBelow001},
-                              {"bn_gamma_p50", g.p50},
-                              {"run_dir", runDir}};
-    std::cout << j.dump(1) << "\n";
   } else {
     std::printf("%s after %d epochs: val top1 %.2f%% (best %.2f%%), %.0f img/s, %.1fs; checkpoints in %s\n",
                 r.cancelled ? "stopped" : "done", r.epochsCompleted, 100 * r.last.valTop1, 100 * r.bestTop1,

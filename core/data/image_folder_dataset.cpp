@@ -5,20 +5,12 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "data/image_files.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
 
 namespace prunelab {
-
-namespace {
-bool isImage(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".webp" || ext == ".tif" ||
-         ext == ".tiff";
-}
-}  // namespace
 
 ImageFolderDataset::ImageFolderDataset(const std::string& root, int size, bool grayscale,
                                        const std::vector<std::string>& classNames)
@@ -37,7 +29,7 @@ ImageFolderDataset::ImageFolderDataset(const std::string& root, int size, bool g
     if (!fs::is_directory(dir)) continue;
     std::vector<std::string> files;
     for (const auto& e : fs::directory_iterator(dir))
-      if (e.is_regular_file() && isImage(e.path())) files.push_back(e.path().string());
+      if (e.is_regular_file() && isImageFile(e.path())) files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
     for (auto& f : files) {
       m_files.push_back(std::move(f));

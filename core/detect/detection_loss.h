@@ -40,4 +40,9 @@ class DetectionLoss {
 
 std::unique_ptr<DetectionLoss> makeDetectionLoss(const YoloHead& head, const LossGains& gains = {});
 
+// For implementations: the gained components -> LossParts (total = sum x batch size).
+LossParts combineLoss(const at::Tensor& box, const at::Tensor& objOrDfl, const at::Tensor& cls, int64_t batchSize);
+std::unique_ptr<DetectionLoss> makeV5Loss(const YoloHead& head, const LossGains& gains);
+std::unique_ptr<DetectionLoss> makeV8Loss(const YoloHead& head, const LossGains& gains);
+
 }  // namespace prunelab::detect

@@ -85,15 +85,7 @@ class V5Loss : public DetectionLoss {
       lobj = lobj + at::binary_cross_entropy_with_logits(p.select(4, 4), tobj) * m_balance[i];
     }
     const double objScale = double(imgsz) * double(imgsz) / (640.0 * 640.0);
-    lbox = lbox * m_box;
-    lobj = lobj * (m_obj * objScale);
-    lcls = lcls * m_cls;
-    LossParts out;
-    out.total = (lbox + lobj + lcls) * double(bs);
-    out.box = lbox.item<double>();
-    out.objOrDfl = lobj.item<double>();
-    out.cls = lcls.item<double>();
-    return out;
+    return combineLoss(lbox * m_box, lobj * (m_obj * objScale), lcls * m_cls, bs);
   }
 
  private:

@@ -85,15 +85,7 @@ class V8Loss : public DetectionLoss {
       const at::Tensor ce = -(logp.gather(1, tl.unsqueeze(1)).squeeze(1) * wl + logp.gather(1, tr.unsqueeze(1)).squeeze(1) * wr);
       ldfl = (ce.view({-1, 4}).mean(1, true) * weight).sum() / scoreSum;
     }
-    lbox = lbox * m_box;
-    lcls = lcls * m_cls;
-    ldfl = ldfl * m_dfl;
-    LossParts out;
-    out.total = (lbox + lcls + ldfl) * double(bs);
-    out.box = lbox.item<double>();
-    out.objOrDfl = ldfl.item<double>();
-    out.cls = lcls.item<double>();
-    return out;
+    return combineLoss(lbox * m_box, ldfl * m_dfl, lcls * m_cls, bs);
   }
 
  private:
@@ -105,13 +97,6 @@ class V8Loss : public DetectionLoss {
 
 std::unique_ptr<DetectionLoss> makeV8Loss(const YoloHead& head, const LossGains& gains) {
   return std::make_unique<V8Loss>(head, gains);
-}
-
-std::unique_ptr<DetectionLoss> makeV5Loss(const YoloHead& head, const LossGains& gains);
-
-std::unique_ptr<DetectionLoss> makeDetectionLoss(const YoloHead& head, const LossGains& gains) {
-  if (head.style == "v5") return makeV5Loss(head, gains);
-  return makeV8Loss(head, gains);
 }
 
 }  // namespace prunelab::detect

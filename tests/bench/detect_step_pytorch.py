@@ -4,16 +4,16 @@ YOLOv5n (80 classes, tests/python/yolov5_reference.py's model, built from the sh
 resources/models/yolov5n.yaml) on a fixed random batch with a trivial loss (sum of the
 mean of each raw level output), like the figure quoted in the YOLO issue. Prints one JSON line."""
 import argparse
-import json
 import os
 import sys
-import time
 
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'python'))
 import yolov5_reference as ref  # noqa: E402
+from step_timer import report_steps_per_second  # noqa: E402
 
 
 def main():
@@ -37,14 +37,7 @@ def main():
         sum(o.mean() for o in model(x)).backward()
         opt.step()
 
-    for _ in range(args.warmup):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(args.iters):
-        step()
-    dt = time.perf_counter() - t0
-    print(json.dumps({'images_per_s': args.batch * args.iters / dt, 'ms_per_step': 1000 * dt / args.iters}))
-
+    report_steps_per_second(step, args.batch, args.warmup, args.iters)
 
 if __name__ == '__main__':
     main()

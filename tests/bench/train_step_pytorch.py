@@ -2,16 +2,16 @@
 """PyTorch reference for bench_train_step: forward + backward + SGD step of CIFAR
 ResNet-20 on a fixed random batch (no data loading). Prints one JSON line."""
 import argparse
-import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'python'))
 from reference_models import CifarResNet  # noqa: E402
+from step_timer import report_steps_per_second  # noqa: E402
 
 
 def main():
@@ -36,14 +36,7 @@ def main():
         F.cross_entropy(model(x), y).backward()
         opt.step()
 
-    for _ in range(args.warmup):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(args.iters):
-        step()
-    dt = time.perf_counter() - t0
-    print(json.dumps({'images_per_s': args.batch * args.iters / dt, 'ms_per_step': 1000 * dt / args.iters}))
-
+    report_steps_per_second(step, args.batch, args.warmup, args.iters)
 
 if __name__ == '__main__':
     main()

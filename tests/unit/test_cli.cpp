@@ -13,17 +13,8 @@ using prunelab::test::refPath;
 
 namespace {
 
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(PRUNELAB_CLI, args);
-  if (!p.waitForFinished(300000)) return {-1, "", "timeout"};
-  return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
-}
+using Run = prunelab::test::CliRun;
+Run cli(const QStringList& args) { return prunelab::test::runCli(args); }
 
 }  // namespace
 

@@ -9,19 +9,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "test_helpers.h"
+
 namespace {
 
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(PRUNELAB_CLI, args);
-  p.waitForFinished(600000);
-  return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
-}
+using Run = prunelab::test::CliRun;
+Run cli(const QStringList& args) { return prunelab::test::runCli(args); }
 
 nlohmann::json jsonOf(const Run& r) { return nlohmann::json::parse(r.out.substr(r.out.find('{'))); }
 

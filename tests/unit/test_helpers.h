@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 
+#include <QProcess>
 #include <QtTest/QtTest>
 #include <functional>
 #include <string>
@@ -12,6 +13,19 @@
 #include "util/npy.h"
 
 namespace prunelab::test {
+
+// A finished prunelab-cli run (PRUNELAB_CLI): exit code, stdout, stderr.
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+
+inline CliRun runCli(const QStringList& args, int timeoutMs = 600000) {
+  QProcess p;
+  p.start(PRUNELAB_CLI, args);
+  if (!p.waitForFinished(timeoutMs)) return {-1, "", "timeout"};
+  return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
+}
 
 inline std::string refPath(const std::string& file) { return std::string(PRUNELAB_REF_DIR) + "/" + file; }
 

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
+#include "data/image_files.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -108,12 +109,6 @@ std::vector<BoxLabel> readYoloLabels(const std::string& path, int numClasses) {
 
 namespace {
 
-bool isImageFile(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".webp" || ext == ".tif" ||
-         ext == ".tiff";
-}
 
 // ultralytics' rule: the last "/images/" in the path becomes "/labels/", extension .txt.
 std::string labelPathFor(const std::string& image) {
