@@ -131,6 +131,7 @@ int runTrain(int argc, char** argv) {
       .option("--train-only", true, "freeze everything except these scopes")
       .option("--lr-mult", true, "per-group lr: PATTERN=X[,PATTERN=X]")
       .option("--gamma-every", true, "BN-gamma snapshot period in steps (default 50)")
+      .option("--val-every", true, "validate every N epochs and after the last (default 1)")
       .option("--out", true, "run directory (checkpoints, results.csv, log.jsonl)")
       .option("--resume", false, "continue the run in --out from its last checkpoint");
   p.parse(argc, argv, 2);
@@ -183,6 +184,7 @@ int runTrain(int argc, char** argv) {
     o.lrMultipliers.emplace_back(item.substr(0, eq), std::stod(item.substr(eq + 1)));
   }
   o.gammaEvery = static_cast<int>(p.getInt("--gamma-every", 50));
+  o.validateEvery = static_cast<int>(p.getInt("--val-every", 1));
   o.runDir = runDir;
   o.resume = p.has("--resume");
   o.device = resolveDevice(p.get("--device", "cpu"));

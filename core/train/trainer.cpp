@@ -303,12 +303,15 @@ struct Trainer::Impl {
       const double trainSeconds = std::max(secondsSince(epochStart), 1e-9);
       es.imagesPerSec = double(seen) / trainSeconds;
       es.dataWaitFraction = dataWait / trainSeconds;
-      task->validate(*module, valLoader, opt.device, epoch, es);
+      // Validate every validateEvery epochs and always after the last one; an epoch
+      // without validation logs zeros and cannot become best.plm.
+      const bool validate = (epoch + 1) % std::max(1, opt.validateEvery) == 0 || epoch + 1 == opt.epochs;
+      if (validate) task->validate(*module, valLoader, opt.device, epoch, es);
       es.lr = lr;
       es.sr = sr;
       es.seconds = secondsSince(epochStart);
       es.gamma = gammaStats(snapshotGammas(*graph));
-      es.best = es.fitness > bestFitness;
+      es.best = validate && es.fitness > bestFitness;
       if (es.best) bestFitness = es.fitness;
 
       if (!opt.runDir.empty()) {

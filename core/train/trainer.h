@@ -38,6 +38,7 @@ struct TrainerOptions {
   std::vector<std::string> trainOnly;  // if set, every other parameter is frozen
   std::vector<std::pair<std::string, double>> lrMultipliers;  // scope pattern -> lr x
   int gammaEvery = 50;                 // BN-gamma snapshot period in steps (0 = off)
+  int validateEvery = 1;               // validate every N epochs (and after the last)
   std::string runDir;                  // empty: no files written
   bool resume = false;                 // continue runDir/last.plm if present
   std::string device = "cpu";

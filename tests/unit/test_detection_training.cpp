@@ -74,6 +74,7 @@ class TestDetectionTraining : public QObject {
     o.schedule.warmupEpochs = 2;
     o.workers = 1;
     o.gammaEvery = 0;
+    o.validateEvery = 50;
     auto task = std::make_shared<DetectionTask>(data, to);
     Trainer trainer(graph, task, o);
     struct Losses : TrainObserver {
