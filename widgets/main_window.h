@@ -1,15 +1,92 @@
 #pragma once
-// The workbench main window. For now: the frame (menus, status bar, central area)
-// that the panels of the GUI issue dock into. Never includes torch.
+// The workbench main window: the network graph in the centre, the panels in docks
+// (Layers, Channels, BN gammas, Curves, Train, Prune, Compare, Export, Log), a toolbar,
+// and a status bar with the running task, its progress and ETA. It only lays out and
+// forwards: file dialogs produce paths, and app's Workbench wires panels to core.
+// Thread: GUI thread. Never includes torch.
 
 #include <QMainWindow>
+#include <QStringList>
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QProgressBar;
 
 namespace prunelab::widgets {
+
+class ChannelsPanel;
+class ComparePanel;
+class CurvesPanel;
+class ExportPanel;
+class GammaPanel;
+class LayersPanel;
+class LogPanel;
+class NetworkGraphView;
+class PrunePanel;
+class TrainPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
   explicit MainWindow(QWidget* parent = nullptr);
+
+  NetworkGraphView* graphView() const { return m_graph; }
+  LayersPanel* layersPanel() const { return m_layers; }
+  ChannelsPanel* channelsPanel() const { return m_channels; }
+  GammaPanel* gammaPanel() const { return m_gammas; }
+  CurvesPanel* curvesPanel() const { return m_curves; }
+  TrainPanel* trainPanel() const { return m_train; }
+  PrunePanel* prunePanel() const { return m_prune; }
+  ComparePanel* comparePanel() const { return m_compare; }
+  ExportPanel* exportPanel() const { return m_export; }
+  LogPanel* logPanel() const { return m_log; }
+
+  void setModelNames(const QStringList& names);  // the built-in models offered in the toolbar
+  void setModelLabel(const QString& text);       // the current model and its history step
+  void setCurrentModelName(const QString& name);  // selects it in the toolbar if built in
+  void setDataLabel(const QString& text);
+  // task empty: idle. fraction < 0: indeterminate.
+  void setBusy(const QString& task);
+  void setProgress(double fraction, double etaSeconds);
+  QString busyTask() const { return m_task; }
+  // The dock arrangement the window starts with (the user's own is restored from QSettings).
+  void resetLayout();
+  // Shows and raises the dock holding `panel` (e.g. Compare when its numbers arrive).
+  void raisePanel(QWidget* panel);
+
+ Q_SIGNALS:
+  void modelRequested(const QString& nameOrPath);
+  void dataRequested(const QString& spec);
+  void projectOpenRequested(const QString& path);
+  void projectSaveRequested(const QString& path);
+  void compareRequested();
+  void evaluateRequested();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  QDockWidget* dock(const QString& title, QWidget* w, Qt::DockWidgetArea area);
+  void restoreLayout();
+
+  NetworkGraphView* m_graph;
+  LayersPanel* m_layers;
+  ChannelsPanel* m_channels;
+  GammaPanel* m_gammas;
+  CurvesPanel* m_curves;
+  TrainPanel* m_train;
+  PrunePanel* m_prune;
+  ComparePanel* m_compare;
+  ExportPanel* m_export;
+  LogPanel* m_log;
+  QComboBox* m_models;
+  QLabel* m_modelLabel;
+  QLabel* m_dataLabel;
+  QLabel* m_taskLabel;
+  QProgressBar* m_progress;
+  QString m_task;
+  QByteArray m_defaultState;
 };
 
 }  // namespace prunelab::widgets

@@ -1,8 +1,16 @@
 // prunelab: the desktop workbench.
+//   prunelab [--demo] [--model NAME|PATH] [--data SPEC] [--project FILE.prunelab]
+//            [--story] [--shots DIR] [--screenshot PATH]
+// --screenshot saves the window once every queued task has finished and the view has
+// settled, then quits (documentation and tests); --story runs the whole loop.
 
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
 
 #include "exec/runtime.h"
+#include "gui/workbench.h"
+#include "models/zoo.h"
 #include "widgets/main_window.h"
 
 int main(int argc, char** argv) {
@@ -10,8 +18,62 @@ int main(int argc, char** argv) {
   QApplication::setApplicationName("PruneLab");
   QApplication::setOrganizationName("PruneLab");
   QApplication::setApplicationVersion(PRUNELAB_VERSION);
+
+  QCommandLineParser cli;
+  cli.setApplicationDescription("PruneLab: structured channel pruning workbench");
+  cli.addHelpOption();
+  cli.addVersionOption();
+  cli.addOption({"demo", "Open the built-in demo (ResNet-20 on Fashion-MNIST)."});
+  cli.addOption({"model", "Model: zoo name, YOLO name or yaml, .plm, state_dict with --weights.", "model"});
+  cli.addOption({"weights", "Weights for --model (torch.save(state_dict) or .plm).", "file"});
+  cli.addOption({"num-classes", "Classes of a zoo model (default 10).", "n", "10"});
+  cli.addOption({"data", "Dataset: fashion-mnist, a folder of class folders, or a YOLO data.yaml.", "spec"});
+  cli.addOption({"project", "Open a saved .prunelab project.", "file"});
+  cli.addOption({"story", "Run the whole loop: sparse-train, prune, fine-tune, compare, export."});
+  cli.addOption({"story-epochs", "Sparse and fine-tune epochs of --story (default 1,1).", "s,f", "1,1"});
+  cli.addOption({"shots", "With --story: a screenshot of each stage into this folder.", "dir"});
+  cli.addOption({"screenshot", "Save the window to this PNG when idle and settled, then quit.", "path"});
+  cli.process(app);
+
   prunelab::configureThreads();
-  prunelab::widgets::MainWindow window;
-  window.show();
+  prunelab::gui::Workbench bench;
+  if (cli.isSet("screenshot") || cli.isSet("shots")) bench.window().resetLayout();  // documentation looks the same everywhere
+  bench.window().show();
+
+  if (cli.isSet("project")) {
+    bench.openProject(cli.value("project"));
+  } else if (cli.isSet("demo") || !cli.isSet("model")) {
+    bench.openDemo();
+  }
+  if (cli.isSet("model")) {
+    prunelab::gui::ModelSpec m;
+    m.model = cli.value("model").toStdString();
+    m.weights = cli.value("weights").toStdString();
+    m.numClasses = prunelab::isZooModel(m.model) ? cli.value("num-classes").toLongLong() : -1;
+    bench.openModel(m);
+  }
+  if (cli.isSet("data")) {
+    prunelab::gui::DataSpec d;
+    d.spec = cli.value("data").toStdString();
+    bench.openData(d);
+  }
+
+  const QString shot = cli.value("screenshot");
+  auto finish = [&bench, shot] {
+    if (shot.isEmpty()) return;
+    QTimer::singleShot(2000, &bench, [&bench, shot] {  // let layout and queued replots settle
+      bench.window().grab().save(shot);
+      QApplication::quit();
+    });
+  };
+  if (cli.isSet("story")) {
+    const QStringList e = cli.value("story-epochs").split(',');
+    bench.whenIdle([&bench, &cli, e, finish] {
+      bench.runStory(e.value(0, "1").toInt(), e.value(1, "1").toInt(), cli.value("shots"));
+      QObject::connect(&bench, &prunelab::gui::Workbench::storyFinished, &bench, finish, Qt::SingleShotConnection);
+    });
+  } else {
+    bench.whenIdle(finish);
+  }
   return QApplication::exec();
 }

@@ -134,4 +134,13 @@ Graph Graph::clone() const {
   return g;
 }
 
+Graph Graph::skeleton() const {
+  Graph g = *this;
+  for (auto& n : g.m_nodes)
+    for (auto& t : n.tensors)
+      if (t.tensor.defined())
+        t.tensor = at::empty(t.tensor.sizes(), at::TensorOptions().dtype(t.tensor.scalar_type()).device(at::kMeta));
+  return g;
+}
+
 }  // namespace prunelab

@@ -100,6 +100,10 @@ class Graph {
 
   // Deep copy (tensors cloned): the result shares nothing with this graph.
   Graph clone() const;
+  // Structure only: every tensor replaced by a meta-device tensor of the same shape and
+  // dtype (no storage). Shapes, counts, dependency analysis and cost estimates work on it,
+  // so another thread (the GUI's what-if) can use it while the worker owns the real graph.
+  Graph skeleton() const;
 
   // Free-form metadata carried through checkpoints (model name, num_classes, task...).
   std::map<std::string, std::string>& metadata() { return m_metadata; }

@@ -1,0 +1,645 @@
+#include "gui/workbench.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStatusBar>
+
+#include <cmath>
+
+#include "analysis/cost.h"
+#include "models/zoo.h"
+#include "widgets/channels_panel.h"
+#include "widgets/compare_panel.h"
+#include "widgets/curves_panel.h"
+#include "widgets/export_panel.h"
+#include "widgets/gamma_panel.h"
+#include "widgets/layers_panel.h"
+#include "widgets/log_panel.h"
+#include "widgets/main_window.h"
+#include "widgets/network_graph_view.h"
+#include "widgets/prune_panel.h"
+#include "widgets/train_panel.h"
+
+namespace prunelab::gui {
+
+using widgets::LogPanel;
+
+namespace {
+
+using ScoresPtr = std::shared_ptr<const std::vector<std::vector<double>>>;
+
+double nowSeconds() { return QDateTime::currentMSecsSinceEpoch() / 1000.0; }
+
+widgets::CostTotals totals(const CostEstimate& c, double latencyMs) {
+  return {c.params, c.macs, c.sizeBytes, latencyMs};
+}
+
+}  // namespace
+
+Workbench::Workbench() : m_window(std::make_unique<widgets::MainWindow>()), m_worker(new Worker(&m_control)) {
+  qRegisterMetaType<ModelSnapshot>();
+  qRegisterMetaType<CompareResult>();
+  qRegisterMetaType<ScoresPtr>("std::shared_ptr<const std::vector<std::vector<double>>>");
+  qRegisterMetaType<widgets::WhatIf>();
+  qRegisterMetaType<widgets::EpochPoint>();
+  qRegisterMetaType<QVector<widgets::StepPoint>>();
+  m_worker->moveToThread(&m_thread);
+  connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+  m_thread.setObjectName("prunelab-worker");
+  m_thread.start();
+  m_drain.setSingleShot(true);
+  m_drain.setInterval(40);
+  connect(&m_drain, &QTimer::timeout, this, &Workbench::drainTraining);
+
+  QStringList names;
+  for (const ZooEntry& e : zooModels()) names << QString::fromStdString(e.name);
+  names << "yolov5n" << "yolov5s" << "yolov8n" << "yolo11n";
+  m_window->setModelNames(names);
+  wire();
+  restoreSettings();
+}
+
+// The last training and pruning settings survive restarts (window layout: MainWindow).
+void Workbench::saveSettings() {
+  QSettings s;
+  const widgets::TrainRequest t = m_window->trainPanel()->request();
+  s.setValue("train/epochs", t.epochs);
+  s.setValue("train/batch", t.batch);
+  s.setValue("train/lr", t.lr);
+  s.setValue("train/sr", t.sr);
+  s.setValue("train/pruned_now", t.prunedNowPercent);
+  const widgets::PrunePanel* p = m_window->prunePanel();
+  s.setValue("prune/criterion", p->criterion());
+}
+
+void Workbench::restoreSettings() {
+  QSettings s;
+  if (!s.contains("train/epochs")) return;
+  widgets::TrainRequest t;
+  t.epochs = s.value("train/epochs", t.epochs).toInt();
+  t.batch = s.value("train/batch", t.batch).toInt();
+  t.lr = s.value("train/lr", t.lr).toDouble();
+  t.sr = s.value("train/sr", t.sr).toDouble();
+  t.prunedNowPercent = s.value("train/pruned_now", t.prunedNowPercent).toDouble();
+  m_window->trainPanel()->setRequest(t);
+  m_window->prunePanel()->setCriterion(s.value("prune/criterion", "bn").toString());
+}
+
+Workbench::~Workbench() {
+  saveSettings();
+  m_control.cancelled.store(true);  // a running training stops at the next batch
+  m_control.paused.store(false);
+  m_thread.quit();
+  m_thread.wait();
+}
+
+template <class F>
+void Workbench::post(F&& call) {
+  ++m_pendingCalls;
+  QMetaObject::invokeMethod(m_worker, std::forward<F>(call), Qt::QueuedConnection);
+}
+
+void Workbench::wire() {
+  widgets::MainWindow& w = *m_window;
+  // Worker -> GUI (queued: the worker lives on another thread).
+  connect(m_worker, &Worker::modelChanged, this, &Workbench::onModelChanged);
+  connect(m_worker, &Worker::scoresReady, this, &Workbench::onScores);
+  connect(m_worker, &Worker::busy, this, &Workbench::onBusy);
+  connect(m_worker, &Worker::progress, this, [this](double f, double eta) {
+    if (m_trainEpochs == 0) m_window->setProgress(f, eta);
+  });
+  connect(m_worker, &Worker::failed, this, &Workbench::fail);
+  connect(m_worker, &Worker::info, this, &Workbench::info);
+  connect(m_worker, &Worker::dataOpened, this, [this](const QString& d) {
+    m_window->setDataLabel("Data: " + d);
+    info("Opened " + d);
+  });
+  connect(m_worker, &Worker::evaluated, this, [this](const QString& metric, double v) {
+    info(QString("Evaluation: %1 = %2").arg(metric).arg(metric == "top1" ? v * 100 : v, 0, 'f', 3) +
+         (metric == "top1" ? " %" : ""));
+  });
+  connect(m_worker, &Worker::compared, this, [this](const CompareResult& r) {
+    widgets::CompareData d;
+    const GraphCost cb = computeCost(*r.before), ca = computeCost(*r.after);
+    d.before = {cb.params, cb.macs, cb.sizeBytes, r.latencyBeforeMs};
+    d.after = {ca.params, ca.macs, ca.sizeBytes, r.latencyAfterMs};
+    d.metricName = r.metricName == "top1" ? "top-1" : QString::fromStdString(r.metricName);
+    d.metricBefore = r.metricBefore;
+    d.metricAfter = r.metricAfter;
+    for (const Node& n : r.before->nodes()) {
+      if (n.op != OpKind::Conv && n.op != OpKind::Linear) continue;
+      const Node* a = r.after->findNode(n.name);
+      if (!a) continue;
+      d.layers.push_back({QString::fromStdString(n.name), static_cast<int>(r.before->value(n.outputs[0]).shape[1]),
+                          static_cast<int>(r.after->value(a->outputs[0]).shape[1])});
+    }
+    m_window->comparePanel()->setData(d);
+    m_window->raisePanel(m_window->comparePanel());
+    info(QString("Compared: latency %1 ms -> %2 ms").arg(r.latencyBeforeMs, 0, 'f', 2).arg(r.latencyAfterMs, 0, 'f', 2));
+  });
+  connect(m_worker, &Worker::trainDataPending, this, [this] {
+    if (!m_drain.isActive()) m_drain.start();
+  });
+  connect(m_worker, &Worker::trainingFinished, this, [this](bool ok, const QString& summary) {
+    drainTraining();
+    m_trainEpochs = 0;
+    m_window->trainPanel()->setRunning(false);
+    if (!summary.isEmpty()) info(summary);
+    Q_EMIT trainingFinished(ok);
+  });
+  connect(m_worker, &Worker::checkpointSaved, this, [this](const QString& p) { info("Saved " + p); });
+
+  // Panels -> controller.
+  connect(&w, &widgets::MainWindow::modelRequested, this, [this](const QString& m) {
+    ModelSpec s;
+    s.model = m.toStdString();
+    s.numClasses = isZooModel(s.model) ? 10 : -1;
+    openModel(s);
+  });
+  connect(&w, &widgets::MainWindow::dataRequested, this, [this](const QString& d) {
+    DataSpec s = m_dataSpec;
+    s.spec = d.toStdString();
+    openData(s);
+  });
+  connect(&w, &widgets::MainWindow::projectSaveRequested, this, [this](const QString& p) { saveProject(p); });
+  connect(&w, &widgets::MainWindow::projectOpenRequested, this, &Workbench::openProject);
+  connect(&w, &widgets::MainWindow::evaluateRequested, this, &Workbench::evaluate);
+  connect(&w, &widgets::MainWindow::compareRequested, this, &Workbench::compare);
+
+  widgets::TrainPanel* t = w.trainPanel();
+  connect(t, &widgets::TrainPanel::startRequested, this, [this](const widgets::TrainRequest& r) {
+    TrainSettings s;
+    s.epochs = r.epochs;
+    s.batch = r.batch;
+    s.lr = r.lr;
+    s.sr = r.sr;
+    s.srDecay = r.srDecay;
+    s.prunedNowPercent = r.prunedNowPercent;
+    s.runDir = newRunDir().toStdString();
+    startTraining(s);
+  });
+  connect(t, &widgets::TrainPanel::srChanged, this, [this](double sr) { m_control.sr.store(sr); });
+  connect(t, &widgets::TrainPanel::lrChanged, this, [this](double lr) { m_control.lr.store(lr); });
+  connect(t, &widgets::TrainPanel::pauseToggled, this, [this](bool p) {
+    m_control.paused.store(p);
+    info(p ? "Training paused" : "Training resumed");
+  });
+  connect(t, &widgets::TrainPanel::cancelRequested, this, [this] {
+    m_control.cancelled.store(true);
+    m_control.paused.store(false);
+    info("Cancelling after this batch...");
+  });
+
+  widgets::PrunePanel* p = w.prunePanel();
+  connect(p, &widgets::PrunePanel::criterionChosen, this, &Workbench::score);
+  connect(p, &widgets::PrunePanel::percentChanged, this, &Workbench::setGlobalPercent);
+  connect(p, &widgets::PrunePanel::constraintsChanged, this, [this](int roundTo, int minChannels) {
+    if (!m_prune.hasGraph()) return;
+    m_prune.setConstraints(PlanConstraints{minChannels, roundTo});
+    refresh();
+  });
+  connect(p, &widgets::PrunePanel::applyRequested, this, &Workbench::applyPlan);
+  connect(p, &widgets::PrunePanel::resetRequested, this, [this] {
+    if (!m_prune.hasGraph()) return;
+    m_prune.clearPlan();
+    m_window->prunePanel()->setPercent(0);
+    refresh();
+  });
+  connect(p, &widgets::PrunePanel::undoRequested, this, &Workbench::undo);
+  connect(p, &widgets::PrunePanel::redoRequested, this, &Workbench::redo);
+
+  connect(w.layersPanel()->model(), &widgets::LayerTableModel::ratioEdited, this, &Workbench::setLayerRatio);
+  connect(w.layersPanel(), &widgets::LayersPanel::layerSelected, this, &Workbench::selectLayer);
+  connect(w.graphView(), &widgets::NetworkGraphView::layerClicked, this, &Workbench::selectLayer);
+  connect(w.channelsPanel(), &widgets::ChannelsPanel::channelsToggled, this, &Workbench::toggleChannels);
+  connect(w.exportPanel(), &widgets::ExportPanel::exportRequested, this, &Workbench::exportModel);
+}
+
+// ---- worker calls -------------------------------------------------------------------
+
+void Workbench::openModel(const ModelSpec& spec) {
+  m_modelSpec = spec;
+  post([w = m_worker, spec] { w->loadModel(spec); });
+}
+
+void Workbench::openData(const DataSpec& spec) {
+  m_dataSpec = spec;
+  post([w = m_worker, spec] { w->openData(spec); });
+}
+
+void Workbench::startTraining(const TrainSettings& settings) {
+  if (m_trainEpochs > 0) return fail("Train", "a training run is already going");
+  m_trainEpochs = settings.epochs;
+  m_trainStarted = nowSeconds();
+  m_runDir = QString::fromStdString(settings.runDir);
+  m_window->trainPanel()->setRunning(true);
+  m_window->curvesPanel()->clear();
+  m_window->gammaPanel()->clear();  // this run's distribution over time, from its start
+  m_window->gammaPanel()->addFrame(gammaFrame(m_model.gammas));
+  if (!settings.runDir.empty()) info("Training; checkpoints and logs in " + m_runDir);
+  post([w = m_worker, settings] { w->train(settings); });
+}
+
+void Workbench::score(const QString& criterion) {
+  m_window->prunePanel()->setCriterion(criterion);
+  post([w = m_worker, criterion] { w->computeImportance(criterion); });
+}
+
+void Workbench::applyPlan() {
+  if (!m_prune.hasGraph() || m_prune.plan().empty()) return fail("Prune", "the plan removes no channels");
+  const auto log = m_prune.planLog();
+  const bool fold = m_window->prunePanel()->foldBeta();
+  const QString label = QString("pruned %1 channels (%2, %3 %)")
+                            .arg(m_prune.plan().removedCount())
+                            .arg(QString::fromStdString(m_prune.criterion()))
+                            .arg(m_prune.globalPercent() * 100, 0, 'f', 1);
+  post([w = m_worker, log, fold, label] { w->applyPlan(log, fold, label); });
+}
+
+void Workbench::undo() { post([w = m_worker] { w->undo(); }); }
+void Workbench::redo() { post([w = m_worker] { w->redo(); }); }
+void Workbench::evaluate() { post([w = m_worker] { w->evaluate(); }); }
+void Workbench::compare() { post([w = m_worker] { w->compare(); }); }
+
+void Workbench::exportModel(const QString& format, const QString& path) {
+  if (format != "native") return fail("Export", format + " export arrives with the interop issue");
+  post([w = m_worker, path] { w->saveCheckpoint(path); });
+}
+
+// ---- worker results -----------------------------------------------------------------
+
+void Workbench::onModelChanged(const ModelSnapshot& s) {
+  // Training keeps the structure (and the user's percent); surgery and undo may not.
+  const bool sameStructure = m_model.skeleton && m_model.skeleton->nodes().size() == s.skeleton->nodes().size() &&
+                             m_model.skeleton->parameterCount() == s.skeleton->parameterCount();
+  m_model = s;
+  m_prune.setGraph(s.skeleton);  // the plan is rebuilt when the new scores arrive
+  if (!sameStructure) m_window->prunePanel()->setPercent(0);
+  m_costs = nodeCosts(*s.skeleton);
+  m_network = networkView(m_prune, m_costs);
+  widgets::MainWindow& w = *m_window;
+  w.graphView()->setNetwork(m_network);
+  w.layersPanel()->model()->setRows(layerRows(m_prune, m_costs));
+  if (!sameStructure) {  // training adds its own snapshots; a new structure starts a new history
+    w.gammaPanel()->clear();
+    w.gammaPanel()->addFrame(gammaFrame(s.gammas));
+  }
+  w.prunePanel()->setUndoRedo(s.historyIndex > 0, s.historyIndex + 1 < s.historySize);
+  w.setCurrentModelName(QString::fromStdString(m_modelSpec.model));
+  w.setModelLabel(QString("%1 - step %2/%3: %4")
+                      .arg(QString::fromStdString(m_modelSpec.model))
+                      .arg(s.historyIndex + 1)
+                      .arg(s.historySize)
+                      .arg(QString::fromStdString(s.label)));
+  if (!m_pendingPlan.empty()) {
+    for (const SurgeryLogEntry& e : m_pendingPlan) {
+      try {
+        m_prune.toggleChannels(e.source, e.channels, true);
+      } catch (const std::exception& ex) {
+        fail("Open project", ex.what());
+      }
+    }
+    m_pendingPlan.clear();
+  }
+  // Scores belong to one structure: re-score the new model with the chosen criterion.
+  const QString criterion = w.prunePanel()->criterion();
+  if (!m_model.gammas.layers.empty() || criterion != "bn") score(criterion);
+  else score("l2");
+  if (m_selected.isEmpty() || m_prune.groupOfLayer(m_selected.toStdString()) < 0) {
+    const auto rows = w.layersPanel()->model()->rows();
+    for (const auto& r : rows)
+      if (r.prunable) {
+        m_selected = r.name;
+        break;
+      }
+  }
+  refresh();
+  selectLayer(m_selected);
+  Q_EMIT modelChanged();
+}
+
+void Workbench::onScores(const QString& criterion, const ScoresPtr& scores) {
+  try {
+    const double percent = m_window->prunePanel()->percent();
+    const bool keepManual = percent <= 0;  // a hand-made plan survives re-scoring
+    const PrunePlan manual = m_prune.plan();
+    m_prune.setScores(*scores, criterion.toStdString());
+    if (percent > 0) m_prune.setGlobalPercent(percent);
+    if (keepManual && manual.removed.size() == m_prune.plan().removed.size()) {
+      for (size_t g = 0; g < manual.removed.size(); ++g)
+        if (!manual.removed[g].empty())
+          m_prune.toggleChannels(m_prune.deps().groups()[g].name, manual.removed[g], true);
+    }
+    m_window->layersPanel()->model()->setRows(layerRows(m_prune, m_costs));
+    refresh();
+    info("Scored channels by " + criterion);
+  } catch (const std::exception& e) {
+    fail("Importance", e.what());
+  }
+}
+
+void Workbench::onBusy(const QString& task) {
+  widgets::MainWindow& w = *m_window;
+  w.setBusy(task);
+  w.prunePanel()->setBusy(!task.isEmpty());
+  if (!task.isEmpty()) return;
+  if (m_pendingCalls > 0) --m_pendingCalls;
+  if (m_pendingCalls == 0) {
+    auto queue = std::move(m_idleQueue);
+    m_idleQueue.clear();
+    for (auto& f : queue) f();
+    if (m_pendingCalls == 0) Q_EMIT becameIdle();
+  }
+}
+
+void Workbench::whenIdle(std::function<void()> then) {
+  if (m_pendingCalls == 0) return then();
+  m_idleQueue.push_back(std::move(then));
+}
+
+void Workbench::drainTraining() {
+  TrainBridge::Pending p = m_worker->bridge().take();
+  widgets::MainWindow& w = *m_window;
+  QVector<widgets::StepPoint> steps;
+  steps.reserve(static_cast<int>(p.steps.size()));
+  for (const StepStats& s : p.steps) steps.push_back(stepPoint(s, m_trainEpochs));
+  for (const auto& s : steps) w.curvesPanel()->addStep(s);
+  if (!steps.isEmpty()) {
+    const widgets::StepPoint& last = steps.back();
+    const double elapsed = nowSeconds() - m_trainStarted;
+    const double eta = last.progress > 0 ? elapsed * (1 - last.progress) / last.progress : -1;
+    w.trainPanel()->setProgress(last.progress, eta, last.imagesPerSec);
+    w.setProgress(last.progress, eta);
+    Q_EMIT trainSteps(steps);
+  }
+  for (const GammaSnapshot& g : p.gammas) w.gammaPanel()->addFrame(gammaFrame(g));
+  for (const EpochStats& e : p.epochs) {
+    const widgets::EpochPoint point = epochPoint(e);
+    w.curvesPanel()->addEpoch(point);
+    QString line = QString("epoch %1/%2: train loss %3").arg(e.epoch + 1).arg(e.epochs).arg(e.trainLoss, 0, 'f', 4);
+    for (const auto& kv : point.values)
+      if (kv.first.contains("top1") || kv.first.contains("mAP")) line += QString(", %1 %2").arg(kv.first).arg(kv.second, 0, 'f', 4);
+    line += QString(", mean |gamma| %1").arg(e.gamma.absMean, 0, 'f', 4);
+    info(line);
+    Q_EMIT trainEpoch(point);
+  }
+  for (const std::string& m : p.messages) info(QString::fromStdString(m));
+}
+
+// ---- GUI-side pruning edits ---------------------------------------------------------
+
+void Workbench::setGlobalPercent(double percent) {
+  if (!m_prune.hasScores()) return;
+  try {
+    m_prune.setGlobalPercent(percent);
+    refresh();
+  } catch (const std::exception& e) {
+    fail("Prune", e.what());
+  }
+}
+
+void Workbench::setLayerRatio(const QString& layer, double ratio) {
+  try {
+    m_prune.setLayerRatio(layer.toStdString(), ratio);
+    refresh();
+  } catch (const std::exception& e) {
+    fail("Prune", e.what());
+  }
+}
+
+void Workbench::toggleChannels(const QString& layer, const QVector<int>& channels, bool prune) {
+  try {
+    m_prune.toggleChannels(layer.toStdString(), std::vector<int64_t>(channels.begin(), channels.end()), prune);
+    refresh();
+  } catch (const std::exception& e) {
+    fail("Prune", e.what());
+  }
+}
+
+void Workbench::selectLayer(const QString& layer) {
+  if (!m_prune.hasGraph()) return;
+  if (m_prune.groupOfLayer(layer.toStdString()) < 0) {
+    // A BN, activation... selects the layer whose channels it carries.
+    const Node* n = m_prune.graph().findNode(layer.toStdString());
+    if (!n || n->outputs.empty()) return;
+    const int g = m_prune.deps().locate(n->outputs[0], 0).first;
+    if (g < 0) return;
+    return selectLayer(QString::fromStdString(m_prune.deps().groups()[g].name));
+  }
+  m_selected = layer;
+  widgets::MainWindow& w = *m_window;
+  w.layersPanel()->selectLayer(layer);
+  w.graphView()->selectLayer(layer);
+  w.channelsPanel()->setChannels(channelScores(m_prune, layer));
+  const int g = m_prune.groupOfLayer(layer.toStdString());
+  QStringList bns;
+  for (const Node& n : m_prune.graph().nodes())
+    if (n.op == OpKind::BatchNorm && m_prune.deps().locate(n.outputs[0], 0).first == g)
+      bns << QString::fromStdString(n.name);
+  w.gammaPanel()->setSelectedLayers(bns);
+}
+
+void Workbench::refresh() {
+  if (!m_prune.hasGraph()) return;
+  const CostEstimate before = m_prune.before();
+  const CostEstimate after = m_prune.whatIf();
+  m_whatIf.before = totals(before, m_model.latencyMs);
+  // Latency estimate: the measured latency scaled by the MACs kept (Compare measures it).
+  const double est = m_model.latencyMs > 0 && before.macs > 0 ? m_model.latencyMs * double(after.macs) / double(before.macs) : -1;
+  m_whatIf.after = totals(after, est);
+  m_whatIf.channelsRemoved = m_prune.plan().removedCount();
+  m_whatIf.highestSafePercent = m_prune.highestSafePercent();
+  widgets::MainWindow& w = *m_window;
+  w.prunePanel()->setWhatIf(m_whatIf);
+  w.layersPanel()->model()->updateRows(layerRows(m_prune, m_costs));
+  updateNetworkView(m_prune, m_network);
+  w.graphView()->updateChannels(m_network);
+  if (!m_selected.isEmpty() && m_prune.groupOfLayer(m_selected.toStdString()) >= 0)
+    w.channelsPanel()->setChannels(channelScores(m_prune, m_selected));
+  Q_EMIT whatIfUpdated(m_whatIf);
+}
+
+void Workbench::fail(const QString& task, const QString& message) {
+  m_window->logPanel()->append(LogPanel::Level::Error, task + ": " + message);
+  m_window->statusBar()->showMessage(task + " failed: " + message, 10000);
+  Q_EMIT errorShown(message);
+}
+
+void Workbench::info(const QString& message) { m_window->logPanel()->append(LogPanel::Level::Info, message); }
+
+QString Workbench::newRunDir() const {
+  const QString base = QSettings().value("runs/dir", QDir::current().filePath("runs")).toString();
+  return QDir(base).filePath("gui-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"));
+}
+
+// ---- demo and story ------------------------------------------------------------------
+
+void Workbench::openDemo() {
+  ModelSpec m;
+  m.model = "resnet20";
+  m.numClasses = 10;
+  DataSpec d;
+  d.spec = "fashion-mnist";
+  d.trainLimit = 6000;  // a quick epoch on 2 cores; File > Built-in Fashion-MNIST for all
+  d.valLimit = 1000;
+  openData(d);
+  openModel(m);
+  widgets::TrainRequest r;
+  r.epochs = 3;
+  r.batch = 128;
+  r.lr = 0.1;
+  r.sr = 5e-3;  // strong enough to move the gammas visibly within a few short epochs
+  r.prunedNowPercent = 0.4;
+  m_window->trainPanel()->setRequest(r);
+  m_window->prunePanel()->setCriterion("bn");
+  whenIdle([this] { m_window->prunePanel()->setPercent(0.4); });
+  info("Demo: ResNet-20 (random init) on 6000 Fashion-MNIST images. Start sparse training (sr 5e-3), watch the "
+       "BN gammas fall, then Apply the 40 % plan, fine-tune with sr 0, Compare and Export.");
+}
+
+void Workbench::runStory(int sparseEpochs, int fineTuneEpochs, const QString& shotsDir) {
+  auto shot = [this, shotsDir](const QString& name, std::function<void()> next) {
+    QTimer::singleShot(shotsDir.isEmpty() ? 0 : 1500, this, [this, shotsDir, name, next] {
+      if (!shotsDir.isEmpty()) {
+        QDir().mkpath(shotsDir);
+        m_window->grab().save(QDir(shotsDir).filePath(name + ".png"));
+      }
+      if (next) next();
+    });
+  };
+  const widgets::TrainRequest req = m_window->trainPanel()->request();
+  TrainSettings sparse;
+  sparse.epochs = sparseEpochs;
+  sparse.batch = req.batch;
+  sparse.lr = req.lr;
+  sparse.sr = req.sr > 0 ? req.sr : 1e-3;
+  sparse.prunedNowPercent = req.prunedNowPercent;
+  sparse.runDir = newRunDir().toStdString();
+  info("Story: sparse training, bn scores, prune, fine-tune, compare, export");
+  startTraining(sparse);
+  whenIdle([=] {
+    shot("1-sparse-training", [=] {
+      score("bn");
+      whenIdle([=] {
+        const double percent = m_window->prunePanel()->percent() > 0 ? m_window->prunePanel()->percent() : 0.4;
+        m_window->prunePanel()->setPercent(percent);
+        setGlobalPercent(percent);
+        shot("2-plan", [=] {
+          applyPlan();
+          whenIdle([=] {
+            shot("3-pruned", [=] {
+              TrainSettings ft = sparse;
+              ft.epochs = fineTuneEpochs;
+              ft.sr = 0;
+              ft.lr = sparse.lr * 0.1;
+              ft.prunedNowPercent = 0;
+              ft.runDir = newRunDir().toStdString();
+              startTraining(ft);
+              whenIdle([=] {
+                shot("4-fine-tuned", [=] {
+                  compare();
+                  whenIdle([=] {
+                    shot("5-compare", [=] {
+                      const QString out = QDir(m_runDir).filePath("pruned.plm");
+                      exportModel("native", out);
+                      whenIdle([=] { shot("6-exported", [this] { Q_EMIT storyFinished(); }); });
+                    });
+                  });
+                });
+              });
+            });
+          });
+        });
+      });
+    });
+  });
+}
+
+// ---- project files -------------------------------------------------------------------
+
+bool Workbench::saveProject(const QString& path) {
+  const QString checkpoint = QFileInfo(path).absolutePath() + "/" + QFileInfo(path).completeBaseName() + ".plm";
+  exportModel("native", checkpoint);
+  QJsonObject o;
+  o["format"] = "prunelab-project";
+  o["version"] = 1;
+  o["model"] = QJsonObject{{"spec", QString::fromStdString(m_modelSpec.model)},
+                           {"num_classes", static_cast<qint64>(m_modelSpec.numClasses)},
+                           {"weights", QString::fromStdString(m_modelSpec.weights)}};
+  o["checkpoint"] = QFileInfo(checkpoint).fileName();
+  o["data"] = QJsonObject{{"spec", QString::fromStdString(m_dataSpec.spec)},
+                          {"train_limit", static_cast<qint64>(m_dataSpec.trainLimit)},
+                          {"val_limit", static_cast<qint64>(m_dataSpec.valLimit)}};
+  o["run_dir"] = m_runDir;
+  QJsonArray plan;
+  for (const SurgeryLogEntry& e : m_prune.hasGraph() ? m_prune.planLog() : std::vector<SurgeryLogEntry>{}) {
+    QJsonArray ch;
+    for (int64_t c : e.channels) ch.append(static_cast<qint64>(c));
+    plan.append(QJsonObject{{"source", QString::fromStdString(e.source)}, {"channels", ch}});
+  }
+  const widgets::PrunePanel* p = m_window->prunePanel();
+  o["prune"] = QJsonObject{{"criterion", p->criterion()}, {"percent", p->percent()}, {"round_to", p->roundTo()},
+                           {"min_channels", p->minChannels()}, {"plan", plan}};
+  o["history"] = QString::fromStdString(m_model.label);
+  const widgets::TrainRequest t = m_window->trainPanel()->request();
+  o["train"] = QJsonObject{{"epochs", t.epochs}, {"batch", t.batch}, {"lr", t.lr}, {"sr", t.sr}};
+  QSaveFile f(path);  // temp file + rename: an existing project survives a failed save
+  if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson()) < 0 || !f.commit()) {
+    fail("Save project", path + ": " + f.errorString());
+    return false;
+  }
+  info("Saved project " + path);
+  return true;
+}
+
+void Workbench::openProject(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return fail("Open project", path + ": " + f.errorString());
+  QJsonParseError err;
+  const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
+  const QJsonObject o = doc.object();
+  if (doc.isNull() || o["format"].toString() != "prunelab-project")
+    return fail("Open project", path + ": not a PruneLab project (" + err.errorString() + ")");
+  const QJsonObject data = o["data"].toObject();
+  DataSpec d;
+  d.spec = data["spec"].toString("fashion-mnist").toStdString();
+  d.trainLimit = data["train_limit"].toInteger();
+  d.valLimit = data["val_limit"].toInteger();
+  openData(d);
+  const QJsonObject model = o["model"].toObject();
+  ModelSpec m;
+  const QString ck = QFileInfo(path).absoluteDir().filePath(o["checkpoint"].toString());
+  m.model = QFileInfo::exists(ck) ? ck.toStdString() : model["spec"].toString().toStdString();
+  m.numClasses = QFileInfo::exists(ck) ? -1 : model["num_classes"].toInteger(-1);
+  m.weights = QFileInfo::exists(ck) ? std::string() : model["weights"].toString().toStdString();
+  const QJsonObject prune = o["prune"].toObject();
+  m_pendingPlan.clear();
+  for (const auto& v : prune["plan"].toArray()) {
+    SurgeryLogEntry e;
+    e.source = v.toObject()["source"].toString().toStdString();
+    for (const auto& c : v.toObject()["channels"].toArray()) e.channels.push_back(c.toInteger());
+    m_pendingPlan.push_back(e);
+  }
+  widgets::PrunePanel* p = m_window->prunePanel();
+  p->setCriterion(prune["criterion"].toString("bn"));
+  const QJsonObject t = o["train"].toObject();
+  widgets::TrainRequest r = m_window->trainPanel()->request();
+  r.epochs = t["epochs"].toInt(r.epochs);
+  r.batch = t["batch"].toInt(r.batch);
+  r.lr = t["lr"].toDouble(r.lr);
+  r.sr = t["sr"].toDouble(r.sr);
+  m_window->trainPanel()->setRequest(r);
+  m_runDir = o["run_dir"].toString();
+  openModel(m);
+  info("Opened project " + path);
+}
+
+}  // namespace prunelab::gui

@@ -1,0 +1,124 @@
+#pragma once
+// Workbench: the controller of the GUI. It owns the main window, the worker thread (the
+// only thread that touches tensors), the live TrainControl and the GUI-side PruneModel,
+// and wires panel signals to them:
+//   - sr / lr / pause / cancel write TrainControl's atomics directly (next step);
+//   - training values arrive through TrainBridge, drained by a 40 ms single-shot timer;
+//   - every pruning edit updates the PruneModel and refreshes the what-if, the layer
+//     table, the graph colours and the channel bars at once, without the worker;
+//   - Apply / Undo / Redo / Score / Evaluate / Compare / Export are queued to the worker.
+// Thread: GUI thread. Worker results arrive by queued signals.
+
+#include <QObject>
+#include <QStringList>
+#include <QThread>
+#include <QTimer>
+#include <QVector>
+
+#include <functional>
+#include <memory>
+
+#include "gui/prune_model.h"
+#include "gui/view_convert.h"
+#include "gui/worker.h"
+#include "train/train_observer.h"
+#include "widgets/view_model.h"
+
+namespace prunelab::widgets {
+class MainWindow;
+}
+
+namespace prunelab::gui {
+
+class Workbench : public QObject {
+  Q_OBJECT
+ public:
+  Workbench();
+  ~Workbench() override;
+
+  widgets::MainWindow& window() { return *m_window; }
+  PruneModel& pruneModel() { return m_prune; }
+  TrainControl& control() { return m_control; }
+  const ModelSnapshot& model() const { return m_model; }
+  const widgets::WhatIf& whatIf() const { return m_whatIf; }
+  QString selectedLayer() const { return m_selected; }
+  bool idle() const { return m_pendingCalls == 0; }
+  // The last step the running trainer finished (read across threads; -1 before any).
+  int64_t lastTrainerStep() const { return m_worker->bridge().lastStep(); }
+
+  // Queued to the worker (return at once).
+  void openModel(const ModelSpec& spec);
+  void openData(const DataSpec& spec);
+  void startTraining(const TrainSettings& settings);
+  void score(const QString& criterion);
+  void applyPlan();
+  void undo();
+  void redo();
+  void evaluate();
+  void compare();
+  void exportModel(const QString& format, const QString& path);
+
+  // GUI-side edits (synchronous).
+  void setGlobalPercent(double percent);
+  void setLayerRatio(const QString& layer, double ratio);
+  void toggleChannels(const QString& layer, const QVector<int>& channels, bool prune);
+  void selectLayer(const QString& layer);
+
+  // The embedded default: ResNet-20 on (part of) Fashion-MNIST, bn scores, 40 % planned.
+  void openDemo();
+  // The whole loop unattended: sparse-train, score, prune, fine-tune, compare, export.
+  // `shots`: if not empty, a screenshot after each stage (NN-stage.png).
+  void runStory(int sparseEpochs, int fineTuneEpochs, const QString& shotsDir = {});
+  // Runs `then` once every queued worker call has finished.
+  void whenIdle(std::function<void()> then);
+
+  bool saveProject(const QString& path);
+  void openProject(const QString& path);
+
+ Q_SIGNALS:
+  void modelChanged();
+  void whatIfUpdated(const prunelab::widgets::WhatIf& whatIf);
+  void trainSteps(const QVector<prunelab::widgets::StepPoint>& steps);
+  void trainEpoch(const prunelab::widgets::EpochPoint& epoch);
+  void trainingFinished(bool ok);
+  void errorShown(const QString& message);
+  void becameIdle();
+  void storyFinished();  // runStory() reached its end (or stopped on an error)
+
+ private:
+  template <class F>
+  void post(F&& call);  // queue a call on the worker thread
+  void wire();
+  void onModelChanged(const ModelSnapshot& s);
+  void onScores(const QString& criterion, const std::shared_ptr<const std::vector<std::vector<double>>>& scores);
+  void onBusy(const QString& task);
+  void drainTraining();
+  void refresh();  // plan -> what-if, table, graph colours, channel bars
+  void fail(const QString& task, const QString& message);
+  void info(const QString& message);
+  QString newRunDir() const;
+  void saveSettings();
+  void restoreSettings();
+
+  std::unique_ptr<widgets::MainWindow> m_window;
+  TrainControl m_control;
+  QThread m_thread;
+  Worker* m_worker;  // lives on m_thread; deleted when it finishes
+  PruneModel m_prune;
+  NodeCosts m_costs;
+  widgets::NetworkView m_network;
+  ModelSnapshot m_model;
+  widgets::WhatIf m_whatIf;
+  QString m_selected;
+  QTimer m_drain;
+  int m_pendingCalls = 0;
+  int m_trainEpochs = 0;
+  double m_trainStarted = 0;  // seconds since epoch
+  std::vector<std::function<void()>> m_idleQueue;
+  std::vector<SurgeryLogEntry> m_pendingPlan;  // restored by openProject once the model is back
+  ModelSpec m_modelSpec;
+  DataSpec m_dataSpec;
+  QString m_runDir;
+};
+
+}  // namespace prunelab::gui

@@ -1,0 +1,122 @@
+#pragma once
+// Worker: the one QObject that touches tensors. It lives on its own QThread; every slot
+// is invoked queued from the GUI thread and runs there to completion (training blocks it
+// until the run ends - cancel and pause go through TrainControl's atomics instead).
+// Results leave as signals carrying plain values or immutable skeletons
+// (Graph::skeleton(): shapes without data), never live tensors.
+//
+// It owns the model history: every change (load, prune, train) pushes a new Graph, so
+// undo/redo just moves the cursor and before/after compares history[0] with the current.
+// Every slot catches errors and reports them with failed(): the GUI stays usable.
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/detection/detection_dataset.h"
+#include "graph/graph.h"
+#include "gui/train_bridge.h"
+#include "pruning/surgery.h"
+#include "train/bn_stats.h"
+#include "train/train_observer.h"
+
+namespace prunelab::gui {
+
+struct ModelSpec {
+  std::string model;        // zoo name, YOLO name/yaml, .plm, ...
+  int64_t numClasses = -1;  // zoo models
+  std::string weights;      // optional
+};
+
+struct DataSpec {
+  std::string spec = "fashion-mnist";  // fashion-mnist | DIR | data.yaml
+  int64_t trainLimit = 0;              // 0 = all
+  int64_t valLimit = 0;
+};
+
+struct TrainSettings {
+  int epochs = 5;
+  int64_t batch = 128;
+  double lr = 0.1;
+  double sr = 0.0;
+  bool srDecay = false;
+  double prunedNowPercent = 0.0;  // > 0: after each epoch, evaluate a bn-pruned copy at this percent
+  std::string runDir;             // empty: no files
+  int gammaEvery = 20;
+};
+
+struct ModelSnapshot {
+  std::shared_ptr<const Graph> skeleton;  // no tensor data
+  std::string label;                      // what produced this version ("loaded resnet20", "pruned 40%")
+  std::string task;                       // "classify" | "detect"
+  int historyIndex = 0;
+  int historySize = 1;
+  GammaSnapshot gammas;     // |gamma| of every BN now
+  double latencyMs = -1;    // measured batch-1 latency on this machine
+};
+
+struct CompareResult {
+  std::shared_ptr<const Graph> before, after;  // skeletons
+  double latencyBeforeMs = -1, latencyAfterMs = -1;
+  std::string metricName;                      // "top1" | "mAP50-95" (empty: no data)
+  double metricBefore = -1, metricAfter = -1;
+};
+
+class Worker : public QObject {
+  Q_OBJECT
+ public:
+  // Construct after configureThreads(): the worker thread adopts that thread count.
+  explicit Worker(TrainControl* control, QObject* parent = nullptr);
+  ~Worker() override;
+  TrainBridge& bridge() { return m_bridge; }
+
+ public Q_SLOTS:
+  void loadModel(const prunelab::gui::ModelSpec& spec);
+  void openData(const prunelab::gui::DataSpec& spec);
+  void train(const prunelab::gui::TrainSettings& settings);
+  void computeImportance(const QString& criterion);
+  void applyPlan(const std::vector<prunelab::SurgeryLogEntry>& plan, bool foldBeta, const QString& label);
+  void undo();
+  void redo();
+  void evaluate();
+  void compare();
+  void saveCheckpoint(const QString& path);
+
+ Q_SIGNALS:
+  void modelChanged(const prunelab::gui::ModelSnapshot& snapshot);
+  void scoresReady(const QString& criterion, const std::shared_ptr<const std::vector<std::vector<double>>>& scores);
+  void dataOpened(const QString& description);
+  void evaluated(const QString& metricName, double value);
+  void compared(const prunelab::gui::CompareResult& result);
+  void trainDataPending();  // the bridge has new values: call bridge().take() on the GUI thread
+  void busy(const QString& task);  // empty: idle
+  void progress(double fraction, double etaSeconds);  // of the running task (<0: unknown)
+  void info(const QString& message);
+  void failed(const QString& task, const QString& message);
+  void trainingFinished(bool ok, const QString& summary);
+  void checkpointSaved(const QString& path);
+
+ private:
+  struct Impl;
+  template <class F>
+  void guarded(const QString& task, F&& body);
+  void publish(const std::string& label);
+  void push(Graph graph, const std::string& label);
+
+  std::unique_ptr<Impl> m;
+  TrainControl* m_control;
+  TrainBridge m_bridge;
+  int m_threads;  // LibTorch intra-op threads, as configured on the constructing thread
+};
+
+}  // namespace prunelab::gui
+
+Q_DECLARE_METATYPE(prunelab::gui::ModelSpec)
+Q_DECLARE_METATYPE(prunelab::gui::DataSpec)
+Q_DECLARE_METATYPE(prunelab::gui::TrainSettings)
+Q_DECLARE_METATYPE(prunelab::gui::ModelSnapshot)
+Q_DECLARE_METATYPE(prunelab::gui::CompareResult)

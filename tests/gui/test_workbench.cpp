@@ -1,0 +1,216 @@
+// The workbench wired end to end (offscreen): panels -> controller -> worker thread ->
+// core, on a real ResNet-20 and real Fashion-MNIST images. Every check goes through the
+// same signals a user's clicks produce.
+
+#include <QLabel>
+#include <QPushButton>
+#include <QtTest/QtTest>
+
+#include "analysis/cost.h"
+#include "gui/workbench.h"
+#include "widgets/channels_panel.h"
+#include "widgets/gamma_panel.h"
+#include "widgets/layer_table_model.h"
+#include "widgets/layers_panel.h"
+#include "widgets/log_panel.h"
+#include "widgets/main_window.h"
+#include "widgets/prune_panel.h"
+#include "widgets/sr_control.h"
+#include "widgets/train_panel.h"
+
+using namespace prunelab;
+using namespace prunelab::gui;
+
+namespace {
+
+constexpr int kWaitMs = 120000;
+
+void openSmall(Workbench& bench) {
+  DataSpec d;
+  d.spec = "fashion-mnist";
+  d.trainLimit = 2048;
+  d.valLimit = 256;
+  bench.openData(d);
+  ModelSpec m;
+  m.model = "resnet20";
+  m.numClasses = 10;
+  bench.openModel(m);
+}
+
+// Output shapes of every node, by name: the structure undo must restore.
+std::map<std::string, Shape> shapesOf(const Graph& g) {
+  std::map<std::string, Shape> out;
+  for (const Node& n : g.nodes())
+    if (!n.outputs.empty()) out[n.name] = g.value(n.outputs[0]).shape;
+  return out;
+}
+
+}  // namespace
+
+class TestWorkbench : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // QSettings of the tests stay apart from the user's
+    QCoreApplication::setOrganizationName("PruneLabTest");
+    QSettings().clear();  // no settings left by an earlier run
+  }
+  void srChangeReachesNextStep();
+  void ratioEditUpdatesWhatIf();
+  void channelToggleChangesPlan();
+  void undoRestoresPreviousGraph();
+  void workerErrorShowsInLog();
+};
+
+void TestWorkbench::srChangeReachesNextStep() {
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  const int framesBefore = bench.window().gammaPanel()->frameCount();
+  bench.window().trainPanel()->srControl()->setValue(0.0);
+
+  QSignalSpy steps(&bench, &Workbench::trainSteps);
+  QSignalSpy finished(&bench, &Workbench::trainingFinished);
+  TrainSettings s;
+  s.epochs = 1;
+  s.batch = 16;
+  s.lr = 0.05;
+  s.sr = 0.0;
+  s.gammaEvery = 5;
+  bench.startTraining(s);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.lastTrainerStep() >= 3, kWaitMs);
+
+  // The user moves sr while the trainer runs: step L+1 may already have read the old
+  // value; every step from L+2 on must use the new one.
+  const int64_t last = bench.lastTrainerStep();
+  bench.window().trainPanel()->srControl()->setValue(5e-3);
+  QCOMPARE(bench.control().sr.load(), 5e-3);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.lastTrainerStep() >= last + 4, kWaitMs);
+  bench.control().cancelled.store(true);
+  QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWaitMs);
+
+  std::map<int64_t, double> srByStep;
+  for (const auto& args : steps)
+    for (const widgets::StepPoint& p : args.at(0).value<QVector<widgets::StepPoint>>()) srByStep[p.step] = p.sr;
+  QVERIFY(srByStep.count(0));
+  QCOMPARE(srByStep[0], 0.0);
+  int checked = 0;
+  for (const auto& [step, sr] : srByStep) {
+    if (step <= last) QCOMPARE(sr, 0.0);
+    if (step >= last + 2) {
+      QCOMPARE(sr, 5e-3);
+      ++checked;
+    }
+  }
+  QVERIFY2(checked >= 2, "steps after the change were reported");
+  // The BN-gamma histogram received live snapshots during the run.
+  QVERIFY(bench.window().gammaPanel()->frameCount() > framesBefore);
+}
+
+void TestWorkbench::ratioEditUpdatesWhatIf() {
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  widgets::LayerTableModel* table = bench.window().layersPanel()->model();
+  int row = -1;
+  for (int r = 0; r < table->rowCount(); ++r)
+    if (table->rows()[r].prunable && table->rows()[r].name == "layer3.0.conv1") row = r;
+  QVERIFY(row >= 0);
+  const widgets::WhatIf start = bench.whatIf();
+  QCOMPARE(start.after.params, start.before.params);
+
+  QSignalSpy spy(&bench, &Workbench::whatIfUpdated);
+  QVERIFY(table->setData(table->index(row, widgets::LayerTableModel::Ratio), "50 %", Qt::EditRole));
+  QCOMPARE(spy.count(), 1);
+  const auto w = spy.at(0).at(0).value<widgets::WhatIf>();
+  // layer3.0.conv1 (32 in, 64 out) feeds only layer3.0.bn1 and conv2 (64x64x3x3):
+  // removing 32 channels saves 32 x (32x3x3 + 2 BN + 64x3x3) = 27,712 params.
+  QCOMPARE(w.before.params - w.after.params, int64_t(32 * (32 * 9 + 2 + 64 * 9)));
+  QVERIFY(w.after.macs < w.before.macs);
+  QVERIFY(w.after.sizeBytes < w.before.sizeBytes);
+  QCOMPARE(table->rows()[row].kept, 32);
+  QCOMPARE(bench.window().prunePanel()->afterLabel(0)->text().isEmpty(), false);
+}
+
+void TestWorkbench::channelToggleChangesPlan() {
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  const std::string layer = "layer2.1.conv1";
+  const int g = bench.pruneModel().groupOfLayer(layer);
+  QVERIFY(g >= 0);
+  QVERIFY(bench.pruneModel().plan().removed[g].empty());
+  widgets::ChannelsPanel* panel = bench.window().channelsPanel();
+  Q_EMIT panel->channelsToggled(QString::fromStdString(layer), {3, 7}, true);
+  QCOMPARE(bench.pruneModel().plan().removed[g], (std::vector<int64_t>{3, 7}));
+  QCOMPARE(bench.whatIf().channelsRemoved, int64_t(2));
+  Q_EMIT panel->channelsToggled(QString::fromStdString(layer), {3}, false);
+  QCOMPARE(bench.pruneModel().plan().removed[g], (std::vector<int64_t>{7}));
+  // The channel view shows the selected layer's plan.
+  bench.selectLayer(QString::fromStdString(layer));
+  QCOMPARE(bench.selectedLayer(), QString::fromStdString(layer));
+}
+
+void TestWorkbench::undoRestoresPreviousGraph() {
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  // A fresh model's BN gammas are all 1: rank by weight norm instead.
+  bench.score("l1");
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().criterion() == "l1", kWaitMs);
+  const auto original = bench.model().skeleton;
+  const int64_t params = original->parameterCount();
+  bench.window().prunePanel()->setPercent(0.3);
+  QVERIFY(!bench.pruneModel().plan().empty());
+  const int64_t planned = bench.whatIf().after.params;
+
+  bench.applyPlan();
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().historyIndex == 1, kWaitMs);
+  QCOMPARE(bench.model().skeleton->parameterCount(), planned);  // the what-if was exact
+  QVERIFY(planned < params);
+
+  bench.undo();
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().historyIndex == 0, kWaitMs);
+  QCOMPARE(bench.model().skeleton->parameterCount(), params);
+  QVERIFY(shapesOf(*bench.model().skeleton) == shapesOf(*original));
+  QCOMPARE(computeCost(*bench.model().skeleton).macs, computeCost(*original).macs);
+
+  bench.redo();
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().historyIndex == 1, kWaitMs);
+  QCOMPARE(bench.model().skeleton->parameterCount(), planned);
+}
+
+void TestWorkbench::workerErrorShowsInLog() {
+  Workbench bench;
+  widgets::LogPanel* log = bench.window().logPanel();
+  QSignalSpy errors(&bench, &Workbench::errorShown);
+  ModelSpec bad;
+  bad.model = "/nonexistent/broken_model.plm";
+  bench.openModel(bad);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle(), kWaitMs);
+  QCOMPARE(errors.count(), 1);
+  QCOMPARE(log->errorCount(), 1);
+  QVERIFY2(log->lastError().contains("broken_model.plm"), qPrintable(log->lastError()));
+
+  // Training without data fails in the worker, and the Train panel is usable again.
+  ModelSpec good;
+  good.model = "resnet20";
+  good.numClasses = 10;
+  bench.openModel(good);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasGraph(), kWaitMs);
+  QSignalSpy finished(&bench, &Workbench::trainingFinished);
+  bench.startTraining(TrainSettings{});
+  QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWaitMs);
+  QCOMPARE(finished.at(0).at(0).toBool(), false);
+  QVERIFY(log->lastError().contains("dataset"));
+  QVERIFY(bench.window().trainPanel()->startButton()->isEnabled());
+
+  // Still usable: the next request works.
+  bench.score("l2");
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().criterion() == "l2", kWaitMs);
+  bench.window().prunePanel()->setPercent(0.2);
+  QVERIFY(bench.whatIf().after.params < bench.whatIf().before.params);
+}
+
+QTEST_MAIN(TestWorkbench)
+#include "test_workbench.moc"

@@ -1,0 +1,102 @@
+#include "widgets/compare_panel.h"
+
+#include "widgets/qcustomplot_include.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QTableWidget>
+
+#include "widgets/format.h"
+
+namespace prunelab::widgets {
+
+namespace {
+constexpr int kMaxLayers = 40;  // above this only the layers that changed are drawn
+}
+
+ComparePanel::ComparePanel(QWidget* parent)
+    : QWidget(parent), m_table(new QTableWidget(5, 3, this)), m_plot(new QCustomPlot(this)) {
+  m_table->setHorizontalHeaderLabels({"Before", "After", "Change"});
+  m_table->setVerticalHeaderLabels({"Params", "MACs", "Size", "Latency (b1)", "Metric"});
+  m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  m_table->setMinimumWidth(300);
+  m_table->setMaximumWidth(380);
+  m_before = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+  m_after = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+  m_before->setName("before");
+  m_after->setName("after");
+  m_before->setBrush(QColor(170, 170, 170));
+  m_after->setBrush(QColor(40, 110, 190));
+  m_before->setPen(Qt::NoPen);
+  m_after->setPen(Qt::NoPen);
+  auto* group = new QCPBarsGroup(m_plot);
+  m_before->setBarsGroup(group);
+  m_after->setBarsGroup(group);
+  m_before->setWidth(0.4);
+  m_after->setWidth(0.4);
+  m_plot->legend->setVisible(true);
+  m_plot->yAxis->setLabel("channels");
+  m_plot->xAxis->setTickLabelRotation(60);
+  m_plot->xAxis->setTickLabelFont(QFont(font().family(), 7));
+  auto* layout = new QHBoxLayout(this);
+  layout->setContentsMargins(2, 2, 2, 2);
+  layout->addWidget(m_table);
+  layout->addWidget(m_plot, 1);
+  setData(CompareData{});
+}
+
+void ComparePanel::setData(const CompareData& d) {
+  m_data = d;
+  auto set = [this](int row, const QString& before, const QString& after, const QString& change) {
+    const QString cells[] = {before, after, change};
+    for (int c = 0; c < 3; ++c) {
+      auto* item = new QTableWidgetItem(cells[c]);
+      item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+      m_table->setItem(row, c, item);
+    }
+  };
+  auto row = [&](int r, double b, double a, auto fmt) {
+    if (b <= 0 && a <= 0) return set(r, "-", "-", "-");
+    set(r, fmt(b), fmt(a), formatChange(b, a));
+  };
+  row(0, double(d.before.params), double(d.after.params), [](double v) { return formatCount(v); });
+  row(1, double(d.before.macs), double(d.after.macs), [](double v) { return formatCount(v); });
+  row(2, double(d.before.sizeBytes), double(d.after.sizeBytes), [](double v) { return formatBytes(v); });
+  row(3, d.before.latencyMs, d.after.latencyMs, [](double v) { return QString::number(v, 'f', 2) + " ms"; });
+  m_table->setVerticalHeaderItem(4, new QTableWidgetItem(d.metricName.isEmpty() ? "Metric" : d.metricName));
+  if (d.metricBefore >= 0 && d.metricAfter >= 0) {
+    const bool fraction = d.metricBefore <= 1.0 && d.metricAfter <= 1.0;
+    auto f = [fraction](double v) { return fraction ? QString::number(v * 100, 'f', 2) + " %" : QString::number(v, 'f', 4); };
+    set(4, f(d.metricBefore), f(d.metricAfter),
+        QString("%1%2 pp").arg(d.metricAfter >= d.metricBefore ? "+" : "").arg((d.metricAfter - d.metricBefore) * 100, 0, 'f', 2));
+  } else {
+    set(4, "-", "-", "-");
+  }
+
+  QVector<CompareLayer> layers = d.layers;
+  if (layers.size() > kMaxLayers) {
+    QVector<CompareLayer> changed;
+    for (const auto& l : layers)
+      if (l.before != l.after) changed << l;
+    layers = changed;
+  }
+  QVector<double> keys, before, after;
+  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  for (int i = 0; i < layers.size(); ++i) {
+    keys << i;
+    before << layers[i].before;
+    after << layers[i].after;
+    ticker->addTick(i, layers[i].name);
+  }
+  m_plot->xAxis->setTicker(ticker);
+  m_before->setData(keys, before, true);
+  m_after->setData(keys, after, true);
+  m_plot->xAxis->setRange(-0.8, std::max<int>(1, layers.size()) - 0.2);
+  double top = 1;
+  for (double v : before) top = std::max(top, v);
+  m_plot->yAxis->setRange(0, top * 1.1);
+  m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+}  // namespace prunelab::widgets

@@ -1,0 +1,151 @@
+#include "widgets/curves_panel.h"
+
+#include "widgets/qcustomplot_include.h"
+
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace prunelab::widgets {
+
+namespace {
+
+QColor seriesColour(int i) {
+  static const QColor colours[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
+                                   QColor(214, 39, 40),  QColor(148, 103, 189), QColor(140, 86, 75),
+                                   QColor(227, 119, 194), QColor(127, 127, 127), QColor(188, 189, 34),
+                                   QColor(23, 190, 207)};
+  return colours[i % 10];
+}
+
+}  // namespace
+
+CurvesPanel::CurvesPanel(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(2, 2, 2, 2);
+  const char* titles[] = {"loss", "lr / sr", "metric"};
+  for (int i = 0; i < 3; ++i) {
+    m_plots[i] = new QCustomPlot(this);
+    m_plots[i]->yAxis->setLabel(titles[i]);
+    m_plots[i]->legend->setVisible(true);
+    m_plots[i]->legend->setFont(QFont(font().family(), 7));
+    m_plots[i]->legend->setRowSpacing(-3);
+    m_plots[i]->legend->setBrush(QColor(255, 255, 255, 190));
+    m_plots[i]->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    m_plots[i]->setMinimumHeight(110);
+    layout->addWidget(m_plots[i], i == Rates ? 2 : 3);
+  }
+  m_plots[Metrics]->xAxis->setLabel("epoch");
+  m_plots[Rates]->yAxis2->setVisible(true);
+  m_plots[Rates]->yAxis2->setLabel("sr");
+  m_plots[Rates]->yAxis2->setNumberFormat("g");
+  // Zooming one plot's x range zooms all three.
+  for (int i = 0; i < 3; ++i) {
+    m_plots[i]->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plots[i]->axisRect()->setRangeZoom(Qt::Horizontal);
+    m_plots[i]->axisRect()->setRangeDrag(Qt::Horizontal);
+    for (int j = 0; j < 3; ++j)
+      if (i != j)
+        connect(m_plots[i]->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), m_plots[j]->xAxis,
+                qOverload<const QCPRange&>(&QCPAxis::setRange));
+  }
+}
+
+CurvesPanel::Plot CurvesPanel::plotFor(const QString& name) {
+  if (name.contains("loss")) return Losses;
+  if (name == "lr" || name == "sr") return Rates;
+  return Metrics;
+}
+
+QCPGraph* CurvesPanel::series(const QString& name, Plot plot, bool rightAxis) {
+  auto it = m_series.find(name);
+  if (it != m_series.end()) return it.value();
+  QCustomPlot* p = m_plots[plot];
+  QCPGraph* g = p->addGraph(p->xAxis, rightAxis ? p->yAxis2 : p->yAxis);
+  g->setName(name);
+  QPen pen(seriesColour(m_colour++), 1.6);
+  if (name.startsWith("pruned_now/")) pen.setStyle(Qt::DashLine), pen.setWidthF(2.0);
+  if (name == "step/loss") pen = QPen(QColor(160, 190, 225), 0.8);
+  g->setPen(pen);
+  if (!name.startsWith("step/") && name != "lr" && name != "sr")
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 4));
+  m_series.insert(name, g);
+  m_order << name;
+  return g;
+}
+
+void CurvesPanel::addStep(const StepPoint& p) {
+  series("step/loss", Losses)->addData(p.epochPos, p.loss);
+  series("lr", Rates)->addData(p.epochPos, p.lr);
+  series("sr", Rates, true)->addData(p.epochPos, p.sr);
+  m_xMax = std::max(m_xMax, p.epochPos);
+  scheduleRescale();
+}
+
+void CurvesPanel::addEpoch(const EpochPoint& p) {
+  for (const auto& kv : p.values) {
+    const QString& name = kv.first;
+    // Shown elsewhere or on another scale: speed and gamma statistics stay in the log/table.
+    if (name.startsWith("gamma/") || name.startsWith("speed/") || name.startsWith("train/top")) continue;
+    series(name, plotFor(name))->addData(p.epoch + 1.0, kv.second);
+  }
+  m_xMax = std::max(m_xMax, p.epoch + 1.0);
+  scheduleRescale();
+}
+
+// Many points arrive per GUI batch: rescale and replot once after all of them.
+void CurvesPanel::scheduleRescale() {
+  if (m_rescalePending) return;
+  m_rescalePending = true;
+  QTimer::singleShot(0, this, [this] {
+    m_rescalePending = false;
+    rescale();
+  });
+}
+
+void CurvesPanel::rescale() {
+  for (int i = 0; i < 3; ++i) {
+    QCustomPlot* p = m_plots[i];
+    p->xAxis->setRange(0, m_xMax);
+    bool found = false;
+    const QCPRange y = [&] {
+      QCPRange r;
+      bool any = false;
+      for (int g = 0; g < p->graphCount(); ++g) {
+        if (p->graph(g)->valueAxis() != p->yAxis) continue;
+        bool ok = false;
+        const QCPRange gr = p->graph(g)->getValueRange(ok);
+        if (!ok) continue;
+        r = any ? QCPRange(std::min(r.lower, gr.lower), std::max(r.upper, gr.upper)) : gr;
+        any = true;
+      }
+      found = any;
+      return r;
+    }();
+    if (found) {
+      const double pad = std::max(1e-9, (y.upper - y.lower) * 0.08);
+      p->yAxis->setRange(i == Losses ? std::max(0.0, y.lower - pad) : y.lower - pad, y.upper + pad);
+    }
+    if (i == Rates) {
+      bool ok = false;
+      const QCPRange sr = m_series.contains("sr") ? m_series["sr"]->getValueRange(ok) : QCPRange();
+      p->yAxis2->setRange(0, ok && sr.upper > 0 ? sr.upper * 1.25 : 1e-3);
+    }
+    p->replot(QCustomPlot::rpQueuedReplot);
+  }
+}
+
+void CurvesPanel::clear() {
+  for (QCustomPlot* p : m_plots) p->clearGraphs();
+  m_series.clear();
+  m_order.clear();
+  m_colour = 0;
+  m_xMax = 1.0;
+  rescale();
+}
+
+int CurvesPanel::pointCount(const QString& name) const {
+  const QCPGraph* g = m_series.value(name);
+  return g ? g->dataCount() : 0;
+}
+
+}  // namespace prunelab::widgets

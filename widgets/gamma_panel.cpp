@@ -1,0 +1,168 @@
+#include "widgets/gamma_panel.h"
+
+#include "widgets/qcustomplot_include.h"
+
+#include <QCheckBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+
+namespace prunelab::widgets {
+
+namespace {
+constexpr int kMaxFrames = 400;  // beyond this every other old frame is dropped
+}
+
+GammaPanel::GammaPanel(QWidget* parent)
+    : QWidget(parent), m_histPlot(new QCustomPlot(this)), m_heatPlot(new QCustomPlot(this)),
+      m_log(new QCheckBox("log counts", this)), m_stats(new QLabel(this)) {
+  m_bars = new QCPBars(m_histPlot->xAxis, m_histPlot->yAxis);
+  m_bars->setPen(Qt::NoPen);
+  m_bars->setBrush(QColor(40, 110, 190));
+  m_histPlot->xAxis->setLabel("|γ|");
+  m_histPlot->yAxis->setLabel("channels");
+  m_histPlot->setMinimumHeight(140);
+
+  m_map = new QCPColorMap(m_heatPlot->xAxis, m_heatPlot->yAxis);
+  auto* scale = new QCPColorScale(m_heatPlot);
+  m_heatPlot->plotLayout()->addElement(0, 1, scale);
+  scale->setType(QCPAxis::atRight);
+  scale->axis()->setLabel("log(1 + channels)");
+  m_map->setColorScale(scale);
+  m_map->setGradient(QCPColorGradient::gpThermal);
+  m_map->setInterpolate(false);
+  auto* margin = new QCPMarginGroup(m_heatPlot);
+  m_heatPlot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margin);
+  scale->setMarginGroup(QCP::msBottom | QCP::msTop, margin);
+  m_heatPlot->xAxis->setLabel("epoch");
+  m_heatPlot->yAxis->setLabel("|γ|");
+  m_heatPlot->setMinimumHeight(140);
+
+  connect(m_log, &QCheckBox::toggled, this, [this](bool on) {
+    m_histPlot->yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    if (on) m_histPlot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    else m_histPlot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    redraw();
+  });
+  auto* top = new QHBoxLayout;
+  top->addWidget(m_stats, 1);
+  top->addWidget(m_log);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(2, 2, 2, 2);
+  layout->addLayout(top);
+  layout->addWidget(m_histPlot, 1);
+  layout->addWidget(m_heatPlot, 1);
+  m_stats->setText("no BatchNorm snapshot yet");
+  m_stats->setWordWrap(true);
+  m_stats->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+}
+
+void GammaPanel::clear() {
+  m_frames.clear();
+  m_hists.clear();
+  redraw();
+}
+
+QVector<double> GammaPanel::histogram(const GammaFrame& f) const {
+  QVector<double> h(kBins, 0.0);
+  for (int l = 0; l < f.layers.size(); ++l) {
+    if (!m_selected.isEmpty() && !m_selected.contains(f.layers[l])) continue;
+    for (float g : f.absGamma[l]) {
+      const int b = std::clamp(static_cast<int>(g / m_max * kBins), 0, kBins - 1);  // the last bin holds the tail
+      h[b] += 1.0;
+    }
+  }
+  return h;
+}
+
+void GammaPanel::addFrame(const GammaFrame& frame) {
+  if (frame.layers.isEmpty()) return;
+  if (m_frames.isEmpty()) {
+    // A fixed range keeps frames comparable: the first snapshot's 99.5th percentile, at least 1.
+    QVector<float> all;
+    for (const auto& v : frame.absGamma) all += v;
+    std::sort(all.begin(), all.end());
+    const float p = all.isEmpty() ? 1.0f : all[static_cast<int>(0.995 * (all.size() - 1))];
+    m_max = std::max(1.0, 1.25 * p);
+  }
+  if (m_frames.size() >= kMaxFrames) {
+    QVector<GammaFrame> kept;
+    for (int i = 0; i < m_frames.size(); i += 2) kept.push_back(m_frames[i]);
+    m_frames = kept;
+    QVector<QVector<double>> hists;
+    for (int i = 0; i < m_hists.size(); i += 2) hists.push_back(m_hists[i]);
+    m_hists = hists;
+  }
+  m_frames.push_back(frame);
+  m_hists.push_back(histogram(frame));
+  redraw();
+}
+
+void GammaPanel::setSelectedLayers(const QStringList& bnNames) {
+  if (bnNames == m_selected) return;
+  m_selected = bnNames;
+  rebuild();
+}
+
+void GammaPanel::rebuild() {
+  m_hists.clear();
+  for (const GammaFrame& f : m_frames) m_hists.push_back(histogram(f));
+  redraw();
+}
+
+QVector<double> GammaPanel::histogramCounts() const { return m_hists.isEmpty() ? QVector<double>() : m_hists.back(); }
+
+void GammaPanel::redraw() {
+  const double width = m_max / kBins;
+  QVector<double> keys(kBins);
+  for (int b = 0; b < kBins; ++b) keys[b] = (b + 0.5) * width;
+  if (m_frames.isEmpty()) {
+    m_bars->data()->clear();
+    m_map->data()->clear();
+    m_histPlot->replot(QCustomPlot::rpQueuedReplot);
+    m_heatPlot->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
+  // Newest frame: histogram and statistics over the selected layers.
+  const GammaFrame& f = m_frames.back();
+  double sum = 0;
+  qint64 n = 0, small = 0;
+  for (int l = 0; l < f.layers.size(); ++l) {
+    if (!m_selected.isEmpty() && !m_selected.contains(f.layers[l])) continue;
+    for (float g : f.absGamma[l]) sum += g, ++n, small += g < 0.01f;
+  }
+  m_mean = n ? sum / n : 0.0;
+  m_stats->setText(QString("%1 - %2 channels - mean |γ| %3 - %4 % below 0.01 - epoch %5")
+                       .arg(m_selected.isEmpty() ? QString("all BN layers")
+                                                : m_selected.size() <= 2 ? m_selected.join(", ")
+                                                                         : QString("%1 BN layers of the selection").arg(m_selected.size()))
+                       .arg(n)
+                       .arg(m_mean, 0, 'f', 4)
+                       .arg(n ? 100.0 * small / n : 0.0, 0, 'f', 1)
+                       .arg(f.epoch, 0, 'f', 2));
+  QVector<double> counts = m_hists.back();
+  if (m_log->isChecked())
+    for (double& c : counts) c = std::max(c, 0.5);  // log axes cannot show 0
+  m_bars->setWidth(width * 0.9);
+  m_bars->setData(keys, counts, true);
+  m_histPlot->xAxis->setRange(0, m_max);
+  const double top = *std::max_element(counts.begin(), counts.end());
+  m_histPlot->yAxis->setRange(m_log->isChecked() ? 0.5 : 0.0, std::max(1.0, top * 1.1));
+
+  // Heat map: one column per snapshot.
+  const int cols = m_frames.size();
+  m_map->data()->setSize(cols, kBins);
+  const double e0 = m_frames.front().epoch, e1 = std::max(m_frames.back().epoch, e0 + 1e-3);
+  m_map->data()->setRange(QCPRange(e0, e1), QCPRange(width / 2, m_max - width / 2));
+  for (int c = 0; c < cols; ++c)
+    for (int b = 0; b < kBins; ++b) m_map->data()->setCell(c, b, std::log1p(m_hists[c][b]));
+  m_map->rescaleDataRange(true);
+  m_heatPlot->xAxis->setRange(e0, e1);
+  m_heatPlot->yAxis->setRange(0, m_max);
+  m_histPlot->replot(QCustomPlot::rpQueuedReplot);
+  m_heatPlot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+}  // namespace prunelab::widgets

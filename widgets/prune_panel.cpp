@@ -1,0 +1,148 @@
+#include "widgets/prune_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+
+#include "widgets/format.h"
+
+namespace prunelab::widgets {
+
+PrunePanel::PrunePanel(QWidget* parent)
+    : QWidget(parent), m_criterion(new QComboBox(this)), m_score(new QPushButton("Score", this)),
+      m_slider(new QSlider(Qt::Horizontal, this)), m_spin(new QDoubleSpinBox(this)), m_roundTo(new QSpinBox(this)),
+      m_minChannels(new QSpinBox(this)), m_fold(new QCheckBox("fold removed channels' β into the next layer", this)),
+      m_safe(new QLabel(this)), m_removed(new QLabel(this)), m_apply(new QPushButton("Apply", this)),
+      m_reset(new QPushButton("Clear plan", this)), m_undo(new QPushButton("Undo", this)),
+      m_redo(new QPushButton("Redo", this)) {
+  m_criterion->addItems({"bn", "l1", "l2", "activation", "taylor", "reconstruction", "random"});
+  m_criterion->setToolTip("bn: |gamma| (Network Slimming); l1/l2: weight norms; activation, taylor and "
+                          "reconstruction use calibration batches from the open dataset; random: baseline");
+  m_score->setToolTip("Compute channel importance with this criterion");
+  m_slider->setRange(0, 950);
+  m_spin->setRange(0, 95);
+  m_spin->setDecimals(1);
+  m_spin->setSuffix(" %");
+  m_roundTo->setRange(1, 64);
+  m_roundTo->setToolTip("Keep a multiple of N channels per layer (hardware-friendly widths)");
+  m_minChannels->setRange(1, 1024);
+  m_minChannels->setToolTip("Never keep fewer channels than this in a layer");
+  m_fold->setChecked(true);
+  m_apply->setToolTip("Cut the planned channels (dependency-aware surgery, forward-checked)");
+
+  auto* crit = new QHBoxLayout;
+  crit->addWidget(m_criterion, 1);
+  crit->addWidget(m_score);
+  auto* pct = new QHBoxLayout;
+  pct->addWidget(m_slider, 1);
+  pct->addWidget(m_spin);
+  auto* form = new QFormLayout;
+  form->addRow("Criterion", crit);
+  form->addRow("Global percent", pct);
+  form->addRow("", m_safe);
+  form->addRow("Round to", m_roundTo);
+  form->addRow("Min channels", m_minChannels);
+  form->addRow("", m_fold);
+
+  auto* box = new QGroupBox("What if", this);
+  auto* grid = new QGridLayout(box);
+  const char* rows[] = {"Params", "MACs", "Size", "Latency (est.)"};
+  grid->addWidget(new QLabel("<b>before</b>"), 0, 1, Qt::AlignRight);
+  grid->addWidget(new QLabel("<b>after</b>"), 0, 2, Qt::AlignRight);
+  grid->addWidget(new QLabel("<b>change</b>"), 0, 3, Qt::AlignRight);
+  for (int i = 0; i < 4; ++i) {
+    grid->addWidget(new QLabel(rows[i]), i + 1, 0);
+    m_before[i] = new QLabel("-", box);
+    m_after[i] = new QLabel("-", box);
+    m_change[i] = new QLabel("-", box);
+    grid->addWidget(m_before[i], i + 1, 1, Qt::AlignRight);
+    grid->addWidget(m_after[i], i + 1, 2, Qt::AlignRight);
+    grid->addWidget(m_change[i], i + 1, 3, Qt::AlignRight);
+  }
+  grid->addWidget(m_removed, 5, 0, 1, 4);
+
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(m_apply);
+  buttons->addWidget(m_reset);
+  buttons->addWidget(m_undo);
+  buttons->addWidget(m_redo);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  layout->addWidget(box);
+  layout->addLayout(buttons);
+  layout->addStretch(1);
+
+  connect(m_score, &QPushButton::clicked, this, [this] { Q_EMIT criterionChosen(criterion()); });
+  connect(m_criterion, &QComboBox::activated, this, [this] { Q_EMIT criterionChosen(criterion()); });
+  connect(m_slider, &QSlider::valueChanged, this, [this](int v) {
+    if (!m_syncing) setPercent(v / 1000.0);
+  });
+  connect(m_spin, &QDoubleSpinBox::valueChanged, this, [this](double v) {
+    if (!m_syncing) setPercent(v / 100.0);
+  });
+  auto constraints = [this] { Q_EMIT constraintsChanged(roundTo(), minChannels()); };
+  connect(m_roundTo, &QSpinBox::valueChanged, this, constraints);
+  connect(m_minChannels, &QSpinBox::valueChanged, this, constraints);
+  connect(m_apply, &QPushButton::clicked, this, [this] { Q_EMIT applyRequested(foldBeta()); });
+  connect(m_reset, &QPushButton::clicked, this, &PrunePanel::resetRequested);
+  connect(m_undo, &QPushButton::clicked, this, &PrunePanel::undoRequested);
+  connect(m_redo, &QPushButton::clicked, this, &PrunePanel::redoRequested);
+  setUndoRedo(false, false);
+}
+
+QString PrunePanel::criterion() const { return m_criterion->currentText(); }
+void PrunePanel::setCriterion(const QString& name) { m_criterion->setCurrentText(name); }
+double PrunePanel::percent() const { return m_spin->value() / 100.0; }
+int PrunePanel::roundTo() const { return m_roundTo->value(); }
+int PrunePanel::minChannels() const { return m_minChannels->value(); }
+bool PrunePanel::foldBeta() const { return m_fold->isChecked(); }
+
+void PrunePanel::setPercent(double fraction) {
+  fraction = std::clamp(fraction, 0.0, 0.95);
+  const bool changed = std::abs(fraction - percent()) > 1e-9;
+  m_syncing = true;
+  m_slider->setValue(static_cast<int>(std::lround(fraction * 1000)));
+  m_spin->setValue(fraction * 100.0);
+  m_syncing = false;
+  if (changed) Q_EMIT percentChanged(fraction);
+}
+
+void PrunePanel::setWhatIf(const WhatIf& w) {
+  const double b[4] = {double(w.before.params), double(w.before.macs), double(w.before.sizeBytes), w.before.latencyMs};
+  const double a[4] = {double(w.after.params), double(w.after.macs), double(w.after.sizeBytes), w.after.latencyMs};
+  for (int i = 0; i < 4; ++i) {
+    auto text = [i](double v) {
+      if (v < 0) return QString("-");
+      if (i == 2) return formatBytes(v);
+      if (i == 3) return QString::number(v, 'f', 2) + " ms";
+      return formatCount(v);
+    };
+    m_before[i]->setText(text(b[i]));
+    m_after[i]->setText(text(a[i]));
+    m_change[i]->setText(b[i] > 0 && a[i] >= 0 ? formatChange(b[i], a[i]) : "-");
+  }
+  m_removed->setText(QString("%1 channels planned for removal").arg(w.channelsRemoved));
+  m_safe->setText(w.highestSafePercent >= 0
+                      ? QString("highest safe percent: %1 % (no layer emptied)").arg(w.highestSafePercent * 100, 0, 'f', 1)
+                      : QString("score the model to plan by percent"));
+}
+
+void PrunePanel::setUndoRedo(bool canUndo, bool canRedo) {
+  m_undo->setEnabled(canUndo);
+  m_redo->setEnabled(canRedo);
+}
+
+void PrunePanel::setBusy(bool busy) {
+  m_apply->setEnabled(!busy);
+  m_score->setEnabled(!busy);
+}
+
+}  // namespace prunelab::widgets

@@ -1,0 +1,68 @@
+#pragma once
+// PrunePanel: how to prune and what it would cost. Every control change is emitted at
+// once; the owner recomputes the plan and calls setWhatIf() (params, MACs, size and
+// estimated latency, before -> after) - nothing is cut until Apply.
+// Thread: GUI thread.
+
+#include <QWidget>
+
+#include "widgets/view_model.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QPushButton;
+class QSlider;
+class QSpinBox;
+
+namespace prunelab::widgets {
+
+class PrunePanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit PrunePanel(QWidget* parent = nullptr);
+
+  QString criterion() const;
+  void setCriterion(const QString& name);
+  double percent() const;            // 0..1
+  void setPercent(double fraction);  // emits percentChanged when it changes
+  int roundTo() const;
+  int minChannels() const;
+  bool foldBeta() const;
+
+  void setWhatIf(const WhatIf& w);
+  void setUndoRedo(bool canUndo, bool canRedo);
+  void setBusy(bool busy);
+  QLabel* afterLabel(int row) const { return m_after[row]; }  // 0 params, 1 MACs, 2 size, 3 latency
+
+ Q_SIGNALS:
+  void criterionChosen(const QString& criterion);  // re-score
+  void percentChanged(double fraction);
+  void constraintsChanged(int roundTo, int minChannels);
+  void applyRequested(bool foldBeta);
+  void resetRequested();
+  void undoRequested();
+  void redoRequested();
+
+ private:
+  QComboBox* m_criterion;
+  QPushButton* m_score;
+  QSlider* m_slider;
+  QDoubleSpinBox* m_spin;
+  QSpinBox* m_roundTo;
+  QSpinBox* m_minChannels;
+  QCheckBox* m_fold;
+  QLabel* m_before[4];
+  QLabel* m_after[4];
+  QLabel* m_change[4];
+  QLabel* m_safe;
+  QLabel* m_removed;
+  QPushButton* m_apply;
+  QPushButton* m_reset;
+  QPushButton* m_undo;
+  QPushButton* m_redo;
+  bool m_syncing = false;
+};
+
+}  // namespace prunelab::widgets

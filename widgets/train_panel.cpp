@@ -1,0 +1,110 @@
+#include "widgets/train_panel.h"
+
+#include <QCheckBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+
+#include "widgets/format.h"
+#include "widgets/sr_control.h"
+
+namespace prunelab::widgets {
+
+TrainPanel::TrainPanel(QWidget* parent)
+    : QWidget(parent), m_epochs(new QSpinBox(this)), m_batch(new QSpinBox(this)), m_lr(new QDoubleSpinBox(this)),
+      m_sr(new SrControl(this)), m_srDecay(new QCheckBox("linear decay (YOLOv5 slimming)", this)),
+      m_prunedNow(new QDoubleSpinBox(this)), m_start(new QPushButton("Start", this)),
+      m_pause(new QPushButton("Pause", this)), m_cancel(new QPushButton("Cancel", this)),
+      m_progress(new QProgressBar(this)), m_eta(new QLabel(this)) {
+  m_epochs->setRange(1, 1000);
+  m_batch->setRange(1, 4096);
+  m_lr->setDecimals(5);
+  m_lr->setRange(1e-5, 1.0);
+  m_lr->setSingleStep(0.001);
+  m_prunedNow->setRange(0, 95);
+  m_prunedNow->setSuffix(" %");
+  m_prunedNow->setToolTip("After each epoch, evaluate a copy pruned by BN |gamma| at this percent "
+                          "(the accuracy you would keep if you pruned now); 0 = off");
+  m_pause->setCheckable(true);
+  m_start->setToolTip("Train the current model on the open dataset (sparse when sr > 0)");
+  m_progress->setRange(0, 1000);
+  m_progress->setFormat("%p%");
+
+  auto* form = new QFormLayout;
+  form->addRow("Epochs", m_epochs);
+  form->addRow("Batch", m_batch);
+  form->addRow("Learning rate", m_lr);
+  form->addRow("sr (BN L1)", m_sr);
+  form->addRow("", m_srDecay);
+  form->addRow("Pruned-now probe", m_prunedNow);
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(m_start);
+  buttons->addWidget(m_pause);
+  buttons->addWidget(m_cancel);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  layout->addLayout(buttons);
+  layout->addWidget(m_progress);
+  layout->addWidget(m_eta);
+  layout->addStretch(1);
+
+  connect(m_start, &QPushButton::clicked, this, [this] { Q_EMIT startRequested(request()); });
+  connect(m_pause, &QPushButton::toggled, this, [this](bool on) {
+    m_pause->setText(on ? "Resume" : "Pause");
+    Q_EMIT pauseToggled(on);
+  });
+  connect(m_cancel, &QPushButton::clicked, this, &TrainPanel::cancelRequested);
+  connect(m_sr, &SrControl::valueChanged, this, &TrainPanel::srChanged);
+  connect(m_lr, &QDoubleSpinBox::valueChanged, this, &TrainPanel::lrChanged);
+  setRequest(TrainRequest{});
+  setRunning(false);
+}
+
+TrainRequest TrainPanel::request() const {
+  TrainRequest r;
+  r.epochs = m_epochs->value();
+  r.batch = m_batch->value();
+  r.lr = m_lr->value();
+  r.sr = m_sr->value();
+  r.srDecay = m_srDecay->isChecked();
+  r.prunedNowPercent = m_prunedNow->value() / 100.0;
+  return r;
+}
+
+void TrainPanel::setRequest(const TrainRequest& r) {
+  m_epochs->setValue(r.epochs);
+  m_batch->setValue(r.batch);
+  m_lr->setValue(r.lr);
+  m_sr->setValue(r.sr);
+  m_srDecay->setChecked(r.srDecay);
+  m_prunedNow->setValue(r.prunedNowPercent * 100.0);
+}
+
+void TrainPanel::setRunning(bool running) {
+  m_start->setEnabled(!running);
+  m_pause->setEnabled(running);
+  m_cancel->setEnabled(running);
+  m_epochs->setEnabled(!running);
+  m_batch->setEnabled(!running);
+  m_srDecay->setEnabled(!running);
+  m_prunedNow->setEnabled(!running);
+  if (!running) {
+    m_pause->setChecked(false);
+  } else {
+    m_progress->setValue(0);
+    m_eta->setText("starting...");
+  }
+}
+
+void TrainPanel::setProgress(double fraction, double etaSeconds, double imagesPerSec) {
+  m_progress->setValue(static_cast<int>(fraction * 1000));
+  QString text = QString("ETA %1").arg(formatDuration(etaSeconds));
+  if (imagesPerSec > 0) text += QString(" - %1 images/s").arg(imagesPerSec, 0, 'f', 0);
+  m_eta->setText(text);
+}
+
+}  // namespace prunelab::widgets
