@@ -114,7 +114,9 @@ void Workbench::wire() {
   connect(m_worker, &Worker::scoresReady, this, &Workbench::onScores);
   connect(m_worker, &Worker::busy, this, &Workbench::onBusy);
   connect(m_worker, &Worker::progress, this, [this](double f, double eta) {
-    if (m_trainEpochs == 0) m_window->setProgress(f, eta);
+    if (m_trainEpochs > 0) return;  // training reports through its steps
+    if (f > 0 && eta < 0) eta = (nowSeconds() - m_taskStarted) * (1 - f) / f;  // linear ETA
+    m_window->setProgress(f, eta);
   });
   connect(m_worker, &Worker::failed, this, &Workbench::fail);
   connect(m_worker, &Worker::info, this, &Workbench::info);
@@ -350,6 +352,7 @@ void Workbench::onBusy(const QString& task) {
   widgets::MainWindow& w = *m_window;
   w.setBusy(task);
   w.prunePanel()->setBusy(!task.isEmpty());
+  m_taskStarted = nowSeconds();
   if (!task.isEmpty()) return;
   if (m_pendingCalls > 0) --m_pendingCalls;
   if (m_pendingCalls == 0) {

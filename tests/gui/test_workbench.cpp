@@ -60,6 +60,7 @@ class TestWorkbench : public QObject {
   void channelToggleChangesPlan();
   void undoRestoresPreviousGraph();
   void workerErrorShowsInLog();
+  void projectRoundTrip();
 };
 
 void TestWorkbench::srChangeReachesNextStep() {
@@ -210,6 +211,38 @@ void TestWorkbench::workerErrorShowsInLog() {
   QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().criterion() == "l2", kWaitMs);
   bench.window().prunePanel()->setPercent(0.2);
   QVERIFY(bench.whatIf().after.params < bench.whatIf().before.params);
+}
+
+void TestWorkbench::projectRoundTrip() {
+  QTemporaryDir dir;
+  const QString project = dir.filePath("session.prunelab");
+  std::vector<int64_t> planned;
+  int64_t params = 0;
+  {
+    Workbench bench;
+    openSmall(bench);
+    QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+    bench.toggleChannels("layer2.0.conv1", {1, 4, 9}, true);
+    planned = bench.pruneModel().plan().removed[bench.pruneModel().groupOfLayer("layer2.0.conv1")];
+    params = bench.model().skeleton->parameterCount();
+    QVERIFY(bench.saveProject(project));
+    QTRY_VERIFY_WITH_TIMEOUT(bench.idle(), kWaitMs);  // the checkpoint is written by the worker
+  }
+  QVERIFY(QFileInfo::exists(dir.filePath("session.plm")));
+  Workbench reopened;
+  reopened.openProject(project);
+  QTRY_VERIFY_WITH_TIMEOUT(reopened.idle() && reopened.pruneModel().hasScores(), kWaitMs);
+  QCOMPARE(reopened.model().skeleton->parameterCount(), params);
+  QCOMPARE(reopened.pruneModel().plan().removed[reopened.pruneModel().groupOfLayer("layer2.0.conv1")], planned);
+  QCOMPARE(reopened.window().logPanel()->errorCount(), 0);
+
+  // A damaged project file is an error naming it, not a crash.
+  QFile bad(dir.filePath("bad.prunelab"));
+  QVERIFY(bad.open(QIODevice::WriteOnly));
+  bad.write("{ not json");
+  bad.close();
+  reopened.openProject(bad.fileName());
+  QVERIFY(reopened.window().logPanel()->lastError().contains("bad.prunelab"));
 }
 
 QTEST_MAIN(TestWorkbench)
