@@ -28,6 +28,7 @@ class CurvesPanel : public QWidget {
   void clear();
 
   QStringList seriesNames() const { return m_order; }
+  static constexpr int kReplotMs = 500;
   int pointCount(const QString& series) const;
 
  private:

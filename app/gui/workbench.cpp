@@ -375,14 +375,16 @@ void Workbench::drainTraining() {
   steps.reserve(static_cast<int>(p.steps.size()));
   for (const StepStats& s : p.steps) steps.push_back(stepPoint(s, m_trainEpochs));
   for (const auto& s : steps) w.curvesPanel()->addStep(s);
-  if (!steps.isEmpty()) {
+  const double now = nowSeconds();
+  if (!steps.isEmpty() && (now - m_lastProgress > 0.25 || steps.back().progress >= 1.0)) {  // 4 Hz is enough
+    m_lastProgress = now;
     const widgets::StepPoint& last = steps.back();
     const double elapsed = nowSeconds() - m_trainStarted;
     const double eta = last.progress > 0 ? elapsed * (1 - last.progress) / last.progress : -1;
     w.trainPanel()->setProgress(last.progress, eta, last.imagesPerSec);
     w.setProgress(last.progress, eta);
-    Q_EMIT trainSteps(steps);
   }
+  if (!steps.isEmpty()) Q_EMIT trainSteps(steps);
   for (const GammaSnapshot& g : p.gammas) w.gammaPanel()->addFrame(gammaFrame(g));
   for (const EpochStats& e : p.epochs) {
     const widgets::EpochPoint point = epochPoint(e);

@@ -115,6 +115,7 @@ class Workbench : public QObject {
   int m_trainEpochs = 0;
   double m_trainStarted = 0;  // seconds since epoch
   double m_taskStarted = 0;   // the running worker task's start
+  double m_lastProgress = 0;  // last progress-bar update while training
   std::vector<std::function<void()>> m_idleQueue;
   std::vector<SurgeryLogEntry> m_pendingPlan;  // restored by openProject once the model is back
   ModelSpec m_modelSpec;
