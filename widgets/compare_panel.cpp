@@ -5,6 +5,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QTableWidget>
+#include <cmath>
 
 #include "widgets/format.h"
 
@@ -22,8 +23,9 @@ ComparePanel::ComparePanel(QWidget* parent)
   m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_table->setMinimumWidth(300);
   m_table->setMaximumWidth(380);
-  m_before = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-  m_after = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+  // Horizontal bars: layer names read left to right on the key (y) axis.
+  m_before = new QCPBars(m_plot->yAxis, m_plot->xAxis);
+  m_after = new QCPBars(m_plot->yAxis, m_plot->xAxis);
   m_before->setName("before");
   m_after->setName("after");
   m_before->setBrush(QColor(170, 170, 170));
@@ -36,9 +38,14 @@ ComparePanel::ComparePanel(QWidget* parent)
   m_before->setWidth(0.4);
   m_after->setWidth(0.4);
   m_plot->legend->setVisible(true);
-  m_plot->yAxis->setLabel("channels");
-  m_plot->xAxis->setTickLabelRotation(60);
-  m_plot->xAxis->setTickLabelFont(QFont(font().family(), 7));
+  m_plot->legend->setFont(QFont(font().family(), 7));
+  m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+  m_plot->xAxis->setLabel("channels");
+  m_plot->yAxis->setTickLabelFont(QFont(font().family(), 7));
+  m_plot->yAxis->setRangeReversed(true);  // first layer on top
+  m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  m_plot->axisRect()->setRangeDrag(Qt::Vertical);
+  m_plot->axisRect()->setRangeZoom(Qt::Vertical);
   auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
   layout->addWidget(m_table);
@@ -82,21 +89,37 @@ void ComparePanel::setData(const CompareData& d) {
     layers = changed;
   }
   QVector<double> keys, before, after;
-  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  m_shown = layers;
   for (int i = 0; i < layers.size(); ++i) {
     keys << i;
     before << layers[i].before;
     after << layers[i].after;
-    ticker->addTick(i, layers[i].name);
   }
-  m_plot->xAxis->setTicker(ticker);
+  updateTicks();
   m_before->setData(keys, before, true);
   m_after->setData(keys, after, true);
-  m_plot->xAxis->setRange(-0.8, std::max<int>(1, layers.size()) - 0.2);
+  m_plot->yAxis->setRange(-0.8, std::max<int>(1, layers.size()) - 0.2);
   double top = 1;
   for (double v : before) top = std::max(top, v);
-  m_plot->yAxis->setRange(0, top * 1.1);
+  m_plot->xAxis->setRange(0, top * 1.1);
   m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// Layer names on the key axis, thinned to every k-th so that labels never overlap.
+void ComparePanel::updateTicks() {
+  const int rowPixels = 11;
+  const int height = std::max(40, m_plot->axisRect()->height());
+  const int step = std::max(1, static_cast<int>(std::ceil(m_shown.size() * rowPixels / double(height))));
+  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  for (int i = 0; i < m_shown.size(); i += step) ticker->addTick(i, m_shown[i].name);
+  m_plot->yAxis->setTicker(ticker);
+  m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ComparePanel::resizeEvent(QResizeEvent* e) {
+  QWidget::resizeEvent(e);
+  m_plot->replot(QCustomPlot::rpImmediateRefresh);  // lays out the axis rect at the new size
+  updateTicks();
 }
 
 }  // namespace prunelab::widgets

@@ -21,8 +21,14 @@ class ComparePanel : public QWidget {
   const CompareData& data() const { return m_data; }
   QTableWidget* table() const { return m_table; }
 
+ protected:
+  void resizeEvent(QResizeEvent* e) override;
+
  private:
+  void updateTicks();
+
   CompareData m_data;
+  QVector<CompareLayer> m_shown;  // the layers drawn
   QTableWidget* m_table;
   QCustomPlot* m_plot;
   QCPBars* m_before;

@@ -122,11 +122,12 @@ MainWindow::MainWindow(QWidget* parent)
   restoreLayout();
 }
 
-void MainWindow::raisePanel(QWidget* panel) {
+void MainWindow::raisePanel(QWidget* panel, int minHeight) {
   for (QDockWidget* d : findChildren<QDockWidget*>())
     if (d->widget() == panel) {
       d->show();
       d->raise();
+      if (d->height() < minHeight && !d->isFloating()) resizeDocks({d}, {minHeight}, Qt::Vertical);
     }
 }
 

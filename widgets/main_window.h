@@ -52,8 +52,9 @@ class MainWindow : public QMainWindow {
   QString busyTask() const { return m_task; }
   // The dock arrangement the window starts with (the user's own is restored from QSettings).
   void resetLayout();
-  // Shows and raises the dock holding `panel` (e.g. Compare when its numbers arrive).
-  void raisePanel(QWidget* panel);
+  // Shows and raises the dock holding `panel` (e.g. Compare when its numbers arrive),
+  // growing it to `minHeight` pixels if it is docked and smaller.
+  void raisePanel(QWidget* panel, int minHeight = 0);
 
  Q_SIGNALS:
   void modelRequested(const QString& nameOrPath);

@@ -144,7 +144,7 @@ void Workbench::wire() {
                           static_cast<int>(r.after->value(a->outputs[0]).shape[1])});
     }
     m_window->comparePanel()->setData(d);
-    m_window->raisePanel(m_window->comparePanel());
+    m_window->raisePanel(m_window->comparePanel(), 420);  // room for the per-layer bars
     info(QString("Compared: latency %1 ms -> %2 ms").arg(r.latencyBeforeMs, 0, 'f', 2).arg(r.latencyAfterMs, 0, 'f', 2));
   });
   connect(m_worker, &Worker::trainDataPending, this, [this] {
@@ -537,6 +537,11 @@ void Workbench::runStory(int sparseEpochs, int fineTuneEpochs, const QString& sh
         const double percent = m_window->prunePanel()->percent() > 0 ? m_window->prunePanel()->percent() : 0.4;
         m_window->prunePanel()->setPercent(percent);
         setGlobalPercent(percent);
+        for (const widgets::LayerRow& r : m_window->layersPanel()->model()->rows())
+          if (r.ratio() > 0) {  // show a layer the plan cuts
+            selectLayer(r.name);
+            break;
+          }
         shot("2-plan", [=] {
           applyPlan();
           whenIdle([=] {

@@ -56,7 +56,16 @@ double measureLatencyMs(Graph& graph, int iters = 15) {
 struct Worker::Impl {
   std::vector<std::shared_ptr<Graph>> history;
   std::vector<std::string> labels;
+  std::vector<bool> pruned;  // history[i] was made by surgery
   int pos = -1;
+
+  // What Compare calls "before": the last version before the first cut up to the
+  // current one (the trained, unpruned model), else the first.
+  int baseline() const {
+    for (int i = 1; i <= pos; ++i)
+      if (pruned[i]) return i - 1;
+    return 0;
+  }
 
   DataSpec dataSpec;
   bool hasData = false;
@@ -141,11 +150,13 @@ void Worker::publish(const std::string& label) {
   Q_EMIT modelChanged(s);
 }
 
-void Worker::push(Graph graph, const std::string& label) {
+void Worker::push(Graph graph, const std::string& label, bool bySurgery) {
   m->history.resize(m->pos + 1);  // a new change drops the redo tail
   m->labels.resize(m->pos + 1);
+  m->pruned.resize(m->pos + 1);
   m->history.push_back(std::make_shared<Graph>(std::move(graph)));
   m->labels.push_back(label);
+  m->pruned.push_back(bySurgery);
   m->pos = static_cast<int>(m->history.size()) - 1;
   publish(label);
 }
@@ -159,6 +170,7 @@ void Worker::loadModel(const ModelSpec& spec) {
     Graph g = prunelab::loadModel(req);
     m->history.clear();
     m->labels.clear();
+    m->pruned.clear();
     m->pos = -1;
     push(std::move(g), "loaded " + spec.model);
     Q_EMIT info(QString("Loaded %1").arg(QString::fromStdString(spec.model)));
@@ -296,7 +308,7 @@ void Worker::applyPlan(const std::vector<SurgeryLogEntry>& plan, bool foldBeta, 
     SurgeryOptions so;
     so.foldBeta = foldBeta;
     SurgeryResult r = applySurgery(deps, p, so);
-    push(std::move(r.graph), label.toStdString());
+    push(std::move(r.graph), label.toStdString(), true);
     Q_EMIT info(QString("Pruned %1 channels; forward check passed").arg(p.removedCount()));
   });
 }
@@ -327,7 +339,8 @@ void Worker::evaluate() {
 
 void Worker::compare() {
   guarded("Compare", [&] {
-    Graph& before = *m->history.front();
+    const int b = m->baseline();
+    Graph& before = *m->history[b];
     Graph& after = m->current();
     CompareResult r;
     r.before = std::make_shared<const Graph>(before.skeleton());
@@ -338,7 +351,7 @@ void Worker::compare() {
     Q_EMIT progress(0.5, -1);
     if (m->hasData) {
       auto task = m->makeTask(after, 128);
-      const auto mb = m->validate(m->history.front(), *task);
+      const auto mb = m->validate(m->history[b], *task);
       Q_EMIT progress(0.75, -1);
       const auto ma = m->validate(m->history[m->pos], *task);
       r.metricName = mb.first;

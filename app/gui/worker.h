@@ -6,7 +6,8 @@
 // (Graph::skeleton(): shapes without data), never live tensors.
 //
 // It owns the model history: every change (load, prune, train) pushes a new Graph, so
-// undo/redo just moves the cursor and before/after compares history[0] with the current.
+// undo/redo just moves the cursor, and Compare sets the current model against the last
+// version before the first cut (the trained, unpruned model).
 // Every slot catches errors and reports them with failed(): the GUI stays usable.
 
 #include <QObject>
@@ -105,7 +106,7 @@ class Worker : public QObject {
   template <class F>
   void guarded(const QString& task, F&& body);
   void publish(const std::string& label);
-  void push(Graph graph, const std::string& label);
+  void push(Graph graph, const std::string& label, bool bySurgery = false);
 
   std::unique_ptr<Impl> m;
   TrainControl* m_control;
