@@ -129,6 +129,7 @@ void CurvesPanel::rescale() {
       const double pad = std::max(1e-9, (y.upper - y.lower) * 0.08);
       p->yAxis->setRange(i == Losses ? std::max(0.0, y.lower - pad) : y.lower - pad, y.upper + pad);
     }
+    p->legend->setVisible(p->graphCount() > 0);  // no empty legend box before the first run
     if (i == Rates) {
       bool ok = false;
       const QCPRange sr = m_series.contains("sr") ? m_series["sr"]->getValueRange(ok) : QCPRange();
