@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build ccache
+  build-essential cmake ninja-build ccache pkg-config
   # GUI
   qt6-base-dev qt6-base-dev-tools libqcustomplot-dev libgraphviz-dev
   # engine

@@ -1,5 +1,6 @@
 #include "widgets/log_panel.h"
 
+#include <QScrollBar>
 #include <QTime>
 
 namespace prunelab::widgets {
@@ -22,6 +23,7 @@ void LogPanel::append(Level level, const QString& text) {
   }
   appendHtml(QString("<span style='color:#808080'>%1</span> <span style='color:%2'>%3%4</span>")
                  .arg(time, colour, tag, text.toHtmlEscaped()));
+  verticalScrollBar()->setValue(verticalScrollBar()->maximum());  // newest message in view
 }
 
 }  // namespace prunelab::widgets

@@ -157,7 +157,11 @@ void Workbench::wire() {
     if (!summary.isEmpty()) info(summary);
     Q_EMIT trainingFinished(ok);
   });
-  connect(m_worker, &Worker::checkpointSaved, this, [this](const QString& p) { info("Saved " + p); });
+  connect(m_worker, &Worker::checkpointSaved, this, [this](const QString& p) {
+    info("Saved " + p);
+    m_window->exportPanel()->setPath(p);
+    m_window->raisePanel(m_window->exportPanel());
+  });
 
   // Panels -> controller.
   connect(&w, &widgets::MainWindow::modelRequested, this, [this](const QString& m) {
