@@ -52,6 +52,8 @@ ChannelsPanel::ChannelsPanel(QWidget* parent)
 
 QWidget* ChannelsPanel::plotWidget() const { return m_plot; }
 
+void ChannelsPanel::layoutNow() { m_plot->replot(QCustomPlot::rpImmediateRefresh); }
+
 void ChannelsPanel::setChannels(const ChannelScores& channels) {
   m_data = channels;
   redraw();

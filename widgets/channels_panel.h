@@ -32,6 +32,7 @@ class ChannelsPanel : public QWidget {
   // For tests: the centre of channel k's bar in plot-widget coordinates, and that widget.
   QPoint barCenter(int channel) const;
   QWidget* plotWidget() const;
+  void layoutNow();  // replots at once (normally queued), so barCenter() is current
 
  Q_SIGNALS:
   void channelsToggled(const QString& layer, const QVector<int>& channels, bool prune);

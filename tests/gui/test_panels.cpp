@@ -119,7 +119,7 @@ void TestPanels::channelClicksAndDrags() {
   c.threshold = 0.25;
   panel.setChannels(c);
   QVERIFY(QTest::qWaitForWindowExposed(&panel));
-  QTest::qWait(50);  // the queued replot lays out the axes
+  panel.layoutNow();  // bar positions come from the laid-out axes
   QSignalSpy spy(&panel, &ChannelsPanel::channelsToggled);
   QWidget* plot = panel.plotWidget();
 

@@ -81,12 +81,15 @@ void TestWorkbench::srChangeReachesNextStep() {
   bench.startTraining(s);
   QTRY_VERIFY_WITH_TIMEOUT(bench.lastTrainerStep() >= 3, kWaitMs);
 
-  // The user moves sr while the trainer runs: step L+1 may already have read the old
-  // value; every step from L+2 on must use the new one.
-  const int64_t last = bench.lastTrainerStep();
+  // The user moves sr while the trainer runs. Steps finished before the move used the
+  // old value. `after` is the last finished step seen once the move is done: step
+  // after+1 may have started before it, but every step from after+2 on starts later and
+  // must use the new value (the GUI thread can be preempted between any two lines here).
+  const int64_t before = bench.lastTrainerStep();
   bench.window().trainPanel()->srControl()->setValue(5e-3);
   QCOMPARE(bench.control().sr.load(), 5e-3);
-  QTRY_VERIFY_WITH_TIMEOUT(bench.lastTrainerStep() >= last + 4, kWaitMs);
+  const int64_t after = bench.lastTrainerStep();
+  QTRY_VERIFY_WITH_TIMEOUT(bench.lastTrainerStep() >= after + 4, kWaitMs);
   bench.control().cancelled.store(true);
   QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWaitMs);
 
@@ -97,8 +100,8 @@ void TestWorkbench::srChangeReachesNextStep() {
   QCOMPARE(srByStep[0], 0.0);
   int checked = 0;
   for (const auto& [step, sr] : srByStep) {
-    if (step <= last) QCOMPARE(sr, 0.0);
-    if (step >= last + 2) {
+    if (step <= before) QCOMPARE(sr, 0.0);
+    if (step >= after + 2) {
       QCOMPARE(sr, 5e-3);
       ++checked;
     }
