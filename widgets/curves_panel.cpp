@@ -26,13 +26,13 @@ CurvesPanel::CurvesPanel(QWidget* parent) : QWidget(parent) {
   for (int i = 0; i < 3; ++i) {
     m_plots[i] = new QCustomPlot(this);
     m_plots[i]->yAxis->setLabel(titles[i]);
-    m_plots[i]->legend->setVisible(true);
     m_plots[i]->legend->setFont(QFont(font().family(), 7));
     m_plots[i]->legend->setRowSpacing(-3);
     m_plots[i]->legend->setBrush(QColor(255, 255, 255, 190));
     m_plots[i]->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     m_plots[i]->setMinimumHeight(110);
     m_plots[i]->setPlottingHints(QCP::phCacheLabels | QCP::phFastPolylines);
+    m_plots[i]->legend->setVisible(false);  // shown once a series exists
     layout->addWidget(m_plots[i], i == Rates ? 2 : 3);
   }
   m_plots[Metrics]->xAxis->setLabel("epoch");

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli.addOption({"model", "Model: zoo name, YOLO name or yaml, .plm, state_dict with --weights.", "model"});
   cli.addOption({"weights", "Weights for --model (torch.save(state_dict) or .plm).", "file"});
   cli.addOption({"num-classes", "Classes of a zoo model (default 10).", "n", "10"});
+  cli.addOption({"imgsz", "Square input size for --model, a multiple of 32 (default: the model's).", "pixels", "0"});
   cli.addOption({"data", "Dataset: fashion-mnist, a folder of class folders, or a YOLO data.yaml.", "spec"});
   cli.addOption({"project", "Open a saved .prunelab project.", "file"});
   cli.addOption({"story", "Run the whole loop: sparse-train, prune, fine-tune, compare, export."});
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     m.model = cli.value("model").toStdString();
     m.weights = cli.value("weights").toStdString();
     m.numClasses = prunelab::isZooModel(m.model) ? cli.value("num-classes").toLongLong() : -1;
+    m.imageSize = cli.value("imgsz").toLongLong();
     bench.openModel(m);
   }
   if (cli.isSet("data")) {

@@ -168,6 +168,15 @@ void Worker::loadModel(const ModelSpec& spec) {
     req.numClasses = spec.numClasses;
     req.weights = spec.weights;
     Graph g = prunelab::loadModel(req);
+    // Shapes (hence MACs, the what-if and the latency) at the input the model will see:
+    // the chosen size, else the model's recorded default, as prunelab-cli does.
+    Shape chw = defaultInputShape(g);
+    if (spec.imageSize > 0) {
+      if (spec.imageSize % 32 != 0) throw Error("image size", std::to_string(spec.imageSize) + " is not a multiple of 32");
+      chw = {chw[0], spec.imageSize, spec.imageSize};
+      g.metadata()["input"] = shapeToString(chw);
+    }
+    inferShapes(g, chw);
     m->history.clear();
     m->labels.clear();
     m->pruned.clear();

@@ -31,6 +31,7 @@ struct ModelSpec {
   std::string model;        // zoo name, YOLO name/yaml, .plm, ...
   int64_t numClasses = -1;  // zoo models
   std::string weights;      // optional
+  int64_t imageSize = 0;    // > 0: square input size to use (e.g. 160 for fashion-det detectors)
 };
 
 struct DataSpec {
