@@ -2,19 +2,24 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QFontMetricsF>
+#include <QGraphicsItem>
 #include <QGraphicsPathItem>
-#include <QGraphicsRectItem>
 #include <QGraphicsScene>
+#include <QGraphicsSceneContextMenuEvent>
 #include <QGraphicsSceneMouseEvent>
-#include <QGraphicsSimpleTextItem>
 #include <QGraphicsView>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
+#include <QPainter>
 #include <QPen>
+#include <QStyleOptionGraphicsItem>
 #include <QThread>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QWheelEvent>
+#include <algorithm>
 #include <cmath>
 
 #include "widgets/format.h"
@@ -24,12 +29,26 @@ namespace prunelab::widgets {
 namespace {
 
 constexpr int kCollapseAbove = 60;  // nodes; larger graphs open collapsed to their blocks
+constexpr int kDrillAbove = 40;     // expanding a scope this large shows its sub-blocks collapsed
+const QColor kNoData(212, 212, 212);
+const QColor kPen(90, 90, 90);
+const QColor kSelectedPen(0, 120, 215);
+const QColor kEdge(125, 125, 125);
 
-// The block a scope belongs to: its first two components ("model.2.cv1.conv" -> "model.2").
-QString blockOf(const QString& scope) {
-  const QStringList parts = scope.split('.');
-  return parts.size() > 2 ? parts[0] + '.' + parts[1] : QString();
+// `scope` is `outer` or lies below it ("model.2.cv1" is within "model.2", "model.20" is not).
+bool within(const QString& scope, const QString& outer) {
+  return outer.isEmpty() || scope == outer ||
+         (scope.size() > outer.size() && scope.startsWith(outer) && scope[outer.size()] == '.');
 }
+
+// The child of `root` that `scope` lies in ("model", "model.2.cv1.conv" -> "model.2").
+QString childOf(const QString& root, const QString& scope) {
+  const int start = root.isEmpty() ? 0 : root.size() + 1;
+  const int dot = scope.indexOf('.', start);
+  return dot < 0 ? scope : scope.left(dot);
+}
+
+bool isSource(const GraphNodeInfo& n) { return n.op == "Conv" || n.op == "Linear"; }
 
 QColor mix(const QColor& a, const QColor& b, double t) {
   t = std::clamp(t, 0.0, 1.0);
@@ -37,7 +56,9 @@ QColor mix(const QColor& a, const QColor& b, double t) {
                           a.blueF() + (b.blueF() - a.blueF()) * t);
 }
 
-// A perceptually ordered dark-blue -> green -> yellow scale for importance.
+QColor pruneColour(double prunedShare) { return mix(QColor(255, 255, 255), QColor(220, 50, 40), prunedShare); }
+
+// Viridis-like: perceptually ordered dark purple -> teal -> yellow, readable for colour-blind users.
 QColor importanceColour(double v) {
   static const QColor stops[] = {QColor(68, 1, 84), QColor(59, 82, 139), QColor(33, 145, 140), QColor(94, 201, 98),
                                  QColor(253, 231, 37)};
@@ -46,13 +67,21 @@ QColor importanceColour(double v) {
   return mix(stops[i], stops[i + 1], v - i);
 }
 
+// Categorical: hues spaced by the golden angle so neighbouring group ids differ clearly.
+QColor groupColour(int group) {
+  if (group < 0) return kNoData;
+  return QColor::fromHsv(static_cast<int>(std::fmod(group * 137.508, 360.0)), 120 + (group % 3) * 30, 240);
+}
+
 class ZoomView : public QGraphicsView {
  public:
   using QGraphicsView::QGraphicsView;
 
  protected:
   void wheelEvent(QWheelEvent* e) override {
-    const double f = std::pow(1.0015, e->angleDelta().y());
+    // Bounded so the graph can neither vanish nor become one giant box.
+    const double now = transform().m11();
+    const double f = std::clamp(now * std::pow(1.0015, e->angleDelta().y()), 0.02, 6.0) / now;
     scale(f, f);
     e->accept();
   }
@@ -60,46 +89,86 @@ class ZoomView : public QGraphicsView {
 
 }  // namespace
 
-// One box: a node, or a collapsed block.
-class GraphNodeItem : public QGraphicsRectItem {
+// One box, a node or a collapsed block, painted directly (no child text items) so ~400 of
+// them stay cheap; text is skipped when zoomed out too far to read it.
+class GraphNodeItem : public QGraphicsItem {
  public:
-  GraphNodeItem(NetworkGraphView* view, QString key, const QRectF& r, const QString& label, bool emphasised)
-      : QGraphicsRectItem(r), m_view(view), m_key(std::move(key)) {
-    setAcceptHoverEvents(true);
-    setPen(QPen(QColor(90, 90, 90), emphasised ? 1.6 : 0.8));
-    auto* text = new QGraphicsSimpleTextItem(label, this);
-    QFont f = QApplication::font();
-    f.setPointSizeF(7.5);
-    f.setBold(emphasised);
-    text->setFont(f);
-    QString elided = label;
-    while (text->boundingRect().width() > r.width() - 6 && elided.size() > 4) {
-      elided.chop(2);
-      text->setText(elided + "…");
-    }
-    const QRectF tb = text->boundingRect();
-    text->setPos(r.center().x() - tb.width() / 2, r.center().y() - tb.height() / 2);
+  GraphNodeItem(NetworkGraphView* view, QString key, const QRectF& r, bool emphasised, bool block)
+      : m_view(view), m_key(std::move(key)), m_rect(r), m_emphasised(emphasised), m_block(block) {
+    m_font = QApplication::font();
+    m_font.setPointSizeF(7.5);
+    m_bold = m_font;
+    m_bold.setBold(true);
+    setCacheMode(QGraphicsItem::DeviceCoordinateCache);
   }
   const QString& key() const { return m_key; }
+  QColor fill() const { return m_fill; }
+  void setFill(const QColor& c) {
+    if (c != m_fill) m_fill = c, update();
+  }
+  void setSelectedBox(bool on) {
+    if (on != m_selected) m_selected = on, update();
+  }
+  // First line bold; lines are elided to the box once here, not on every paint.
+  void setLines(const QStringList& lines) {
+    QStringList elided;
+    for (int i = 0; i < lines.size(); ++i) {
+      const QFontMetricsF fm(i == 0 ? m_bold : m_font);
+      // Names keep their distinctive tail ("…m.0.cv1.conv"); the op/scope line its head.
+      elided << fm.elidedText(lines[i], i == 0 ? Qt::ElideRight : Qt::ElideLeft, m_rect.width() - 8);
+    }
+    if (elided != m_lines) m_lines = elided, update();
+  }
+
+  QRectF boundingRect() const override { return m_rect.adjusted(-2, -2, 2, 2); }
+  void paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidget*) override {
+    p->setRenderHint(QPainter::Antialiasing);
+    QPen pen(m_selected ? kSelectedPen : kPen, m_selected ? 3.0 : (m_emphasised ? 1.6 : 0.8));
+    if (m_block && !m_selected) pen.setStyle(Qt::DashLine);
+    p->setPen(pen);
+    p->setBrush(m_fill);
+    p->drawRoundedRect(m_rect, 5, 5);
+    if (option->levelOfDetailFromTransform(p->worldTransform()) < 0.3 || m_lines.isEmpty()) return;
+    // Dark fills (viridis' low end) need light text.
+    p->setPen(m_fill.lightnessF() < 0.45 ? Qt::white : Qt::black);
+    const double lineH = QFontMetricsF(m_font).height();
+    double y = m_rect.center().y() - lineH * m_lines.size() / 2;
+    for (int i = 0; i < m_lines.size(); ++i, y += lineH) {
+      p->setFont(i == 0 ? m_bold : m_font);
+      p->drawText(QRectF(m_rect.left() + 4, y, m_rect.width() - 8, lineH), Qt::AlignCenter, m_lines[i]);
+    }
+  }
 
  protected:
   void mousePressEvent(QGraphicsSceneMouseEvent* e) override {
     if (e->button() == Qt::LeftButton) m_view->unitClicked(m_key);
-    e->accept();
+    e->accept();  // and the view does not start a hand drag
   }
   void mouseDoubleClickEvent(QGraphicsSceneMouseEvent* e) override {
-    m_view->unitDoubleClicked(m_key);
+    if (e->button() == Qt::LeftButton) m_view->unitDoubleClicked(m_key);
+    e->accept();
+  }
+  void contextMenuEvent(QGraphicsSceneContextMenuEvent* e) override {
+    m_view->unitMenu(m_key, e->screenPos());
     e->accept();
   }
 
  private:
   NetworkGraphView* m_view;
   QString m_key;
+  QRectF m_rect;
+  bool m_emphasised;
+  bool m_block;
+  bool m_selected = false;
+  QColor m_fill = Qt::white;
+  QStringList m_lines;
+  QFont m_font, m_bold;
 };
 
 NetworkGraphView::NetworkGraphView(QWidget* parent)
-    : QWidget(parent), m_scene(new QGraphicsScene(this)), m_view(new ZoomView(m_scene, this)),
-      m_colour(new QComboBox(this)), m_legend(new QLabel(this)), m_status(new QLabel(this)) {
+    : QWidget(parent), m_latest(std::make_shared<std::atomic<int>>(0)), m_scene(new QGraphicsScene(this)),
+      m_view(new ZoomView(m_scene, this)), m_colour(new QComboBox(this)), m_legend(new QLabel(this)),
+      m_status(new QLabel(this)) {
   m_view->setRenderHint(QPainter::Antialiasing);
   m_view->setDragMode(QGraphicsView::ScrollHandDrag);
   m_view->setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
@@ -118,7 +187,8 @@ NetworkGraphView::NetworkGraphView(QWidget* parent)
   bar->addWidget(m_colour);
   bar->addWidget(button("Fit", "Show the whole graph", [this] { fit(); }));
   bar->addWidget(button("Expand all", "Show every node", [this] { expandAll(); }));
-  bar->addWidget(button("Collapse", "One box per block (model.2, layer1.0...)", [this] { collapseToBlocks(); }));
+  bar->addWidget(button("Collapse all", "One box per top-level block (model.2, layer1...)",
+                        [this] { collapseToBlocks(); }));
   bar->addWidget(m_legend, 1);
   bar->addWidget(m_status);
   auto* layout = new QVBoxLayout(this);
@@ -127,10 +197,12 @@ NetworkGraphView::NetworkGraphView(QWidget* parent)
   layout->addLayout(bar);
   layout->addWidget(m_view, 1);
   m_legend->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  m_status->setStyleSheet("color: gray");
   setColorMode(ColorMode::PruneRatio);
 }
 
 NetworkGraphView::~NetworkGraphView() {
+  m_latest->store(-1);  // threads that have not started Graphviz yet skip it
   for (const QPointer<QThread>& t : m_threads)
     if (t) t->wait();
 }
@@ -142,9 +214,10 @@ void NetworkGraphView::setNetwork(const NetworkView& network) {
   m_nodeIndex.clear();
   for (int i = 0; i < m_net.nodes.size(); ++i) m_nodeIndex[m_net.nodes[i].name] = i;
   m_collapsed.clear();
+  m_focusScope.clear();
+  m_fitPending = true;
   if (m_net.nodes.size() > kCollapseAbove) collapseToBlocks();
   else relayout();
-  m_fitPending = true;
 }
 
 void NetworkGraphView::updateChannels(const NetworkView& network) {
@@ -153,94 +226,152 @@ void NetworkGraphView::updateChannels(const NetworkView& network) {
     m_net.nodes[i].kept = network.nodes[i].kept;
     m_net.nodes[i].channels = network.nodes[i].channels;
     m_net.nodes[i].importance = network.nodes[i].importance;
+    m_net.nodes[i].group = network.nodes[i].group;
+    m_net.nodes[i].macs = network.nodes[i].macs;
   }
   recolour();
 }
 
-void NetworkGraphView::collapseToBlocks() {
+int NetworkGraphView::nodesInScope(const QString& scope) const {
+  int n = 0;
+  for (const GraphNodeInfo& node : m_net.nodes) n += within(node.scope, scope) ? 1 : 0;
+  return n;
+}
+
+// Collapses every child scope of `root` holding more than one node, except `except`.
+void NetworkGraphView::collapseChildren(const QString& root, const QString& except) {
   QHash<QString, int> count;
-  for (const auto& n : m_net.nodes) {
-    const QString b = blockOf(n.scope);
-    if (!b.isEmpty()) ++count[b];
-  }
+  for (const GraphNodeInfo& n : m_net.nodes)
+    if (n.scope != root && within(n.scope, root)) ++count[childOf(root, n.scope)];
+  for (auto it = count.cbegin(); it != count.cend(); ++it)
+    if (it.value() > 1 && it.key() != except) m_collapsed.insert(it.key());
+}
+
+void NetworkGraphView::collapseToBlocks() {
   m_collapsed.clear();
-  for (auto it = count.begin(); it != count.end(); ++it)
-    if (it.value() > 1) m_collapsed.insert(it.key());
+  // Descend through wrappers that hold most of the model (YOLO's "model", MobileNet's
+  // "features") so the blocks are model.2 / features.3 rather than one giant box.
+  QString root;
+  for (int depth = 0; depth < 8; ++depth) {
+    QHash<QString, int> count;
+    int total = 0;
+    for (const GraphNodeInfo& n : m_net.nodes)
+      if (n.scope != root && within(n.scope, root)) ++count[childOf(root, n.scope)], ++total;
+    QString big;
+    for (auto it = count.cbegin(); it != count.cend(); ++it)
+      if (it.value() * 2 > total) big = it.key();
+    collapseChildren(root, big);
+    if (big.isEmpty()) break;
+    root = big;
+  }
   relayout();
 }
 
 void NetworkGraphView::expandAll() {
   m_collapsed.clear();
+  m_focusScope.clear();
   relayout();
 }
 
 void NetworkGraphView::collapseScope(const QString& scope) {
   if (scope.isEmpty()) return;
   m_collapsed.insert(scope);
+  m_focusScope = scope;
   relayout();
 }
 
 void NetworkGraphView::expandScope(const QString& scope) {
-  if (m_collapsed.remove(scope)) relayout();
+  bool changed = m_collapsed.remove(scope);
+  for (auto it = m_collapsed.begin(); it != m_collapsed.end();) {  // nested ones reappear expanded
+    if (within(*it, scope)) {
+      it = m_collapsed.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (!changed) return;
+  // A big block (a YOLO C2f with bottlenecks) opens one level at a time.
+  if (nodesInScope(scope) > kDrillAbove) collapseChildren(scope, QString());
+  m_focusScope = scope;
+  relayout();
 }
 
-QString NetworkGraphView::unitOfNode(int index) const {
-  const GraphNodeInfo& n = m_net.nodes[index];
-  const QString b = blockOf(n.scope);
-  if (!b.isEmpty() && m_collapsed.contains(b)) return "[" + b + "]";
-  return n.name;
+QString NetworkGraphView::parentScopeOf(int node) const {
+  QString scope = m_net.nodes[node].scope;
+  for (int dot = scope.lastIndexOf('.'); dot > 0; dot = scope.lastIndexOf('.')) {
+    scope = scope.left(dot);
+    if (nodesInScope(scope) > 1) return scope;
+  }
+  return QString();
 }
 
 void NetworkGraphView::buildUnits() {
   m_units.clear();
   m_unitIndex.clear();
+  m_unitOfNode = QVector<int>(m_net.nodes.size(), -1);
   for (int i = 0; i < m_net.nodes.size(); ++i) {
-    const QString key = unitOfNode(i);
+    const GraphNodeInfo& n = m_net.nodes[i];
+    QString key = n.name;
+    for (int from = 0; !m_collapsed.isEmpty();) {  // the outermost collapsed scope holding the node
+      const int dot = n.scope.indexOf('.', from);
+      const QString prefix = dot < 0 ? n.scope : n.scope.left(dot);
+      if (m_collapsed.contains(prefix)) {
+        key = "[" + prefix + "]";
+        break;
+      }
+      if (dot < 0) break;
+      from = dot + 1;
+    }
     auto it = m_unitIndex.find(key);
     if (it == m_unitIndex.end()) {
       Unit u;
       u.key = key;
       u.block = key.startsWith('[');
-      const GraphNodeInfo& n = m_net.nodes[i];
-      u.label = u.block ? key.mid(1, key.size() - 2) : n.op + "  " + n.name;
+      u.emphasised = u.block || isSource(n);
       it = m_unitIndex.insert(key, m_units.size());
       m_units.push_back(u);
     }
     m_units[it.value()].nodes.push_back(i);
+    m_unitOfNode[i] = it.value();
   }
 }
 
 void NetworkGraphView::relayout() {
   buildUnits();
   LayoutInput in;
-  for (const Unit& u : m_units) {
-    const bool conv = !u.block && (m_net.nodes[u.nodes[0]].op == "Conv" || m_net.nodes[u.nodes[0]].op == "Linear");
-    in.nodes.push_back({u.key, u.block ? 170.0 : 150.0, u.block ? 38.0 : (conv ? 30.0 : 24.0)});
-  }
+  for (const Unit& u : m_units) in.nodes.push_back({u.key, u.block ? 170.0 : 150.0, u.block ? 40.0 : 32.0});
   QSet<QPair<int, int>> seen;
   for (const GraphEdge& e : m_net.edges) {
     if (e.from < 0 || e.to < 0 || e.from >= m_net.nodes.size() || e.to >= m_net.nodes.size()) continue;
-    const int a = m_unitIndex.value(unitOfNode(e.from)), b = m_unitIndex.value(unitOfNode(e.to));
+    const int a = m_unitOfNode[e.from], b = m_unitOfNode[e.to];
     if (a == b || seen.contains({a, b})) continue;
     seen.insert({a, b});
     in.edges.push_back({a, b});
   }
   const int generation = ++m_generation;
+  m_latest->store(generation);
+  m_pendingEdges = in.edges;
   m_status->setText("laying out...");
   QPointer<NetworkGraphView> self(this);
-  QThread* t = QThread::create([in, generation, self] {
+  std::shared_ptr<std::atomic<int>> latest = m_latest;
+  QThread* t = QThread::create([in, generation, latest, self] {
+    // Superseded while queued behind another layout (Graphviz runs one at a time): skip it.
+    if (latest->load() != generation) return;
     GraphLayout l = computeLayout(in);
+    if (latest->load() != generation) return;
     // Delivered on the GUI thread, where `self` can be checked safely.
-    QMetaObject::invokeMethod(qApp, [self, l, generation] {
-      if (self) self->applyLayout(l, generation);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        qApp,
+        [self, l, generation] {
+          if (self) self->applyLayout(l, generation);
+        },
+        Qt::QueuedConnection);
   });
   connect(t, &QThread::finished, t, &QObject::deleteLater);
   m_threads.removeAll(nullptr);
   m_threads.push_back(t);
   t->start(QThread::LowPriority);
-  // Edges of this request, kept for applyLayout via the generation's unit list.
-  m_pendingEdges = in.edges;
 }
 
 void NetworkGraphView::applyLayout(const GraphLayout& l, int generation) {
@@ -250,71 +381,145 @@ void NetworkGraphView::applyLayout(const GraphLayout& l, int generation) {
   m_items.clear();
   if (!l.error.isEmpty()) {
     m_status->setText(l.error);
+    Q_EMIT layoutFinished();
     return;
   }
-  const QPen edgePen(QColor(120, 120, 120), 1.0);
+  // All edges in two items (lines, arrow heads): hundreds of separate path items would
+  // dominate hit-testing and repaint.
+  QPainterPath lines, heads;
   for (int i = 0; i < m_pendingEdges.size() && i < l.edges.size(); ++i) {
-    if (l.edges[i].isEmpty()) continue;
-    m_scene->addPath(l.edges[i], edgePen)->setZValue(-1);
-    // Arrow head at the end of the spline.
     const QPainterPath& p = l.edges[i];
+    if (p.isEmpty()) continue;
+    lines.addPath(p);
     const QPointF tip = p.pointAtPercent(1.0), back = p.pointAtPercent(0.96);
     const double a = std::atan2(tip.y() - back.y(), tip.x() - back.x());
     QPolygonF head;
     head << tip << tip - QPointF(std::cos(a - 0.45) * 7, std::sin(a - 0.45) * 7)
-         << tip - QPointF(std::cos(a + 0.45) * 7, std::sin(a + 0.45) * 7);
-    m_scene->addPolygon(head, edgePen, QBrush(QColor(120, 120, 120)))->setZValue(-1);
+         << tip - QPointF(std::cos(a + 0.45) * 7, std::sin(a + 0.45) * 7) << tip;
+    heads.addPolygon(head);
   }
+  m_scene->addPath(lines, QPen(kEdge, 1.0))->setZValue(-1);
+  m_scene->addPath(heads, QPen(kEdge, 1.0), QBrush(kEdge))->setZValue(-1);
   for (int i = 0; i < m_units.size() && i < l.boxes.size(); ++i) {
     const Unit& u = m_units[i];
-    const bool conv = !u.block && (m_net.nodes[u.nodes[0]].op == "Conv" || m_net.nodes[u.nodes[0]].op == "Linear");
-    auto* item = new GraphNodeItem(this, u.key, l.boxes[i], u.label, conv || u.block);
+    auto* item = new GraphNodeItem(this, u.key, l.boxes[i], u.emphasised, u.block);
     m_scene->addItem(item);
     m_items[u.key] = item;
   }
   m_scene->setSceneRect(l.bounds.adjusted(-20, -20, 20, 20));
   recolour();
-  if (!m_selected.isEmpty()) selectLayer(m_selected);
-  if (m_fitPending) {
-    fit();
-    m_fitPending = false;
-  }
+  const int selected = m_nodeIndex.value(m_selected, -1);
+  if (selected >= 0)
+    if (GraphNodeItem* item = m_items.value(m_units[m_unitOfNode[selected]].key)) item->setSelectedBox(true);
+  placeAfterLayout();
   m_status->setText(QString("%1 nodes, %2 boxes").arg(m_net.nodes.size()).arg(m_units.size()));
   Q_EMIT layoutFinished();
 }
 
+// A new model: the whole graph if it stays readable, else its top at a readable width.
+// A collapse/expand: the same zoom, centred on the scope that changed.
+void NetworkGraphView::placeAfterLayout() {
+  if (m_items.isEmpty()) return;
+  const QRectF all = m_scene->itemsBoundingRect().adjusted(-20, -20, 20, 20);
+  const double vw = std::max(1, m_view->viewport()->width()), vh = std::max(1, m_view->viewport()->height());
+  if (m_fitPending) {
+    m_fitPending = false;
+    const double whole = std::min({vw / all.width(), vh / all.height(), 1.5});
+    if (whole >= 0.45) return fit();
+    const double s = std::clamp(vw / all.width(), 0.45, 1.0);
+    m_view->resetTransform();
+    m_view->scale(s, s);
+    m_view->centerOn(all.center().x(), all.top() + vh / (2 * s));
+    return;
+  }
+  if (m_focusScope.isEmpty()) return;
+  QRectF r;
+  for (const Unit& u : m_units) {
+    const GraphNodeItem* item = m_items.value(u.key);
+    if (item && within(m_net.nodes[u.nodes[0]].scope, m_focusScope)) r |= item->sceneBoundingRect();
+  }
+  m_focusScope.clear();
+  if (r.isNull()) return;
+  const double s = m_view->transform().m11();
+  m_view->centerOn(r.height() * s < vh ? r.center() : QPointF(r.center().x(), r.top() + vh / (2 * s) - 20));
+}
+
 void NetworkGraphView::fit() {
   if (m_items.isEmpty()) return;
-  // Fit the width of the graph; tall graphs scroll vertically instead of shrinking to dots.
-  const QRectF r = m_scene->itemsBoundingRect();
-  const double sx = m_view->viewport()->width() / std::max(1.0, r.width() + 40);
-  const double sy = m_view->viewport()->height() / std::max(1.0, r.height() + 40);
-  double s = std::min(sx, sy);
-  if (s < 0.45) s = std::min(sx, 1.0);
-  m_view->resetTransform();
-  m_view->scale(s, s);
-  m_view->centerOn(r.center().x(), r.top() + m_view->viewport()->height() / (2 * s));
+  const QRectF r = m_scene->itemsBoundingRect().adjusted(-20, -20, 20, 20);
+  m_view->fitInView(r, Qt::KeepAspectRatio);
+  // A handful of boxes would otherwise be blown up to fill the panel.
+  if (m_view->transform().m11() > 1.5) {
+    m_view->resetTransform();
+    m_view->scale(1.5, 1.5);
+    m_view->centerOn(r.center());
+  }
 }
 
 void NetworkGraphView::setColorMode(ColorMode mode) {
   m_mode = mode;
   if (m_colour->currentIndex() != static_cast<int>(mode)) m_colour->setCurrentIndex(static_cast<int>(mode));
-  switch (mode) {
-    case ColorMode::PruneRatio: m_legend->setText("  white kept → red pruned"); break;
-    case ColorMode::Importance: m_legend->setText("  purple low → yellow high"); break;
-    case ColorMode::Group: m_legend->setText("  colour = group pruned together"); break;
-  }
+  updateLegend();
   recolour();
 }
 
+// A small pixmap legend next to the combo: a scale (or swatches) plus the grey of "no data".
+void NetworkGraphView::updateLegend() {
+  const double dpr = devicePixelRatioF();
+  QFont f = font();
+  f.setPointSizeF(std::max(7.0, f.pointSizeF() - 1));
+  const QFontMetrics fm(f);
+  const int h = fm.height() + 4, bar = 70;
+  QPixmap pm(QSize(380, h) * dpr);
+  pm.setDevicePixelRatio(dpr);
+  pm.fill(Qt::transparent);
+  QPainter p(&pm);
+  p.setFont(f);
+  p.setPen(palette().color(QPalette::WindowText));
+  int x = 6;
+  auto text = [&](const QString& s) {
+    p.drawText(QRect(x, 0, fm.horizontalAdvance(s) + 2, h), Qt::AlignVCenter, s);
+    x += fm.horizontalAdvance(s) + 6;
+  };
+  auto swatch = [&](const QColor& c) {
+    p.fillRect(QRect(x, 3, 12, h - 6), c);
+    p.drawRect(QRect(x, 3, 12, h - 6));
+    x += 16;
+  };
+  auto scale = [&](auto colourAt) {
+    for (int i = 0; i < bar; ++i) p.fillRect(QRect(x + i, 3, 1, h - 6), colourAt(double(i) / (bar - 1)));
+    p.drawRect(QRect(x, 3, bar, h - 6));
+    x += bar + 6;
+  };
+  switch (m_mode) {
+    case ColorMode::PruneRatio:
+      text("kept");
+      scale([](double t) { return pruneColour(t); });
+      text("pruned");
+      break;
+    case ColorMode::Importance:
+      text("low");
+      scale([](double t) { return importanceColour(t); });
+      text("high");
+      break;
+    case ColorMode::Group:
+      for (int g = 0; g < 5; ++g) swatch(groupColour(g));
+      text("pruned together");
+      break;
+  }
+  x += 6;
+  swatch(kNoData);
+  text("no channels");
+  p.end();
+  m_legend->setPixmap(pm);
+}
+
 QColor NetworkGraphView::colourOf(const Unit& u) const {
-  int channels = 0, kept = 0, group = -2;
+  int channels = 0, kept = 0, group = -2, scored = 0;
   double importance = 0;
-  int scored = 0;
   for (int i : u.nodes) {
     const GraphNodeInfo& n = m_net.nodes[i];
-    const bool source = n.op == "Conv" || n.op == "Linear";
-    if (u.block && !source) continue;
+    if (u.block && !isSource(n)) continue;  // a block is summarised by its convs
     channels += n.channels;
     kept += n.kept;
     if (n.group >= 0) importance += n.importance, ++scored;
@@ -322,24 +527,40 @@ QColor NetworkGraphView::colourOf(const Unit& u) const {
   }
   switch (m_mode) {
     case ColorMode::PruneRatio:
-      if (channels <= 0) return QColor(232, 232, 232);
-      return mix(QColor(255, 255, 255), QColor(220, 50, 40), 1.0 - double(kept) / channels);
+      return channels > 0 ? pruneColour(1.0 - double(kept) / channels) : kNoData;
     case ColorMode::Importance:
-      return scored ? importanceColour(importance / scored) : QColor(232, 232, 232);
+      return scored ? importanceColour(importance / scored) : kNoData;
     case ColorMode::Group:
-      if (group < 0) return QColor(232, 232, 232);
-      return QColor::fromHsv((group * 47) % 360, 110, 245);
+      return groupColour(group);  // a block spanning several groups is grey
   }
   return Qt::white;
+}
+
+// Box text: op (and kept/total) over the name; a block: scope and node count over MACs and kept/total.
+QStringList NetworkGraphView::linesOf(const Unit& u) const {
+  if (!u.block) {
+    const GraphNodeInfo& n = m_net.nodes[u.nodes[0]];
+    return {n.channels > 0 ? QString("%1  %2/%3").arg(n.op).arg(n.kept).arg(n.channels) : n.op, n.name};
+  }
+  qint64 macs = 0;
+  int channels = 0, kept = 0;
+  for (int i : u.nodes) {
+    const GraphNodeInfo& n = m_net.nodes[i];
+    macs += n.macs;
+    if (isSource(n)) channels += n.channels, kept += n.kept;
+  }
+  QString second = formatCount(double(macs)) + " MACs";
+  if (channels > 0) second += QString("   %1/%2").arg(kept).arg(channels);
+  return {QString("%1  (%2)").arg(u.key.mid(1, u.key.size() - 2)).arg(u.nodes.size()), second};
 }
 
 QString NetworkGraphView::tooltipOf(const Unit& u) const {
   if (!u.block) {
     const GraphNodeInfo& n = m_net.nodes[u.nodes[0]];
-    QString t = QString("<b>%1</b> (%2)<br>output %3").arg(n.name, n.op, n.shape);
+    QString t = QString("<b>%1</b> (%2)<br>output %3").arg(n.name, n.op, n.shape.isEmpty() ? "-" : n.shape);
     if (n.channels > 0) t += QString("<br>channels kept %1 / %2").arg(n.kept).arg(n.channels);
-    if (n.macs > 0) t += "<br>MACs " + formatCount(double(n.macs));
-    if (n.group >= 0) t += QString("<br>dependency group %1").arg(n.group);
+    t += "<br>MACs " + formatCount(double(n.macs));
+    if (n.group >= 0) t += QString("<br>dependency group %1, importance %2").arg(n.group).arg(n.importance, 0, 'f', 2);
     return t + "<br><i>double-click: collapse its block</i>";
   }
   qint64 macs = 0;
@@ -347,11 +568,11 @@ QString NetworkGraphView::tooltipOf(const Unit& u) const {
   for (int i : u.nodes) {
     const GraphNodeInfo& n = m_net.nodes[i];
     macs += n.macs;
-    if (n.op == "Conv" || n.op == "Linear") ++convs, channels += n.channels, kept += n.kept;
+    if (isSource(n)) ++convs, channels += n.channels, kept += n.kept;
   }
   return QString("<b>%1</b><br>%2 nodes, %3 conv/linear<br>channels kept %4 / %5<br>MACs %6<br>"
                  "<i>double-click: expand</i>")
-      .arg(u.label)
+      .arg(u.key.mid(1, u.key.size() - 2))
       .arg(u.nodes.size())
       .arg(convs)
       .arg(kept)
@@ -363,7 +584,8 @@ void NetworkGraphView::recolour() {
   for (const Unit& u : m_units) {
     GraphNodeItem* item = m_items.value(u.key);
     if (!item) continue;
-    item->setBrush(colourOf(u));
+    item->setFill(colourOf(u));
+    item->setLines(linesOf(u));
     item->setToolTip(tooltipOf(u));
   }
 }
@@ -371,35 +593,53 @@ void NetworkGraphView::recolour() {
 void NetworkGraphView::selectLayer(const QString& name) {
   m_selected = name;
   const int index = m_nodeIndex.value(name, -1);
-  const QString key = index >= 0 ? unitOfNode(index) : QString();
-  for (GraphNodeItem* item : m_items) {
+  const QString key = index >= 0 && index < m_unitOfNode.size() ? m_units[m_unitOfNode[index]].key : QString();
+  for (GraphNodeItem* item : std::as_const(m_items)) {
     const bool on = item->key() == key;
-    QPen p = item->pen();
-    p.setColor(on ? QColor(0, 120, 215) : QColor(90, 90, 90));
-    p.setWidthF(on ? 3.0 : (p.widthF() > 1.5 ? 1.6 : 0.8));
-    item->setPen(p);
-    if (on) m_view->ensureVisible(item, 40, 40);
+    item->setSelectedBox(on);
+    // Centred unless already well in view: a click in the graph comes back here through the
+    // workbench and must not make the graph jump under the mouse.
+    const QRect inView = m_view->mapFromScene(item->sceneBoundingRect()).boundingRect();
+    if (on && !m_view->viewport()->rect().adjusted(20, 20, -20, -20).contains(inView)) m_view->centerOn(item);
   }
 }
 
 void NetworkGraphView::unitClicked(const QString& key) {
   const Unit& u = m_units[m_unitIndex.value(key)];
-  // A block selects its first prunable conv; a node selects itself.
-  for (int i : u.nodes) {
-    const GraphNodeInfo& n = m_net.nodes[i];
-    if (!u.block || ((n.op == "Conv" || n.op == "Linear") && n.group >= 0)) {
-      m_selected = n.name;
-      selectLayer(n.name);
-      Q_EMIT layerClicked(n.name);
-      return;
+  // A block selects its first prunable conv (else its first node); a node selects itself.
+  int pick = u.nodes[0];
+  if (u.block) {
+    for (int i : u.nodes) {
+      if (isSource(m_net.nodes[i]) && m_net.nodes[i].group >= 0) {
+        pick = i;
+        break;
+      }
     }
   }
+  m_selected = m_net.nodes[pick].name;
+  for (GraphNodeItem* item : std::as_const(m_items)) item->setSelectedBox(item->key() == key);
+  Q_EMIT layerClicked(m_selected);
 }
 
 void NetworkGraphView::unitDoubleClicked(const QString& key) {
   if (key.startsWith('[')) return expandScope(key.mid(1, key.size() - 2));
   const int index = m_nodeIndex.value(key, -1);
-  if (index >= 0) collapseScope(blockOf(m_net.nodes[index].scope));
+  if (index >= 0) collapseScope(parentScopeOf(index));
+}
+
+void NetworkGraphView::unitMenu(const QString& key, const QPoint& screenPos) {
+  QMenu menu;
+  if (key.startsWith('[')) {
+    const QString scope = key.mid(1, key.size() - 2);
+    menu.addAction("Expand " + scope, this, [this, scope] { expandScope(scope); });
+  } else if (const int index = m_nodeIndex.value(key, -1); index >= 0) {
+    const QString parent = parentScopeOf(index);
+    if (!parent.isEmpty()) menu.addAction("Collapse " + parent, this, [this, parent] { collapseScope(parent); });
+  }
+  menu.addSeparator();
+  menu.addAction("Expand all", this, [this] { expandAll(); });
+  menu.addAction("Collapse all", this, [this] { collapseToBlocks(); });
+  menu.exec(screenPos);
 }
 
 QStringList NetworkGraphView::visibleKeys() const {
@@ -413,9 +653,14 @@ QPoint NetworkGraphView::viewportPointOf(const QString& key) const {
   return item ? m_view->mapFromScene(item->sceneBoundingRect().center()) : QPoint(-1, -1);
 }
 
+QRectF NetworkGraphView::sceneBoxOf(const QString& key) const {
+  const GraphNodeItem* item = m_items.value(key);
+  return item ? item->sceneBoundingRect().adjusted(2, 2, -2, -2) : QRectF();
+}
+
 QColor NetworkGraphView::fillOf(const QString& key) const {
   const GraphNodeItem* item = m_items.value(key);
-  return item ? item->brush().color() : QColor();
+  return item ? item->fill() : QColor();
 }
 
 }  // namespace prunelab::widgets

@@ -1,0 +1,267 @@
+// NetworkGraphView on its own (offscreen): Graphviz layout off the GUI thread, rank order,
+// clicks, collapse/expand, recolouring without re-layout, superseded requests, 400 nodes.
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QGraphicsItem>
+#include <QGraphicsView>
+#include <QtTest/QtTest>
+
+#include "widgets/network_graph_view.h"
+
+using namespace prunelab::widgets;
+
+namespace {
+
+GraphNodeInfo node(NetworkView& v, const QString& name, const QString& op, int channels, int group,
+                   qint64 macs = 0) {
+  GraphNodeInfo n;
+  n.id = v.nodes.size();
+  n.name = name;
+  n.scope = name;  // as core does: a node's scope is its module path
+  n.op = op;
+  n.shape = channels > 0 ? QString("1x%1x16x16").arg(channels) : QString("1x10");
+  n.channels = channels;
+  n.kept = channels;
+  n.group = group;
+  n.macs = macs;
+  n.importance = group >= 0 ? 0.5 : 0.0;
+  v.nodes.push_back(n);
+  return n;
+}
+
+// 10 nodes, scopes "stem" (3 nodes) and "block" (5 nodes, a residual add), plus a head.
+NetworkView smallNet() {
+  NetworkView v;
+  node(v, "stem.conv", "Conv", 16, 0, 1000000);
+  node(v, "stem.bn", "BatchNorm", 16, 0);
+  node(v, "stem.act", "ReLU", 16, 0);
+  node(v, "block.conv1", "Conv", 32, 1, 12300000);
+  node(v, "block.bn1", "BatchNorm", 32, 1);
+  node(v, "block.act1", "ReLU", 32, 1);
+  node(v, "block.conv2", "Conv", 16, 0, 12300000);
+  node(v, "block.add", "Add", 16, 0);
+  node(v, "pool", "GlobalAvgPool", 16, 0);
+  node(v, "fc", "Linear", 10, -1, 160);
+  for (int i = 1; i < v.nodes.size(); ++i) v.edges.push_back({i - 1, i});
+  v.edges.push_back({2, 7});  // the skip connection
+  return v;
+}
+
+// `n` nodes in a chain, four per block "model.i" (conv, bn, act, add).
+NetworkView chain(int n) {
+  NetworkView v;
+  const char* ops[] = {"Conv", "BatchNorm", "SiLU", "Add"};
+  for (int i = 0; i < n; ++i) {
+    node(v, QString("model.%1.n%2").arg(i / 4).arg(i % 4), ops[i % 4], 32, i / 4, 1000);
+    if (i > 0) v.edges.push_back({i - 1, i});
+  }
+  return v;
+}
+
+// The view's QGraphicsView owns the viewport; reached this way the widget needs no extra accessor.
+QGraphicsView* graphicsView(NetworkGraphView& view) {
+  return qobject_cast<QGraphicsView*>(view.viewport()->parentWidget());
+}
+
+}  // namespace
+
+class TestNetworkGraphView : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void laysOutDownwardsWithoutOverlap();
+  void clickEmitsAndSelectDoesNot();
+  void tooltipShowsShapeChannelsAndMacs();
+  void collapseAndExpand();
+  void updateChannelsRecoloursOnly();
+  void colourModes();
+  void newerRequestWins();
+  void wheelZooms();
+  void largeChainLaysOut();
+};
+
+void TestNetworkGraphView::laysOutDownwardsWithoutOverlap() {
+  NetworkGraphView view;
+  view.resize(700, 900);
+  view.show();
+  const NetworkView net = smallNet();
+  view.setNetwork(net);
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 20000);
+  QCOMPARE(view.visibleKeys().size(), net.nodes.size());  // small graphs open expanded
+
+  const QStringList keys = view.visibleKeys();
+  for (int i = 0; i < keys.size(); ++i) {
+    const QRectF a = view.sceneBoxOf(keys[i]);
+    QVERIFY(!a.isNull());
+    for (int j = i + 1; j < keys.size(); ++j)
+      QVERIFY2(!a.intersects(view.sceneBoxOf(keys[j])), qPrintable(keys[i] + " overlaps " + keys[j]));
+  }
+  for (const GraphEdge& e : net.edges) {  // rankdir=TB: every edge points down a rank
+    const QRectF from = view.sceneBoxOf(net.nodes[e.from].name), to = view.sceneBoxOf(net.nodes[e.to].name);
+    QVERIFY2(to.top() >= from.bottom(), qPrintable(net.nodes[e.from].name + " -> " + net.nodes[e.to].name));
+    QVERIFY(view.viewportPointOf(net.nodes[e.to].name).y() > view.viewportPointOf(net.nodes[e.from].name).y());
+  }
+}
+
+void TestNetworkGraphView::clickEmitsAndSelectDoesNot() {
+  NetworkGraphView view;
+  view.resize(700, 900);
+  view.show();
+  view.setNetwork(smallNet());
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 20000);
+  view.fit();
+
+  QSignalSpy clicked(&view, &NetworkGraphView::layerClicked);
+  QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, view.viewportPointOf("block.conv1"));
+  QCOMPARE(clicked.count(), 1);
+  QCOMPARE(clicked.at(0).at(0).toString(), QString("block.conv1"));
+
+  // Clicking the background emits nothing (it starts a pan).
+  QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(3, 3));
+  QCOMPARE(clicked.count(), 1);
+
+  view.selectLayer("fc");
+  view.selectLayer("no.such.layer");
+  QCOMPARE(clicked.count(), 1);
+}
+
+void TestNetworkGraphView::tooltipShowsShapeChannelsAndMacs() {
+  NetworkGraphView view;
+  view.resize(700, 900);
+  view.show();
+  view.setNetwork(smallNet());
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 20000);
+  view.fit();
+  QGraphicsView* gv = graphicsView(view);
+  QVERIFY(gv);
+  const QGraphicsItem* item = gv->itemAt(view.viewportPointOf("block.conv1"));
+  QVERIFY(item);
+  const QString tip = item->toolTip();
+  QVERIFY2(tip.contains("block.conv1") && tip.contains("Conv") && tip.contains("1x32x16x16"), qPrintable(tip));
+  QVERIFY2(tip.contains("32 / 32") && tip.contains("12.30 M"), qPrintable(tip));
+}
+
+void TestNetworkGraphView::collapseAndExpand() {
+  NetworkGraphView view;
+  view.resize(700, 900);
+  view.show();
+  view.setNetwork(smallNet());
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 20000);
+
+  view.collapseScope("block");
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 20000);
+  QCOMPARE(view.visibleKeys().size(), 6);  // stem x3, [block], pool, fc
+  QVERIFY(view.visibleKeys().contains("[block]"));
+  // The reroute: stem.act feeds the block once (two original edges), the block feeds pool.
+  QVERIFY(view.sceneBoxOf("[block]").top() >= view.sceneBoxOf("stem.act").bottom());
+  QVERIFY(view.sceneBoxOf("pool").top() >= view.sceneBoxOf("[block]").bottom());
+
+  // Selecting a layer inside the block highlights the block; clicking the block selects its first conv.
+  view.fit();
+  QSignalSpy clicked(&view, &NetworkGraphView::layerClicked);
+  QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, view.viewportPointOf("[block]"));
+  QCOMPARE(clicked.count(), 1);
+  QCOMPARE(clicked.at(0).at(0).toString(), QString("block.conv1"));
+
+  // Double-click the block: expanded again.
+  QTest::mouseDClick(view.viewport(), Qt::LeftButton, {}, view.viewportPointOf("[block]"));
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady() && view.visibleKeys().size() == 10, 20000);
+
+  // Double-click a node: its parent scope collapses.
+  view.fit();
+  QTest::mouseDClick(view.viewport(), Qt::LeftButton, {}, view.viewportPointOf("stem.bn"));
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady() && view.visibleKeys().contains("[stem]"), 20000);
+  QCOMPARE(view.visibleKeys().size(), 8);
+
+  view.expandAll();
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady() && view.visibleKeys().size() == 10, 20000);
+}
+
+void TestNetworkGraphView::updateChannelsRecoloursOnly() {
+  NetworkGraphView view;
+  view.resize(700, 900);
+  view.setNetwork(smallNet());
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 20000);
+  const QRectF box = view.sceneBoxOf("block.conv1");
+  QCOMPARE(view.fillOf("block.conv1"), QColor(Qt::white));  // nothing pruned yet
+  QCOMPARE(view.fillOf("pool"), QColor(Qt::white));
+
+  QSignalSpy laidOut(&view, &NetworkGraphView::layoutFinished);
+  NetworkView pruned = smallNet();
+  pruned.nodes[3].kept = 8;  // 75 % of block.conv1 planned away
+  view.updateChannels(pruned);
+  QVERIFY(view.layoutReady());  // no new request was made
+  const QColor after = view.fillOf("block.conv1");
+  QVERIFY2(after.red() > 200 && after.green() < 120, qPrintable(after.name()));
+  QCOMPARE(view.fillOf("stem.conv"), QColor(Qt::white));
+  QTest::qWait(200);
+  QCOMPARE(laidOut.count(), 0);
+  QCOMPARE(view.sceneBoxOf("block.conv1"), box);
+}
+
+void TestNetworkGraphView::colourModes() {
+  NetworkGraphView view;
+  view.setNetwork(smallNet());
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 20000);
+  view.setColorMode(NetworkGraphView::ColorMode::Group);
+  QVERIFY(view.fillOf("stem.conv") != view.fillOf("block.conv1"));  // groups 0 and 1
+  QCOMPARE(view.fillOf("stem.conv"), view.fillOf("block.conv2"));  // both group 0
+  const QColor none = view.fillOf("fc");                            // group -1: grey
+  QCOMPARE(none.red(), none.green());
+  QCOMPARE(none.green(), none.blue());
+  view.setColorMode(NetworkGraphView::ColorMode::Importance);
+  QVERIFY(view.fillOf("stem.conv") != none);
+  QCOMPARE(view.fillOf("fc"), none);
+}
+
+void TestNetworkGraphView::newerRequestWins() {
+  NetworkGraphView view;
+  view.setNetwork(chain(200));
+  view.setNetwork(smallNet());  // supersedes the first before it can arrive
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 60000);
+  QCOMPARE(view.visibleKeys().size(), 10);
+  QTest::qWait(300);  // a stale result arriving late must not replace it
+  QCOMPARE(view.visibleKeys().size(), 10);
+  QVERIFY(!view.sceneBoxOf("fc").isNull());
+}
+
+void TestNetworkGraphView::wheelZooms() {
+  NetworkGraphView view;
+  view.resize(700, 900);
+  view.show();
+  view.setNetwork(smallNet());
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 20000);
+  QGraphicsView* gv = graphicsView(view);
+  const double before = gv->transform().m11();
+  const QPointF at = view.viewportPointOf("block.conv1");
+  QWheelEvent wheel(at, gv->viewport()->mapToGlobal(at), {}, QPoint(0, 120), Qt::NoButton, {}, Qt::NoScrollPhase,
+                    false);
+  QApplication::sendEvent(gv->viewport(), &wheel);
+  QVERIFY(gv->transform().m11() > before * 1.1);
+}
+
+void TestNetworkGraphView::largeChainLaysOut() {
+  NetworkGraphView view;
+  view.resize(800, 800);
+  view.show();
+  QElapsedTimer timer;
+  timer.start();
+  view.setNetwork(chain(400));  // > 60 nodes: one box per block model.i
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 60000);
+  QCOMPARE(view.visibleKeys().size(), 100);
+  QVERIFY(view.visibleKeys().contains("[model.7]"));
+  view.expandAll();
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 120000);
+  QCOMPARE(view.visibleKeys().size(), 400);
+  QVERIFY(view.sceneBoxOf("model.99.n3").top() > view.sceneBoxOf("model.0.n0").bottom());
+  qInfo("400-node chain: collapsed + expanded layouts in %lld ms", static_cast<long long>(timer.elapsed()));
+  // Repainting the whole expanded graph stays cheap.
+  view.fit();
+  QElapsedTimer paint;
+  paint.start();
+  view.grab();
+  qInfo("full repaint of 400 boxes: %lld ms", static_cast<long long>(paint.elapsed()));
+}
+
+QTEST_MAIN(TestNetworkGraphView)
+#include "test_network_graph_view.moc"
