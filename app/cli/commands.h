@@ -10,5 +10,6 @@ int runTrain(int argc, char** argv);
 int runEval(int argc, char** argv);
 int runPrune(int argc, char** argv);
 int runMakeDataset(int argc, char** argv);
+int runExport(int argc, char** argv);
 
 }  // namespace prunelab::cli

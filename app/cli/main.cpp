@@ -17,6 +17,7 @@ void printUsage() {
                "  train    train, sparse-train (--sr) or fine-tune a classifier or detector; resumable\n"
                "  eval     top-1/top-5 of a classifier or mAP of a detector on the validation split\n"
                "  prune    dependency-aware channel pruning: score, plan, cut, verify\n"
+               "  export   write a model as ONNX, TorchScript or a native checkpoint, then check it\n"
                "  make-dataset fashion-det   write the built-in detection dataset (YOLO format)\n";
 }
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     if (command == "train") return prunelab::cli::runTrain(argc, argv);
     if (command == "eval") return prunelab::cli::runEval(argc, argv);
     if (command == "prune") return prunelab::cli::runPrune(argc, argv);
+    if (command == "export") return prunelab::cli::runExport(argc, argv);
     if (command == "make-dataset") return prunelab::cli::runMakeDataset(argc, argv);
     std::cerr << "prunelab-cli: unknown command '" << command << "'\n";
     printUsage();

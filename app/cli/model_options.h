@@ -7,7 +7,7 @@
 namespace prunelab::cli {
 
 inline void addModelOptions(ArgParser& p) {
-  p.option("--model", true, "built-in model name or .plm checkpoint")
+  p.option("--model", true, "built-in model name, YOLO .yaml, .plm checkpoint or .onnx file")
       .option("--num-classes", true, "classes of a built-in or YAML model (default: the model's)")
       .option("--nc", true, "same as --num-classes")
       .option("--scale", true, "YOLO YAML scale n/s/m/l/x (default: from the name, else the file's first)")

@@ -11,7 +11,8 @@ constexpr std::array<const char*, kOpKindCount> kNames = {
     "Conv",    "BatchNorm", "ReLU",    "ReLU6",         "SiLU",     "LeakyReLU", "Sigmoid",
     "Hardswish", "Add",     "Mul",     "Concat",        "Split",    "MaxPool",   "AvgPool",
     "GlobalAvgPool", "Upsample", "Flatten", "Linear",   "Dropout",  "Identity",  "Reshape",
-    "Transpose", "MatMul",   "Softmax",   "Unflatten", "DetectDecode"};
+    "Transpose", "MatMul",   "Softmax",   "Unflatten", "DetectDecode",
+    "Constant",  "Sub",      "Div",       "Pow",       "Slice"};
 }
 
 const char* opKindName(OpKind kind) { return kNames.at(static_cast<size_t>(kind)); }

@@ -33,9 +33,15 @@ enum class OpKind {
   Softmax,        // attr axis
   Unflatten,      // attrs dim, sizes: splits one dim into several (YOLOv5 head view)
   DetectDecode,   // YOLO inference decode of the raw head outputs (attrs: style, strides, nc...)
+  // Added for ONNX import (append only: the names below are stored in checkpoints).
+  Constant,       // no inputs; buffer "value" (a fixed tensor, no batch dim: a grid, a scale)
+  Sub,            // elementwise, broadcasting
+  Div,            // elementwise, broadcasting
+  Pow,            // elementwise, broadcasting
+  Slice,          // attrs axes, starts, ends, steps (ONNX semantics, ends clamped)
 };
 
-inline constexpr int kOpKindCount = static_cast<int>(OpKind::DetectDecode) + 1;
+inline constexpr int kOpKindCount = static_cast<int>(OpKind::Slice) + 1;
 
 // Stable names, used in native checkpoints and JSON: changing one breaks old files.
 const char* opKindName(OpKind kind);

@@ -31,13 +31,24 @@ AttrValue attrFromJson(const json& j) {
 
 }  // namespace
 
+json attributesToJson(const Attributes& attrs) {
+  json j = json::object();
+  for (const auto& [k, v] : attrs.values()) j[k] = attrToJson(v);
+  return j;
+}
+
+Attributes attributesFromJson(const json& j) {
+  Attributes attrs;
+  for (const auto& [k, v] : j.items()) attrs.set(k, attrFromJson(v));
+  return attrs;
+}
+
 json graphToJson(const Graph& g) {
   json values = json::array();
   for (const Value& v : g.values()) values.push_back({{"name", v.name}, {"shape", v.shape}});
   json nodes = json::array();
   for (const Node& n : g.nodes()) {
-    json attrs = json::object();
-    for (const auto& [k, v] : n.attrs.values()) attrs[k] = attrToJson(v);
+    const json attrs = attributesToJson(n.attrs);
     json tensors = json::array();
     for (const NamedTensor& t : n.tensors)
       tensors.push_back({{"name", t.name}, {"buffer", t.isBuffer}, {"key", n.key(t.name)}});
@@ -67,8 +78,7 @@ Graph graphFromJson(const json& j, const std::function<at::Tensor(const json&)>&
       remap[in] = g.addInput(v.at("name").get<std::string>(), v.at("shape").get<Shape>());
     }
     for (const json& jn : j.at("nodes")) {
-      Attributes attrs;
-      for (const auto& [k, v] : jn.at("attrs").items()) attrs.set(k, attrFromJson(v));
+      Attributes attrs = attributesFromJson(jn.at("attrs"));
       std::vector<NamedTensor> tensors;
       for (const json& t : jn.at("tensors"))
         tensors.push_back({t.at("name").get<std::string>(), loadTensor(t), t.at("buffer").get<bool>()});

@@ -10,6 +10,11 @@
 
 namespace prunelab {
 
+// Typed attributes <-> {"stride": {"ints": [1, 1]}, "eps": {"f": 1e-5}, ...}; the ONNX
+// exporter uses them to tag nodes so that its own files import back exactly.
+nlohmann::json attributesToJson(const Attributes& attrs);
+Attributes attributesFromJson(const nlohmann::json& j);  // throws nlohmann::json::exception
+
 // Each node's tensors are listed with name, buffer flag and key; `tensorRef` may add
 // fields (the checkpoint adds its record name).
 nlohmann::json graphToJson(const Graph& graph);

@@ -4,6 +4,7 @@
 
 #include "analysis/shape_inference.h"
 #include "io/checkpoint.h"
+#include "io/onnx_import.h"
 #include "io/state_dict.h"
 #include "models/yolo/yolo_builder.h"
 #include "models/zoo.h"
@@ -34,9 +35,11 @@ Graph loadModel(const ModelRequest& req) {
     if (req.inChannels > 0) yo.inChannels = req.inChannels;
     yo.scale = req.scale;
     g = isYoloModelName(req.model) ? buildYoloModel(req.model, yo) : buildYoloFromFile(req.model, yo);
+  } else if (isOnnxPath(req.model)) {
+    g = importOnnx(req.model);
   } else if (std::filesystem::exists(req.model)) {
     if (!isCheckpointFile(req.model))
-      throw Error(req.model, "not a model file PruneLab can read (expected a .plm checkpoint)");
+      throw Error(req.model, "not a model file PruneLab can read (expected a .plm checkpoint or an .onnx file)");
     g = loadCheckpoint(req.model).graph;
     if (req.numClasses > 0 && g.metadata().count("num_classes") &&
         std::to_string(req.numClasses) != g.metadata().at("num_classes"))

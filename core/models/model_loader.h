@@ -1,8 +1,8 @@
 #pragma once
 // Resolves the CLI's and GUI's `--model NAME|PATH [--weights FILE]` into a Graph:
 //   a zoo name (resnet18, ...), a shipped YOLO config (yolov5s, yolov8n, yolo11n, ...), an
-//   ultralytics-style model .yaml, or a native checkpoint (.plm). ONNX plugs in here as it
-//   lands. Weights: a torch.save(state_dict) file or a .plm.
+//   ultralytics-style model .yaml, a native checkpoint (.plm) or an ONNX file (.onnx, see
+//   io/onnx_import.h). Weights: a torch.save(state_dict) file or a .plm.
 
 #include <cstdint>
 #include <string>

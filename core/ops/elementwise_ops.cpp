@@ -1,4 +1,6 @@
-// Binary elementwise ops with NumPy broadcasting: Add, Mul.
+// Binary elementwise ops with NumPy broadcasting: Add, Mul, Sub, Div, Pow.
+// An operand may be a Constant (a scale, an offset grid); channel ties skip operands
+// that broadcast over the channel dim (see DependencyGraph).
 
 #include <ATen/ATen.h>
 
@@ -14,6 +16,16 @@ std::vector<at::Tensor> addForward(const Node&, const std::vector<at::Tensor>& i
 }
 std::vector<at::Tensor> mulForward(const Node&, const std::vector<at::Tensor>& in, const OpContext&) {
   return {at::mul(in[0], in[1])};
+}
+
+std::vector<at::Tensor> subForward(const Node&, const std::vector<at::Tensor>& in, const OpContext&) {
+  return {at::sub(in[0], in[1])};
+}
+std::vector<at::Tensor> divForward(const Node&, const std::vector<at::Tensor>& in, const OpContext&) {
+  return {at::div(in[0], in[1])};
+}
+std::vector<at::Tensor> powForward(const Node&, const std::vector<at::Tensor>& in, const OpContext&) {
+  return {at::pow(in[0], in[1])};
 }
 
 std::vector<Shape> broadcastShape(const Node& n, const std::vector<Shape>& in) {
@@ -46,6 +58,9 @@ OpSpec binary(OpKind kind, ForwardFn fn) {
 void addElementwiseOps(std::vector<OpSpec>& table) {
   table.push_back(binary(OpKind::Add, addForward));
   table.push_back(binary(OpKind::Mul, mulForward));
+  table.push_back(binary(OpKind::Sub, subForward));
+  table.push_back(binary(OpKind::Div, divForward));
+  table.push_back(binary(OpKind::Pow, powForward));
 }
 
 }  // namespace prunelab::ops

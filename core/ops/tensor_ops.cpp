@@ -1,10 +1,12 @@
 // Tensor reshaping and attention primitives: Reshape (attr shape, or a second input to
-// view as), Transpose, MatMul, Softmax.
+// view as), Transpose, MatMul, Softmax; Constant and Slice (from ONNX imports).
 // Their channel mapping is not tracked: the dependency analysis pins what they touch
 // (e.g. the inner channels of C2PSA attention). MatMul MACs are not counted, as in
 // torchinfo and thop, which count parametric modules only.
 
 #include <ATen/ATen.h>
+
+#include <algorithm>
 
 #include "ops/op_table.h"
 #include "util/error.h"
@@ -84,6 +86,67 @@ std::vector<at::Tensor> softmaxForward(const Node& n, const std::vector<at::Tens
   return {at::softmax(in[0], n.attrs.getInt("axis", -1))};
 }
 
+// A Constant's value lives on the node as the buffer "value", so it moves with the graph's
+// tensors (device, checkpoints) and is never trained.
+std::vector<at::Tensor> constantForward(const Node& n, const std::vector<at::Tensor>&, const OpContext&) {
+  return {n.tensor("value")};
+}
+std::vector<Shape> constantShape(const Node& n, const std::vector<Shape>&) {
+  return {n.tensor("value").sizes().vec()};
+}
+
+struct SliceRange {
+  int64_t start, end, step;
+};
+// ONNX Slice: negative starts/ends count from the end; both are clamped to the dim.
+SliceRange sliceRange(int64_t start, int64_t end, int64_t step, int64_t dim) {
+  if (start < 0) start += dim;
+  if (end < 0) end += dim;
+  if (step > 0) {
+    start = std::clamp<int64_t>(start, 0, dim);
+    end = std::clamp<int64_t>(end, 0, dim);
+  } else {
+    start = std::clamp<int64_t>(start, 0, dim - 1);
+    end = std::clamp<int64_t>(end, -1, dim - 1);
+  }
+  return {start, end, step};
+}
+int64_t sliceLength(const SliceRange& r) {
+  if (r.step > 0) return r.end > r.start ? (r.end - r.start + r.step - 1) / r.step : 0;
+  return r.start > r.end ? (r.start - r.end - r.step - 1) / -r.step : 0;
+}
+
+std::vector<at::Tensor> sliceForward(const Node& n, const std::vector<at::Tensor>& in, const OpContext&) {
+  const auto axes = n.attrs.getInts("axes"), starts = n.attrs.getInts("starts"), ends = n.attrs.getInts("ends");
+  const auto steps = n.attrs.getInts("steps", std::vector<int64_t>(axes.size(), 1));
+  at::Tensor y = in[0];
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const int64_t axis = axes[i] < 0 ? axes[i] + y.dim() : axes[i];
+    const SliceRange r = sliceRange(starts[i], ends[i], steps[i], y.size(axis));
+    if (r.step > 0) {
+      y = y.slice(axis, r.start, r.start + sliceLength(r) * r.step, r.step);
+    } else {  // negative steps: flip, then slice forward
+      const int64_t len = sliceLength(r);
+      y = y.flip(axis).slice(axis, y.size(axis) - 1 - r.start, y.size(axis) - 1 - r.start + len * -r.step, -r.step);
+    }
+  }
+  return {y};
+}
+std::vector<Shape> sliceShape(const Node& n, const std::vector<Shape>& in) {
+  const auto axes = n.attrs.getInts("axes"), starts = n.attrs.getInts("starts"), ends = n.attrs.getInts("ends");
+  const auto steps = n.attrs.getInts("steps", std::vector<int64_t>(axes.size(), 1));
+  if (starts.size() != axes.size() || ends.size() != axes.size() || steps.size() != axes.size())
+    throw Error(n.name, "Slice needs as many starts, ends and steps as axes");
+  Shape r = in.at(0);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const int64_t axis = axes[i] < 0 ? axes[i] + static_cast<int64_t>(r.size()) : axes[i];
+    if (axis < 0 || axis >= static_cast<int64_t>(r.size())) throw Error(n.name, "Slice axis out of range for " + shapeToString(r));
+    if (steps[i] == 0) throw Error(n.name, "Slice step 0");
+    r[axis] = sliceLength(sliceRange(starts[i], ends[i], steps[i], r[axis]));
+  }
+  return {r};
+}
+
 OpSpec pinned(OpKind kind, ForwardFn fn, ShapeFn shape, int inputs = 1) {
   OpSpec s;
   s.kind = kind;
@@ -105,6 +168,8 @@ void addTensorOps(std::vector<OpSpec>& table) {
   mm.outputReusable = true;
   table.push_back(mm);
   table.push_back(pinned(OpKind::Softmax, softmaxForward, sameShapeAsInput));
+  table.push_back(pinned(OpKind::Constant, constantForward, constantShape, 0));
+  table.push_back(pinned(OpKind::Slice, sliceForward, sliceShape));
 }
 
 }  // namespace prunelab::ops

@@ -81,9 +81,19 @@ DependencyGraph::DependencyGraph(const Graph& graph, const Options& options) : m
       case ChannelRule::PassThrough:
         tie(in0, out0);
         break;
-      case ChannelRule::TieInputs:
-        for (ValueId in : n.inputs) tie(in, out0);
+      case ChannelRule::TieInputs: {
+        // An operand that broadcasts over the channel dim (a scalar, a [1,1,H,W] mask)
+        // is the same for every channel: it neither ties nor pins them.
+        const Shape& os = values[out0].shape;
+        for (ValueId in : n.inputs) {
+          const Shape& is = values[in].shape;
+          const int64_t channelDim = 1 - static_cast<int64_t>(os.size() - is.size());
+          const bool broadcast = os.size() >= 2 && is.size() <= os.size() &&
+                                 (channelDim < 0 || is[static_cast<size_t>(channelDim)] == 1) && os[1] != 1;
+          if (!broadcast) tie(in, out0);
+        }
         break;
+      }
       case ChannelRule::Concat: {
         const int64_t axis = n.attrs.getInt("axis", 1);
         if (axis != 1 || values[out0].shape.size() != 4) {

@@ -1,0 +1,39 @@
+#pragma once
+// ONNX model file -> Graph.
+//
+// Two paths share one entry point:
+// - Any ONNX file (opsets 11-17; PyTorch's torch.onnx.export, other tools): each node is
+//   mapped onto IR ops. Constant subgraphs (Constant, Shape, Gather, Unsqueeze, Concat,
+//   Cast, Range, Expand ... whose inputs are all known at import) are evaluated at import
+//   and become constants; Sigmoid+Mul becomes SiLU, HardSigmoid+Mul Hardswish, Clip(0,6)
+//   ReLU6, Gemm and MatMul-by-initializer Linear, Pad+AveragePool one AvgPool. Module
+//   scopes (state_dict keys) come from initializer names ("layer1.0.conv1.weight") when
+//   present, else from PyTorch's node names ("/layer1/layer1.0/relu/Relu").
+//   BatchNormalization is kept as BatchNorm in both its inference form and its training
+//   form (extra outputs, unused). Models exported with BN folded (Conv with bias) import
+//   as such and prune with weight-norm criteria.
+// - Files written by PruneLab's exporter carry a tag per IR node (ONNX doc_string) that
+//   names the IR op, node name, scope, attributes and tensors; with `useTags` those nodes
+//   come back exactly (DetectDecode, Unflatten, SiLU ... included): import(export(g)) == g.
+//
+// Shapes: a dynamic batch dim is taken as 1, and Reshape targets whose first entry equals
+// the file's batch are rewritten to 0 ("copy the batch"), so the graph runs at any batch.
+// A dynamic spatial dim is an error naming the input. Errors name the file and the node;
+// an unsupported op names the op and the node.
+
+#include <string>
+
+#include "graph/graph.h"
+
+namespace prunelab {
+
+struct OnnxImportOptions {
+  bool useTags = true;  // false: ignore PruneLab's tags, map every node generically
+};
+
+Graph importOnnx(const std::string& path, const OnnxImportOptions& options = {});
+
+// True for a path ending in ".onnx" (case-insensitive).
+bool isOnnxPath(const std::string& path);
+
+}  // namespace prunelab
