@@ -227,7 +227,13 @@ class OnnxExporter {
       case OpKind::Sub: op("Sub", x, y[0]); break;
       case OpKind::Div: op("Div", x, y[0]); break;
       case OpKind::Pow: op("Pow", x, y[0]); break;
-      case OpKind::Concat: attr(op("Concat", x, y[0]), "axis", n.attrs.getInt("axis", 1)); break;
+      case OpKind::Concat: {
+        std::vector<std::string> parts;
+        for (const auto& v : x)
+          if (!m_empty.count(v)) parts.push_back(v);
+        attr(op("Concat", parts, y[0]), "axis", n.attrs.getInt("axis", 1));
+        break;
+      }
       case OpKind::Split: {
         const auto sizes = n.attrs.getInts("split");
         const int64_t axis = n.attrs.getInt("axis", 1);
@@ -238,7 +244,10 @@ class OnnxExporter {
         } else {  // unequal parts: one Slice each (OpenCV DNN 4.6 splits evenly only)
           int64_t start = 0;
           for (size_t i = 0; i < y.size(); ++i) {
-            op("Slice", {x[0], ints({start}, "starts"), ints({start + sizes[i]}, "ends"), ints({axis}, "axes")}, y[i]);
+            // A part pruned to nothing that only Concats read is left out (OpenCV DNN
+            // rejects empty slices); Concat skips it below.
+            if (sizes[i] == 0 && onlyConcatsRead(n.outputs[i])) m_empty.insert(y[i]);
+            else op("Slice", {x[0], ints({start}, "starts"), ints({start + sizes[i]}, "ends"), ints({axis}, "axes")}, y[i]);
             start += sizes[i];
           }
         }
@@ -322,6 +331,14 @@ class OnnxExporter {
     }
     keepAll();
     finishTag(tagged, x, y, tensors);
+  }
+
+  bool onlyConcatsRead(ValueId v) const {
+    const Value& value = m_g.value(v);
+    if (std::find(m_g.outputs().begin(), m_g.outputs().end(), v) != m_g.outputs().end()) return false;
+    for (NodeId c : value.consumers)
+      if (m_g.node(c).op != OpKind::Concat) return false;
+    return true;
   }
 
   // Reshape targets: a leading batch size becomes 0 (copy) so the batch stays dynamic.
@@ -426,6 +443,7 @@ class OnnxExporter {
   std::map<NodeId, NodeId> m_foldedInto;  // BatchNorm -> its Conv
   std::map<NodeId, NodeId> m_bnOf;        // Conv -> its folded BatchNorm
   std::set<std::string> m_initNames;
+  std::set<std::string> m_empty;  // zero-width values left out of the file
 };
 
 }  // namespace
