@@ -1,23 +1,38 @@
 #include "widgets/export_panel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QStandardItemModel>
+#include <QSpinBox>
 
 namespace prunelab::widgets {
 
+namespace {
+QString extensionOf(const QString& format) {
+  return format == "onnx" ? "onnx" : format == "torchscript" ? "pt" : "plm";
+}
+QString filterOf(const QString& format) {
+  return format == "onnx" ? "ONNX model (*.onnx)" : format == "torchscript" ? "TorchScript module (*.pt)" : "PruneLab checkpoint (*.plm)";
+}
+}  // namespace
+
 ExportPanel::ExportPanel(QWidget* parent)
     : QWidget(parent), m_format(new QComboBox(this)), m_path(new QLineEdit(this)),
-      m_browse(new QPushButton("...", this)), m_export(new QPushButton("Export", this)) {
+      m_browse(new QPushButton("...", this)), m_opset(new QSpinBox(this)),
+      m_foldBn(new QCheckBox("Fold BatchNorm into Conv (deployment)", this)), m_export(new QPushButton("Export", this)) {
   m_format->addItem("Native checkpoint (.plm)", "native");
-  m_format->addItem("ONNX (interop issue)", "onnx");
-  m_format->addItem("TorchScript (interop issue)", "torchscript");
-  if (auto* model = qobject_cast<QStandardItemModel*>(m_format->model()))
-    for (int i = 1; i < 3; ++i) model->item(i)->setEnabled(false);
+  m_format->addItem("ONNX (.onnx)", "onnx");
+  m_format->addItem("TorchScript (.pt)", "torchscript");
+  m_opset->setRange(13, 17);
+  m_opset->setValue(17);
+  m_opset->setToolTip("ONNX opset; 13 for older runtimes. The batch dim is dynamic.");
+  m_foldBn->setToolTip("Each BatchNorm after a Conv becomes part of the Conv's weight and bias: smaller and faster,\n"
+                       "but the file can no longer be sparse-trained or pruned by BN scale.");
   m_path->setPlaceholderText("pruned.plm");
   auto* row = new QHBoxLayout;
   row->addWidget(m_path, 1);
@@ -25,17 +40,41 @@ ExportPanel::ExportPanel(QWidget* parent)
   auto* form = new QFormLayout(this);
   form->addRow("Format", m_format);
   form->addRow("File", row);
+  form->addRow("Opset", m_opset);
+  form->addRow("", m_foldBn);
   form->addRow("", m_export);
+  formatChanged();
+  connect(m_format, &QComboBox::currentIndexChanged, this, [this] { formatChanged(); });
   connect(m_browse, &QPushButton::clicked, this, [this] {
-    const QString f = QFileDialog::getSaveFileName(this, "Export model", m_path->text(), "PruneLab checkpoint (*.plm)");
+    const QString f = QFileDialog::getSaveFileName(this, "Export model", m_path->text(), filterOf(format()));
     if (!f.isEmpty()) m_path->setText(f);
   });
   connect(m_export, &QPushButton::clicked, this, [this] {
     QString p = m_path->text().trimmed();
-    if (p.isEmpty()) p = "pruned.plm";
-    Q_EMIT exportRequested(m_format->currentData().toString(), p);
+    if (p.isEmpty()) p = "pruned." + extensionOf(format());
+    Q_EMIT exportRequested(format(), p, m_opset->value(), m_foldBn->isChecked());
   });
 }
+
+void ExportPanel::formatChanged() {
+  const QString f = format();
+  const bool onnx = f == "onnx";
+  m_opset->setEnabled(onnx);
+  m_foldBn->setEnabled(onnx);
+  m_path->setPlaceholderText("pruned." + extensionOf(f));
+  const QString p = m_path->text().trimmed();
+  if (!p.isEmpty()) {
+    const QFileInfo info(p);
+    m_path->setText(info.path() == "." && !p.startsWith("./") ? info.completeBaseName() + "." + extensionOf(f)
+                                                              : info.path() + "/" + info.completeBaseName() + "." + extensionOf(f));
+  }
+}
+
+void ExportPanel::setFormat(const QString& format) {
+  const int i = m_format->findData(format);
+  if (i >= 0) m_format->setCurrentIndex(i);
+}
+QString ExportPanel::format() const { return m_format->currentData().toString(); }
 
 void ExportPanel::setPath(const QString& path) { m_path->setText(path); }
 QString ExportPanel::path() const { return m_path->text(); }

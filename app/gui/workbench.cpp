@@ -158,7 +158,7 @@ void Workbench::wire() {
     Q_EMIT trainingFinished(ok);
   });
   connect(m_worker, &Worker::checkpointSaved, this, [this](const QString& p) {
-    info("Saved " + p);
+    info("Saved " + p + QString(" (%1 MB)").arg(QFileInfo(p).size() / 1e6, 0, 'f', 2));
     m_window->exportPanel()->setPath(p);
     m_window->raisePanel(m_window->exportPanel());
   });
@@ -275,9 +275,8 @@ void Workbench::redo() { post([w = m_worker] { w->redo(); }); }
 void Workbench::evaluate() { post([w = m_worker] { w->evaluate(); }); }
 void Workbench::compare() { post([w = m_worker] { w->compare(); }); }
 
-void Workbench::exportModel(const QString& format, const QString& path) {
-  if (format != "native") return fail("Export", format + " export arrives with the interop issue");
-  post([w = m_worker, path] { w->saveCheckpoint(path); });
+void Workbench::exportModel(const QString& format, const QString& path, int opset, bool foldBn) {
+  post([w = m_worker, format, path, opset, foldBn] { w->exportModel(format, path, opset, foldBn); });
 }
 
 // ---- worker results -----------------------------------------------------------------
@@ -564,6 +563,7 @@ void Workbench::runStory(int sparseEpochs, int fineTuneEpochs, const QString& sh
                     shot("5-compare", [=] {
                       const QString out = QDir(m_runDir).filePath("pruned.plm");
                       exportModel("native", out);
+                      exportModel("onnx", QDir(m_runDir).filePath("pruned.onnx"), 17, /*foldBn=*/true);
                       whenIdle([=] { shot("6-exported", [this] { Q_EMIT storyFinished(); }); });
                     });
                   });

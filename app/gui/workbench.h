@@ -56,7 +56,8 @@ class Workbench : public QObject {
   void redo();
   void evaluate();
   void compare();
-  void exportModel(const QString& format, const QString& path);
+  // format: native, onnx (opset 13-17, optional BN folding) or torchscript.
+  void exportModel(const QString& format, const QString& path, int opset = 17, bool foldBn = false);
 
   // GUI-side edits (synchronous).
   void setGlobalPercent(double percent);

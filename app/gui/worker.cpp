@@ -14,6 +14,8 @@
 #include "exec/graph_module.h"
 #include "exec/inference.h"
 #include "io/checkpoint.h"
+#include "io/onnx_export.h"
+#include "io/torchscript_export.h"
 #include "models/model_loader.h"
 #include "pruning/importance.h"
 #include "pruning/pruner.h"
@@ -377,6 +379,24 @@ void Worker::saveCheckpoint(const QString& path) {
     ck.graph = m->current();
     ck.info["history"] = m->labels[m->pos];
     prunelab::saveCheckpoint(path.toStdString(), ck);
+    Q_EMIT checkpointSaved(path);
+  });
+}
+
+void Worker::exportModel(const QString& format, const QString& path, int opset, bool foldBn) {
+  if (format == "native") return saveCheckpoint(path);
+  guarded("Export", [&] {
+    const Graph& g = m->current();
+    if (format == "onnx") {
+      OnnxExportOptions o;
+      o.opset = opset;
+      o.foldBn = foldBn;
+      exportOnnx(g, path.toStdString(), o);
+    } else if (format == "torchscript") {
+      exportTorchScript(g, path.toStdString());
+    } else {
+      throw Error("Export", "unknown format " + format.toStdString());
+    }
     Q_EMIT checkpointSaved(path);
   });
 }

@@ -87,6 +87,8 @@ class Worker : public QObject {
   void evaluate();
   void compare();
   void saveCheckpoint(const QString& path);
+  // format: "native" (= saveCheckpoint), "onnx" (opset, foldBn) or "torchscript".
+  void exportModel(const QString& format, const QString& path, int opset, bool foldBn);
 
  Q_SIGNALS:
   void modelChanged(const prunelab::gui::ModelSnapshot& snapshot);

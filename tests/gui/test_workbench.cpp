@@ -8,6 +8,9 @@
 
 #include "analysis/cost.h"
 #include "gui/workbench.h"
+#include "io/checkpoint.h"
+#include "io/onnx_import.h"
+#include "widgets/export_panel.h"
 #include "widgets/channels_panel.h"
 #include "widgets/gamma_panel.h"
 #include "widgets/layer_table_model.h"
@@ -58,6 +61,7 @@ class TestWorkbench : public QObject {
   void srChangeReachesNextStep();
   void ratioEditUpdatesWhatIf();
   void channelToggleChangesPlan();
+  void exportPanelWritesEveryFormat();
   void undoRestoresPreviousGraph();
   void workerErrorShowsInLog();
   void projectRoundTrip();
@@ -246,6 +250,43 @@ void TestWorkbench::projectRoundTrip() {
   bad.close();
   reopened.openProject(bad.fileName());
   QVERIFY(reopened.window().logPanel()->lastError().contains("bad.prunelab"));
+}
+
+// The Export panel's three formats, clicked: each file is written by the worker and
+// reads back with the model's parameter count (ONNX through the importer, folded or not).
+void TestWorkbench::exportPanelWritesEveryFormat() {
+  QTemporaryDir dir;
+  Workbench bench;
+  ModelSpec m;
+  m.model = "resnet20";
+  m.numClasses = 10;
+  bench.openModel(m);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasGraph(), kWaitMs);
+  const int64_t params = bench.model().skeleton->parameterCount();
+  widgets::ExportPanel* panel = bench.window().exportPanel();
+  QPushButton* exportButton = nullptr;
+  for (auto* b : panel->findChildren<QPushButton*>())
+    if (b->text() == "Export") exportButton = b;
+  QVERIFY(exportButton);
+  QSignalSpy errors(&bench, &Workbench::errorShown);
+
+  panel->setPath(dir.filePath("model.plm"));
+  panel->setFormat("onnx");
+  QCOMPARE(panel->path(), dir.filePath("model.onnx"));  // the extension follows the format
+  exportButton->click();
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && QFileInfo::exists(dir.filePath("model.onnx")), kWaitMs);
+  QCOMPARE(importOnnx(dir.filePath("model.onnx").toStdString()).parameterCount(), params);
+
+  panel->setFormat("torchscript");
+  exportButton->click();
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && QFileInfo::exists(dir.filePath("model.pt")), kWaitMs);
+  QVERIFY(QFileInfo(dir.filePath("model.pt")).size() > params * 4);
+
+  panel->setFormat("native");
+  exportButton->click();
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && QFileInfo::exists(dir.filePath("model.plm")), kWaitMs);
+  QCOMPARE(loadCheckpoint(dir.filePath("model.plm").toStdString()).graph.parameterCount(), params);
+  QCOMPARE(errors.count(), 0);
 }
 
 QTEST_MAIN(TestWorkbench)
