@@ -66,7 +66,7 @@ MainWindow::MainWindow(QWidget* parent)
   auto* file = menuBar()->addMenu("&File");
   QAction* openModel = file->addAction("Open &model...", this, [this] {
     const QString f = QFileDialog::getOpenFileName(this, "Open model", {},
-                                                   "Models (*.plm *.pt *.pth *.yaml *.yml);;All files (*)");
+                                                   "Models (*.plm *.onnx *.pt *.pth *.yaml *.yml);;All files (*)");
     if (!f.isEmpty()) Q_EMIT modelRequested(f);
   });
   openModel->setShortcut(QKeySequence::Open);
@@ -90,6 +90,12 @@ MainWindow::MainWindow(QWidget* parent)
   save->setShortcut(QKeySequence::Save);
   file->addSeparator();
   file->addAction("&Quit", this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+  auto* story = menuBar()->addMenu("&Story");
+  story->addAction("Open demo: &classifier", this, &MainWindow::demoRequested);
+  story->addAction("Open demo: &detector", this, &MainWindow::detectorDemoRequested);
+  story->addSeparator();
+  QAction* run = story->addAction("&Run the whole story", this, &MainWindow::storyRequested);
+  run->setToolTip("Sparse-train, prune, fine-tune, compare, export and write the report, unattended");
   auto* view = menuBar()->addMenu("&View");
   for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
   view->addSeparator();
@@ -106,6 +112,8 @@ MainWindow::MainWindow(QWidget* parent)
   bar->addSeparator();
   bar->addAction("Evaluate", this, &MainWindow::evaluateRequested);
   bar->addAction("Compare", this, &MainWindow::compareRequested);
+  bar->addSeparator();
+  bar->addAction(run);
 
   m_progress->setMaximumWidth(260);
   m_progress->setRange(0, 1000);

@@ -63,6 +63,9 @@ class MainWindow : public QMainWindow {
   void projectSaveRequested(const QString& path);
   void compareRequested();
   void evaluateRequested();
+  void demoRequested();          // Story > Open demo: classifier
+  void detectorDemoRequested();  // Story > Open demo: detector
+  void storyRequested();         // Story > Run the whole story
 
  protected:
   void closeEvent(QCloseEvent* event) override;

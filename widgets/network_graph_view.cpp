@@ -663,4 +663,17 @@ QColor NetworkGraphView::fillOf(const QString& key) const {
   return item ? item->fill() : QColor();
 }
 
+QImage NetworkGraphView::sceneImage(int maxWidth) const {
+  const QRectF r = m_scene->itemsBoundingRect().adjusted(-12, -12, 12, 12);
+  if (r.isEmpty()) return {};
+  const double scale = std::min(2.0, maxWidth / r.width());
+  QImage img(QSize(qRound(r.width() * scale), qRound(r.height() * scale)), QImage::Format_ARGB32_Premultiplied);
+  img.fill(Qt::white);
+  QPainter p(&img);
+  p.setRenderHint(QPainter::Antialiasing);
+  p.setRenderHint(QPainter::TextAntialiasing);
+  m_scene->render(&p, QRectF(QPointF(0, 0), img.size()), r);
+  return img;
+}
+
 }  // namespace prunelab::widgets

@@ -11,6 +11,7 @@
 // Thread: GUI thread (layout threads only run computeLayout()).
 
 #include <QHash>
+#include <QImage>
 #include <QPointer>
 #include <QSet>
 #include <QWidget>
@@ -57,6 +58,9 @@ class NetworkGraphView : public QWidget {
 
   // For tests and tools. Keys are node names, or "[scope]" for collapsed blocks.
   bool layoutReady() const { return m_laidOut == m_generation && m_generation > 0; }
+  // The whole laid-out graph (no toolbar, no scrolling) on white, at most `maxWidth`
+  // pixels wide and 2x magnified at most: the report's picture.
+  QImage sceneImage(int maxWidth) const;
   QStringList visibleKeys() const;
   QPoint viewportPointOf(const QString& key) const;  // centre of a box in viewport coordinates
   QRectF sceneBoxOf(const QString& key) const;       // a box in scene coordinates (null if absent)

@@ -11,5 +11,6 @@ int runEval(int argc, char** argv);
 int runPrune(int argc, char** argv);
 int runMakeDataset(int argc, char** argv);
 int runExport(int argc, char** argv);
+int runReport(int argc, char** argv);  // GUI builds only (PRUNELAB_HAVE_REPORT)
 
 }  // namespace prunelab::cli

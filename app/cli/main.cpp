@@ -18,6 +18,7 @@ void printUsage() {
                "  eval     top-1/top-5 of a classifier or mAP of a detector on the validation split\n"
                "  prune    dependency-aware channel pruning: score, plan, cut, verify\n"
                "  export   write a model as ONNX, TorchScript or a native checkpoint, then check it\n"
+               "  report   HTML or PDF report of a story run directory\n"
                "  make-dataset fashion-det   write the built-in detection dataset (YOLO format)\n";
 }
 
@@ -40,6 +41,13 @@ int main(int argc, char** argv) {
     if (command == "eval") return prunelab::cli::runEval(argc, argv);
     if (command == "prune") return prunelab::cli::runPrune(argc, argv);
     if (command == "export") return prunelab::cli::runExport(argc, argv);
+    if (command == "report") {
+#ifdef PRUNELAB_HAVE_REPORT
+      return prunelab::cli::runReport(argc, argv);
+#else
+      throw prunelab::Error("report", "this prunelab-cli was built without the GUI libraries (PRUNELAB_BUILD_GUI=OFF)");
+#endif
+    }
     if (command == "make-dataset") return prunelab::cli::runMakeDataset(argc, argv);
     std::cerr << "prunelab-cli: unknown command '" << command << "'\n";
     printUsage();

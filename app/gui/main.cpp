@@ -23,15 +23,16 @@ int main(int argc, char** argv) {
   cli.setApplicationDescription("PruneLab: structured channel pruning workbench");
   cli.addHelpOption();
   cli.addVersionOption();
-  cli.addOption({"demo", "Open the built-in demo (ResNet-20 on Fashion-MNIST)."});
+  cli.addOption({"demo", "Open the demo project (ResNet-20 trained by PruneLab, on Fashion-MNIST)."});
+  cli.addOption({"demo-detector", "Open the detector demo (a small YOLOv8 trained by PruneLab, on fashion-det)."});
   cli.addOption({"model", "Model: zoo name, YOLO name or yaml, .plm, state_dict with --weights.", "model"});
   cli.addOption({"weights", "Weights for --model (torch.save(state_dict) or .plm).", "file"});
   cli.addOption({"num-classes", "Classes of a zoo model (default 10).", "n", "10"});
   cli.addOption({"imgsz", "Square input size for --model, a multiple of 32 (default: the model's).", "pixels", "0"});
   cli.addOption({"data", "Dataset: fashion-mnist, a folder of class folders, or a YOLO data.yaml.", "spec"});
   cli.addOption({"project", "Open a saved .prunelab project.", "file"});
-  cli.addOption({"story", "Run the whole loop: sparse-train, prune, fine-tune, compare, export."});
-  cli.addOption({"story-epochs", "Sparse and fine-tune epochs of --story (default 1,1).", "s,f", "1,1"});
+  cli.addOption({"story", "Run the whole story: sparse-train, prune, fine-tune, compare, export, report."});
+  cli.addOption({"story-epochs", "Sparse and fine-tune epochs of --story (default 2,2).", "s,f", "2,2"});
   cli.addOption({"shots", "With --story: a screenshot of each stage into this folder.", "dir"});
   cli.addOption({"screenshot", "Save the window to this PNG when idle and settled, then quit.", "path"});
   cli.process(app);
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
 
   if (cli.isSet("project")) {
     bench.openProject(cli.value("project"));
+  } else if (cli.isSet("demo-detector")) {
+    bench.openDemoDetector();
   } else if (cli.isSet("demo") || !cli.isSet("model")) {
     bench.openDemo();
   }

@@ -20,6 +20,9 @@
 #include "widgets/compare_panel.h"
 #include "widgets/curves_panel.h"
 #include "widgets/export_panel.h"
+#include "gui/story_run.h"
+#include "report/report_writer.h"
+#include "util/resources.h"
 #include "widgets/gamma_panel.h"
 #include "widgets/layers_panel.h"
 #include "widgets/log_panel.h"
@@ -47,6 +50,7 @@ widgets::CostTotals totals(const CostEstimate& c, double latencyMs) {
 Workbench::Workbench() : m_window(std::make_unique<widgets::MainWindow>()), m_worker(new Worker(&m_control)) {
   qRegisterMetaType<ModelSnapshot>();
   qRegisterMetaType<CompareResult>();
+  qRegisterMetaType<std::shared_ptr<const StoryReport>>("std::shared_ptr<const prunelab::StoryReport>");
   qRegisterMetaType<ScoresPtr>("std::shared_ptr<const std::vector<std::vector<double>>>");
   qRegisterMetaType<widgets::WhatIf>();
   qRegisterMetaType<widgets::EpochPoint>();
@@ -116,15 +120,18 @@ void Workbench::wire() {
   connect(m_worker, &Worker::progress, this, [this](double f, double eta) {
     if (m_trainEpochs > 0) return;  // training reports through its steps
     if (f > 0 && eta < 0) eta = (nowSeconds() - m_taskStarted) * (1 - f) / f;  // linear ETA
+    m_fraction = f;
     m_window->setProgress(f, eta);
   });
   connect(m_worker, &Worker::failed, this, &Workbench::fail);
   connect(m_worker, &Worker::info, this, &Workbench::info);
   connect(m_worker, &Worker::dataOpened, this, [this](const QString& d) {
+    m_hasData = true;
     m_window->setDataLabel("Data: " + d);
     info("Opened " + d);
   });
   connect(m_worker, &Worker::evaluated, this, [this](const QString& metric, double v) {
+    Q_EMIT evaluatedMetric(metric, v);
     info(QString("Evaluation: %1 = %2").arg(metric).arg(metric == "top1" ? v * 100 : v, 0, 'f', 3) +
          (metric == "top1" ? " %" : ""));
   });
@@ -179,6 +186,12 @@ void Workbench::wire() {
   connect(&w, &widgets::MainWindow::projectOpenRequested, this, &Workbench::openProject);
   connect(&w, &widgets::MainWindow::evaluateRequested, this, &Workbench::evaluate);
   connect(&w, &widgets::MainWindow::compareRequested, this, &Workbench::compare);
+  connect(&w, &widgets::MainWindow::demoRequested, this, &Workbench::openDemo);
+  connect(&w, &widgets::MainWindow::detectorDemoRequested, this, &Workbench::openDemoDetector);
+  connect(&w, &widgets::MainWindow::storyRequested, this, [this] {
+    const int s = QSettings().value("story/sparse_epochs", 2).toInt(), f = QSettings().value("story/fine_tune_epochs", 2).toInt();
+    runStory(s, f);
+  });
 
   widgets::TrainPanel* t = w.trainPanel();
   connect(t, &widgets::TrainPanel::startRequested, this, [this](const widgets::TrainRequest& r) {
@@ -386,6 +399,7 @@ void Workbench::drainTraining() {
     const double eta = last.progress > 0 ? elapsed * (1 - last.progress) / last.progress : -1;
     w.trainPanel()->setProgress(last.progress, eta, last.imagesPerSec);
     w.setProgress(last.progress, eta);
+    m_fraction = last.progress;
   }
   if (!steps.isEmpty()) Q_EMIT trainSteps(steps);
   for (const GammaSnapshot& g : p.gammas) w.gammaPanel()->addFrame(gammaFrame(g));
@@ -483,16 +497,42 @@ void Workbench::fail(const QString& task, const QString& message) {
 
 void Workbench::info(const QString& message) { m_window->logPanel()->append(LogPanel::Level::Info, message); }
 
-QString Workbench::newRunDir() const {
+QString Workbench::newRunDir(const QString& prefix) const {
   const QString base = QSettings().value("runs/dir", QDir::current().filePath("runs")).toString();
-  return QDir(base).filePath("gui-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"));
+  return QDir(base).filePath(prefix + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"));
+}
+
+bool Workbench::isDetector() const {
+  if (!m_model.skeleton) return false;
+  for (const Node& n : m_model.skeleton->nodes())
+    if (n.op == OpKind::DetectDecode) return true;
+  return false;
+}
+
+void Workbench::writeStoryReport(const QString& runDir, std::function<void(bool, const QString&)> done) {
+  auto conn = std::make_shared<QMetaObject::Connection>();
+  *conn = connect(m_worker, &Worker::storyCollected, this, [=](const std::shared_ptr<const StoryReport>& r) {
+    disconnect(*conn);
+    const QString html = QDir(runDir).filePath("report.html"), pdf = QDir(runDir).filePath("report.pdf");
+    try {
+      report::writeReport(*r, html);
+      report::writeReport(*r, pdf);
+    } catch (const std::exception& e) {
+      fail("Report", e.what());
+      return done(false, {});
+    }
+    info("Report written: " + html + " and " + pdf);
+    done(true, pdf);
+  });
+  post([w = m_worker, runDir] { w->collectStory(runDir); });
 }
 
 // ---- demo and story ------------------------------------------------------------------
 
 void Workbench::openDemo() {
   ModelSpec m;
-  m.model = "resnet20";
+  const QString shipped = QString::fromStdString(resourceDir()) + "/demo/classifier.plm";
+  m.model = QFileInfo::exists(shipped) ? shipped.toStdString() : std::string("resnet20");
   m.numClasses = 10;
   DataSpec d;
   d.spec = "fashion-mnist";
@@ -509,72 +549,48 @@ void Workbench::openDemo() {
   m_window->trainPanel()->setRequest(r);
   m_window->prunePanel()->setCriterion("bn");
   whenIdle([this] { m_window->prunePanel()->setPercent(0.4); });
-  info("Demo: ResNet-20 (random init) on 6000 Fashion-MNIST images. Start sparse training (sr 5e-3), watch the "
-       "BN gammas fall, then Apply the 40 % plan, fine-tune with sr 0, Compare and Export.");
+  info(QString("Demo: ResNet-20 %1 on 6000 Fashion-MNIST images. Start sparse training (sr 5e-3), watch the "
+               "BN gammas fall, then Apply the 40 % plan, fine-tune with sr 0, Compare and Export - or "
+               "Story > Run the whole story.")
+           .arg(QFileInfo::exists(shipped) ? "(trained by PruneLab, resources/demo)" : "(random init: demo model not found)"));
+}
+
+void Workbench::openDemoDetector() {
+  const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/fashion-det-demo";
+  post([w = m_worker, dataDir] { w->prepareFashionDet(dataDir, 1200, 300); });
+  DataSpec d;
+  d.spec = (dataDir + "/data.yaml").toStdString();
+  openData(d);
+  ModelSpec m;
+  const QString shipped = QString::fromStdString(resourceDir()) + "/demo/detector.plm";
+  m.model = QFileInfo::exists(shipped) ? shipped.toStdString() : std::string("yolov8n");
+  m.numClasses = 10;
+  m.imageSize = 160;
+  openModel(m);
+  widgets::TrainRequest r;
+  r.epochs = 2;
+  r.batch = 16;
+  r.lr = 0.01;
+  r.sr = 5e-3;
+  r.prunedNowPercent = 0;
+  m_window->trainPanel()->setRequest(r);
+  m_window->prunePanel()->setCriterion("bn");
+  whenIdle([this] { m_window->prunePanel()->setPercent(0.3); });
+  info("Detector demo: a small YOLOv8 trained by PruneLab on fashion-det (160 px), 1200 training images.");
 }
 
 void Workbench::runStory(int sparseEpochs, int fineTuneEpochs, const QString& shotsDir) {
-  auto shot = [this, shotsDir](const QString& name, std::function<void()> next) {
-    QTimer::singleShot(shotsDir.isEmpty() ? 0 : 1500, this, [this, shotsDir, name, next] {
-      if (!shotsDir.isEmpty()) {
-        QDir().mkpath(shotsDir);
-        m_window->grab().save(QDir(shotsDir).filePath(name + ".png"));
-      }
-      if (next) next();
-    });
-  };
-  const widgets::TrainRequest req = m_window->trainPanel()->request();
-  TrainSettings sparse;
-  sparse.epochs = sparseEpochs;
-  sparse.batch = req.batch;
-  sparse.lr = req.lr;
-  sparse.sr = req.sr > 0 ? req.sr : 1e-3;
-  sparse.prunedNowPercent = req.prunedNowPercent;
-  sparse.runDir = newRunDir().toStdString();
-  info("Story: sparse training, bn scores, prune, fine-tune, compare, export");
-  startTraining(sparse);
-  whenIdle([=] {
-    shot("1-sparse-training", [=] {
-      score("bn");
-      whenIdle([=] {
-        const double percent = m_window->prunePanel()->percent() > 0 ? m_window->prunePanel()->percent() : 0.4;
-        m_window->prunePanel()->setPercent(percent);
-        setGlobalPercent(percent);
-        for (const widgets::LayerRow& r : m_window->layersPanel()->model()->rows())
-          if (r.ratio() > 0) {  // show a layer the plan cuts
-            selectLayer(r.name);
-            break;
-          }
-        shot("2-plan", [=] {
-          applyPlan();
-          whenIdle([=] {
-            shot("3-pruned", [=] {
-              TrainSettings ft = sparse;
-              ft.epochs = fineTuneEpochs;
-              ft.sr = 0;
-              ft.lr = sparse.lr * 0.1;
-              ft.prunedNowPercent = 0;
-              ft.runDir = newRunDir().toStdString();
-              startTraining(ft);
-              whenIdle([=] {
-                shot("4-fine-tuned", [=] {
-                  compare();
-                  whenIdle([=] {
-                    shot("5-compare", [=] {
-                      const QString out = QDir(m_runDir).filePath("pruned.plm");
-                      exportModel("native", out);
-                      exportModel("onnx", QDir(m_runDir).filePath("pruned.onnx"), 17, /*foldBn=*/true);
-                      whenIdle([=] { shot("6-exported", [this] { Q_EMIT storyFinished(); }); });
-                    });
-                  });
-                });
-              });
-            });
-          });
-        });
-      });
-    });
+  StoryOptions o;
+  o.sparseEpochs = sparseEpochs;
+  o.fineTuneEpochs = fineTuneEpochs;
+  o.shotsDir = shotsDir;
+  auto* story = new StoryRun(*this, o, this);
+  connect(story, &StoryRun::finished, this, [this, story](bool, const QString&) {
+    story->deleteLater();
+    Q_EMIT storyFinished();
   });
+  story->start();
+  m_storyDir = story->runDir();
 }
 
 // ---- project files -------------------------------------------------------------------

@@ -65,11 +65,26 @@ class Workbench : public QObject {
   void toggleChannels(const QString& layer, const QVector<int>& channels, bool prune);
   void selectLayer(const QString& layer);
 
-  // The embedded default: ResNet-20 on (part of) Fashion-MNIST, bn scores, 40 % planned.
+  // The demo project: the ResNet-20 PruneLab trained on Fashion-MNIST (resources/demo,
+  // random weights if missing) on 6000 of its images, bn scores, 40 % planned.
   void openDemo();
-  // The whole loop unattended: sparse-train, score, prune, fine-tune, compare, export.
-  // `shots`: if not empty, a screenshot after each stage (NN-stage.png).
+  // The detector demo: the small YOLOv8 trained on fashion-det (written on first use).
+  void openDemoDetector();
+  // The whole loop unattended (StoryRun): sparse-train, prune, fine-tune, compare,
+  // export, report. `shots`: if not empty, a screenshot after each stage (N-stage.png).
   void runStory(int sparseEpochs, int fineTuneEpochs, const QString& shotsDir = {});
+  QString lastStoryDir() const { return m_storyDir; }
+  // Collects `runDir` on the worker, then writes report.html and report.pdf there.
+  void writeStoryReport(const QString& runDir, std::function<void(bool ok, const QString& pdfPath)> done);
+
+  // State the story reads.
+  ModelSpec modelSpec() const { return m_modelSpec; }
+  DataSpec dataSpec() const { return m_dataSpec; }
+  bool hasData() const { return m_hasData; }
+  bool isDetector() const;
+  double taskFraction() const { return m_fraction; }  // the running task's progress (0..1)
+  QString newRunDir(const QString& prefix = "gui") const;
+  void log(const QString& message) { info(message); }
   // Runs `then` once every queued worker call has finished.
   void whenIdle(std::function<void()> then);
 
@@ -85,6 +100,7 @@ class Workbench : public QObject {
   void errorShown(const QString& message);
   void becameIdle();
   void storyFinished();  // runStory() reached its end (or stopped on an error)
+  void evaluatedMetric(const QString& metric, double value);  // "top1" (0..1) or "mAP50-95"
 
  private:
   template <class F>
@@ -97,7 +113,6 @@ class Workbench : public QObject {
   void refresh();  // plan -> what-if, table, graph colours, channel bars
   void fail(const QString& task, const QString& message);
   void info(const QString& message);
-  QString newRunDir() const;
   void saveSettings();
   void restoreSettings();
 
@@ -122,6 +137,9 @@ class Workbench : public QObject {
   ModelSpec m_modelSpec;
   DataSpec m_dataSpec;
   QString m_runDir;
+  QString m_storyDir;
+  bool m_hasData = false;
+  double m_fraction = 0;
 };
 
 }  // namespace prunelab::gui

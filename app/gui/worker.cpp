@@ -1,5 +1,7 @@
 #include "gui/worker.h"
 
+#include <QFileInfo>
+
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
@@ -13,6 +15,8 @@
 #include "eval/classification_eval.h"
 #include "exec/graph_module.h"
 #include "exec/inference.h"
+#include "data/detection/fashion_det.h"
+#include "exec/latency.h"
 #include "io/checkpoint.h"
 #include "io/onnx_export.h"
 #include "io/torchscript_export.h"
@@ -38,20 +42,6 @@ bool isYoloDataSpec(const std::string& spec) {
   return ext == ".yaml" || ext == ".yml";
 }
 
-// Median batch-1 latency of `graph` in eval mode (3 warm-up runs).
-double measureLatencyMs(Graph& graph, int iters = 15) {
-  const Shape in = defaultInputShape(graph);
-  at::Tensor x = at::randn({1, in[0], in[1], in[2]});
-  for (int i = 0; i < 3; ++i) runInference(graph, {x});
-  std::vector<double> ms;
-  for (int i = 0; i < iters; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    runInference(graph, {x});
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  return ms[ms.size() / 2];
-}
 
 }  // namespace
 
@@ -380,6 +370,26 @@ void Worker::saveCheckpoint(const QString& path) {
     ck.info["history"] = m->labels[m->pos];
     prunelab::saveCheckpoint(path.toStdString(), ck);
     Q_EMIT checkpointSaved(path);
+  });
+}
+
+void Worker::collectStory(const QString& runDir) {
+  guarded("Report", [&] {
+    ReportOptions o;
+    auto r = std::make_shared<const StoryReport>(collectStoryReport(runDir.toStdString(), o));
+    Q_EMIT storyCollected(r);
+  });
+}
+
+void Worker::prepareFashionDet(const QString& dir, int trainImages, int valImages) {
+  guarded("Demo data", [&] {
+    if (QFileInfo::exists(dir + "/data.yaml")) return;
+    FashionDetOptions o;
+    o.outDir = dir.toStdString();
+    o.trainImages = trainImages;
+    o.valImages = valImages;
+    Q_EMIT info("Writing the fashion-det demo images to " + dir);
+    makeFashionDet(o, [this](int done, int total) { Q_EMIT progress(double(done) / total, -1); });
   });
 }
 

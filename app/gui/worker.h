@@ -22,6 +22,7 @@
 #include "graph/graph.h"
 #include "gui/train_bridge.h"
 #include "pruning/surgery.h"
+#include "report/story_report.h"
 #include "train/bn_stats.h"
 #include "train/train_observer.h"
 
@@ -89,6 +90,10 @@ class Worker : public QObject {
   void saveCheckpoint(const QString& path);
   // format: "native" (= saveCheckpoint), "onnx" (opset, foldBn) or "torchscript".
   void exportModel(const QString& format, const QString& path, int opset, bool foldBn);
+  // Reads a story run directory (report/story_report.h: checkpoints, runs, latency).
+  void collectStory(const QString& runDir);
+  // Writes the built-in fashion-det images into `dir` unless its data.yaml exists.
+  void prepareFashionDet(const QString& dir, int trainImages, int valImages);
 
  Q_SIGNALS:
   void modelChanged(const prunelab::gui::ModelSnapshot& snapshot);
@@ -103,6 +108,7 @@ class Worker : public QObject {
   void failed(const QString& task, const QString& message);
   void trainingFinished(bool ok, const QString& summary);
   void checkpointSaved(const QString& path);
+  void storyCollected(const std::shared_ptr<const prunelab::StoryReport>& report);
 
  private:
   struct Impl;

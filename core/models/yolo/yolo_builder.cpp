@@ -13,6 +13,7 @@
 #include "models/graph_builder.h"
 #include "models/yolo/yolo_modules.h"
 #include "util/error.h"
+#include "util/resources.h"
 
 namespace fs = std::filesystem;
 
@@ -237,12 +238,7 @@ Graph buildYoloFromFile(const std::string& path, const YoloOptions& options) {
   return buildYoloFromYaml(readText(path), path, options);
 }
 
-std::string yoloResourceDir() {
-  if (const char* env = std::getenv("PRUNELAB_RESOURCES")) return std::string(env) + "/models";
-  const std::string source = std::string(PRUNELAB_SOURCE_RESOURCES) + "/models";
-  if (fs::exists(source)) return source;
-  return "/usr/share/prunelab/models";
-}
+std::string yoloResourceDir() { return resourceDir() + "/models"; }
 
 namespace {
 // "yolov8s" -> ("yolov8.yaml", "s"); "yolov5n" -> ("yolov5n.yaml", "").

@@ -1,0 +1,223 @@
+#include "gui/story_run.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QSaveFile>
+#include <QStatusBar>
+#include <QTimer>
+
+#include "gui/workbench.h"
+#include "widgets/format.h"
+#include "widgets/main_window.h"
+#include "widgets/prune_panel.h"
+#include "widgets/train_panel.h"
+
+namespace prunelab::gui {
+
+StoryRun::StoryRun(Workbench& bench, const StoryOptions& options, QObject* parent)
+    : QObject(parent), m_bench(bench), m_opt(options) {}
+
+double StoryRun::fraction() const {
+  const double inStage = m_stageName == "sparse" || m_stageName == "fine-tune" ? m_bench.taskFraction() : 0.0;
+  return std::clamp(m_doneWeight + m_stageWeight * inStage, 0.0, 1.0);
+}
+
+void StoryRun::stage(const QString& name, double weight) {
+  m_doneWeight += m_stageWeight;
+  m_stageName = name;
+  m_stageWeight = weight;
+  m_bench.log("Story: " + name);
+  updateStatus();
+}
+
+void StoryRun::updateStatus() {
+  if (!m_status) return;
+  const double f = fraction();
+  const double elapsed = m_clock.elapsed() / 1000.0;
+  const QString eta = f > 0.02 ? widgets::formatDuration(elapsed * (1 - f) / f) : QString("...");
+  m_status->setText(QString("Story: %1 · %2 % · ETA %3").arg(m_stageName).arg(qRound(100 * f)).arg(eta));
+}
+
+void StoryRun::shot(const QString& name, std::function<void()> next) {
+  QTimer::singleShot(m_opt.shotsDir.isEmpty() ? 0 : 1500, this, [this, name, next] {
+    if (m_failed) return;
+    if (!m_opt.shotsDir.isEmpty()) {
+      QDir().mkpath(m_opt.shotsDir);
+      m_bench.window().grab().save(QDir(m_opt.shotsDir).filePath(name + ".png"));
+    }
+    next();
+  });
+}
+
+void StoryRun::save(const QString& file) { m_bench.exportModel("native", QDir(m_dir).filePath(file)); }
+
+void StoryRun::evaluateInto(const QString& stageName, std::function<void()> next) {
+  auto conn = std::make_shared<QMetaObject::Connection>();
+  *conn = connect(&m_bench, &Workbench::evaluatedMetric, this, [this, stageName, conn](const QString& metric, double v) {
+    disconnect(*conn);
+    m_metricName = metric;
+    m_metric[stageName] = v;
+  });
+  m_bench.evaluate();
+  m_bench.whenIdle([this, next] {
+    if (!m_failed) next();
+  });
+}
+
+void StoryRun::fail(const QString& why) {
+  if (m_failed) return;
+  m_failed = true;
+  if (m_tick) m_tick->stop();
+  if (m_status) m_status->setText("Story stopped: " + why);
+  Q_EMIT finished(false, {});
+}
+
+void StoryRun::start() {
+  const ModelSpec model = m_bench.modelSpec();
+  const DataSpec data = m_bench.dataSpec();
+  if (!m_bench.hasData()) return fail("open a dataset first (the story trains)");
+  m_dir = m_opt.runDir.isEmpty() ? m_bench.newRunDir("story") : m_opt.runDir;
+  if (!QDir().mkpath(m_dir)) return fail("cannot create " + m_dir);
+  m_clock.start();
+  m_status = new QLabel(&m_bench.window());
+  m_bench.window().statusBar()->addPermanentWidget(m_status);
+  m_tick = new QTimer(this);
+  connect(m_tick, &QTimer::timeout, this, &StoryRun::updateStatus);
+  m_tick->start(500);
+  connect(&m_bench, &Workbench::errorShown, this, [this](const QString& m) { fail(m); });
+
+  const widgets::TrainRequest req = m_bench.window().trainPanel()->request();
+  TrainSettings sparse;
+  sparse.epochs = m_opt.sparseEpochs;
+  sparse.batch = req.batch;
+  sparse.lr = req.lr;
+  sparse.sr = req.sr > 0 ? req.sr : 1e-3;
+  sparse.prunedNowPercent = req.prunedNowPercent;
+  sparse.runDir = QDir(m_dir).filePath("sparse").toStdString();
+  const double panelPercent = m_bench.window().prunePanel()->percent();
+  const double percent = panelPercent > 0 ? panelPercent : m_opt.percent;
+  TrainSettings ft = sparse;
+  ft.epochs = m_opt.fineTuneEpochs;
+  ft.sr = 0;
+  ft.lr = sparse.lr * 0.1;
+  ft.prunedNowPercent = 0;
+  ft.runDir = QDir(m_dir).filePath("fine-tune").toStdString();
+  const double epochs = std::max(1, sparse.epochs + ft.epochs);
+  const double trainWeight = 0.8;
+
+  // story.json's fixed part: what was run, and the commands that redo it.
+  QJsonObject settings{{"sparse_epochs", sparse.epochs}, {"sr", sparse.sr},          {"lr", sparse.lr},
+                       {"batch", static_cast<qint64>(sparse.batch)}, {"criterion", "bn"}, {"percent", percent},
+                       {"fine_tune_epochs", ft.epochs},  {"fine_tune_lr", ft.lr}};
+  QString dataArgs = "--data " + QString::fromStdString(data.spec);
+  if (data.trainLimit > 0) dataArgs += QString(" --train-limit %1").arg(data.trainLimit);
+  if (data.valLimit > 0) dataArgs += QString(" --val-limit %1").arg(data.valLimit);
+  if (model.imageSize > 0) dataArgs += QString(" --imgsz %1").arg(model.imageSize);
+  const QString d = m_dir;
+  QJsonArray commands{
+      QString("prunelab-cli train --model %1/0-original.plm %2 --epochs %3 --batch %4 --lr %5 --sr %6 --out %1/sparse")
+          .arg(d, dataArgs).arg(sparse.epochs).arg(sparse.batch).arg(sparse.lr).arg(sparse.sr),
+      QString("prunelab-cli prune --model %1/sparse/last.plm --criterion bn --percent %2 --out %1/2-pruned.plm").arg(d).arg(percent),
+      QString("prunelab-cli train --model %1/2-pruned.plm %2 --epochs %3 --batch %4 --lr %5 --out %1/fine-tune")
+          .arg(d, dataArgs).arg(ft.epochs).arg(ft.batch).arg(ft.lr),
+      QString("prunelab-cli export --model %1/fine-tune/last.plm --format onnx --fold-bn --out %1/pruned.onnx").arg(d),
+      QString("prunelab-cli report %1 --out %1/report.pdf").arg(d)};
+  m_stages = QJsonObject{{"settings", settings}, {"commands", commands}};
+
+  stage("original", 0.03);
+  save("0-original.plm");
+  evaluateInto("original", [=] {
+    stage("sparse", trainWeight * sparse.epochs / epochs);
+    m_bench.startTraining(sparse);
+    m_bench.whenIdle([=] {
+      if (m_failed) return;
+      save("1-sparse.plm");
+      evaluateInto("sparse", [=] {
+        shot("1-sparse-training", [=] {
+          stage("prune", 0.03);
+          m_bench.score("bn");
+          m_bench.whenIdle([=] {
+            if (m_failed) return;
+            m_bench.window().prunePanel()->setPercent(percent);
+            m_bench.setGlobalPercent(percent);
+            shot("2-plan", [=] {
+              m_bench.applyPlan();
+              save("2-pruned.plm");
+              evaluateInto("pruned", [=] {
+                shot("3-pruned", [=] {
+                  stage("fine-tune", trainWeight * ft.epochs / epochs);
+                  m_bench.startTraining(ft);
+                  m_bench.whenIdle([=] {
+                    if (m_failed) return;
+                    save("3-fine-tuned.plm");
+                    evaluateInto("fine-tuned", [=] {
+                      shot("4-fine-tuned", [=] {
+                        stage("compare and export", 0.04);
+                        m_bench.compare();
+                        m_bench.exportModel("onnx", QDir(m_dir).filePath("pruned.onnx"), 17, /*foldBn=*/true);
+                        m_bench.whenIdle([=] {
+                          if (m_failed) return;
+                          shot("5-compare", [=] {
+                            stage("report", 1.0 - m_doneWeight - m_stageWeight);
+                            writeManifest();
+                            m_bench.writeStoryReport(m_dir, [this](bool ok, const QString& path) {
+                              m_doneWeight = 1;
+                              m_stageWeight = 0;
+                              m_stageName = ok ? "done" : "report failed";
+                              updateStatus();
+                              if (m_tick) m_tick->stop();
+                              m_bench.log(QString("Story finished in %1; report: %2")
+                                              .arg(widgets::formatDuration(m_clock.elapsed() / 1000.0), path));
+                              shot("6-report", [=] { Q_EMIT finished(ok, path); });
+                            });
+                          });
+                        });
+                      });
+                    });
+                  });
+                });
+              });
+            });
+          });
+        });
+      });
+    });
+  });
+}
+
+void StoryRun::writeManifest() {
+  const ModelSpec model = m_bench.modelSpec();
+  const DataSpec data = m_bench.dataSpec();
+  QJsonObject o = m_stages;
+  o["format"] = "prunelab-story";
+  o["version"] = 1;
+  o["created"] = QDateTime::currentDateTime().toString(Qt::ISODate);
+  o["model"] = QFileInfo(QString::fromStdString(model.model)).fileName();
+  o["data"] = QString::fromStdString(data.spec) +
+              (data.trainLimit > 0 ? QString(" (%1 training images)").arg(data.trainLimit) : QString());
+  const bool detect = m_bench.isDetector();
+  o["task"] = detect ? "detect" : "classify";
+  o["metric"] = detect ? "mAP50-95" : "top-1";
+  const QStringList names = {"original", "sparse", "pruned", "fine-tuned"};
+  const QStringList files = {"0-original.plm", "1-sparse.plm", "2-pruned.plm", "3-fine-tuned.plm"};
+  QJsonArray stages;
+  for (int i = 0; i < names.size(); ++i) {
+    QJsonObject s{{"name", names[i]}, {"checkpoint", files[i]}};
+    if (m_metric.count(names[i])) s["metric"] = m_metric.at(names[i]);
+    if (names[i] == "sparse") s["run_dir"] = "sparse";
+    if (names[i] == "fine-tuned") s["run_dir"] = "fine-tune";
+    stages.append(s);
+  }
+  o["stages"] = stages;
+  QSaveFile f(QDir(m_dir).filePath("story.json"));
+  if (f.open(QIODevice::WriteOnly)) {
+    f.write(QJsonDocument(o).toJson());
+    f.commit();
+  }
+}
+
+}  // namespace prunelab::gui

@@ -1,0 +1,69 @@
+#pragma once
+// StoryRun: "Run the whole story" - the loop a user would click through, unattended:
+//   save + evaluate the model as opened -> sparse-train (BN-L1) -> bn scores, global
+//   percent, Apply -> evaluate -> fine-tune -> evaluate -> Compare -> export (.plm and a
+//   BN-folded ONNX) -> story.json -> report.html + report.pdf.
+// Every step goes through the same Workbench calls the buttons make. The run directory's
+// layout is the one report/story_report.h reads, so `prunelab-cli report DIR` rebuilds
+// the report. Progress: a status-bar label with the whole story's share done and an ETA
+// (training stages weighted by their epochs).
+// Thread: GUI thread. Owned by the Workbench; one story at a time.
+
+#include <QElapsedTimer>
+#include <QJsonObject>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <functional>
+#include <map>
+
+class QLabel;
+class QTimer;
+
+namespace prunelab::gui {
+
+class Workbench;
+
+struct StoryOptions {
+  int sparseEpochs = 2;
+  int fineTuneEpochs = 2;
+  double percent = 0.4;   // bn global percent (the prune panel's value wins when set)
+  QString shotsDir;       // a screenshot after each stage, when not empty
+  QString runDir;         // default: a new folder under the runs directory
+};
+
+class StoryRun : public QObject {
+  Q_OBJECT
+ public:
+  StoryRun(Workbench& bench, const StoryOptions& options, QObject* parent = nullptr);
+  void start();
+  QString runDir() const { return m_dir; }
+  double fraction() const;  // of the whole story, 0..1
+
+ Q_SIGNALS:
+  void finished(bool ok, const QString& reportPath);
+
+ private:
+  void stage(const QString& name, double weight);
+  void shot(const QString& name, std::function<void()> next);
+  void save(const QString& file);
+  void evaluateInto(const QString& stageName, std::function<void()> next);
+  void writeManifest();
+  void updateStatus();
+  void fail(const QString& why);
+
+  Workbench& m_bench;
+  StoryOptions m_opt;
+  QString m_dir;
+  QJsonObject m_stages;              // stage name -> {checkpoint, metric, run_dir}
+  std::map<QString, double> m_metric;
+  QString m_metricName;
+  double m_doneWeight = 0, m_stageWeight = 0;
+  QString m_stageName;
+  QElapsedTimer m_clock;
+  QPointer<QLabel> m_status;
+  QTimer* m_tick = nullptr;
+  bool m_failed = false;
+};
+
+}  // namespace prunelab::gui

@@ -1,0 +1,252 @@
+#include "report/report_writer.h"
+
+#include <QBuffer>
+#include <QDateTime>
+#include <QFileInfo>
+#include <QPageSize>
+#include <QPdfWriter>
+#include <QSaveFile>
+#include <QTextDocument>
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "report/report_charts.h"
+#include "util/error.h"
+#include "widgets/format.h"
+
+namespace prunelab::report {
+
+namespace {
+
+QString esc(const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); }
+QString pct(double v) { return QString::number(100.0 * v, 'f', 2) + " %"; }
+QString stageTitle(const std::string& name) {
+  static const std::map<std::string, QString> titles = {
+      {"original", "Original"}, {"sparse", "Sparse-trained"}, {"pruned", "Pruned (before fine-tune)"}, {"fine-tuned", "Fine-tuned"}};
+  auto it = titles.find(name);
+  return it == titles.end() ? QString::fromStdString(name) : it->second;
+}
+
+QString dataUri(const QImage& img) {
+  QByteArray bytes;
+  QBuffer buf(&bytes);
+  buf.open(QIODevice::WriteOnly);
+  img.save(&buf, "PNG");
+  return "data:image/png;base64," + QString::fromLatin1(bytes.toBase64());
+}
+
+// The final model's graph as the workbench's network view: kept/total channels per node.
+widgets::NetworkView networkOf(const StoryReport& s) {
+  widgets::NetworkView v;
+  const Graph& g = *s.final;
+  for (const Node& n : g.nodes()) {
+    widgets::GraphNodeInfo info;
+    info.id = n.id;
+    info.name = QString::fromStdString(n.name);
+    info.scope = QString::fromStdString(n.scope);
+    info.op = opKindName(n.op);
+    if (!n.outputs.empty()) {
+      const Shape& shape = g.value(n.outputs[0]).shape;
+      info.shape = QString::fromStdString(shapeToString(shape));
+      if (shape.size() == 4 || shape.size() == 2) info.kept = static_cast<int>(shape[1]);
+    }
+    info.channels = info.kept;
+    if (const Node* o = s.original->findNode(n.name); o && !o->outputs.empty()) {
+      const Shape& shape = s.original->value(o->outputs[0]).shape;
+      if (shape.size() == 4 || shape.size() == 2) info.channels = static_cast<int>(shape[1]);
+    }
+    v.nodes.push_back(info);
+    for (ValueId in : n.inputs) {
+      const int from = g.value(in).producer;
+      if (from >= 0) v.edges.push_back({from, n.id});
+    }
+  }
+  return v;
+}
+
+struct Pictures {
+  QImage gamma, curves, channels, network;
+};
+
+Pictures draw(const StoryReport& s) {
+  Pictures p;
+  const QSize wide(900, 380);
+  if (!s.gammaOriginal.empty() || !s.gammaSparse.empty()) {
+    QVector<double> a(s.gammaOriginal.begin(), s.gammaOriginal.end()), b(s.gammaSparse.begin(), s.gammaSparse.end());
+    p.gamma = histogramChart(a, "before sparse training", b, "after sparse training", "|BN gamma|", wide);
+  }
+  if (!s.epochs.empty()) {
+    QVector<CurveSeries> series(2);
+    series[0].name = "train loss";
+    series[1].name = QString::fromStdString(s.metricName) + " (val)";
+    series[1].rightAxis = true;
+    QVector<QPair<double, QString>> marks;
+    std::string stage;
+    for (size_t i = 0; i < s.epochs.size(); ++i) {
+      const EpochRecord& e = s.epochs[i];
+      const double x = static_cast<double>(i + 1);
+      if (e.stage != stage) {
+        marks.push_back({x - 0.5, QString::fromStdString(e.stage)});
+        stage = e.stage;
+      }
+      series[0].x << x;
+      series[0].y << e.trainLoss;
+      if (e.metric >= 0) {
+        series[1].x << x;
+        series[1].y << 100.0 * e.metric;
+      }
+    }
+    p.curves = curvesChart(series, "epoch (sparse training, then fine-tuning)", "train loss",
+                           QString::fromStdString(s.metricName) + " %", marks, wide);
+  }
+  QStringList names;
+  QVector<double> before, after;
+  for (const LayerChange& l : s.layers) {
+    names << QString::fromStdString(l.name);
+    before << static_cast<double>(l.before);
+    after << static_cast<double>(l.after);
+  }
+  if (!names.isEmpty()) p.channels = channelsChart(names, before, after, QSize(900, std::clamp(static_cast<int>(names.size()) * 16 + 80, 300, 1400)));
+  if (s.final && s.original) p.network = networkPicture(networkOf(s), QSize(900, 1000));
+  return p;
+}
+
+}  // namespace
+
+QString reportHtml(const StoryReport& s, bool inlineImages, QVector<QPair<QString, QImage>>* images) {
+  const Pictures pics = draw(s);
+  auto img = [&](const QString& name, const QImage& image, int width) -> QString {
+    if (image.isNull()) return "<p><i>(no picture: not enough data)</i></p>";
+    QString src;
+    if (inlineImages) {
+      src = dataUri(image);
+    } else {
+      src = "img/" + name + ".png";
+      if (images) images->push_back({src, image});
+    }
+    // Never wider than the column, never magnified (the network picture can be narrow).
+    // QTextDocument lays out at 96 px per inch and print() adds 2 cm margins: an A4 column holds ~520 px.
+    const int shown = std::min(inlineImages ? width : std::min(width, 520), image.width() / 2);
+    return QString("<p align=\"center\"><img src=\"%1\" width=\"%2\"></p>").arg(src).arg(shown);
+  };
+  const StageReport& first = s.stages.front();
+  const StageReport& last = s.stages.back();
+  QString h;
+  h += "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>PruneLab report - " + esc(s.model) + "</title>";
+  h += "<style>body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:960px;margin:24px auto;color:#1f2d3a}"
+       "h1{color:#1f3b57}h2{color:#1f3b57;border-bottom:1px solid #c8d3de;padding-bottom:4px;margin-top:28px}"
+       "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #c8d3de;padding:4px 8px;text-align:right}"
+       "th{background:#eef3f7}td.l,th.l{text-align:left}.big{font-size:1.15em}"
+       "pre{background:#f4f6f8;padding:8px;white-space:pre-wrap;font-size:0.85em}.muted{color:#61707d}</style></head><body>";
+  h += "<h1>PruneLab report: " + esc(s.model) + "</h1>";
+  h += "<p class=\"muted\">" + esc(s.task == "detect" ? "Detector" : "Classifier") + " on " + esc(s.data) + ", input " +
+       esc(s.input) + ". Run " + esc(s.created) + "; report written " +
+       QDateTime::currentDateTime().toString("yyyy-MM-dd hh:mm") + ".</p>";
+
+  // Summary sentence.
+  h += "<p class=\"big\">Parameters <b>" + widgets::formatChange(first.params, last.params) + "</b>, MACs <b>" + widgets::formatChange(first.macs, last.macs) +
+       "</b>, size <b>" + widgets::formatChange(first.sizeBytes, last.sizeBytes) + "</b>";
+  if (first.latencyMs > 0 && last.latencyMs > 0)
+    h += ", batch-1 latency " + QString::number(first.latencyMs, 'f', 2) + " &rarr; " + QString::number(last.latencyMs, 'f', 2) +
+         " ms (<b>" + QString::number(first.latencyMs / last.latencyMs, 'f', 2) + "x</b>)";
+  if (first.metric >= 0 && last.metric >= 0)
+    h += "; " + esc(s.metricName) + " " + pct(first.metric) + " &rarr; <b>" + pct(last.metric) + "</b> (" +
+         QString("%1%2 pp").arg(last.metric >= first.metric ? "+" : "").arg(100 * (last.metric - first.metric), 0, 'f', 2) + ")";
+  h += ".</p>";
+
+  h += "<h2>Before and after</h2><table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">stage</th><th>parameters</th><th>MACs</th><th>size</th>"
+       "<th>latency (batch 1)</th><th>" + esc(s.metricName) + "</th></tr>";
+  for (const StageReport& st : s.stages) {
+    h += "<tr><td class=\"l\">" + stageTitle(st.name) + "</td><td>" + widgets::formatCount(st.params) + "</td><td>" + widgets::formatCount(st.macs) +
+         "</td><td>" + QString::number(st.sizeBytes / 1e6, 'f', 2) + " MB</td><td>" +
+         (st.latencyMs > 0 ? QString::number(st.latencyMs, 'f', 2) + " ms" : QString("&ndash;")) + "</td><td>" +
+         (st.metric >= 0 ? pct(st.metric) : QString("&ndash;")) + "</td></tr>";
+  }
+  h += "</table><p class=\"muted\">MACs counted with the " + esc(s.macsConvention) +
+       " convention; latency is the median of measured batch-1 CPU runs on this machine.</p>";
+
+  h += "<h2>Channels per layer</h2>";
+  h += img("channels", pics.channels, 760);
+  h += "<table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">layer</th><th class=\"l\">op</th><th>before</th><th>after</th><th>cut</th></tr>";
+  for (const LayerChange& l : s.layers)
+    h += "<tr><td class=\"l\">" + esc(l.name) + "</td><td class=\"l\">" + esc(l.op) + "</td><td>" + QString::number(l.before) +
+         "</td><td>" + QString::number(l.after) + "</td><td>" +
+         (l.before > 0 ? QString::number(100.0 * (l.before - l.after) / l.before, 'f', 0) + " %" : QString()) + "</td></tr>";
+  h += "</table>";
+
+  h += "<h2>BatchNorm &gamma; before and after sparse training</h2>";
+  h += "<p>Sparse training adds an L1 penalty on the BatchNorm scale factors &gamma; (Network Slimming). Channels whose "
+       "&gamma; is driven towards zero contribute little and are the ones the <i>bn</i> criterion removes.</p>";
+  h += img("gamma", pics.gamma, 760);
+  auto stats = [](const std::vector<float>& g) {
+    if (g.empty()) return QString("&ndash;");
+    double mean = 0;
+    int small = 0;
+    for (float v : g) {
+      mean += v;
+      small += v < 0.01f;
+    }
+    return QString("mean |&gamma;| %1, %2 % below 0.01 (%3 channels)")
+        .arg(mean / g.size(), 0, 'f', 3)
+        .arg(100.0 * small / g.size(), 0, 'f', 1)
+        .arg(g.size());
+  };
+  h += "<p>Before: " + stats(s.gammaOriginal) + ".<br>After: " + stats(s.gammaSparse) + ".</p>";
+
+  h += "<h2>Training</h2>";
+  h += img("curves", pics.curves, 760);
+  if (!s.epochs.empty()) {
+    h += "<table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">stage</th><th>epoch</th><th>train loss</th><th>" + esc(s.metricName) +
+         "</th><th>lr</th><th>sr</th><th>mean |&gamma;|</th></tr>";
+    for (const EpochRecord& e : s.epochs)
+      h += "<tr><td class=\"l\">" + esc(e.stage) + "</td><td>" + QString::number(e.epoch) + "</td><td>" +
+           QString::number(e.trainLoss, 'f', 4) + "</td><td>" + (e.metric >= 0 ? pct(e.metric) : QString("&ndash;")) +
+           "</td><td>" + QString::number(e.lr, 'g', 3) + "</td><td>" + QString::number(e.sr, 'g', 3) + "</td><td>" +
+           QString::number(e.gammaMean, 'f', 3) + "</td></tr>";
+    h += "</table>";
+  }
+
+  h += "<h2>The pruned network</h2><p>Boxes are coloured by the share of their channels that was cut (blocks "
+       "collapse their layers); each shows kept/total channels.</p>";
+  h += img("network", pics.network, 760);
+
+  h += "<h2>Reproduce this run</h2><p>The same steps with PruneLab's command line:</p><pre>";
+  for (const std::string& c : s.commands) h += esc(c) + "\n";
+  h += "</pre><table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">setting</th><th class=\"l\">value</th></tr>";
+  for (const auto& [k, v] : s.settings) h += "<tr><td class=\"l\">" + esc(k) + "</td><td class=\"l\">" + esc(v) + "</td></tr>";
+  h += "</table><p class=\"muted\">Run directory: " + esc(s.runDir) + "</p></body></html>";
+  return h;
+}
+
+void writeReport(const StoryReport& story, const QString& path) {
+  const QString ext = QFileInfo(path).suffix().toLower();
+  if (ext == "html" || ext == "htm") {
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly)) throw Error(path.toStdString(), "cannot write: " + f.errorString().toStdString());
+    f.write(reportHtml(story, true).toUtf8());
+    if (!f.commit()) throw Error(path.toStdString(), "cannot write: " + f.errorString().toStdString());
+    return;
+  }
+  if (ext != "pdf") throw Error(path.toStdString(), "the report is written as .html or .pdf");
+  QVector<QPair<QString, QImage>> images;
+  const QString html = reportHtml(story, false, &images);
+  QTextDocument doc;
+  for (const auto& [name, image] : images) doc.addResource(QTextDocument::ImageResource, QUrl(name), image);
+  doc.setDefaultStyleSheet("h1{color:#1f3b57} h2{color:#1f3b57} th{background:#eef3f7} .muted{color:#61707d}");
+  doc.setHtml(html);
+  const QString tmp = path + ".part";
+  {
+    QPdfWriter pdf(tmp);
+    pdf.setPageSize(QPageSize(QPageSize::A4));
+    pdf.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
+    pdf.setResolution(150);
+    pdf.setTitle("PruneLab report - " + QString::fromStdString(story.model));
+    pdf.setCreator("PruneLab");
+    doc.print(&pdf);
+  }
+  QFile::remove(path);
+  if (!QFile::rename(tmp, path)) throw Error(path.toStdString(), "cannot move the finished PDF into place");
+}
+
+}  // namespace prunelab::report

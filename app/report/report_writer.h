@@ -1,0 +1,26 @@
+#pragma once
+// The stakeholder report of a story run: one self-contained HTML file (pictures inline as
+// data URIs) and the same content as PDF (QTextDocument printed by QPdfWriter).
+// Sections: summary, before/after table (params, MACs, size, measured latency, top-1 or
+// mAP), channels per layer before/after, BN-gamma histograms before and after sparse
+// training, training curves, the pruned network, and the command lines that reproduce it.
+// Thread: GUI thread (charts are drawn with widgets; a QApplication must exist).
+
+#include <QImage>
+#include <QPair>
+#include <QString>
+#include <QVector>
+
+#include "report/story_report.h"
+
+namespace prunelab::report {
+
+// Writes `path` as HTML (.html/.htm) or PDF (.pdf), atomically; throws prunelab::Error
+// naming the path for another extension or a write failure.
+void writeReport(const StoryReport& story, const QString& path);
+
+// The HTML text; `inlineImages` embeds the pictures (else they are named resources
+// "img/<name>.png" that `images` receives, as QTextDocument wants them).
+QString reportHtml(const StoryReport& story, bool inlineImages, QVector<QPair<QString, QImage>>* images = nullptr);
+
+}  // namespace prunelab::report

@@ -1,0 +1,139 @@
+#include "report/story_report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "analysis/cost.h"
+#include "analysis/shape_inference.h"
+#include "exec/latency.h"
+#include "io/checkpoint.h"
+#include "models/model_loader.h"
+#include "train/bn_stats.h"
+#include "util/error.h"
+
+namespace prunelab {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::vector<float> allGammas(const Graph& g) {
+  std::vector<float> all;
+  for (const auto& layer : snapshotGammas(g).layers) all.insert(all.end(), layer.absGamma.begin(), layer.absGamma.end());
+  return all;
+}
+
+// results.csv of a training run: one record per epoch.
+std::vector<EpochRecord> readResults(const fs::path& csv, const std::string& stage, const std::string& metricColumn) {
+  std::ifstream in(csv);
+  if (!in) return {};
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> header;
+  {
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) header.push_back(c);
+  }
+  auto col = [&](const std::string& name) {
+    for (size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return static_cast<int>(i);
+    return -1;
+  };
+  const int cEpoch = col("epoch"), cLoss = col("train/loss"), cMetric = col(metricColumn), cLr = col("lr"), cSr = col("sr"),
+            cGamma = col("bn/gamma_mean");
+  std::vector<EpochRecord> out;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) f.push_back(c);
+    auto num = [&](int c, double fallback) { return c >= 0 && c < static_cast<int>(f.size()) ? std::stod(f[c]) : fallback; };
+    EpochRecord r;
+    r.stage = stage;
+    r.epoch = static_cast<int>(num(cEpoch, static_cast<double>(out.size() + 1)));
+    r.trainLoss = num(cLoss, 0);
+    r.metric = num(cMetric, -1);
+    r.lr = num(cLr, 0);
+    r.sr = num(cSr, 0);
+    r.gammaMean = num(cGamma, 0);
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace
+
+StoryReport collectStoryReport(const std::string& runDir, const ReportOptions& options) {
+  const fs::path dir(runDir);
+  const fs::path manifest = dir / "story.json";
+  if (!fs::exists(manifest)) throw Error(manifest.string(), "no such file: not a story run directory");
+  json j;
+  try {
+    std::ifstream in(manifest);
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    throw Error(manifest.string(), std::string("malformed: ") + e.what());
+  }
+  StoryReport r;
+  r.runDir = runDir;
+  try {
+    r.created = j.value("created", "");
+    r.model = j.value("model", "");
+    r.data = j.value("data", "");
+    r.task = j.value("task", "classify");
+    r.metricName = j.value("metric", r.task == "detect" ? "mAP50-95" : "top-1");
+    const json settings = j.value("settings", json::object()), commands = j.value("commands", json::array());
+    for (const auto& [k, v] : settings.items()) r.settings.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+    for (const auto& c : commands) r.commands.push_back(c.get<std::string>());
+
+    std::vector<std::shared_ptr<Graph>> graphs;
+    for (const auto& s : j.at("stages")) {
+      StageReport st;
+      st.name = s.at("name").get<std::string>();
+      st.checkpoint = s.at("checkpoint").get<std::string>();
+      st.metric = s.value("metric", -1.0);
+      st.latencyMs = s.value("latency_ms", -1.0);
+      auto g = std::make_shared<Graph>(loadCheckpoint((dir / st.checkpoint).string()).graph);
+      inferShapes(*g, defaultInputShape(*g));
+      const GraphCost cost = computeCost(*g);
+      st.params = cost.params;
+      st.macs = cost.macs;
+      st.sizeBytes = cost.sizeBytes;
+      r.macsConvention = conventionName(cost.convention);
+      if (s.contains("run_dir")) {
+        const std::string column = r.task == "detect" ? "metrics/mAP50-95" : "val/top1";
+        const auto e = readResults(dir / s.at("run_dir").get<std::string>() / "results.csv", st.name, column);
+        r.epochs.insert(r.epochs.end(), e.begin(), e.end());
+      }
+      r.stages.push_back(st);
+      graphs.push_back(g);
+    }
+    if (graphs.size() < 2) throw Error(manifest.string(), "needs at least two stages");
+    r.input = shapeToString(defaultInputShape(*graphs.front()));
+    r.original = graphs.front();
+    r.final = graphs.back();
+    r.gammaOriginal = allGammas(*graphs.front());
+    for (size_t i = 0; i < r.stages.size(); ++i)
+      if (r.stages[i].name == "sparse") r.gammaSparse = allGammas(*graphs[i]);
+
+    // Per-layer output channels, original -> final, by node name.
+    for (const Node& n : graphs.front()->nodes()) {
+      if (n.op != OpKind::Conv && n.op != OpKind::Linear) continue;
+      LayerChange c{n.name, opKindName(n.op), n.tensor("weight").size(0), 0};
+      if (const Node* f = graphs.back()->findNode(n.name)) c.after = f->tensor("weight").size(0);
+      r.layers.push_back(c);
+    }
+    if (options.measureLatency) {
+      for (size_t i : {size_t{0}, graphs.size() - 1})
+        if (r.stages[i].latencyMs < 0) r.stages[i].latencyMs = measureLatencyMs(*graphs[i], options.latencyIters);
+    }
+  } catch (const json::exception& e) {
+    throw Error(manifest.string(), std::string("malformed: ") + e.what());
+  }
+  return r;
+}
+
+}  // namespace prunelab
