@@ -22,6 +22,12 @@ ChannelsPanel::ChannelsPanel(QWidget* parent)
     b->setWidth(0.8);
     return b;
   };
+  // Sparse training drives the channels to prune towards 0, so their bars are often a pixel high:
+  // a hatched column behind each pruned one shows its state and where to click at any score.
+  m_prunedBack = bars(QColor(215, 60, 50));
+  m_prunedBack->setBrush(QBrush(QColor(215, 60, 50, 150), Qt::BDiagPattern));
+  m_prunedBack->setSelectable(QCP::stNone);
+  m_prunedBack->removeFromLegend();
   m_kept = bars(QColor(40, 110, 190));
   m_pruned = bars(QColor(215, 60, 50));
   m_pinned = bars(QColor(110, 110, 110));
@@ -94,6 +100,7 @@ void ChannelsPanel::redraw() {
   double top = m_data.threshold;
   for (double s : m_data.scores) top = std::max(top, s);
   m_plot->yAxis->setRange(0, top > 0 ? top * 1.08 : 1.0);
+  m_prunedBack->setData(px, QVector<double>(px.size(), m_plot->yAxis->range().upper), true);
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -138,14 +145,11 @@ void ChannelsPanel::onRelease(QMouseEvent* e) {
     prune = !m_data.pruned.value(c);
   } else {  // a range, in bar order
     const double a = m_plot->xAxis->pixelToCoord(std::min(x0, x1)), b = m_plot->xAxis->pixelToCoord(std::max(x0, x1));
-    bool first = true;
-    for (int pos = std::max(0, static_cast<int>(std::ceil(a - 0.4))); pos < m_order.size() && pos <= b + 0.4; ++pos) {
-      const int c = m_order[pos];
-      if (m_data.pinned.value(c)) continue;
-      if (first) prune = !m_data.pruned.value(c), first = false;
-      picked << c;
-    }
+    for (int pos = std::max(0, static_cast<int>(std::ceil(a - 0.4))); pos < m_order.size() && pos <= b + 0.4; ++pos)
+      if (!m_data.pinned.value(m_order[pos])) picked << m_order[pos];
     if (picked.isEmpty()) return;
+    // "The first channel" is the one the drag started on (the last in bar order for a leftward drag).
+    prune = !m_data.pruned.value(x1 >= x0 ? picked.front() : picked.back());
     std::sort(picked.begin(), picked.end());
   }
   Q_EMIT channelsToggled(m_data.layer, picked, prune);

@@ -47,6 +47,7 @@ class ChannelsPanel : public QWidget {
   ChannelScores m_data;
   QVector<int> m_order;  // bar position -> channel
   QCustomPlot* m_plot;
+  QCPBars* m_prunedBack;  // hatched full-height columns behind pruned bars
   QCPBars* m_kept;
   QCPBars* m_pruned;
   QCPBars* m_pinned;

@@ -23,6 +23,8 @@ ComparePanel::ComparePanel(QWidget* parent)
   m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_table->setMinimumWidth(300);
   m_table->setMaximumWidth(380);
+  m_table->setFocusPolicy(Qt::NoFocus);  // a read-only summary: no current-cell highlight
+  m_table->setSelectionMode(QAbstractItemView::NoSelection);
   // Horizontal bars: layer names read left to right on the key (y) axis.
   m_before = new QCPBars(m_plot->yAxis, m_plot->xAxis);
   m_after = new QCPBars(m_plot->yAxis, m_plot->xAxis);
@@ -33,19 +35,22 @@ ComparePanel::ComparePanel(QWidget* parent)
   m_before->setPen(Qt::NoPen);
   m_after->setPen(Qt::NoPen);
   auto* group = new QCPBarsGroup(m_plot);
+  group->setSpacing(1);  // a pair touches; the gap between layers is wider than inside a pair
   m_before->setBarsGroup(group);
   m_after->setBarsGroup(group);
-  m_before->setWidth(0.4);
-  m_after->setWidth(0.4);
+  m_before->setWidth(0.36);
+  m_after->setWidth(0.36);
   m_plot->legend->setVisible(true);
   m_plot->legend->setFont(QFont(font().family(), 7));
-  m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+  m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);  // early layers are narrow
   m_plot->xAxis->setLabel("channels");
   m_plot->yAxis->setTickLabelFont(QFont(font().family(), 7));
   m_plot->yAxis->setRangeReversed(true);  // first layer on top
   m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   m_plot->axisRect()->setRangeDrag(Qt::Vertical);
   m_plot->axisRect()->setRangeZoom(Qt::Vertical);
+  // Tick labels are thinned to the axis rect's height, known only once the plot is laid out.
+  connect(m_plot, &QCustomPlot::afterLayout, this, [this] { updateTicks(false); });
   auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
   layout->addWidget(m_table);
@@ -63,9 +68,11 @@ void ComparePanel::setData(const CompareData& d) {
       m_table->setItem(row, c, item);
     }
   };
+  // Negative means unknown (latency not measured): that side and the change show "-".
   auto row = [&](int r, double b, double a, auto fmt) {
     if (b <= 0 && a <= 0) return set(r, "-", "-", "-");
-    set(r, fmt(b), fmt(a), formatChange(b, a));
+    const QString change = b <= 0 || a < 0 ? QString("-") : formatChange(b, a);
+    set(r, b < 0 ? QString("-") : fmt(b), a < 0 ? QString("-") : fmt(a), change);
   };
   row(0, double(d.before.params), double(d.after.params), [](double v) { return formatCount(v); });
   row(1, double(d.before.macs), double(d.after.macs), [](double v) { return formatCount(v); });
@@ -95,7 +102,7 @@ void ComparePanel::setData(const CompareData& d) {
     before << layers[i].before;
     after << layers[i].after;
   }
-  updateTicks();
+  updateTicks(true);
   m_before->setData(keys, before, true);
   m_after->setData(keys, after, true);
   m_plot->yAxis->setRange(-0.8, std::max<int>(1, layers.size()) - 0.2);
@@ -106,20 +113,16 @@ void ComparePanel::setData(const CompareData& d) {
 }
 
 // Layer names on the key axis, thinned to every k-th so that labels never overlap.
-void ComparePanel::updateTicks() {
+void ComparePanel::updateTicks(bool force) {
   const int rowPixels = 11;
   const int height = std::max(40, m_plot->axisRect()->height());
   const int step = std::max(1, static_cast<int>(std::ceil(m_shown.size() * rowPixels / double(height))));
+  if (step == m_tickStep && !force) return;  // also ends the afterLayout -> replot -> afterLayout loop
+  m_tickStep = step;
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   for (int i = 0; i < m_shown.size(); i += step) ticker->addTick(i, m_shown[i].name);
   m_plot->yAxis->setTicker(ticker);
   m_plot->replot(QCustomPlot::rpQueuedReplot);
-}
-
-void ComparePanel::resizeEvent(QResizeEvent* e) {
-  QWidget::resizeEvent(e);
-  m_plot->replot(QCustomPlot::rpImmediateRefresh);  // lays out the axis rect at the new size
-  updateTicks();
 }
 
 }  // namespace prunelab::widgets

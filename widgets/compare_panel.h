@@ -21,11 +21,8 @@ class ComparePanel : public QWidget {
   const CompareData& data() const { return m_data; }
   QTableWidget* table() const { return m_table; }
 
- protected:
-  void resizeEvent(QResizeEvent* e) override;
-
  private:
-  void updateTicks();
+  void updateTicks(bool force);
 
   CompareData m_data;
   QVector<CompareLayer> m_shown;  // the layers drawn
@@ -33,6 +30,7 @@ class ComparePanel : public QWidget {
   QCustomPlot* m_plot;
   QCPBars* m_before;
   QCPBars* m_after;
+  int m_tickStep = 0;  // every m_tickStep-th layer name is drawn
 };
 
 }  // namespace prunelab::widgets

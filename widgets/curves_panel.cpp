@@ -33,9 +33,15 @@ CurvesPanel::CurvesPanel(QWidget* parent) : QWidget(parent) {
     m_plots[i]->setMinimumHeight(110);
     m_plots[i]->setPlottingHints(QCP::phCacheLabels | QCP::phFastPolylines);
     m_plots[i]->legend->setVisible(false);  // shown once a series exists
+    connect(m_plots[i], &QCustomPlot::afterLayout, this, &CurvesPanel::alignMargins);
     layout->addWidget(m_plots[i], i == Rates ? 2 : 3);
   }
   m_plots[Metrics]->xAxis->setLabel("epoch");
+  // Losses fall and metrics rise: their legends go where the curves are not. lr/sr lines
+  // run across the whole plot, so their legend is a single row at the top.
+  m_plots[Metrics]->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+  m_plots[Rates]->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  m_plots[Rates]->legend->setWrap(0);
   m_plots[Rates]->yAxis2->setVisible(true);
   m_plots[Rates]->yAxis2->setLabel("sr");
   m_plots[Rates]->yAxis2->setNumberFormat("g");
@@ -127,19 +133,38 @@ void CurvesPanel::rescale() {
     }();
     if (found) {
       const double pad = std::max(1e-9, (y.upper - y.lower) * 0.08);
-      p->yAxis->setRange(i == Losses ? std::max(0.0, y.lower - pad) : y.lower - pad, y.upper + pad);
+      const double top = i == Rates ? 4 * pad : pad;  // room for the lr/sr legend row above the lines
+      p->yAxis->setRange(i == Losses ? std::max(0.0, y.lower - pad) : y.lower - pad, y.upper + top);
     }
     p->legend->setVisible(p->graphCount() > 0);  // no empty legend box before the first run
     if (i == Rates) {
       bool ok = false;
       const QCPRange sr = m_series.contains("sr") ? m_series["sr"]->getValueRange(ok) : QCPRange();
-      p->yAxis2->setRange(0, ok && sr.upper > 0 ? sr.upper * 1.25 : 1e-3);
+      p->yAxis2->setRange(0, ok && sr.upper > 0 ? sr.upper * 1.5 : 1e-3);  // headroom for the legend row
     }
     p->replot(QCustomPlot::rpQueuedReplot);
   }
 }
 
+// The three plots share the x range, so an epoch must sit at the same pixel column in each:
+// every axis rect gets the widest left and right margin any of them needs (tick labels differ,
+// and only the lr/sr plot has a right axis). Margins only grow until clear(), so this settles.
+void CurvesPanel::alignMargins() {
+  int left = 0, right = 0;
+  for (QCustomPlot* p : m_plots) {
+    left = std::max(left, p->axisRect()->margins().left());
+    right = std::max(right, p->axisRect()->margins().right());
+  }
+  for (QCustomPlot* p : m_plots) {
+    const QMargins m = p->axisRect()->minimumMargins();
+    if (m.left() == left && m.right() == right) continue;
+    p->axisRect()->setMinimumMargins(QMargins(left, m.top(), right, m.bottom()));
+    p->replot(QCustomPlot::rpQueuedReplot);
+  }
+}
+
 void CurvesPanel::clear() {
+  for (QCustomPlot* p : m_plots) p->axisRect()->setMinimumMargins(QMargins());
   for (QCustomPlot* p : m_plots) p->clearGraphs();
   m_series.clear();
   m_order.clear();

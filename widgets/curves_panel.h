@@ -37,6 +37,7 @@ class CurvesPanel : public QWidget {
   static Plot plotFor(const QString& name);
   void scheduleRescale();
   void rescale();
+  void alignMargins();
 
   QCustomPlot* m_plots[3];
   QHash<QString, QCPGraph*> m_series;

@@ -62,6 +62,9 @@ GammaPanel::GammaPanel(QWidget* parent)
 void GammaPanel::clear() {
   m_frames.clear();
   m_hists.clear();
+  m_stride = 1;
+  m_arrivals = 0;
+  m_lastProvisional = false;
   redraw();
 }
 
@@ -87,7 +90,17 @@ void GammaPanel::addFrame(const GammaFrame& frame) {
     const float p = all.isEmpty() ? 1.0f : all[static_cast<int>(0.995 * (all.size() - 1))];
     m_max = std::max(1.0, 1.25 * p);
   }
+  // The heat map draws frames as evenly spaced columns. Thinning halves the stored rate, so from
+  // then on only every m_stride-th arriving frame is stored; the newest one is still shown, as
+  // a provisional last column that the next arrival replaces.
+  if (m_lastProvisional) {
+    m_frames.removeLast();
+    m_hists.removeLast();
+    m_lastProvisional = false;
+  }
   if (m_frames.size() >= kMaxFrames) {
+    m_stride *= 2;
+    m_arrivals = 0;
     QVector<GammaFrame> kept;
     for (int i = 0; i < m_frames.size(); i += 2) kept.push_back(m_frames[i]);
     m_frames = kept;
@@ -95,6 +108,7 @@ void GammaPanel::addFrame(const GammaFrame& frame) {
     for (int i = 0; i < m_hists.size(); i += 2) hists.push_back(m_hists[i]);
     m_hists = hists;
   }
+  m_lastProvisional = m_arrivals++ % m_stride != 0;
   m_frames.push_back(frame);
   m_hists.push_back(histogram(frame));
   redraw();
@@ -134,14 +148,14 @@ void GammaPanel::redraw() {
     for (float g : f.absGamma[l]) sum += g, ++n, small += g < 0.01f;
   }
   m_mean = n ? sum / n : 0.0;
-  m_stats->setText(QString("%1 - %2 channels - mean |γ| %3 - %4 % below 0.01 - epoch %5")
+  m_stats->setText(QString("%1 · %2 channels · mean |γ| %3 · %4 % < 0.01 · epoch %5")
                        .arg(m_selected.isEmpty() ? QString("all BN layers")
                                                 : m_selected.size() <= 2 ? m_selected.join(", ")
                                                                          : QString("%1 BN layers of the selection").arg(m_selected.size()))
                        .arg(n)
-                       .arg(m_mean, 0, 'f', 4)
+                       .arg(m_mean, 0, 'f', 3)
                        .arg(n ? 100.0 * small / n : 0.0, 0, 'f', 1)
-                       .arg(f.epoch, 0, 'f', 2));
+                       .arg(f.epoch, 0, 'f', 1));
   QVector<double> counts = m_hists.back();
   if (m_log->isChecked())
     for (double& c : counts) c = std::max(c, 0.5);  // log axes cannot show 0

@@ -44,6 +44,9 @@ class GammaPanel : public QWidget {
   QStringList m_selected;
   double m_max = 1.0;  // histogram range [0, m_max]
   double m_mean = 0.0;
+  int m_stride = 1;               // after each thinning only every m_stride-th frame is stored...
+  int m_arrivals = 0;             // ...counted from the last thinning
+  bool m_lastProvisional = false;  // the newest frame is off-stride: the next one replaces it
 
   QCustomPlot* m_histPlot;
   QCustomPlot* m_heatPlot;
