@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The main job on the embedded default, once built: the workbench on ResNet-20 and the
-# built-in data (Fashion-MNIST).
-#   - with a display: opens `prunelab --demo`, ready to sparse-train, prune, fine-tune and export;
-#   - without one (a server, CI): runs the whole loop unattended under a virtual display
-#     (sparse-train -> bn scores -> prune 40% -> fine-tune -> compare -> export), with a
-#     screenshot of each stage in runs/demo/shots/ and the checkpoints in runs/demo/;
+# The main job on the embedded default, once built: the workbench on the shipped demo
+# classifier (ResNet-20 trained by PruneLab, resources/demo) and the built-in data.
+#   - with a display: opens `prunelab --demo`, ready to sparse-train, prune, fine-tune and
+#     export, or to "Run the whole story" (Story menu);
+#   - without one (a server, CI): runs the whole story unattended under a virtual display
+#     (sparse-train -> bn scores -> prune 40% -> fine-tune -> compare -> export -> report),
+#     with a screenshot of each stage in runs/demo/shots/ and the run, with report.html and
+#     report.pdf, in runs/demo/runs/story-*/;
 #   - PRUNELAB_DEMO=cli: the same loop headless with prunelab-cli (about two minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,10 +34,12 @@ if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
 fi
 
 rm -rf "$OUT" && mkdir -p "$OUT"
-echo "No display: running the whole loop in the workbench under xvfb-run (about a minute)."
-# Runs land in ./runs (QSettings runs/dir), the exported model in the fine-tune run's folder.
-(cd "$OUT" && xvfb-run -a -s "-screen 0 1600x1000x24" "../../$GUI" --demo --story --story-epochs 2,1 \
+echo "No display: running the whole story in the workbench under xvfb-run (about a minute)."
+# Runs land in ./runs (QSettings runs/dir): runs/demo/runs/story-<time>/.
+(cd "$OUT" && xvfb-run -a -s "-screen 0 1600x1000x24" "../../$GUI" --demo --story --story-epochs 2,2 \
    --shots shots --screenshot final.png 2>&1 | grep -v -e XDG_RUNTIME_DIR -e propagateSizeHints || true)
 ls "$OUT"/shots
-find "$OUT" -name pruned.plm
+report=$(find "$OUT" -name report.pdf | head -n1)
+[ -n "$report" ] || { echo "the story did not write its report"; exit 1; }
 echo "Screenshots of each stage: $OUT/shots/ (open them, or run with a display for the window)."
+echo "Report: $report and ${report%.pdf}.html"

@@ -107,7 +107,10 @@ MainWindow::MainWindow(QWidget* parent)
   m_models->setMinimumWidth(140);
   m_models->setToolTip("Built-in models (random weights until trained); File > Open model for files");
   bar->addWidget(m_models);
-  connect(m_models, &QComboBox::activated, this, [this] { Q_EMIT modelRequested(m_models->currentText()); });
+  connect(m_models, &QComboBox::activated, this, [this] {
+    const QString path = m_models->currentData().toString();
+    Q_EMIT modelRequested(path.isEmpty() ? m_models->currentText() : path);
+  });
   bar->addAction("Open...", openModel, &QAction::trigger);
   bar->addSeparator();
   bar->addAction("Evaluate", this, &MainWindow::evaluateRequested);
@@ -174,8 +177,14 @@ void MainWindow::setModelNames(const QStringList& names) {
 void MainWindow::setModelLabel(const QString& text) { m_modelLabel->setText(text); }
 
 void MainWindow::setCurrentModelName(const QString& name) {
-  const int i = m_models->findText(name);
-  if (i >= 0) m_models->setCurrentIndex(i);
+  // A file shows by its name, as an extra entry (re-choosing it reloads the path).
+  int i = m_models->findText(name);
+  if (i < 0) i = m_models->findData(name);
+  if (i < 0) {
+    m_models->addItem(QFileInfo(name).fileName(), name);
+    i = m_models->count() - 1;
+  }
+  m_models->setCurrentIndex(i);
 }
 void MainWindow::setDataLabel(const QString& text) { m_dataLabel->setText(text); }
 

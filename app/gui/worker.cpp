@@ -346,9 +346,7 @@ void Worker::compare() {
     CompareResult r;
     r.before = std::make_shared<const Graph>(before.skeleton());
     r.after = std::make_shared<const Graph>(after.skeleton());
-    r.latencyBeforeMs = measureLatencyMs(before);
-    Q_EMIT progress(0.25, -1);
-    r.latencyAfterMs = measureLatencyMs(after);
+    std::tie(r.latencyBeforeMs, r.latencyAfterMs) = measureLatencyPairMs(before, after);
     Q_EMIT progress(0.5, -1);
     if (m->hasData) {
       auto task = m->makeTask(after, 128);

@@ -20,10 +20,10 @@ namespace prunelab::report {
 namespace {
 
 QString esc(const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); }
-QString pct(double v) { return QString::number(100.0 * v, 'f', 2) + " %"; }
+QString pct(double v) { return QString::number(100.0 * v, 'f', 2) + "&nbsp;%"; }
 QString stageTitle(const std::string& name) {
   static const std::map<std::string, QString> titles = {
-      {"original", "Original"}, {"sparse", "Sparse-trained"}, {"pruned", "Pruned (before fine-tune)"}, {"fine-tuned", "Fine-tuned"}};
+      {"original", "Original"}, {"sparse", "Sparse-trained"}, {"pruned", "Pruned"}, {"fine-tuned", "Fine-tuned"}};
   auto it = titles.find(name);
   return it == titles.end() ? QString::fromStdString(name) : it->second;
 }
@@ -155,16 +155,18 @@ QString reportHtml(const StoryReport& s, bool inlineImages, QVector<QPair<QStrin
          QString("%1%2 pp").arg(last.metric >= first.metric ? "+" : "").arg(100 * (last.metric - first.metric), 0, 'f', 2) + ")";
   h += ".</p>";
 
-  h += "<h2>Before and after</h2><table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">stage</th><th>parameters</th><th>MACs</th><th>size</th>"
+  h += "<h2>Before and after</h2><table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">stage</th><th>params</th><th>MACs</th><th>size</th>"
        "<th>latency (batch 1)</th><th>" + esc(s.metricName) + "</th></tr>";
   for (const StageReport& st : s.stages) {
     h += "<tr><td class=\"l\">" + stageTitle(st.name) + "</td><td>" + widgets::formatCount(st.params) + "</td><td>" + widgets::formatCount(st.macs) +
          "</td><td>" + QString::number(st.sizeBytes / 1e6, 'f', 2) + " MB</td><td>" +
-         (st.latencyMs > 0 ? QString::number(st.latencyMs, 'f', 2) + " ms" : QString("&ndash;")) + "</td><td>" +
+         (st.latencyMs > 0 ? QString::number(st.latencyMs, 'f', 2) + "&nbsp;ms" : QString("&ndash;")) + "</td><td>" +
          (st.metric >= 0 ? pct(st.metric) : QString("&ndash;")) + "</td></tr>";
   }
-  h += "</table><p class=\"muted\">MACs counted with the " + esc(s.macsConvention) +
-       " convention; latency is the median of measured batch-1 CPU runs on this machine.</p>";
+  h += "</table><p class=\"muted\">Pruned: right after the cut, before fine-tuning. MACs counted with the " +
+       esc(s.macsConvention) + " convention. Latency: lower quartile of 31 batch-1 CPU runs on this machine, the "
+       "two models measured alternately; tiny models at batch 1 are dominated by per-layer overhead, so their latency "
+       "follows MACs only loosely.</p>";
 
   h += "<h2>Channels per layer</h2>";
   h += img("channels", pics.channels, 760);

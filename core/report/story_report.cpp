@@ -126,10 +126,14 @@ StoryReport collectStoryReport(const std::string& runDir, const ReportOptions& o
       if (const Node* f = graphs.back()->findNode(n.name)) c.after = f->tensor("weight").size(0);
       r.layers.push_back(c);
     }
-    if (options.measureLatency) {
-      for (size_t i : {size_t{0}, graphs.size() - 1})
-        if (r.stages[i].latencyMs < 0) r.stages[i].latencyMs = measureLatencyMs(*graphs[i], options.latencyIters);
+    if (options.measureLatency && (r.stages.front().latencyMs < 0 || r.stages.back().latencyMs < 0)) {
+      const auto [before, after] = measureLatencyPairMs(*graphs.front(), *graphs.back(), options.latencyIters);
+      r.stages.front().latencyMs = before;
+      r.stages.back().latencyMs = after;
     }
+    const auto& md = graphs.front()->metadata();
+    if (auto it = md.find("model"); it != md.end() && it->second != r.model)
+      r.model = r.model.empty() ? it->second : it->second + " (" + r.model + ")";
   } catch (const json::exception& e) {
     throw Error(manifest.string(), std::string("malformed: ") + e.what());
   }

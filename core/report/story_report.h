@@ -56,7 +56,7 @@ struct StoryReport {
 
 struct ReportOptions {
   bool measureLatency = true;
-  int latencyIters = 15;
+  int latencyIters = 31;  // per model, measured alternately (exec/latency.h)
 };
 
 // Throws prunelab::Error naming the file when story.json or a checkpoint is missing or bad.
