@@ -79,6 +79,7 @@ int runExport(int argc, char** argv) {
 
   Graph g = loadModel(modelRequest(p));
   const Shape chw = p.has("--input") ? parseShape(p.get("--input")) : defaultInputShape(g);
+  g.metadata()["input"] = shapeToString(chw);  // the exported model's own default input
   if (!std::filesystem::path(out).parent_path().empty()) std::filesystem::create_directories(std::filesystem::path(out).parent_path());
 
   if (format == "onnx") {
