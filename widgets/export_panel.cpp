@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 
 namespace prunelab::widgets {
@@ -76,7 +77,17 @@ void ExportPanel::setFormat(const QString& format) {
 }
 QString ExportPanel::format() const { return m_format->currentData().toString(); }
 
-void ExportPanel::setPath(const QString& path) { m_path->setText(path); }
+void ExportPanel::setPath(const QString& path) {
+  const QString ext = QFileInfo(path).suffix().toLower();
+  const QString f = ext == "onnx" ? "onnx" : ext == "pt" ? "torchscript" : ext == "plm" ? "native" : format();
+  m_path->setText(path);
+  if (f != format()) {
+    QSignalBlocker block(m_format);  // keep the path as given
+    setFormat(f);
+    m_opset->setEnabled(f == "onnx");
+    m_foldBn->setEnabled(f == "onnx");
+  }
+}
 QString ExportPanel::path() const { return m_path->text(); }
 
 }  // namespace prunelab::widgets

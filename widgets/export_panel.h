@@ -18,7 +18,7 @@ class ExportPanel : public QWidget {
   Q_OBJECT
  public:
   explicit ExportPanel(QWidget* parent = nullptr);
-  void setPath(const QString& path);
+  void setPath(const QString& path);  // a .onnx/.pt/.plm path also selects its format
   QString path() const;
   // "native", "onnx" or "torchscript"; also adjusts the path's extension.
   void setFormat(const QString& format);

@@ -88,6 +88,7 @@ struct Worker::Impl {
 
   // Validates `graph` with the task's validation data; returns (metric name, value).
   std::pair<std::string, double> validate(const std::shared_ptr<Graph>& graph, TrainTask& task) const {
+    task.prepare(*graph);  // a detection task reads the head (classes, strides) from the graph it validates
     GraphModule module(graph);
     LoaderOptions lo;
     lo.shuffle = false;
