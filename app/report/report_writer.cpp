@@ -126,8 +126,8 @@ QString reportHtml(const StoryReport& s, bool inlineImages, QVector<QPair<QStrin
       if (images) images->push_back({src, image});
     }
     // Never wider than the column, never magnified (the network picture can be narrow).
-    // QTextDocument lays out at 96 px per inch and print() adds 2 cm margins: an A4 column holds ~520 px.
-    const int shown = std::min(inlineImages ? width : std::min(width, 520), image.width() / 2);
+    // QTextDocument lays out at 96 px per inch and print() adds 2 cm margins: an A4 column holds ~600 px.
+    const int shown = std::min(inlineImages ? width : std::min(width, 600), image.width() / 2);
     return QString("<p align=\"center\"><img src=\"%1\" width=\"%2\"></p>").arg(src).arg(shown);
   };
   const StageReport& first = s.stages.front();
@@ -137,7 +137,7 @@ QString reportHtml(const StoryReport& s, bool inlineImages, QVector<QPair<QStrin
   h += "<style>body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:960px;margin:24px auto;color:#1f2d3a}"
        "h1{color:#1f3b57}h2{color:#1f3b57;border-bottom:1px solid #c8d3de;padding-bottom:4px;margin-top:28px}"
        "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #c8d3de;padding:4px 8px;text-align:right}"
-       "th{background:#eef3f7}td.l,th.l{text-align:left}.big{font-size:1.15em}"
+       "th{background:#eef3f7}td{white-space:nowrap}td.l,th.l{text-align:left}td.l{white-space:normal}.big{font-size:1.15em}"
        "pre{background:#f4f6f8;padding:8px;white-space:pre-wrap;font-size:0.85em}.muted{color:#61707d}</style></head><body>";
   h += "<h1>PruneLab report: " + esc(s.model) + "</h1>";
   h += "<p class=\"muted\">" + esc(s.task == "detect" ? "Detector" : "Classifier") + " on " + esc(s.data) + ", input " +
@@ -235,13 +235,14 @@ void writeReport(const StoryReport& story, const QString& path) {
   const QString html = reportHtml(story, false, &images);
   QTextDocument doc;
   for (const auto& [name, image] : images) doc.addResource(QTextDocument::ImageResource, QUrl(name), image);
-  doc.setDefaultStyleSheet("h1{color:#1f3b57} h2{color:#1f3b57} th{background:#eef3f7} .muted{color:#61707d}");
+  doc.setDefaultStyleSheet("h1{color:#1f3b57} h2{color:#1f3b57} th{background:#eef3f7} .muted{color:#61707d} "
+                           "td{white-space:nowrap} td.l{white-space:normal}");
   doc.setHtml(html);
   const QString tmp = path + ".part";
   {
     QPdfWriter pdf(tmp);
     pdf.setPageSize(QPageSize(QPageSize::A4));
-    pdf.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
+    pdf.setPageMargins(QMarginsF(5, 5, 5, 5), QPageLayout::Millimeter);  // print() adds its own 2 cm
     pdf.setResolution(150);
     pdf.setTitle("PruneLab report - " + QString::fromStdString(story.model));
     pdf.setCreator("PruneLab");
