@@ -27,17 +27,7 @@ import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import yolov5_reference  # noqa: E402
-
-
-def randomise_bn(model, gen):
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                c = m.num_features
-                m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-                m.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.5)
-                m.weight.copy_(torch.rand(c, generator=gen) + 0.5)
-                m.bias.copy_(torch.randn(c, generator=gen) * 0.1)
+from make_reference import randomise_bn  # noqa: E402  (random BN statistics, as for the state_dict tests)
 
 
 class DecodedYolo(torch.nn.Module):
