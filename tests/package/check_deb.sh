@@ -14,7 +14,7 @@ echo "package: $deb ($(du -h "$deb" | cut -f1))"
 
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for lib in libqt6widgets6 libopencv-dnn dataset-fashion-mnist; do
+for lib in libqt6widgets6 libopencv-core dataset-fashion-mnist libonnx; do
   grep -q "$lib" <<<"$depends" || { echo "missing dependency $lib"; exit 1; }
 done
 grep -Eq "libtorch|libc10" <<<"$depends" || { echo "missing the LibTorch dependency"; exit 1; }
