@@ -14,6 +14,7 @@ Models:
   yolov5n_raw              tests/python/yolov5_reference.py's YOLOv5n (nc 80, 160 px), the
                            three raw level outputs [bs, na, ny, nx, no], PRESERVE
   yolov5n_decoded          the same model ending in its inference decode [bs, rows, no]
+  ops_mix                  a small net with the remaining mapped ops (see OpsMix), PRESERVE
 BatchNorm statistics and affine parameters are randomised so a wrong BN cannot pass.
 --opset selects the opset (default 17). Run with Debian's /usr/bin/python3.
 """
@@ -41,6 +42,35 @@ class DecodedYolo(torch.nn.Module):
         return self.yolo.model[-1].decode(self.yolo(x))
 
 
+class OpsMix(torch.nn.Module):
+    """One of each op the importer maps that the zoo models lack: LeakyReLU, HardSwish,
+    AvgPool2d with padding (exported as Pad + AveragePool), nearest Upsample, SiLU,
+    torch.split into unequal parts, ReLU6, a bias-free Linear on a flattened map and x * 0.5."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 16, 3, 2, 1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(16)
+        self.act1 = torch.nn.LeakyReLU(0.1)
+        self.pool = torch.nn.AvgPool2d(3, 1, 1, count_include_pad=True)
+        self.conv2 = torch.nn.Conv2d(16, 24, 3, 1, 1)
+        self.act2 = torch.nn.Hardswish()
+        self.up = torch.nn.Upsample(scale_factor=2, mode='nearest')
+        self.conv3 = torch.nn.Conv2d(24, 24, 3, 2, 1, groups=24)
+        self.act3 = torch.nn.SiLU()
+        self.conv4 = torch.nn.Conv2d(16, 16, 1)
+        self.act4 = torch.nn.ReLU6()
+        self.fc = torch.nn.Linear(24 * 4 * 4, 10, bias=False)
+
+    def forward(self, x):
+        x = self.pool(self.act1(self.bn1(self.conv1(x))))
+        x = self.act3(self.conv3(self.up(self.act2(self.conv2(x)))))
+        a, b = torch.split(x, [16, 8], 1)
+        x = torch.cat([self.act4(self.conv4(a)), b * 0.5], 1)
+        x = torch.nn.functional.max_pool2d(x, 4)
+        return self.fc(torch.flatten(x, 1))
+
+
 def build(name, gen):
     """(model, input, preserve_bn) for a model name."""
     if name in ('resnet18', 'resnet18_fused'):
@@ -56,6 +86,10 @@ def build(name, gen):
         x = torch.randn(2, 3, 160, 160, generator=gen)
         yolov5_reference.randomise_bn(yolo, gen, x)
         return (yolo if name == 'yolov5n_raw' else DecodedYolo(yolo)), x, True
+    if name == 'ops_mix':
+        model = OpsMix()
+        randomise_bn(model, gen)
+        return model, torch.randn(2, 3, 32, 32, generator=gen), True
     raise SystemExit('unknown model ' + name)
 
 

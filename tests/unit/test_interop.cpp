@@ -178,6 +178,8 @@ class TestInterop : public QObject {
     QTest::newRow("resnet18 with BN folded (EVAL export)") << "resnet18_fused" << 17 << 1;
     QTest::newRow("yolov5n raw heads") << "yolov5n_raw" << 17 << 3;
     QTest::newRow("yolov5n decoded") << "yolov5n_decoded" << 17 << 1;
+    QTest::newRow("ops mix, opset 13 (HardSigmoid+Mul)") << "ops_mix" << 13 << 1;
+    QTest::newRow("ops mix, opset 17") << "ops_mix" << 17 << 1;
   }
   void importedOnnxMatchesPyTorch() {
     QFETCH(QString, model);
@@ -232,6 +234,45 @@ class TestInterop : public QObject {
     QCOMPARE(silu, 57);
     QCOMPARE(sigmoid, 0);
     QVERIFY(g.findNode("model.24.m.0"));
+  }
+
+  // The remaining mapped ops become single IR ops, and the imported graph prunes: a
+  // scalar Mul on a split part does not pin the channels around it.
+  void opsMixImportsAsIrOps() {
+    const QString ref = reference("ops_mix", 13);
+    QVERIFY(!ref.isEmpty());
+    const Graph g = importOnnx((ref + "/ops_mix.onnx").toStdString());
+    std::map<std::string, int> ops;
+    for (const Node& n : g.nodes()) ++ops[opKindName(n.op)];
+    QCOMPARE(ops["Hardswish"], 1);  // HardSigmoid + Mul at opset 13
+    QCOMPARE(ops["SiLU"], 1);
+    QCOMPARE(ops["Sigmoid"], 0);
+    QCOMPARE(ops["ReLU6"], 1);
+    QCOMPARE(ops["LeakyReLU"], 1);
+    QCOMPARE(ops["Upsample"], 1);
+    QCOMPARE(ops["Linear"], 1);  // MatMul by a weight
+    const Node* pool = g.findNode("pool");
+    QVERIFY(pool && pool->op == OpKind::AvgPool);  // Pad + AveragePool
+    QCOMPARE(pool->attrs.getInts("padding"), (std::vector<int64_t>{1, 1}));
+    QCOMPARE(pool->attrs.getInt("count_include_pad"), int64_t{1});
+    QCOMPARE(g.findNode("fc")->tensor("weight").sizes().vec(), (std::vector<int64_t>{10, 384}));
+    // conv2's channels run through the depthwise conv3, the unequal split, the scaled part,
+    // the concat and the flatten into fc: cutting half of them must reach all of those.
+    PruneRequest r;
+    r.mode = PruneRequest::Mode::LayerAmount;
+    r.layer = "conv2";
+    r.amount = 0.5;
+    r.importance.criterion = Criterion::L1;
+    r.inputShape = {3, 32, 32};
+    const PruneOutcome out = runPruning(g, r);
+    QVERIFY(out.graph.parameterCount() < g.parameterCount());
+    QCOMPARE(out.graph.findNode("conv3")->tensor("weight").size(0), int64_t{12});
+    const auto parts = out.graph.findNode("Split")->attrs.getInts("split");
+    QCOMPARE(parts.size(), size_t{2});
+    QCOMPARE(parts[0] + parts[1], int64_t{12});
+    QCOMPARE(out.graph.findNode("conv4")->tensor("weight").size(1), parts[0]);
+    QCOMPARE(out.graph.findNode("fc")->tensor("weight").size(1), (16 + parts[1]) * 16);
+    QCOMPARE(execute(out.graph, input({3, 32, 32}, 2, 5))[0].sizes().vec(), (std::vector<int64_t>{2, 10}));
   }
 
   // A model exported with BN folded into the convolutions prunes with weight norms.
