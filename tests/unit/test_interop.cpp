@@ -36,6 +36,7 @@
 #include "models/model_loader.h"
 #include "pruning/pruner.h"
 #include "test_helpers.h"
+#include "util/resources.h"
 
 using namespace prunelab;
 using prunelab::test::errorOf;
@@ -510,6 +511,14 @@ class TestInterop : public QObject {
     const auto pr = runCli({"prune", "--model", path("cli_r20.onnx"), "--percent", "0.3", "--criterion", "l1", "--out",
                             path("cli_r20_pruned.plm")});
     QVERIFY2(pr.code == 0, pr.err.c_str());
+    // ... and train sparse-trains it (the demo classifier, exported: 1x32x32, 10 classes).
+    const QString cls = path("cls.onnx");
+    const auto ex = runCli({"export", "--model", QString::fromStdString(resourceDir() + "/demo/classifier.plm"), "--out", cls});
+    QVERIFY2(ex.code == 0, ex.err.c_str());
+    const auto tr = runCli({"train", "--model", cls, "--data", "fashion-mnist", "--epochs", "1", "--train-limit", "512",
+                            "--val-limit", "128", "--sr", "1e-3", "--out", path("onnx_train"), "--json"});
+    QVERIFY2(tr.code == 0, tr.err.c_str());
+    QVERIFY(nlohmann::json::parse(tr.out).at("val_top1").get<double>() > 0.5);
     const auto bad = runCli({"export", "--model", "resnet20", "--format", "onnx", "--opset", "9", "--out", path("x.onnx")});
     QCOMPARE(bad.code, 1);
     QVERIFY2(bad.err.find("opset 9") != std::string::npos, bad.err.c_str());
