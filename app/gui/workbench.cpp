@@ -498,7 +498,12 @@ void Workbench::fail(const QString& task, const QString& message) {
 void Workbench::info(const QString& message) { m_window->logPanel()->append(LogPanel::Level::Info, message); }
 
 QString Workbench::newRunDir(const QString& prefix) const {
-  const QString base = QSettings().value("runs/dir", QDir::current().filePath("runs")).toString();
+  // ./runs like the CLI, unless the working directory is read-only (a desktop launch
+  // may start in /): then the user's data folder.
+  const QString cwd = QFileInfo(QDir::currentPath()).isWritable()
+                          ? QDir::current().filePath("runs")
+                          : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs";
+  const QString base = QSettings().value("runs/dir", cwd).toString();
   return QDir(base).filePath(prefix + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"));
 }
 
