@@ -1,6 +1,6 @@
 // prunelab: the desktop workbench.
-//   prunelab [--demo] [--model NAME|PATH] [--data SPEC] [--project FILE.prunelab]
-//            [--story] [--shots DIR] [--screenshot PATH]
+//   prunelab [--demo | --demo-detector] [--model NAME|PATH] [--data SPEC] [[--project] FILE.prunelab]
+//            [--story [--story-epochs S,F]] [--shots DIR] [--screenshot PATH]
 // --screenshot saves the window once every queued task has finished and the view has
 // settled, then quits (documentation and tests); --story runs the whole loop.
 
@@ -35,18 +35,20 @@ int main(int argc, char** argv) {
   cli.addOption({"story-epochs", "Sparse and fine-tune epochs of --story (default 2,2).", "s,f", "2,2"});
   cli.addOption({"shots", "With --story: a screenshot of each stage into this folder.", "dir"});
   cli.addOption({"screenshot", "Save the window to this PNG when idle and settled, then quit.", "path"});
+  cli.addPositionalArgument("project", "A .prunelab project to open (as --project).", "[project]");
   cli.process(app);
+  const QString project = cli.isSet("project") ? cli.value("project") : cli.positionalArguments().value(0);
 
   prunelab::configureThreads();
   prunelab::gui::Workbench bench;
   if (cli.isSet("screenshot") || cli.isSet("shots")) bench.window().resetLayout();  // documentation looks the same everywhere
   bench.window().show();
 
-  if (cli.isSet("project")) {
-    bench.openProject(cli.value("project"));
+  if (!project.isEmpty()) {
+    bench.openProject(project);
   } else if (cli.isSet("demo-detector")) {
     bench.openDemoDetector();
-  } else if (cli.isSet("demo") || !cli.isSet("model")) {
+  } else if (cli.isSet("demo") || !cli.isSet("model")) {  // the demo is also the default
     bench.openDemo();
   }
   if (cli.isSet("model")) {
