@@ -76,6 +76,7 @@ void ExportPanel::setFormat(const QString& format) {
   if (i >= 0) m_format->setCurrentIndex(i);
 }
 QString ExportPanel::format() const { return m_format->currentData().toString(); }
+void ExportPanel::setFoldBn(bool fold) { m_foldBn->setChecked(fold); }
 
 void ExportPanel::setPath(const QString& path) {
   const QString ext = QFileInfo(path).suffix().toLower();

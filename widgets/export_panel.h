@@ -23,6 +23,7 @@ class ExportPanel : public QWidget {
   // "native", "onnx" or "torchscript"; also adjusts the path's extension.
   void setFormat(const QString& format);
   QString format() const;
+  void setFoldBn(bool fold);  // shows how an ONNX export was written
 
  Q_SIGNALS:
   // format: native | onnx | torchscript; opset and foldBn matter for onnx only.

@@ -9,6 +9,7 @@
 #include <QSaveFile>
 #include <QStatusBar>
 #include <QTimer>
+#include <algorithm>
 
 #include "gui/workbench.h"
 #include "widgets/format.h"
@@ -22,12 +23,13 @@ StoryRun::StoryRun(Workbench& bench, const StoryOptions& options, QObject* paren
     : QObject(parent), m_bench(bench), m_opt(options) {}
 
 double StoryRun::fraction() const {
-  const double inStage = m_stageName == "sparse" || m_stageName == "fine-tune" ? m_bench.taskFraction() : 0.0;
+  const double inStage = m_stageName == "sparse" || m_stageName == "fine-tune" ? std::clamp(m_trainProgress, 0.0, 1.0) : 0.0;
   return std::clamp(m_doneWeight + m_stageWeight * inStage, 0.0, 1.0);
 }
 
 void StoryRun::stage(const QString& name, double weight) {
   m_doneWeight += m_stageWeight;
+  m_trainProgress = 0;
   m_stageName = name;
   m_stageWeight = weight;
   m_bench.log("Story: " + name);
@@ -89,6 +91,10 @@ void StoryRun::start() {
   connect(m_tick, &QTimer::timeout, this, &StoryRun::updateStatus);
   m_tick->start(500);
   connect(&m_bench, &Workbench::errorShown, this, [this](const QString& m) { fail(m); });
+  // The running training's share done (steps carry the fraction of the whole run).
+  connect(&m_bench, &Workbench::trainSteps, this, [this](const QVector<widgets::StepPoint>& steps) {
+    if (!steps.isEmpty()) m_trainProgress = std::max(m_trainProgress, steps.back().progress);
+  });
 
   const widgets::TrainRequest req = m_bench.window().trainPanel()->request();
   TrainSettings sparse;

@@ -59,6 +59,7 @@ class StoryRun : public QObject {
   std::map<QString, double> m_metric;
   QString m_metricName;
   double m_doneWeight = 0, m_stageWeight = 0;
+  double m_trainProgress = 0;  // of the current training stage, 0..1
   QString m_stageName;
   QElapsedTimer m_clock;
   QPointer<QLabel> m_status;

@@ -120,7 +120,6 @@ void Workbench::wire() {
   connect(m_worker, &Worker::progress, this, [this](double f, double eta) {
     if (m_trainEpochs > 0) return;  // training reports through its steps
     if (f > 0 && eta < 0) eta = (nowSeconds() - m_taskStarted) * (1 - f) / f;  // linear ETA
-    m_fraction = f;
     m_window->setProgress(f, eta);
   });
   connect(m_worker, &Worker::failed, this, &Workbench::fail);
@@ -289,6 +288,7 @@ void Workbench::evaluate() { post([w = m_worker] { w->evaluate(); }); }
 void Workbench::compare() { post([w = m_worker] { w->compare(); }); }
 
 void Workbench::exportModel(const QString& format, const QString& path, int opset, bool foldBn) {
+  if (format == "onnx") m_window->exportPanel()->setFoldBn(foldBn);
   post([w = m_worker, format, path, opset, foldBn] { w->exportModel(format, path, opset, foldBn); });
 }
 
@@ -399,7 +399,6 @@ void Workbench::drainTraining() {
     const double eta = last.progress > 0 ? elapsed * (1 - last.progress) / last.progress : -1;
     w.trainPanel()->setProgress(last.progress, eta, last.imagesPerSec);
     w.setProgress(last.progress, eta);
-    m_fraction = last.progress;
   }
   if (!steps.isEmpty()) Q_EMIT trainSteps(steps);
   for (const GammaSnapshot& g : p.gammas) w.gammaPanel()->addFrame(gammaFrame(g));

@@ -82,7 +82,6 @@ class Workbench : public QObject {
   DataSpec dataSpec() const { return m_dataSpec; }
   bool hasData() const { return m_hasData; }
   bool isDetector() const;
-  double taskFraction() const { return m_fraction; }  // the running task's progress (0..1)
   QString newRunDir(const QString& prefix = "gui") const;
   void log(const QString& message) { info(message); }
   // Runs `then` once every queued worker call has finished.
@@ -139,7 +138,6 @@ class Workbench : public QObject {
   QString m_runDir;
   QString m_storyDir;
   bool m_hasData = false;
-  double m_fraction = 0;
 };
 
 }  // namespace prunelab::gui

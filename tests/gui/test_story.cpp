@@ -8,6 +8,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
+#include <QAction>
+#include <QRegularExpression>
+#include <QStatusBar>
+#include <QTimer>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -48,9 +53,36 @@ class TestStory : public QObject {
 
     QSignalSpy done(&bench, &Workbench::storyFinished);
     QSignalSpy errors(&bench, &Workbench::errorShown);
-    bench.runStory(1, 1);
+    // Started the way a user starts it: Story > Run the whole story (epochs from the settings).
+    QSettings().setValue("story/sparse_epochs", 1);
+    QSettings().setValue("story/fine_tune_epochs", 1);
+    QAction* run = nullptr;
+    for (QAction* a : bench.window().findChildren<QAction*>())
+      if (a->text() == "&Run the whole story") run = a;
+    QVERIFY(run);
+    run->trigger();
+    // The status bar shows the whole story's progress and an ETA while it runs.
+    QStringList statuses;
+    QTimer sampler;
+    connect(&sampler, &QTimer::timeout, this, [&] {
+      for (QLabel* l : bench.window().statusBar()->findChildren<QLabel*>())
+        if (l->text().startsWith("Story:") && (statuses.isEmpty() || statuses.last() != l->text())) statuses << l->text();
+    });
+    sampler.start(100);
     QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 600000);
+    sampler.stop();
     QCOMPARE(errors.count(), 0);
+    const QRegularExpression running("^Story: (sparse|fine-tune) · ([0-9]+) % · ETA [0-9]");
+    int lastPercent = -1, runningSeen = 0;
+    for (const QString& t : statuses) {
+      const auto m = running.match(t);
+      if (!m.hasMatch()) continue;
+      ++runningSeen;
+      QVERIFY2(m.captured(2).toInt() >= lastPercent, qPrintable(statuses.join(" | ")));  // never goes back
+      lastPercent = m.captured(2).toInt();
+    }
+    QVERIFY2(runningSeen >= 2 && lastPercent > 0 && lastPercent < 100, qPrintable(statuses.join(" | ")));
+    QVERIFY2(statuses.last().startsWith("Story: done · 100 %"), qPrintable(statuses.last()));
 
     const QDir dir(bench.lastStoryDir());
     for (const char* f : {"0-original.plm", "1-sparse.plm", "2-pruned.plm", "3-fine-tuned.plm", "pruned.onnx", "story.json",
