@@ -39,7 +39,7 @@ int runReport(int argc, char** argv) {
   o.measureLatency = !p.has("--no-latency");
   const StoryReport story = collectStoryReport(runDir, o);
   const QString out = p.has("--out") ? QString::fromStdString(p.get("--out")) : QString::fromStdString(runDir + "/report.html");
-  report::writeReport(story, out);
+  report::writeReport(story, {out});
   std::cout << "wrote " << out.toStdString() << " (" << QFileInfo(out).size() / 1024 << " KB)\n";
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "analysis/cost.h"
+#include "report/network_structure.h"
 
 namespace prunelab::gui {
 
@@ -45,22 +46,11 @@ NodeCosts nodeCosts(const Graph& graph) {
 }
 
 widgets::NetworkView networkView(const PruneModel& m, const NodeCosts& costs) {
-  widgets::NetworkView v;
-  const Graph& g = m.graph();
-  for (const Node& n : g.nodes()) {
-    widgets::GraphNodeInfo info;
-    info.id = n.id;
-    info.name = QString::fromStdString(n.name);
-    info.scope = QString::fromStdString(n.scope);
-    info.op = opKindName(n.op);
-    if (!n.outputs.empty()) info.shape = QString::fromStdString(shapeToString(g.value(n.outputs[0]).shape));
+  widgets::NetworkView v = report::networkStructure(m.graph());
+  for (const Node& n : m.graph().nodes()) {
+    widgets::GraphNodeInfo& info = v.nodes[n.id];
     info.macs = n.id < static_cast<NodeId>(costs.macs.size()) ? costs.macs[n.id] : 0;
     info.group = groupOfNode(m, n);
-    v.nodes.push_back(info);
-    for (ValueId in : n.inputs) {
-      const NodeId p = g.value(in).producer;
-      if (p >= 0) v.edges.push_back({p, n.id});
-    }
   }
   updateNetworkView(m, v);
   return v;

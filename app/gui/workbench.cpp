@@ -15,14 +15,15 @@
 #include <cmath>
 
 #include "analysis/cost.h"
+#include "detect/yolo_head.h"
+#include "gui/story_run.h"
 #include "models/zoo.h"
+#include "report/report_writer.h"
+#include "util/resources.h"
 #include "widgets/channels_panel.h"
 #include "widgets/compare_panel.h"
 #include "widgets/curves_panel.h"
 #include "widgets/export_panel.h"
-#include "gui/story_run.h"
-#include "report/report_writer.h"
-#include "util/resources.h"
 #include "widgets/gamma_panel.h"
 #include "widgets/layers_panel.h"
 #include "widgets/log_panel.h"
@@ -506,12 +507,7 @@ QString Workbench::newRunDir(const QString& prefix) const {
   return QDir(base).filePath(prefix + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"));
 }
 
-bool Workbench::isDetector() const {
-  if (!m_model.skeleton) return false;
-  for (const Node& n : m_model.skeleton->nodes())
-    if (n.op == OpKind::DetectDecode) return true;
-  return false;
-}
+bool Workbench::isDetector() const { return m_model.skeleton && detect::isDetector(*m_model.skeleton); }
 
 void Workbench::writeStoryReport(const QString& runDir, std::function<void(bool, const QString&)> done) {
   auto conn = std::make_shared<QMetaObject::Connection>();
@@ -519,8 +515,7 @@ void Workbench::writeStoryReport(const QString& runDir, std::function<void(bool,
     disconnect(*conn);
     const QString html = QDir(runDir).filePath("report.html"), pdf = QDir(runDir).filePath("report.pdf");
     try {
-      report::writeReport(*r, html);
-      report::writeReport(*r, pdf);
+      report::writeReport(*r, {html, pdf});
     } catch (const std::exception& e) {
       fail("Report", e.what());
       return done(false, {});

@@ -32,10 +32,6 @@ namespace prunelab::gui {
 
 namespace {
 
-bool isDetector(const Graph& g) {
-  return std::any_of(g.nodes().begin(), g.nodes().end(), [](const Node& n) { return n.op == OpKind::DetectDecode; });
-}
-
 bool isYoloDataSpec(const std::string& spec) {
   const auto dot = spec.rfind('.');
   const std::string ext = dot == std::string::npos ? "" : spec.substr(dot);
@@ -72,7 +68,7 @@ struct Worker::Impl {
 
   std::shared_ptr<TrainTask> makeTask(const Graph& g, int64_t batch) const {
     if (!hasData) throw Error("data", "no dataset opened");
-    if (detectData != isDetector(g))
+    if (detectData != detect::isDetector(g))
       throw Error("data", detectData ? "a YOLO dataset needs a detector model" : "a detector needs a YOLO data.yaml");
     if (!detectData) {
       TransformOptions trainT, evalT;
@@ -135,7 +131,7 @@ void Worker::publish(const std::string& label) {
   ModelSnapshot s;
   s.skeleton = std::make_shared<const Graph>(m->current().skeleton());
   s.label = label;
-  s.task = isDetector(m->current()) ? "detect" : "classify";
+  s.task = detect::isDetector(m->current()) ? "detect" : "classify";
   s.historyIndex = m->pos;
   s.historySize = static_cast<int>(m->history.size());
   s.gammas = snapshotGammas(m->current());

@@ -5,13 +5,14 @@
 #include <QFileInfo>
 #include <QPageSize>
 #include <QPdfWriter>
-#include <QSaveFile>
 #include <QTextDocument>
 #include <algorithm>
 #include <cmath>
 #include <map>
 
+#include "report/network_structure.h"
 #include "report/report_charts.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 #include "widgets/format.h"
 
@@ -38,29 +39,11 @@ QString dataUri(const QImage& img) {
 
 // The final model's graph as the workbench's network view: kept/total channels per node.
 widgets::NetworkView networkOf(const StoryReport& s) {
-  widgets::NetworkView v;
-  const Graph& g = *s.final;
-  for (const Node& n : g.nodes()) {
-    widgets::GraphNodeInfo info;
-    info.id = n.id;
-    info.name = QString::fromStdString(n.name);
-    info.scope = QString::fromStdString(n.scope);
-    info.op = opKindName(n.op);
-    if (!n.outputs.empty()) {
-      const Shape& shape = g.value(n.outputs[0]).shape;
-      info.shape = QString::fromStdString(shapeToString(shape));
-      if (shape.size() == 4 || shape.size() == 2) info.kept = static_cast<int>(shape[1]);
-    }
-    info.channels = info.kept;
-    if (const Node* o = s.original->findNode(n.name); o && !o->outputs.empty()) {
-      const Shape& shape = s.original->value(o->outputs[0]).shape;
-      if (shape.size() == 4 || shape.size() == 2) info.channels = static_cast<int>(shape[1]);
-    }
-    v.nodes.push_back(info);
-    for (ValueId in : n.inputs) {
-      const int from = g.value(in).producer;
-      if (from >= 0) v.edges.push_back({from, n.id});
-    }
+  widgets::NetworkView v = networkStructure(*s.final);
+  for (const Node& n : s.final->nodes()) {
+    widgets::GraphNodeInfo& info = v.nodes[n.id];
+    info.kept = info.channels = outputChannels(*s.final, n);
+    if (const Node* o = s.original->findNode(n.name)) info.channels = outputChannels(*s.original, *o);
   }
   return v;
 }
@@ -112,10 +95,10 @@ Pictures draw(const StoryReport& s) {
   return p;
 }
 
-}  // namespace
-
-QString reportHtml(const StoryReport& s, bool inlineImages, QVector<QPair<QString, QImage>>* images) {
-  const Pictures pics = draw(s);
+// `inlineImages`: pictures as data URIs (the HTML file); else named resources "img/<name>.png"
+// collected in `images`, as QTextDocument wants them (the PDF).
+QString reportHtml(const StoryReport& s, const Pictures& pics, bool inlineImages,
+                   QVector<QPair<QString, QImage>>* images = nullptr) {
   auto img = [&](const QString& name, const QImage& image, int width) -> QString {
     if (image.isNull()) return "<p><i>(no picture: not enough data)</i></p>";
     QString src;
@@ -221,35 +204,41 @@ QString reportHtml(const StoryReport& s, bool inlineImages, QVector<QPair<QStrin
   return h;
 }
 
-void writeReport(const StoryReport& story, const QString& path) {
-  const QString ext = QFileInfo(path).suffix().toLower();
-  if (ext == "html" || ext == "htm") {
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly)) throw Error(path.toStdString(), "cannot write: " + f.errorString().toStdString());
-    f.write(reportHtml(story, true).toUtf8());
-    if (!f.commit()) throw Error(path.toStdString(), "cannot write: " + f.errorString().toStdString());
-    return;
-  }
-  if (ext != "pdf") throw Error(path.toStdString(), "the report is written as .html or .pdf");
+void writePdf(const StoryReport& story, const Pictures& pics, const std::string& path) {
   QVector<QPair<QString, QImage>> images;
-  const QString html = reportHtml(story, false, &images);
+  const QString html = reportHtml(story, pics, false, &images);
   QTextDocument doc;
   for (const auto& [name, image] : images) doc.addResource(QTextDocument::ImageResource, QUrl(name), image);
   doc.setDefaultStyleSheet("h1{color:#1f3b57} h2{color:#1f3b57} th{background:#eef3f7} .muted{color:#61707d} "
                            "td{white-space:nowrap} td.l{white-space:normal}");
   doc.setHtml(html);
-  const QString tmp = path + ".part";
-  {
-    QPdfWriter pdf(tmp);
+  replaceFileAtomically(path, [&](const std::string& tmp) {
+    QPdfWriter pdf(QString::fromStdString(tmp));
     pdf.setPageSize(QPageSize(QPageSize::A4));
     pdf.setPageMargins(QMarginsF(5, 5, 5, 5), QPageLayout::Millimeter);  // print() adds its own 2 cm
     pdf.setResolution(150);
     pdf.setTitle("PruneLab report - " + QString::fromStdString(story.model));
     pdf.setCreator("PruneLab");
     doc.print(&pdf);
+  });
+}
+
+}  // namespace
+
+void writeReport(const StoryReport& story, const QStringList& paths) {
+  for (const QString& p : paths) {
+    const QString ext = QFileInfo(p).suffix().toLower();
+    if (ext != "html" && ext != "htm" && ext != "pdf") throw Error(p.toStdString(), "the report is written as .html or .pdf");
   }
-  QFile::remove(path);
-  if (!QFile::rename(tmp, path)) throw Error(path.toStdString(), "cannot move the finished PDF into place");
+  const Pictures pics = draw(story);  // once for every file: the network layout is the slow part
+  for (const QString& p : paths) {
+    if (QFileInfo(p).suffix().toLower() == "pdf") {
+      writePdf(story, pics, p.toStdString());
+    } else {
+      const QByteArray html = reportHtml(story, pics, true).toUtf8();
+      writeFileAtomically(p.toStdString(), [&](std::ostream& os) { os.write(html.constData(), html.size()); });
+    }
+  }
 }
 
 }  // namespace prunelab::report

@@ -6,21 +6,14 @@
 // training, training curves, the pruned network, and the command lines that reproduce it.
 // Thread: GUI thread (charts are drawn with widgets; a QApplication must exist).
 
-#include <QImage>
-#include <QPair>
-#include <QString>
-#include <QVector>
+#include <QStringList>
 
 #include "report/story_report.h"
 
 namespace prunelab::report {
 
-// Writes `path` as HTML (.html/.htm) or PDF (.pdf), atomically; throws prunelab::Error
-// naming the path for another extension or a write failure.
-void writeReport(const StoryReport& story, const QString& path);
-
-// The HTML text; `inlineImages` embeds the pictures (else they are named resources
-// "img/<name>.png" that `images` receives, as QTextDocument wants them).
-QString reportHtml(const StoryReport& story, bool inlineImages, QVector<QPair<QString, QImage>>* images = nullptr);
+// Writes each of `paths` as HTML (.html/.htm) or PDF (.pdf), atomically, from pictures
+// drawn once; throws prunelab::Error naming the path for another extension or a failure.
+void writeReport(const StoryReport& story, const QStringList& paths);
 
 }  // namespace prunelab::report

@@ -31,9 +31,7 @@ class V8Loss : public DetectionLoss {
     for (size_t i = 0; i < raw.size(); ++i) {
       const int64_t ny = raw[i].size(2), nx = raw[i].size(3);
       flat.push_back(raw[i].flatten(2));
-      const at::Tensor ys = at::arange(ny, fo).add(0.5), xs = at::arange(nx, fo).add(0.5);
-      const auto grid = at::meshgrid({ys, xs}, "ij");
-      pts.push_back(at::stack({grid[1], grid[0]}, -1).reshape({-1, 2}));
+      pts.push_back(gridPoints(ny, nx, 0.5, fo));
       str.push_back(at::full({ny * nx, 1}, double(m_head.strides[i]), fo));
     }
     const at::Tensor all = at::cat(flat, 2).permute({0, 2, 1});  // [bs, A, no]

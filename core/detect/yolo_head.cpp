@@ -1,5 +1,7 @@
 #include "detect/yolo_head.h"
 
+#include <ATen/ATen.h>
+
 #include "util/error.h"
 
 namespace prunelab::detect {
@@ -13,6 +15,12 @@ const Node* findDecode(const Graph& g) {
 }  // namespace
 
 bool isDetector(const Graph& graph) { return findDecode(graph) != nullptr; }
+
+at::Tensor gridPoints(int64_t ny, int64_t nx, double offset, const at::TensorOptions& options) {
+  const at::Tensor ys = at::arange(ny, options).add(offset), xs = at::arange(nx, options).add(offset);
+  const auto g = at::meshgrid({ys, xs}, "ij");
+  return at::stack({g[1], g[0]}, -1).reshape({-1, 2});
+}
 
 YoloHead readYoloHead(const Graph& graph) {
   const Node* n = findDecode(graph);

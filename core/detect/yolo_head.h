@@ -25,4 +25,8 @@ struct YoloHead {
 YoloHead readYoloHead(const Graph& graph);
 bool isDetector(const Graph& graph);
 
+// Cell centres (x + offset, y + offset) of an ny x nx grid, row-major: [ny*nx, 2] as (x, y).
+// The YOLO decode (offset -0.5 for v5, +0.5 for v8/11), the v8 loss and the exporters share it.
+at::Tensor gridPoints(int64_t ny, int64_t nx, double offset, const at::TensorOptions& options);
+
 }  // namespace prunelab::detect

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "analysis/shape_inference.h"
+#include "detect/yolo_head.h"
 #include "io/graph_json.h"
 #include "io/onnx_tensor.h"
 #include "models/model_loader.h"
@@ -358,11 +359,9 @@ class OnnxExporter {
       const int64_t na = s[1], ny = s[2], nx = s[3], no = s[4];
       const float stride = static_cast<float>(strides.at(i));
       const std::string L = "l" + std::to_string(i) + "_";
-      const at::Tensor ys = at::arange(ny, at::kFloat).sub(0.5), xs = at::arange(nx, at::kFloat).sub(0.5);
-      const auto mesh = at::meshgrid({ys, xs}, "ij");
       // Constants at the full [1, na, ny, nx, 2] (as yolov5's own export): OpenCV DNN 4.6
       // cannot broadcast a 5-D operand over inner dims.
-      const std::string grid = init(at::stack({mesh[1], mesh[0]}, -1).view({1, 1, ny, nx, 2}).expand({1, na, ny, nx, 2}).contiguous(),
+      const std::string grid = init(detect::gridPoints(ny, nx, -0.5, at::kFloat).view({1, 1, ny, nx, 2}).expand({1, na, ny, nx, 2}).contiguous(),
                                     m_prefix + "/" + L + "grid");
       const std::string anchorPx = init((anchors[static_cast<int64_t>(i)] * stride).view({1, na, 1, 1, 2}).expand({1, na, ny, nx, 2}).contiguous(),
                                         m_prefix + "/" + L + "anchor_px");
@@ -391,9 +390,7 @@ class OnnxExporter {
     for (size_t i = 0; i < x.size(); ++i) {
       const Shape& s = m_g.value(n.inputs[i]).shape;
       flat.push_back(out(op("Reshape", {x[i], ints({0, channels, -1}, "flat" + std::to_string(i))})));
-      const at::Tensor ys = at::arange(s[2], at::kFloat).add(0.5), xs = at::arange(s[3], at::kFloat).add(0.5);
-      const auto mesh = at::meshgrid({ys, xs}, "ij");
-      points.push_back(at::stack({mesh[1], mesh[0]}, -1).reshape({-1, 2}));
+      points.push_back(detect::gridPoints(s[2], s[3], 0.5, at::kFloat));
       scale.push_back(at::full({s[2] * s[3], 1}, static_cast<float>(strides.at(i))));
     }
     const int64_t a = at::cat(points, 0).size(0);

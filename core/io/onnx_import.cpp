@@ -90,6 +90,24 @@ std::string sanitize(std::string s) {
   return s.empty() ? std::string("const") : s;
 }
 
+// The shape after ONNX Unsqueeze (1s inserted at `axes` of the result) or Squeeze (the
+// size-1 `axes` dropped; none given: every size-1 dim from `first` on). `axes` comes back
+// normalised (non-negative).
+Shape squeezedShape(Shape s, std::vector<int64_t>& axes, bool unsqueeze, size_t first = 0) {
+  const int64_t rank = static_cast<int64_t>(unsqueeze ? s.size() + axes.size() : s.size());
+  for (auto& a : axes) a = a < 0 ? a + rank : a;
+  if (unsqueeze) {
+    std::sort(axes.begin(), axes.end());
+    for (int64_t a : axes) s.insert(s.begin() + a, 1);
+  } else if (axes.empty()) {
+    s.erase(std::remove(s.begin() + static_cast<std::ptrdiff_t>(std::min(first, s.size())), s.end(), 1), s.end());
+  } else {
+    std::sort(axes.rbegin(), axes.rend());
+    for (int64_t a : axes) s.erase(s.begin() + a);
+  }
+  return s;
+}
+
 struct Ref {
   ValueId id = -1;    // a graph value, or
   at::Tensor constant;  // a value known at import (initializer, folded subgraph)
@@ -176,15 +194,14 @@ class OnnxImporter {
   // (Hardswish), Pad+AveragePool. The first node of a pattern is skipped and the second
   // imported as the fused op.
   void planFusions(const onnx::GraphProto& gp) {
-    std::map<std::string, std::vector<int>> consumers;
     for (int i = 0; i < gp.node_size(); ++i)
-      for (const auto& in : gp.node(i).input()) consumers[in].push_back(i);
-    for (const auto& out : gp.output()) consumers[out.name()].push_back(-1);
+      for (const auto& in : gp.node(i).input()) m_users[in].push_back(i);
+    for (const auto& out : gp.output()) m_users[out.name()].push_back(-1);
     for (int i = 0; i < gp.node_size(); ++i) {
       const onnx::NodeProto& n = gp.node(i);
       if (m_options.useTags && n.doc_string().rfind(kTagPrefix, 0) == 0) continue;
       if (n.output_size() != 1 || n.input_size() == 0) continue;
-      const auto& users = consumers[n.output(0)];
+      const auto& users = m_users[n.output(0)];
       if (users.size() != 1 || users[0] < 0) continue;
       const onnx::NodeProto& m = gp.node(users[0]);
       const std::string& x = n.input(0);
@@ -206,7 +223,7 @@ class OnnxImporter {
 
   // --- values -------------------------------------------------------------------------------
 
-  const Ref& ref(const std::string& name, const std::string& what) {
+  Ref& ref(const std::string& name, const std::string& what) {
     auto it = m_refs.find(name);
     if (it == m_refs.end()) throw Error(m_path, what + " uses '" + name + "', which no node produces");
     return it->second;
@@ -214,7 +231,7 @@ class OnnxImporter {
 
   // The graph value for `name`; a constant becomes a Constant node (once).
   ValueId valueOf(const std::string& name, const std::string& user) {
-    Ref& r = const_cast<Ref&>(ref(name, "node '" + user + "'"));
+    Ref& r = ref(name, "node '" + user + "'");
     if (r.id >= 0) return r.id;
     at::Tensor t = r.constant;
     if (t.dim() == 0) t = t.reshape({1});  // a [1] broadcasts like a scalar and has a shape
@@ -340,23 +357,9 @@ class OnnxImporter {
                          : to == onnx::TensorProto::BOOL ? at::kBool : at::kFloat;
       return setConst(n, 0, c(0).to(t)), true;
     }
-    if (op == "Unsqueeze") {
-      at::Tensor t = c(0);
+    if (op == "Unsqueeze" || op == "Squeeze") {
       auto axes = axesOf(n);
-      const int64_t rank = t.dim() + static_cast<int64_t>(axes.size());
-      for (auto& a : axes) a = a < 0 ? a + rank : a;
-      std::sort(axes.begin(), axes.end());
-      for (int64_t a : axes) t = t.unsqueeze(a);
-      return setConst(n, 0, t), true;
-    }
-    if (op == "Squeeze") {
-      at::Tensor t = c(0);
-      auto axes = axesOf(n);
-      if (axes.empty()) return setConst(n, 0, t.squeeze()), true;
-      for (auto& a : axes) a = a < 0 ? a + t.dim() : a;
-      std::sort(axes.rbegin(), axes.rend());
-      for (int64_t a : axes) t = t.squeeze(a);
-      return setConst(n, 0, t), true;
+      return setConst(n, 0, c(0).reshape(squeezedShape(c(0).sizes().vec(), axes, op == "Unsqueeze"))), true;
     }
     if (op == "Gather") {
       const at::Tensor data = c(0), idx = c(1).to(at::kLong);
@@ -559,7 +562,7 @@ class OnnxImporter {
         if (v.producer < 0 || v.consumers.size() != 0) continue;  // consumers: IR nodes so far
         Node& lin = m_graph.node(v.producer);
         if (lin.op != OpKind::Linear || lin.hasTensor("bias") || lin.tensor("weight").size(0) != b.constant.size(0) ||
-            m_linearUsers[lin.id] != 1)
+            m_users[n.input(k)].size() != 1)  // the product is read by this Add alone
           continue;
         lin.tensors.push_back({"bias", b.constant.to(at::kFloat).clone(), false});
         return setValue(n, 0, a.id);
@@ -666,20 +669,10 @@ class OnnxImporter {
     const Ref& b = ref(n.input(1), n.name());
     if (b.isConst() && b.constant.dim() == 2 && shapeOf(n.input(0), n).size() == 2) {
       const std::string scope = scopeFor(n, n.input(1));
-      const NodeId id = addNode(OpKind::Linear, scope, {valueOf(n.input(0), n.name())}, {},
-                                {{"weight", b.constant.to(at::kFloat).t().contiguous(), false}}, 1, scope);
-      m_linearUsers[id] = countUsers(n.output(0));
-      return setValue(n, 0, m_graph.out(id));
+      return setValue(n, 0, m_graph.out(addNode(OpKind::Linear, scope, {valueOf(n.input(0), n.name())}, {},
+                                                {{"weight", b.constant.to(at::kFloat).t().contiguous(), false}}, 1, scope)));
     }
     simple(n, OpKind::MatMul, {}, 2);
-  }
-
-  int countUsers(const std::string& value) const {
-    int k = 0;
-    for (const auto& m : m_model.graph().node())
-      for (const auto& in : m.input()) k += in == value;
-    for (const auto& o : m_model.graph().output()) k += o.name() == value;
-    return k;
   }
 
   void importReshape(const onnx::NodeProto& n) {
@@ -711,20 +704,8 @@ class OnnxImporter {
   }
 
   void importSqueeze(const onnx::NodeProto& n) {
-    Shape s = shapeOf(n.input(0), n);
     auto axes = axesOf(n);
-    if (n.op_type() == "Unsqueeze") {
-      const int64_t rank = static_cast<int64_t>(s.size() + axes.size());
-      for (auto& a : axes) a = a < 0 ? a + rank : a;
-      std::sort(axes.begin(), axes.end());
-      for (int64_t a : axes) s.insert(s.begin() + a, 1);
-    } else {
-      for (auto& a : axes) a = a < 0 ? a + static_cast<int64_t>(s.size()) : a;
-      std::sort(axes.rbegin(), axes.rend());
-      if (axes.empty())
-        s.erase(std::remove(s.begin() + 1, s.end(), 1), s.end());
-      for (int64_t a : axes) s.erase(s.begin() + a);
-    }
+    Shape s = squeezedShape(shapeOf(n.input(0), n), axes, n.op_type() == "Unsqueeze", /*first=*/1);
     if (std::find(axes.begin(), axes.end(), 0) == axes.end() && !s.empty()) s[0] = 0;  // batch stays the batch
     simple(n, OpKind::Reshape, {{"shape", s}});
   }
@@ -760,7 +741,7 @@ class OnnxImporter {
   std::set<int> m_skip;
   std::map<int, Fused> m_fused;
   std::map<int, int> m_padBefore;
-  std::map<NodeId, int> m_linearUsers;
+  std::map<std::string, std::vector<int>> m_users;  // ONNX value -> reading node indices (-1: graph output)
   std::set<std::string> m_unusedOutputs;
 };
 

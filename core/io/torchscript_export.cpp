@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "analysis/shape_inference.h"
+#include "detect/yolo_head.h"
 #include "models/model_loader.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -277,9 +278,7 @@ class ScriptBuilder {
       const Shape& s = m_g.value(n.inputs[i]).shape;
       const int64_t na = s[1], ny = s[2], nx = s[3], no = s[4];
       const double stride = static_cast<double>(strides.at(i));
-      const at::Tensor ys = at::arange(ny, at::kFloat).sub(0.5), xs = at::arange(nx, at::kFloat).sub(0.5);
-      const auto mesh = at::meshgrid({ys, xs}, "ij");
-      const std::string grid = buffer(n, "grid" + std::to_string(i), at::stack({mesh[1], mesh[0]}, -1).view({1, 1, ny, nx, 2}).contiguous());
+      const std::string grid = buffer(n, "grid" + std::to_string(i), detect::gridPoints(ny, nx, -0.5, at::kFloat).view({1, 1, ny, nx, 2}));
       const std::string anchorPx = buffer(n, "anchor_grid" + std::to_string(i),
                                           (anchors[static_cast<int64_t>(i)] * stride).view({1, na, 1, 1, 2}).contiguous());
       const std::string t = "_d" + std::to_string(n.id) + "_" + std::to_string(i);
@@ -301,9 +300,7 @@ class ScriptBuilder {
     std::string flat;
     for (size_t i = 0; i < x.size(); ++i) {
       const Shape& s = m_g.value(n.inputs[i]).shape;
-      const at::Tensor ys = at::arange(s[2], at::kFloat).add(0.5), xs = at::arange(s[3], at::kFloat).add(0.5);
-      const auto mesh = at::meshgrid({ys, xs}, "ij");
-      points.push_back(at::stack({mesh[1], mesh[0]}, -1).reshape({-1, 2}));
+      points.push_back(detect::gridPoints(s[2], s[3], 0.5, at::kFloat));
       scale.push_back(at::full({s[2] * s[3], 1}, static_cast<float>(strides.at(i))));
       flat += (flat.empty() ? "" : ", ") + std::string("torch.reshape(") + x[i] + ", [" + x[i] + ".size(0), " +
               std::to_string(channels) + ", " + std::to_string(s[2] * s[3]) + "])";

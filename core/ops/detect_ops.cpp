@@ -12,6 +12,7 @@
 
 #include <ATen/ATen.h>
 
+#include "detect/yolo_head.h"
 #include "ops/op_table.h"
 #include "util/error.h"
 
@@ -37,13 +38,6 @@ std::vector<Shape> unflattenShape(const Node& n, const std::vector<Shape>& in) {
   return {r};
 }
 
-// Cell centres (x + offset, y + offset), row-major, for an ny x nx grid: [ny*nx, 2].
-at::Tensor gridPoints(int64_t ny, int64_t nx, double offset, const at::TensorOptions& o) {
-  const at::Tensor ys = at::arange(ny, o).add(offset), xs = at::arange(nx, o).add(offset);
-  const auto g = at::meshgrid({ys, xs}, "ij");
-  return at::stack({g[1], g[0]}, -1).reshape({-1, 2});
-}
-
 std::vector<at::Tensor> decodeV5(const Node& n, const std::vector<at::Tensor>& in) {
   const auto strides = n.attrs.getInts("strides");
   const at::Tensor& anchors = n.tensor("anchors");  // [nl, na, 2], grid units
@@ -53,7 +47,7 @@ std::vector<at::Tensor> decodeV5(const Node& n, const std::vector<at::Tensor>& i
     const int64_t bs = t.size(0), na = t.size(1), ny = t.size(2), nx = t.size(3), no = t.size(4);
     const double s = static_cast<double>(strides.at(i));
     const at::Tensor y = t.sigmoid();
-    const at::Tensor grid = gridPoints(ny, nx, -0.5, t.options()).view({1, 1, ny, nx, 2});
+    const at::Tensor grid = detect::gridPoints(ny, nx, -0.5, t.options()).view({1, 1, ny, nx, 2});
     const at::Tensor anchorPx = (anchors[static_cast<int64_t>(i)] * s).view({1, na, 1, 1, 2});
     const at::Tensor xy = (y.narrow(4, 0, 2) * 2 + grid) * s;
     const at::Tensor wh = (y.narrow(4, 2, 2) * 2).pow(2) * anchorPx;
@@ -70,7 +64,7 @@ std::vector<at::Tensor> decodeDfl(const Node& n, const std::vector<at::Tensor>& 
   for (size_t i = 0; i < in.size(); ++i) {
     const int64_t ny = in[i].size(2), nx = in[i].size(3);
     flat.push_back(in[i].reshape({bs, channels, ny * nx}));
-    points.push_back(gridPoints(ny, nx, 0.5, in[i].options()));
+    points.push_back(detect::gridPoints(ny, nx, 0.5, in[i].options()));
     scale.push_back(at::full({ny * nx, 1}, static_cast<double>(strides.at(i)), in[i].options()));
   }
   const at::Tensor x = at::cat(flat, 2);                        // [bs, C, A]
