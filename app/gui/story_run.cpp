@@ -57,17 +57,14 @@ void StoryRun::shot(const QString& name, std::function<void()> next) {
 
 void StoryRun::save(const QString& file) { m_bench.exportModel("native", QDir(m_dir).filePath(file)); }
 
-void StoryRun::evaluateInto(const QString& stageName, std::function<void()> next) {
+void StoryRun::saveAndEvaluate(const QString& stageName, const QString& file) {
+  save(file);
   auto conn = std::make_shared<QMetaObject::Connection>();
-  *conn = connect(&m_bench, &Workbench::evaluatedMetric, this, [this, stageName, conn](const QString& metric, double v) {
+  *conn = connect(&m_bench, &Workbench::evaluatedMetric, this, [this, stageName, conn](const QString&, double v) {
     disconnect(*conn);
-    m_metricName = metric;
     m_metric[stageName] = v;
   });
   m_bench.evaluate();
-  m_bench.whenIdle([this, next] {
-    if (!m_failed) next();
-  });
 }
 
 void StoryRun::fail(const QString& why) {
@@ -134,64 +131,58 @@ void StoryRun::start() {
       QString("prunelab-cli report %1 --out %1/report.pdf").arg(d)};
   m_stages = QJsonObject{{"settings", settings}, {"commands", commands}};
 
-  stage("original", 0.03);
-  save("0-original.plm");
-  evaluateInto("original", [=] {
-    stage("sparse", trainWeight * sparse.epochs / epochs);
-    m_bench.startTraining(sparse);
-    m_bench.whenIdle([=] {
-      if (m_failed) return;
-      save("1-sparse.plm");
-      evaluateInto("sparse", [=] {
-        shot("1-sparse-training", [=] {
-          stage("prune", 0.03);
-          m_bench.score("bn");
-          m_bench.whenIdle([=] {
-            if (m_failed) return;
-            m_bench.window().prunePanel()->setPercent(percent);
-            m_bench.setGlobalPercent(percent);
-            shot("2-plan", [=] {
-              m_bench.applyPlan();
-              save("2-pruned.plm");
-              evaluateInto("pruned", [=] {
-                shot("3-pruned", [=] {
-                  stage("fine-tune", trainWeight * ft.epochs / epochs);
-                  m_bench.startTraining(ft);
-                  m_bench.whenIdle([=] {
-                    if (m_failed) return;
-                    save("3-fine-tuned.plm");
-                    evaluateInto("fine-tuned", [=] {
-                      shot("4-fine-tuned", [=] {
-                        stage("compare and export", 0.04);
-                        m_bench.compare();
-                        m_bench.exportModel("onnx", QDir(m_dir).filePath("pruned.onnx"), 17, /*foldBn=*/true);
-                        m_bench.whenIdle([=] {
-                          if (m_failed) return;
-                          shot("5-compare", [=] {
-                            stage("report", 1.0 - m_doneWeight - m_stageWeight);
-                            writeManifest();
-                            m_bench.writeStoryReport(m_dir, [this](bool ok, const QString& path) {
-                              m_doneWeight = 1;
-                              m_stageWeight = 0;
-                              m_stageName = ok ? "done" : "report failed";
-                              updateStatus();
-                              if (m_tick) m_tick->stop();
-                              m_bench.log(QString("Story finished in %1; report: %2")
-                                              .arg(widgets::formatDuration(m_clock.elapsed() / 1000.0), path));
-                              shot("6-report", [=] { Q_EMIT finished(ok, path); });
-                            });
-                          });
-                        });
-                      });
-                    });
-                  });
-                });
-              });
-            });
-          });
-        });
-      });
-    });
+  // The story as a list: each step queues its workbench calls; the next one starts when the
+  // worker is idle again (and, for steps with a shot, after the screenshot).
+  const QDir dir(m_dir);
+  m_steps = {
+      {"original", 0.03, [=] { saveAndEvaluate("original", "0-original.plm"); }, {}},
+      {"sparse", trainWeight * sparse.epochs / epochs, [=] { m_bench.startTraining(sparse); }, {}},
+      {{}, 0, [=] { saveAndEvaluate("sparse", "1-sparse.plm"); }, "1-sparse-training"},
+      {"prune", 0.03, [=] { m_bench.score("bn"); }, {}},
+      {{}, 0, [=] {
+         m_bench.window().prunePanel()->setPercent(percent);
+         m_bench.setGlobalPercent(percent);
+       }, "2-plan"},
+      {{}, 0, [=] {
+         m_bench.applyPlan();
+         saveAndEvaluate("pruned", "2-pruned.plm");
+       }, "3-pruned"},
+      {"fine-tune", trainWeight * ft.epochs / epochs, [=] { m_bench.startTraining(ft); }, {}},
+      {{}, 0, [=] { saveAndEvaluate("fine-tuned", "3-fine-tuned.plm"); }, "4-fine-tuned"},
+      {"compare and export", 0.04, [=] {
+         m_bench.compare();
+         m_bench.exportModel("onnx", dir.filePath("pruned.onnx"), 17, /*foldBn=*/true);
+       }, "5-compare"},
+  };
+  m_next = 0;
+  runNext();
+}
+
+void StoryRun::runNext() {
+  if (m_failed) return;
+  if (m_next == m_steps.size()) return writeReport();
+  const Step& s = m_steps[m_next++];
+  if (!s.stage.isEmpty()) stage(s.stage, s.weight);
+  s.run();
+  m_bench.whenIdle([this, shotName = s.shot] {
+    if (m_failed) return;
+    if (shotName.isEmpty()) runNext();
+    else shot(shotName, [this] { runNext(); });
+  });
+}
+
+// The last step: story.json, then the report, written when the worker has collected it.
+void StoryRun::writeReport() {
+  stage("report", 1.0 - m_doneWeight - m_stageWeight);
+  writeManifest();
+  m_bench.writeStoryReport(m_dir, [this](bool ok, const QString& path) {
+    m_doneWeight = 1;
+    m_stageWeight = 0;
+    m_stageName = ok ? "done" : "report failed";
+    updateStatus();
+    if (m_tick) m_tick->stop();
+    m_bench.log(QString("Story finished in %1; report: %2").arg(widgets::formatDuration(m_clock.elapsed() / 1000.0), path));
+    shot("6-report", [=] { Q_EMIT finished(ok, path); });
   });
 }
 

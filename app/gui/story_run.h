@@ -16,6 +16,7 @@
 #include <QString>
 #include <functional>
 #include <map>
+#include <vector>
 
 class QLabel;
 class QTimer;
@@ -47,17 +48,28 @@ class StoryRun : public QObject {
   void stage(const QString& name, double weight);
   void shot(const QString& name, std::function<void()> next);
   void save(const QString& file);
-  void evaluateInto(const QString& stageName, std::function<void()> next);
+  // Saves the current model as `file` and records its validation metric under `stageName`.
+  void saveAndEvaluate(const QString& stageName, const QString& file);
+  void runNext();
+  void writeReport();
   void writeManifest();
   void updateStatus();
   void fail(const QString& why);
 
+  struct Step {
+    QString stage;   // starts a new progress stage when not empty
+    double weight;   // the stage's share of the whole story
+    std::function<void()> run;
+    QString shot;    // screenshot name taken when the step's work is done (may be empty)
+  };
+
   Workbench& m_bench;
+  std::vector<Step> m_steps;
+  size_t m_next = 0;
   StoryOptions m_opt;
   QString m_dir;
   QJsonObject m_stages;              // stage name -> {checkpoint, metric, run_dir}
   std::map<QString, double> m_metric;
-  QString m_metricName;
   double m_doneWeight = 0, m_stageWeight = 0;
   double m_trainProgress = 0;  // of the current training stage, 0..1
   QString m_stageName;
