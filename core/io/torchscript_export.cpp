@@ -249,18 +249,19 @@ class ScriptBuilder {
       case OpKind::Softmax: line("torch.softmax(" + x[0] + ", " + std::to_string(n.attrs.getInt("axis", -1)) + ")"); break;
       case OpKind::Constant: line(tensor(n, "value")); break;
       case OpKind::Slice: {
+        // Python slicing has ONNX's clamping of starts/ends built in: x[:, :, 0:2:1].
         const auto axes = n.attrs.getInts("axes"), starts = n.attrs.getInts("starts"), ends = n.attrs.getInts("ends");
         const auto steps = n.attrs.getInts("steps", std::vector<int64_t>(axes.size(), 1));
-        std::string e = x[0];
+        std::vector<std::string> index(s0.size(), ":");
         for (size_t i = 0; i < axes.size(); ++i) {
-          if (steps[i] != 1) throw Error(n.name, "Slice with step " + std::to_string(steps[i]) + " is not exported");
+          if (steps[i] < 1) throw Error(n.name, "Slice with step " + std::to_string(steps[i]) + " is not exported");
           const int64_t axis = axes[i] < 0 ? axes[i] + static_cast<int64_t>(s0.size()) : axes[i];
-          const int64_t dim = s0.at(static_cast<size_t>(axis));
-          const int64_t b = std::clamp<int64_t>(starts[i] < 0 ? starts[i] + dim : starts[i], 0, dim);
-          const int64_t en = std::clamp<int64_t>(ends[i] < 0 ? ends[i] + dim : ends[i], 0, dim);
-          e = "torch.narrow(" + e + ", " + std::to_string(axis) + ", " + std::to_string(b) + ", " + std::to_string(std::max<int64_t>(0, en - b)) + ")";
+          index.at(static_cast<size_t>(axis)) =
+              std::to_string(starts[i]) + ":" + std::to_string(ends[i]) + ":" + std::to_string(steps[i]);
         }
-        line(e);
+        std::string e = x[0] + "[";
+        for (size_t i = 0; i < index.size(); ++i) e += (i ? ", " : "") + index[i];
+        line(e + "]");
         break;
       }
       case OpKind::DetectDecode:
