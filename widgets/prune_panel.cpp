@@ -19,7 +19,7 @@ namespace prunelab::widgets {
 PrunePanel::PrunePanel(QWidget* parent)
     : QWidget(parent), m_criterion(new QComboBox(this)), m_score(new QPushButton("Score", this)),
       m_slider(new QSlider(Qt::Horizontal, this)), m_spin(new QDoubleSpinBox(this)), m_roundTo(new QSpinBox(this)),
-      m_minChannels(new QSpinBox(this)), m_fold(new QCheckBox("fold removed channels' β into the next layer", this)),
+      m_minChannels(new QSpinBox(this)), m_fold(new QCheckBox("fold removed channels' β into the next layer (where exact)", this)),
       m_safe(new QLabel(this)), m_removed(new QLabel(this)), m_apply(new QPushButton("Apply", this)),
       m_reset(new QPushButton("Clear plan", this)), m_undo(new QPushButton("Undo", this)),
       m_redo(new QPushButton("Redo", this)) {

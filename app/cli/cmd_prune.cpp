@@ -146,8 +146,11 @@ int runPrune(int argc, char** argv) {
       .option("--steps", true, "iterative schedule: prune in N steps, re-scoring between them (default 1)")
       .option("--round-to", true, "keep a multiple of N channels per layer (default 1)")
       .option("--min-channels", true, "never keep fewer channels per layer (default 1)")
-      .option("--protect", true, "scopes never pruned (comma-separated patterns)")
-      .option("--fold-beta", false, "fold removed channels' constant output into the next layer")
+      .option("--protect", true, "keep these scopes' own output channels; their inputs may still shrink "
+                                 "(comma-separated patterns; Torch-Pruning's ignored_layers)")
+      .option("--pin", true, "keep every channel these scopes read or write (comma-separated patterns)")
+      .option("--fold-beta", false, "fold removed channels' constant output into the next layer's bias "
+                                    "where exact (Linear, unpadded convs); padded convs are listed, not folded")
       .option("--calib", true, "calibration data for activation/taylor/reconstruction: fashion-mnist, DIR or a YOLO data.yaml")
       .option("--calib-batches", true, "calibration batches (default 4)")
       .option("--calib-batch", true, "calibration batch size (default 32)")
@@ -173,6 +176,7 @@ int runPrune(int argc, char** argv) {
   r.constraints.roundTo = p.getInt("--round-to", 1);
   r.constraints.minChannels = p.getInt("--min-channels", 1);
   r.protectedScopes = splitPatterns(p.get("--protect"));
+  r.pinnedScopes = splitPatterns(p.get("--pin"));
   r.surgery.foldBeta = p.has("--fold-beta");
   const int modes = p.has("--layer") + p.has("--percent") + p.has("--ratios") + p.has("--target-macs") +
                     p.has("--target-params");
@@ -221,6 +225,11 @@ int runPrune(int argc, char** argv) {
                         {"criterion", criterionName(r.importance.criterion)},
                         {"layers", layers},           {"out", outPath}};
     if (out.highestSafePercent >= 0) j["highest_safe_percent"] = out.highestSafePercent;
+    if (r.surgery.foldBeta) {
+      nlohmann::json skipped = nlohmann::json::array();
+      for (const auto& [layer, why] : out.betaFold.skipped) skipped.push_back({{"layer", layer}, {"reason", why}});
+      j["beta_fold"] = {{"folded", out.betaFold.folded}, {"skipped", skipped}};
+    }
     std::cout << j.dump(1) << "\n";
     return 0;
   }
@@ -228,6 +237,12 @@ int runPrune(int argc, char** argv) {
   for (const auto& l : out.layers)
     std::printf("%-34s %10lld %10lld%s\n", l.name.c_str(), static_cast<long long>(l.before),
                 static_cast<long long>(l.after), l.after < l.before ? "  *" : "");
+  if (r.surgery.foldBeta) {
+    std::printf("\nbeta folded into %zu layer(s)", out.betaFold.folded.size());
+    if (!out.betaFold.skipped.empty()) std::printf("; not folded (inexact) into %zu:", out.betaFold.skipped.size());
+    std::printf("\n");
+    for (const auto& [layer, why] : out.betaFold.skipped) std::printf("  %-32s %s\n", layer.c_str(), why.c_str());
+  }
   if (out.highestSafePercent >= 0)
     std::printf("\nhighest safe percent (no layer loses all channels): %.1f%%\n", 100 * out.highestSafePercent);
   std::printf("\nparams %lld -> %lld (%.1f%%), MACs %.2fM -> %.2fM (%.1f%%), size %.2f MB -> %.2f MB; saved %s\n",

@@ -308,6 +308,13 @@ void Worker::applyPlan(const std::vector<SurgeryLogEntry>& plan, bool foldBeta, 
     SurgeryResult r = applySurgery(deps, p, so);
     push(std::move(r.graph), label.toStdString(), true);
     Q_EMIT info(QString("Pruned %1 channels; forward check passed").arg(p.removedCount()));
+    if (foldBeta) {
+      QString fold = QString("Beta folded into %1 layer(s)").arg(r.betaFold.folded.size());
+      if (!r.betaFold.skipped.empty())
+        fold += QString("; not folded into %1 padded/grouped layer(s), where it would be inexact at the borders")
+                    .arg(r.betaFold.skipped.size());
+      Q_EMIT info(fold);
+    }
   });
 }
 

@@ -36,6 +36,10 @@ const OpSpec& opSpec(OpKind kind) {
   return table[static_cast<size_t>(kind)];
 }
 
+bool flattensChannels(const Shape& in, const Shape& out) {
+  return in.size() == 4 && out.size() == 2 && out[0] == in[0] && out[1] == in[1] * in[2] * in[3];
+}
+
 namespace ops {
 
 void expectRank(const Node& n, const Shape& s, size_t rank) {

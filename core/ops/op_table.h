@@ -30,7 +30,7 @@ enum class ChannelRule {
   Split,        // outputs are slices of the input's channels (axis 1)
   Conv,         // in and out channels are separate spaces, tied when depthwise/grouped
   Linear,       // in features and out features are separate spaces
-  Flatten,      // in channel c -> features [c*HW, (c+1)*HW)
+  Flatten,      // in channel c -> features [c*HW, (c+1)*HW) when flattensChannels(), else pinned
   Pin,          // unknown mapping: channels through it can't be pruned
 };
 
@@ -82,6 +82,10 @@ struct OpSpec {
 };
 
 const OpSpec& opSpec(OpKind kind);
+
+// True when `out` is `in` = [N, C, H, W] flattened to [N, C*H*W] (row-major), whichever op
+// does it: Flatten(start_dim 1) or a Reshape such as PyTorch's x.view(x.size(0), -1).
+bool flattensChannels(const Shape& in, const Shape& out);
 
 // Family registration functions, called once by op_table.cpp.
 namespace ops {

@@ -1,7 +1,8 @@
 // Tensor reshaping and attention primitives: Reshape (attr shape, or a second input to
 // view as), Transpose, MatMul, Softmax; Constant and Slice (from ONNX imports).
 // Their channel mapping is not tracked: the dependency analysis pins what they touch
-// (e.g. the inner channels of C2PSA attention). MatMul MACs are not counted, as in
+// (e.g. the inner channels of C2PSA attention), except a Reshape that flattens
+// [N,C,H,W] to [N,C*H*W], which maps channels as Flatten does. MatMul MACs are not counted, as in
 // torchinfo and thop, which count parametric modules only.
 
 #include <ATen/ATen.h>
@@ -157,10 +158,25 @@ OpSpec pinned(OpKind kind, ForwardFn fn, ShapeFn shape, int inputs = 1) {
   return s;
 }
 
+// A 2-entry target whose second entry is a number (e.g. [0, 512] from a traced
+// x.view(x.size(0), -1)) records the feature count: follow the kept channels. Other
+// reshapes are pinned by the dependency analysis, so their counts never change.
+void reshapeResizeAttrs(Node& n, const std::vector<int64_t>&, const std::vector<int64_t>& keptOut) {
+  if (!n.attrs.has("shape")) return;
+  std::vector<int64_t> shape = n.attrs.getInts("shape");
+  if (shape.size() != 2 || shape[1] == -1 || keptOut.empty()) return;
+  shape[1] = keptOut[0];
+  n.attrs.set("shape", shape);
+}
+
 }  // namespace
 
 void addTensorOps(std::vector<OpSpec>& table) {
+  // Reshape maps channels only when it flattens [N,C,H,W] -> [N,C*H*W] (ChannelRule::Flatten
+  // checks the shapes and pins anything else).
   OpSpec reshape = pinned(OpKind::Reshape, reshapeForward, reshapeShape);
+  reshape.channelRule = ChannelRule::Flatten;
+  reshape.resizeAttrs = reshapeResizeAttrs;
   reshape.maxInputs = 2;
   table.push_back(reshape);
   table.push_back(pinned(OpKind::Transpose, transposeForward, transposeShape));

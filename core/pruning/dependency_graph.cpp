@@ -135,7 +135,7 @@ DependencyGraph::DependencyGraph(const Graph& graph, const Options& options) : m
         break;
       case ChannelRule::Flatten: {
         const Shape& s = values[in0].shape;
-        if (n.attrs.getInt("start_dim", 1) != 1 || s.size() != 4) {
+        if (n.inputs.size() != 1 || !flattensChannels(s, values[out0].shape)) {
           pinNode(n);
           break;
         }
@@ -148,7 +148,9 @@ DependencyGraph::DependencyGraph(const Graph& graph, const Options& options) : m
         pinNode(n);
         break;
     }
-    if (!options.protectedScopes.empty() && scopeMatchesAny(n.scope, options.protectedScopes)) pinNode(n);
+    if (!options.pinnedScopes.empty() && scopeMatchesAny(n.scope, options.pinnedScopes)) pinNode(n);
+    if (!options.protectedScopes.empty() && scopeMatchesAny(n.scope, options.protectedScopes))
+      for (ValueId v : n.outputs) pin(v);
   }
   for (ValueId v : graph.inputs()) pin(v);
   for (ValueId v : graph.outputs()) pin(v);

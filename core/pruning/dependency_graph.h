@@ -9,7 +9,11 @@
 // elements come from the same set of sources form a Group (e.g. all channels of a
 // residual stage: its convs' outputs are tied through the Adds).
 // Channels touching graph inputs/outputs, ops without a rule, unsupported grouped
-// convs or protected scopes are pinned: never pruned.
+// convs are pinned: never pruned. A Reshape that flattens [N, C, H, W] to [N, C*H*W]
+// (PyTorch's `x.view(x.size(0), -1)` as ONNX exports it) maps channels like Flatten.
+// Users pin more in two ways: a *protected* scope keeps its own output channels (the
+// channels its nodes produce; what feeds it may still shrink, as Torch-Pruning's
+// ignored_layers), a *pinned* scope keeps every channel its nodes read or write.
 //
 // The analysis is a snapshot of the graph it was built from; rebuild after surgery.
 
@@ -45,7 +49,8 @@ struct Group {
 class DependencyGraph {
  public:
   struct Options {
-    std::vector<std::string> protectedScopes;  // scope patterns never pruned
+    std::vector<std::string> protectedScopes;  // scope patterns whose output channels are kept
+    std::vector<std::string> pinnedScopes;     // scope patterns whose input and output channels are kept
   };
 
   explicit DependencyGraph(const Graph& graph, const Options& options);

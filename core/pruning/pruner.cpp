@@ -65,11 +65,15 @@ PruneOutcome runPruning(const Graph& input, const PruneRequest& r) {
   for (int step = 0; step < r.steps; ++step) {
     DependencyGraph::Options o;
     o.protectedScopes = r.protectedScopes;
+    o.pinnedScopes = r.pinnedScopes;
     const DependencyGraph deps(current, o);
     const GroupScores scores = computeImportance(deps, r.importance);
     const PrunePlan plan = planStep(deps, scores, r, step, startCost, out);
     SurgeryResult cut = applySurgery(deps, plan, r.surgery);
     out.log.insert(out.log.end(), cut.log.begin(), cut.log.end());
+    auto& fold = out.betaFold;
+    fold.folded.insert(fold.folded.end(), cut.betaFold.folded.begin(), cut.betaFold.folded.end());
+    fold.skipped.insert(fold.skipped.end(), cut.betaFold.skipped.begin(), cut.betaFold.skipped.end());
     current = std::move(cut.graph);
   }
   for (const Node& n : current.nodes())

@@ -26,7 +26,8 @@ struct PruneRequest {
   int64_t target = 0;  // TargetMacs / TargetParams
   int steps = 1;
   PlanConstraints constraints;
-  std::vector<std::string> protectedScopes;
+  std::vector<std::string> protectedScopes;  // keep these scopes' output channels (DependencyGraph::Options)
+  std::vector<std::string> pinnedScopes;     // keep every channel these scopes read or write
   ImportanceOptions importance;
   SurgeryOptions surgery;
   Shape inputShape;  // C x H x W used for shapes and MACs
@@ -43,6 +44,7 @@ struct PruneOutcome {
   std::vector<SurgeryLogEntry> log;   // all steps, in order
   std::vector<LayerChannels> layers;  // per Conv/Linear: output channels before/after
   double highestSafePercent = -1.0;   // GlobalPercent with bn scores: the largest safe percent
+  BetaFoldReport betaFold;            // with surgery.foldBeta: every step's folds, in order
 };
 
 // `graph` is not modified. Throws prunelab::Error for impossible requests.

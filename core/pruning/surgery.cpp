@@ -16,8 +16,16 @@ namespace prunelab {
 
 namespace {
 
+bool hasPadding(const Node& n) {
+  for (int64_t p : n.attrs.getInts("padding", {0, 0}))
+    if (p != 0) return true;
+  return false;
+}
+
 // The constant a removed channel carries at `value` if its BN's gamma is ~0 (so the BN
-// outputs beta): followed through activations, pooling and data movement.
+// outputs beta), followed through activations, pooling and data movement. Only where the
+// channel stays one constant over the whole map: a padded average pool that counts the
+// padding scales it down at the borders, so it ends the search.
 std::optional<double> constantOf(const Graph& g, ValueId value, int64_t c, int depth = 0) {
   const Value& v = g.value(value);
   if (v.producer < 0 || depth > 64) return std::nullopt;
@@ -37,12 +45,15 @@ std::optional<double> constantOf(const Graph& g, ValueId value, int64_t c, int d
     case OpKind::Hardswish:
       if (auto x = input()) return *x * std::clamp(*x + 3.0, 0.0, 6.0) / 6.0;
       return std::nullopt;
-    case OpKind::MaxPool: case OpKind::AvgPool: case OpKind::GlobalAvgPool: case OpKind::Upsample:
-    case OpKind::Identity: case OpKind::Dropout:
+    case OpKind::AvgPool:
+      if (hasPadding(n) && n.attrs.getInt("count_include_pad", 1) != 0) return std::nullopt;
       return input();
-    case OpKind::Flatten: {
+    case OpKind::MaxPool:  // pads with -inf: a constant stays constant
+    case OpKind::GlobalAvgPool: case OpKind::Upsample: case OpKind::Identity: case OpKind::Dropout:
+      return input();
+    case OpKind::Flatten: case OpKind::Reshape: {
       const Shape& s = g.value(n.inputs[0]).shape;
-      if (s.size() != 4) return std::nullopt;
+      if (n.inputs.size() != 1 || !flattensChannels(s, v.shape)) return std::nullopt;
       return constantOf(g, n.inputs[0], c / (s[2] * s[3]), depth + 1);
     }
     case OpKind::Add: {
@@ -78,14 +89,23 @@ bool addToOutput(Graph& g, const Node& consumer, const at::Tensor& delta) {
   return false;
 }
 
-void foldRemovedConstants(const DependencyGraph& deps, const std::vector<std::vector<int64_t>>& kept, Graph& out) {
+// Why a removed constant cannot be folded exactly into `n` (a Conv or Linear reading
+// a pruned value), or "" when it can. A zero-padded conv sees fewer taps of the
+// constant at the image border than inside, so its contribution is not one number per
+// output channel there: a bias cannot carry it.
+std::string foldObstacle(const Node& n) {
+  if (n.op == OpKind::Linear) return "";
+  if (n.attrs.getInt("groups", 1) != 1) return "grouped convolution";
+  if (hasPadding(n)) return "zero padding (border pixels see fewer taps)";
+  return "";
+}
+
+void foldRemovedConstants(const DependencyGraph& deps, const std::vector<std::vector<int64_t>>& kept, Graph& out,
+                          BetaFoldReport& report) {
   const Graph& src = deps.graph();
   at::NoGradGuard noGrad;
   for (const Node& n : src.nodes()) {
-    if (n.inputs.empty()) continue;
-    const bool conv = n.op == OpKind::Conv && n.attrs.getInt("groups", 1) == 1;
-    const bool linear = n.op == OpKind::Linear;
-    if (!conv && !linear) continue;
+    if (n.inputs.empty() || (n.op != OpKind::Conv && n.op != OpKind::Linear)) continue;
     const ValueId in = n.inputs[0];
     const int64_t total = deps.channelCount(in);
     if (static_cast<int64_t>(kept[in].size()) == total) continue;
@@ -93,17 +113,21 @@ void foldRemovedConstants(const DependencyGraph& deps, const std::vector<std::ve
     for (int64_t c : kept[in]) isKept[c] = true;
     const at::Tensor w = n.tensor("weight").detach();
     at::Tensor delta = at::zeros({w.size(0)}, w.options());
-    bool any = false;
+    int64_t constants = 0;
     for (int64_t c = 0; c < total; ++c) {
       if (isKept[c]) continue;
       // Linear after Flatten: feature c is channel c / HW of the flattened map.
       const auto k = constantOf(src, in, c);
       if (!k || *k == 0.0) continue;
-      const at::Tensor slice = conv ? w.select(1, c).sum({1, 2}) : w.select(1, c);
-      delta.add_(slice, *k);
-      any = true;
+      ++constants;
+      if (n.op == OpKind::Conv) delta.add_(w.select(1, c).sum({1, 2}), *k);
+      else delta.add_(w.select(1, c), *k);
     }
-    if (any) addToOutput(out, out.node(n.id), delta);
+    if (constants == 0) continue;
+    std::string why = foldObstacle(n);
+    if (why.empty() && !addToOutput(out, out.node(n.id), delta)) why = "no bias and no BatchNorm of its own after it";
+    if (why.empty()) report.folded.push_back(n.name);
+    else report.skipped.push_back({n.name, why});
   }
 }
 
@@ -122,7 +146,7 @@ SurgeryResult applySurgery(const DependencyGraph& deps, const PrunePlan& plan, c
     // Folding writes into biases/running means: give those nodes private copies first.
     for (Node& n : out.nodes())
       for (NamedTensor& t : n.tensors) t.tensor = t.tensor.detach().clone();
-    foldRemovedConstants(deps, kept, out);
+    foldRemovedConstants(deps, kept, out, result.betaFold);
   }
 
   for (Node& n : out.nodes()) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "graph/graph.h"
@@ -20,7 +21,10 @@ namespace prunelab {
 
 struct SurgeryOptions {
   // Fold the constant contribution of removed channels (act(beta) of their BN, which is
-  // what a channel with gamma ~ 0 outputs) into the next layer's bias or BN running mean.
+  // what a channel with gamma ~ 0 outputs) into the next layer's bias or BN running mean,
+  // wherever that is exact: Linear consumers and unpadded, ungrouped convs. A zero-padded
+  // consumer (every 3x3 pad-1 conv) is left alone and reported (BetaFoldReport::skipped):
+  // its border pixels see only part of the kernel, so no per-channel bias is exact there.
   bool foldBeta = false;
   bool forwardCheck = true;
 };
@@ -31,9 +35,17 @@ struct SurgeryLogEntry {
   std::vector<int64_t> channels;    // its output channels removed
 };
 
+// What foldBeta did: consumers whose bias (or BN mean) absorbed removed constants, and
+// consumers that read non-zero removed constants but could not absorb them exactly.
+struct BetaFoldReport {
+  std::vector<std::string> folded;
+  std::vector<std::pair<std::string, std::string>> skipped;  // (consumer, reason)
+};
+
 struct SurgeryResult {
   Graph graph;
   std::vector<SurgeryLogEntry> log;
+  BetaFoldReport betaFold;
 };
 
 // `graph` must have shapes inferred (the same graph `deps` was built from).
