@@ -15,6 +15,10 @@ Models:
                            three raw level outputs [bs, na, ny, nx, no], PRESERVE
   yolov5n_decoded          the same model ending in its inference decode [bs, rows, no]
   ops_mix                  a small net with the remaining mapped ops (see OpsMix), PRESERVE
+  resnet20_view            a CIFAR ResNet-20 that flattens with x.view(x.size(0), -1) (exported
+                           as a Reshape, not Flatten), 2x3x32x32, PRESERVE
+  resnet20_reshape64       the same flattening with x.reshape(-1, 64): a Reshape whose target
+                           records the feature count
 BatchNorm statistics and affine parameters are randomised so a wrong BN cannot pass.
 --opset selects the opset (default 17). Run with Debian's /usr/bin/python3.
 """
@@ -27,6 +31,7 @@ import torch
 import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference_models  # noqa: E402
 import yolov5_reference  # noqa: E402
 from make_reference import randomise_bn  # noqa: E402  (random BN statistics, as for the state_dict tests)
 
@@ -71,6 +76,20 @@ class OpsMix(torch.nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class ViewFlattenResNet(reference_models.CifarResNet):
+    """CIFAR ResNet whose classifier input is flattened the way many scripts write it."""
+
+    def __init__(self, depth, fixed_features):
+        super().__init__(depth)
+        self.fixed_features = fixed_features
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.avgpool(self.layer3(self.layer2(self.layer1(x))))
+        x = x.reshape(-1, 64) if self.fixed_features else x.view(x.size(0), -1)
+        return self.fc(x)
+
+
 def build(name, gen):
     """(model, input, preserve_bn) for a model name."""
     if name in ('resnet18', 'resnet18_fused'):
@@ -86,6 +105,10 @@ def build(name, gen):
         x = torch.randn(2, 3, 160, 160, generator=gen)
         yolov5_reference.randomise_bn(yolo, gen, x)
         return (yolo if name == 'yolov5n_raw' else DecodedYolo(yolo)), x, True
+    if name in ('resnet20_view', 'resnet20_reshape64'):
+        model = ViewFlattenResNet(20, name == 'resnet20_reshape64')
+        randomise_bn(model, gen)
+        return model, torch.randn(2, 3, 32, 32, generator=gen), True
     if name == 'ops_mix':
         model = OpsMix()
         randomise_bn(model, gen)

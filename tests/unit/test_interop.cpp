@@ -32,6 +32,7 @@
 #include "exec/inference.h"
 #include "io/onnx_export.h"
 #include "io/onnx_import.h"
+#include "io/state_dict.h"
 #include "io/torchscript_export.h"
 #include "models/model_loader.h"
 #include "pruning/pruner.h"
@@ -274,6 +275,63 @@ class TestInterop : public QObject {
     QCOMPARE(out.graph.findNode("conv4")->tensor("weight").size(1), parts[0]);
     QCOMPARE(out.graph.findNode("fc")->tensor("weight").size(1), (16 + parts[1]) * 16);
     QCOMPARE(execute(out.graph, input({3, 32, 32}, 2, 5))[0].sizes().vec(), (std::vector<int64_t>{2, 10}));
+  }
+
+  // PyTorch's x.view(x.size(0), -1) (and x.reshape(-1, 64)) export as a Reshape, not a
+  // Flatten. It must map channels like Flatten: the imported CIFAR ResNet-20 prunes
+  // exactly as the built-in one with the same weights, last residual stage included.
+  void viewFlattenPrunesLikeFlatten_data() {
+    QTest::addColumn<QString>("model");
+    QTest::newRow("x.view(x.size(0), -1)") << "resnet20_view";
+    QTest::newRow("x.reshape(-1, 64)") << "resnet20_reshape64";
+  }
+  void viewFlattenPrunesLikeFlatten() {
+    QFETCH(QString, model);
+    const QString ref = reference(model, 13);
+    QVERIFY(!ref.isEmpty());
+    Graph imported = importOnnx((ref + "/" + model + ".onnx").toStdString());
+    int reshapes = 0, flattens = 0;
+    for (const Node& n : imported.nodes()) {
+      reshapes += n.op == OpKind::Reshape;
+      flattens += n.op == OpKind::Flatten;
+    }
+    QCOMPARE(reshapes, 1);
+    QCOMPARE(flattens, 0);
+    ModelRequest mr;
+    mr.model = "resnet20";
+    Graph builtin = loadModel(mr);
+    loadStateDict(builtin, imported.stateDict(), "imported");
+    const Shape chw{3, 32, 32};
+    inferShapes(imported, chw);
+    inferShapes(builtin, chw);
+    {
+      const DependencyGraph a(imported), b(builtin);
+      const int stage = a.groupOfSource(imported.findNode("layer3.0.conv2")->id);
+      QVERIFY(stage >= 0);
+      QVERIFY2(a.groups()[stage].prunableCount() == 64, "the last residual stage is pinned by the Reshape");
+      std::vector<std::pair<int64_t, int64_t>> sa, sb;
+      for (const Group& g : a.groups()) sa.push_back({g.size, g.prunableCount()});
+      for (const Group& g : b.groups()) sb.push_back({g.size, g.prunableCount()});
+      QCOMPARE(sa, sb);
+    }
+    PruneRequest r;
+    r.mode = PruneRequest::Mode::GlobalPercent;
+    r.amount = 0.5;
+    r.importance.criterion = Criterion::L1;
+    r.inputShape = chw;
+    const PruneOutcome pa = runPruning(imported, r), pb = runPruning(builtin, r);
+    QCOMPARE(pa.log.size(), pb.log.size());
+    for (size_t i = 0; i < pa.log.size(); ++i) {
+      QCOMPARE(pa.log[i].source, pb.log[i].source);
+      QCOMPARE(pa.log[i].channels, pb.log[i].channels);
+    }
+    const int64_t features = pa.graph.findNode("fc")->tensor("weight").size(1);
+    QVERIFY2(features < 64, "fc lost no input features");
+    QCOMPARE(features, pb.graph.findNode("fc")->tensor("weight").size(1));
+    const at::Tensor x = input(chw, 2, 11);
+    const at::Tensor ya = execute(pa.graph, x)[0], yb = execute(pb.graph, x)[0];
+    QCOMPARE(ya.sizes().vec(), (std::vector<int64_t>{2, 10}));
+    COMPARE_REL(ya, yb, 1e-5);
   }
 
   // A model exported with BN folded into the convolutions prunes with weight norms.

@@ -10,6 +10,7 @@
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
 #include "exec/inference.h"
+#include "models/model_loader.h"
 #include "models/zoo.h"
 #include "pruning/pruner.h"
 #include "util/error.h"
@@ -223,6 +224,133 @@ class TestPruning : public QObject {
     Graph plain = applySurgery(deps, plan).graph;
     QVERIFY((runInference(folded, {x0})[0] - y).abs().max().item<double>() < 1e-5);
     QVERIFY((runInference(plain, {x0})[0] - y).abs().max().item<double>() > 1e-3);
+  }
+
+  // A zero-padded 3x3 consumer sees a removed constant channel through all 9 taps inside
+  // the map but through only 4 or 6 at its borders, so no bias is exact: the fold must
+  // leave it alone (and say so) while it still folds exactly into an unpadded 1x1.
+  void foldBetaOnlyWhereExact() {
+    Graph g;
+    GraphBuilder b(g);
+    const ValueId x = b.input("input", {3, 8, 8});
+    const ValueId h = b.act(OpKind::ReLU, b.batchNorm(b.conv(x, "c1", 8, 3), "bn1"), "r1");
+    b.output(b.batchNorm(b.conv(h, "ca", 6, 3, 1, 1), "bna"));  // 3x3, pad 1
+    b.output(b.batchNorm(b.conv(h, "cb", 5, 1, 1, 0), "bnb"));  // 1x1, pad 0
+    test::randomiseBatchNorm(g, 9);
+    inferShapes(g, Shape{3, 8, 8});
+    {
+      at::NoGradGuard ng;
+      g.findNode("bn1")->tensor("weight").narrow(0, 0, 3).zero_();
+      g.findNode("bn1")->tensor("bias").narrow(0, 0, 3).fill_(0.7);
+    }
+    const DependencyGraph deps(g);
+    PrunePlan plan;
+    plan.removed.resize(deps.groups().size());
+    plan.removed[groupOf(deps, "c1")] = {0, 1, 2};
+    const at::Tensor x0 = at::randn({2, 3, 8, 8});
+    Graph ref = g.clone();
+    const auto y = runInference(ref, {x0});
+    SurgeryOptions fold;
+    fold.foldBeta = true;
+    const SurgeryResult folded = applySurgery(deps, plan, fold);
+    Graph f = folded.graph, plain = applySurgery(deps, plan).graph;
+    const auto yf = runInference(f, {x0}), yp = runInference(plain, {x0});
+    // The 1x1 consumer: folded exactly.
+    QCOMPARE(folded.betaFold.folded, std::vector<std::string>{"cb"});
+    QVERIFY((yf[1] - y[1]).abs().max().item<double>() < 1e-5);
+    QVERIFY((yp[1] - y[1]).abs().max().item<double>() > 1e-3);
+    // The padded consumer: reported and untouched.
+    QCOMPARE(folded.betaFold.skipped.size(), size_t{1});
+    QCOMPARE(folded.betaFold.skipped[0].first, std::string("ca"));
+    QVERIFY(folded.betaFold.skipped[0].second.find("padding") != std::string::npos);
+    QVERIFY(at::equal(yf[0], yp[0]));
+    // Why: a whole-kernel fold would be exact inside the map and wrong on its border.
+    const Node& ca = *g.findNode("ca");
+    const Node& bna = *g.findNode("bna");
+    const at::Tensor delta = ca.tensor("weight").narrow(1, 0, 3).sum({1, 2, 3}) * 0.7;
+    const at::Tensor scale = bna.tensor("weight") / (bna.tensor("running_var") + 1e-5).sqrt();
+    const at::Tensor wholeKernel = yp[0] + (delta * scale).view({1, -1, 1, 1});
+    const at::Tensor err = (wholeKernel - y[0]).abs();
+    QVERIFY(err.narrow(2, 1, 6).narrow(3, 1, 6).max().item<double>() < 1e-5);
+    QVERIFY(err.max().item<double>() > 1e-3);
+  }
+
+  // YOLOv8n: a 3x3 stride-2 conv's channels feed C2f's 1x1 cv1 (folded exactly); the stem's
+  // feed the padded 3x3 model.1.conv (reported, not folded).
+  void foldBetaOnYolo() {
+    ModelRequest mr;
+    mr.model = "yolov8n";
+    Graph g = loadModel(mr);
+    test::randomiseBatchNorm(g, 3);
+    inferShapes(g, Shape{3, 64, 64});
+    const DependencyGraph deps(g);
+    const at::Tensor x0 = at::randn({1, 3, 64, 64});
+    SurgeryOptions fold;
+    fold.foldBeta = true;
+    {
+      // Channels 0..7 of model.1 output their BN's beta (gamma = 0): removing them and
+      // folding is exact.
+      Graph masked = g.clone();
+      {
+        at::NoGradGuard ng;
+        masked.findNode("model.1.bn")->tensor("weight").narrow(0, 0, 8).zero_();
+      }
+      const DependencyGraph md(masked);
+      PrunePlan plan;
+      plan.removed.resize(md.groups().size());
+      for (int64_t k = 0; k < 8; ++k) plan.removed[groupOf(md, "model.1.conv")].push_back(k);
+      Graph ref = masked.clone();
+      const at::Tensor y = runInference(ref, {x0})[0];
+      const SurgeryResult r = applySurgery(md, plan, fold);
+      QCOMPARE(r.betaFold.folded, std::vector<std::string>{"model.2.cv1.conv"});
+      QVERIFY(r.betaFold.skipped.empty());
+      Graph f = r.graph, plain = applySurgery(md, plan).graph;
+      const double foldErr = ((runInference(f, {x0})[0] - y).abs() / y.abs().clamp_min(1.0)).max().item<double>();
+      const double plainErr = ((runInference(plain, {x0})[0] - y).abs() / y.abs().clamp_min(1.0)).max().item<double>();
+      QVERIFY2(foldErr < 1e-4, qPrintable(QString::number(foldErr)));
+      QVERIFY2(plainErr > 1e-2, qPrintable(QString::number(plainErr)));
+    }
+    PrunePlan stem;
+    stem.removed.resize(deps.groups().size());
+    stem.removed[groupOf(deps, "model.0.conv")] = {0, 1, 2, 3};
+    const SurgeryResult r = applySurgery(deps, stem, fold);
+    QVERIFY(r.betaFold.folded.empty());
+    QCOMPARE(r.betaFold.skipped.size(), size_t{1});
+    QCOMPARE(r.betaFold.skipped[0].first, std::string("model.1.conv"));
+  }
+
+  // --protect keeps a scope's own output channels (Torch-Pruning's ignored_layers): the
+  // necks feeding a protected Detect still prune. --pin keeps everything the scope touches.
+  void protectKeepsOutputsPinKeepsInputsToo() {
+    ModelRequest mr;
+    mr.model = "yolov8n";
+    Graph g = loadModel(mr);
+    inferShapes(g, Shape{3, 64, 64});
+    const DependencyGraph free(g);
+    DependencyGraph::Options po;
+    po.protectedScopes = {"model.22"};
+    const DependencyGraph prot(g, po);
+    DependencyGraph::Options pi;
+    pi.pinnedScopes = {"model.22"};
+    const DependencyGraph pinned(g, pi);
+    int neckChecked = 0;
+    for (const char* neck : {"model.15.cv2.conv", "model.18.cv2.conv", "model.21.cv2.conv"}) {
+      const int64_t n = free.groups()[groupOf(free, neck)].prunableCount();
+      QVERIFY2(n > 0, neck);
+      QCOMPARE(prot.groups()[groupOf(prot, neck)].prunableCount(), n);
+      QVERIFY2(!pinned.groups()[groupOf(pinned, neck)].prunable(), neck);
+      ++neckChecked;
+    }
+    QCOMPARE(neckChecked, 3);
+    int headConvs = 0, freeHeadConvs = 0;
+    for (const Node& n : g.nodes()) {
+      if (n.op != OpKind::Conv || n.scope.rfind("model.22.", 0) != 0 || n.attrs.getInt("groups", 1) != 1) continue;
+      freeHeadConvs += free.groups()[groupOf(free, n.name)].prunable();
+      QVERIFY2(!prot.groups()[groupOf(prot, n.name)].prunable(), n.name.c_str());
+      ++headConvs;
+    }
+    QCOMPARE(headConvs, 18);      // cv2 and cv3: 3 levels x 3 convs
+    QCOMPARE(freeHeadConvs, 12);  // the last conv of each branch writes a graph output
   }
 
   void plannerConstraints() {
