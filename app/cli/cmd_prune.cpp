@@ -11,16 +11,12 @@
 #include "analysis/shape_inference.h"
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
-#include "cli/detection_options.h"
-#include "data/detection/detection_batches.h"
-#include "detect/detection_loss.h"
 #include "cli/model_options.h"
-#include "data/data_loader.h"
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
 #include "pruning/pruner.h"
+#include "session/session.h"
 #include "train/scope_pattern.h"
-#include "train/trainer.h"
 #include "util/error.h"
 
 namespace prunelab::cli {
@@ -67,68 +63,6 @@ std::vector<std::pair<std::string, double>> readRatios(const std::string& path, 
   return r;
 }
 
-// Detector calibration: letterboxed validation images of a YOLO data.yaml; taylor uses
-// the detector's own YOLO loss against their boxes.
-void detectionCalibration(const ArgParser& p, const Graph& graph, const Shape& input, int64_t batches,
-                          int64_t batchSize, ImportanceOptions& io) {
-  const DetectionSplits data = openYoloData(p.get("--calib"));
-  const detect::YoloHead head = detect::readYoloHead(graph);
-  if (head.nc != data.val->numClasses())
-    throw Error(p.get("--calib"), "has " + std::to_string(data.val->numClasses()) + " classes, the model detects " +
-                                      std::to_string(head.nc));
-  DetectAugmentOptions a;
-  a.imgsz = static_cast<int>(input.at(1));
-  LoaderOptions lo;
-  lo.batchSize = batchSize;
-  lo.shuffle = true;
-  lo.augment = false;
-  lo.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
-  DataLoader loader(std::make_shared<DetectionBatches>(data.val, a, lo.seed), lo);
-  loader.startEpoch(0);
-  auto targets = std::make_shared<std::vector<at::Tensor>>();
-  Batch b;
-  for (int64_t i = 0; i < batches && loader.next(b); ++i) {
-    io.calibration.push_back(b.images);
-    targets->push_back(b.targets);
-  }
-  std::shared_ptr<const detect::DetectionLoss> loss = detect::makeDetectionLoss(head);
-  const int64_t imgsz = input.at(1);
-  const size_t levels = head.levels();
-  io.loss = [loss, targets, imgsz, levels](const std::vector<at::Tensor>& outs, size_t batch) {
-    const std::vector<at::Tensor> raw(outs.begin(), outs.begin() + static_cast<long>(levels));
-    return (*loss)(raw, targets->at(batch), imgsz).total;
-  };
-}
-
-// Calibration batches: `--calib fashion-mnist|DIR|data.yaml`, else seeded random inputs.
-void calibration(const ArgParser& p, const Graph& graph, const Shape& input, ImportanceOptions& io) {
-  const int64_t batches = p.getInt("--calib-batches", 4);
-  const int64_t batchSize = p.getInt("--calib-batch", 32);
-  if (!p.has("--calib")) {
-    at::manual_seed(static_cast<uint64_t>(p.getInt("--seed", 0)));
-    for (int64_t b = 0; b < batches; ++b) io.calibration.push_back(at::randn({batchSize, input[0], input[1], input[2]}));
-    return;
-  }
-  if (isYoloData(p.get("--calib"))) return detectionCalibration(p, graph, input, batches, batchSize, io);
-  const DatasetSplits data = openClassificationData(p.get("--calib"));
-  TransformOptions trainT, evalT;
-  defaultTransforms(*data.train, input[0], trainT, evalT);
-  evalT.resize = static_cast<int>(input[1]);
-  LoaderOptions lo;
-  lo.batchSize = batchSize;
-  lo.shuffle = true;
-  lo.augment = false;
-  lo.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
-  lo.transform = evalT;
-  DataLoader loader(data.train, lo);
-  loader.startEpoch(0);
-  Batch b;
-  for (int64_t i = 0; i < batches && loader.next(b); ++i) {
-    io.calibration.push_back(b.images);
-    io.labels.push_back(b.labels);
-  }
-}
-
 }  // namespace
 
 int runPrune(int argc, char** argv) {
@@ -139,7 +73,8 @@ int runPrune(int argc, char** argv) {
       .option("--reduction", true, "group reduction: sum, mean, max (default sum)")
       .option("--layer", true, "prune one layer (with --amount)")
       .option("--amount", true, "fraction of --layer's channels to remove")
-      .option("--percent", true, "global threshold: fraction of all channels below it go (slimming, with bn)")
+      .option("--percent", true, "global threshold: fraction (0.4) or percent (40%) of all channels that go "
+                                 "(slimming, with bn)")
       .option("--ratios", true, "YAML file: layer name or pattern -> ratio (optional 'default')")
       .option("--target-macs", true, "prune until MACs <= this (e.g. 18M)")
       .option("--target-params", true, "prune until params <= this")
@@ -166,7 +101,9 @@ int runPrune(int argc, char** argv) {
     return 0;
   }
   configureThreads(static_cast<int>(p.getInt("--threads", 0)));
-  Graph g = loadModel(modelRequest(p));
+  Session session;
+  session.loadModel(modelRequest(p));
+  const Graph& g = session.model();
   PruneRequest r;
   r.inputShape = p.has("--input") ? parseShape(p.get("--input")) : defaultInputShape(g);
   r.importance.criterion = parseCriterion(p.get("--criterion", "l2"));
@@ -188,8 +125,21 @@ int runPrune(int argc, char** argv) {
     r.amount = p.getDouble("--amount", 0.0);
   } else if (p.has("--percent")) {
     r.mode = PruneRequest::Mode::GlobalPercent;
-    r.amount = p.getDouble("--percent", 0.0);
-    if (r.amount >= 1.0) r.amount /= 100.0;  // accept 50 as 50%
+    // A fraction (0.5) or a percent with its sign (50%); a bare 50 or 1 is ambiguous.
+    std::string text = p.get("--percent");
+    const bool percentSign = !text.empty() && text.back() == '%';
+    if (percentSign) text.pop_back();
+    try {
+      size_t used = 0;
+      r.amount = std::stod(text, &used);
+      if (used != text.size()) throw std::invalid_argument(text);
+    } catch (const std::exception&) {
+      throw Error("--percent", "expects a fraction like 0.4 or a percent like 40%, got '" + p.get("--percent") + "'");
+    }
+    if (percentSign) r.amount /= 100.0;
+    else if (r.amount >= 1.0)
+      throw Error("--percent", "expects a fraction in (0, 1) such as 0.4, or a percent with its sign such as 40%; got " +
+                                   p.get("--percent"));
   } else if (p.has("--ratios")) {
     r.mode = PruneRequest::Mode::Ratios;
     r.ratios = readRatios(p.get("--ratios"), r.fallbackRatio);
@@ -200,12 +150,23 @@ int runPrune(int argc, char** argv) {
     r.mode = PruneRequest::Mode::TargetParams;
     r.target = parseCount("--target-params", p.get("--target-params"));
   }
-  if (needsCalibration(r.importance.criterion)) calibration(p, g, r.inputShape, r.importance);
+  if (needsCalibration(r.importance.criterion)) {
+    if (p.has("--calib")) {
+      DataSpec calib;
+      calib.spec = p.get("--calib");
+      session.openData(calib);
+    }
+    CalibrationOptions co;
+    co.batches = p.getInt("--calib-batches", co.batches);
+    co.batchSize = p.getInt("--calib-batch", co.batchSize);
+    co.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
+    session.calibrate(r.importance, co, r.inputShape);
+  }
 
   Graph before = g.clone();
   inferShapes(before, r.inputShape);
   const GraphCost c0 = computeCost(before);
-  const PruneOutcome out = runPruning(g, r);
+  const PruneOutcome out = session.prune(r, "pruned");
   const GraphCost c1 = computeCost(out.graph);
   const std::string outPath = p.require("--out");
   Checkpoint ck;

@@ -9,7 +9,7 @@
 #include "analysis/shape_inference.h"
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
-#include "cli/detection_options.h"
+#include "cli/data_options.h"
 #include "detect/yolo_head.h"
 #include "eval/detection_eval.h"
 #include "exec/graph_module.h"
@@ -21,6 +21,7 @@
 #include "io/checkpoint.h"
 #include "train/bn_stats.h"
 #include "train/scope_pattern.h"
+#include "session/session.h"
 #include "train/trainer.h"
 #include "util/error.h"
 
@@ -28,31 +29,9 @@ namespace prunelab::cli {
 
 namespace {
 
-TrainControl* g_control = nullptr;
+std::shared_ptr<TrainControl> g_control;
 void onSignal(int) {
   if (g_control) g_control->cancelled = true;  // finish the batch, keep the last checkpoint
-}
-
-// Builds the model for a dataset: zoo and YAML models take the data's classes and channels.
-std::shared_ptr<Graph> modelFor(const ArgParser& p, int64_t numClasses, int64_t channels, const std::string& resumeFrom) {
-  ModelRequest req = modelRequest(p);
-  if (!resumeFrom.empty()) {
-    req.model = resumeFrom;  // the structure of the run being resumed (it may be pruned)
-    req.weights.clear();
-    req.numClasses = -1;
-  } else if (req.numClasses < 0) {
-    req.numClasses = numClasses;
-  }
-  if (req.inChannels < 0) req.inChannels = channels;
-  auto g = std::make_shared<Graph>(loadModel(req));
-  const auto& meta = g->metadata();
-  if (meta.count("num_classes") && std::stoll(meta.at("num_classes")) != numClasses)
-    throw Error(p.get("--model"), "has " + meta.at("num_classes") + " classes, the data has " + std::to_string(numClasses));
-  return g;
-}
-
-std::shared_ptr<Graph> modelForData(const ArgParser& p, const DatasetSplits& data, const std::string& resumeFrom) {
-  return modelFor(p, data.train->numClasses(), data.train->image(0).channels, resumeFrom);
 }
 
 void printEpoch(const EpochStats& s) {
@@ -86,27 +65,14 @@ class ConsoleObserver : public TrainObserver {
   bool m_quiet;
 };
 
-void addDataOptions(ArgParser& p) {
-  p.option("--data", true,
-           "fashion-mnist (built-in), a CIFAR-10 binary dir, a dir with train/ and val/ class folders, "
-           "or a YOLO data.yaml (detection)")
-      .option("--batch", true, "batch size (default 128)")
-      .option("--train-limit", true, "use only the first N training images (seeded subset)")
-      .option("--val-limit", true, "use only N validation images")
+// Options every data-reading command shares, beyond the data and task ones.
+void addRunOptions(ArgParser& p) {
+  addDataOptions(p);
+  p.option("--batch", true, "batch size (default: the task's recipe, below)")
       .option("--workers", true, "data loader threads (default 2)")
-      .option("--seed", true, "seed for initialisation, data order and augmentation (default 0)")
       .option("--device", true, "cpu, cuda, cuda:N or auto (default cpu)")
       .option("--json", false, "print a JSON summary at the end")
       .option("--help", false, "show this help");
-  addDetectionOptions(p);
-}
-
-DatasetSplits openData(const ArgParser& p) {
-  DatasetSplits d = openClassificationData(p.get("--data", "fashion-mnist"));
-  const uint64_t seed = static_cast<uint64_t>(p.getInt("--seed", 0));
-  d.train = limitDataset(d.train, static_cast<size_t>(p.getInt("--train-limit", 0)), seed + 1);
-  d.val = limitDataset(d.val, static_cast<size_t>(p.getInt("--val-limit", 0)), seed + 2);
-  return d;
 }
 
 }  // namespace
@@ -114,14 +80,14 @@ DatasetSplits openData(const ArgParser& p) {
 int runTrain(int argc, char** argv) {
   ArgParser p;
   addModelOptions(p);
-  addDataOptions(p);
+  addRunOptions(p);
   p.option("--epochs", true, "epochs (default 10)")
-      .option("--lr", true, "base learning rate (default 0.1 for sgd, 0.001 for adamw)")
-      .option("--optimizer", true, "sgd (momentum 0.9, Nesterov) or adamw (default sgd)")
-      .option("--momentum", true, "SGD momentum (default 0.9)")
-      .option("--weight-decay", true, "weight decay (default 5e-4 sgd, 0.05 adamw)")
+      .option("--lr", true, "base learning rate (default: the task's recipe)")
+      .option("--optimizer", true, "sgd (Nesterov momentum) or adamw (default sgd)")
+      .option("--momentum", true, "SGD momentum (default: the task's recipe)")
+      .option("--weight-decay", true, "weight decay (default: the task's recipe)")
       .option("--schedule", true, "cosine, step or constant (default cosine)")
-      .option("--warmup", true, "warm-up epochs (default 1)")
+      .option("--warmup", true, "warm-up epochs (default: the task's recipe for the run length)")
       .option("--label-smoothing", true, "label smoothing (default 0)")
       .option("--sr", true, "BN-gamma L1 coefficient for sparse training (default 0)")
       .option("--sr-beta", true, "also penalise BN beta, as a multiple of sr (default 0)")
@@ -136,8 +102,10 @@ int runTrain(int argc, char** argv) {
       .option("--resume", false, "continue the run in --out from its last checkpoint");
   p.parse(argc, argv, 2);
   if (p.has("--help")) {
-    std::cout << "usage: prunelab-cli train --model NAME|PATH --data fashion-mnist|DIR --epochs N --out RUN_DIR [options]\n\n"
-              << p.help();
+    std::cout << "usage: prunelab-cli train --model NAME|PATH --data fashion-mnist|DIR|data.yaml --epochs N --out RUN_DIR "
+                 "[options]\n\n"
+              << p.help() << "\nTraining recipes (the workbench's Train panel starts from the same):\n"
+              << recipeSummary();
     return 0;
   }
   configureThreads(static_cast<int>(p.getInt("--threads", 0)));
@@ -147,32 +115,19 @@ int runTrain(int argc, char** argv) {
   if (!p.has("--resume") && std::filesystem::exists(last))
     throw Error(runDir, "already holds a run (last.plm): use --resume to continue it, or another --out");
 
-  const bool detect = wantsDetection(p);
-  DatasetSplits data;
-  DetectionSplits detData;
-  std::shared_ptr<Graph> graph;
-  if (detect) {
-    detData = openDetectionData(p);
-    graph = modelFor(p, detData.train->numClasses(), 3, resuming ? last : "");
-  } else {
-    data = openData(p);
-    graph = modelForData(p, data, resuming ? last : "");
-  }
+  Session session;
+  session.openData(dataSpec(p));
+  session.loadModelForData(modelRequest(p), resuming ? last : "");
+  const bool detect = session.data().task == TaskKind::Detect;
 
-  // Detection defaults follow ultralytics (batch 16, lr0 0.01, momentum 0.937, 3 warm-up epochs).
-  TrainerOptions o;
-  o.epochs = static_cast<int>(p.getInt("--epochs", 10));
-  o.batchSize = p.getInt("--batch", detect ? 16 : 128);
-  o.optimizer = p.get("--optimizer", "sgd");
-  const bool adamw = o.optimizer == "adamw";
-  o.lr = p.getDouble("--lr", adamw ? 1e-3 : detect ? 0.01 : 0.1);
-  o.momentum = p.getDouble("--momentum", detect ? 0.937 : 0.9);
-  o.weightDecay = p.getDouble("--weight-decay", adamw ? 0.05 : 5e-4);
+  TrainerOptions o = session.trainerOptions(static_cast<int>(p.getInt("--epochs", 10)), p.get("--optimizer", "sgd"));
+  o.batchSize = p.getInt("--batch", o.batchSize);
+  o.lr = p.getDouble("--lr", o.lr);
+  o.momentum = p.getDouble("--momentum", o.momentum);
+  o.weightDecay = p.getDouble("--weight-decay", o.weightDecay);
   o.schedule.kind = p.get("--schedule", "cosine");
-  const double warmup = detect ? (o.epochs >= 10 ? 3.0 : o.epochs > 2 ? 1.0 : 0.0) : (o.epochs > 2 ? 1.0 : 0.0);
-  o.schedule.warmupEpochs = p.getDouble("--warmup", warmup);
+  o.schedule.warmupEpochs = p.getDouble("--warmup", o.schedule.warmupEpochs);
   o.labelSmoothing = p.getDouble("--label-smoothing", 0.0);
-  o.sparsity.sr = p.getDouble("--sr", 0.0);
   o.sparsity.srBeta = p.getDouble("--sr-beta", 0.0);
   o.sparsity.linearDecay = p.has("--sr-decay");
   o.sparsity.exclude = splitPatterns(p.get("--sr-exclude"));
@@ -190,32 +145,27 @@ int runTrain(int argc, char** argv) {
   o.device = resolveDevice(p.get("--device", "cpu"));
   o.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
   o.workers = static_cast<int>(p.getInt("--workers", 2));
-  if (!detect)
-    defaultTransforms(*data.train, graph->value(graph->inputs()[0]).shape.at(1), o.trainTransform, o.evalTransform);
 
-  TrainControl control;
-  control.sr = o.sparsity.sr;
-  control.lr = o.lr;
-  g_control = &control;
+  auto control = std::make_shared<TrainControl>(p.getDouble("--sr", 0.0), o.lr);
+  g_control = control;
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
 
   const bool json = p.has("--json");
-  std::unique_ptr<Trainer> trainerPtr =
-      detect ? std::make_unique<Trainer>(graph, std::make_shared<DetectionTask>(detData, detectionTaskOptions(p, *graph)), o,
-                                         &control)
-             : std::make_unique<Trainer>(graph, data, o, &control);
-  Trainer& trainer = *trainerPtr;
   ConsoleObserver console(json);
-  trainer.addObserver(&console);
+  SessionTrainRequest req;
+  req.options = o;
+  req.control = control;
+  req.observers = {&console};
+  req.task = taskSettings(p);
+  const Graph& model = session.model();
   if (!json)
-    std::printf("training %s on %s (%zu train / %zu val images), %d epochs, run dir %s\n",
-                graph->metadata().count("model") ? graph->metadata().at("model").c_str() : p.get("--model").c_str(),
-                detect ? detData.train->description().c_str() : data.train->description().c_str(),
-                detect ? detData.train->size() : data.train->size(), detect ? detData.val->size() : data.val->size(),
-                o.epochs, runDir.c_str());
-  const TrainResult r = trainer.run();
-  g_control = nullptr;
+    std::printf("training %s on %s, %d epochs, run dir %s\n",
+                model.metadata().count("model") ? model.metadata().at("model").c_str() : p.get("--model").c_str(),
+                session.data().description().c_str(), o.epochs, runDir.c_str());
+  const TrainResult r = session.train(req);
+  g_control.reset();
+  const std::shared_ptr<Graph> graph = session.history().currentPtr();
 
   const GammaStats g = gammaStats(snapshotGammas(*graph));
   if (json) {
@@ -257,10 +207,10 @@ int runTrain(int argc, char** argv) {
 
 namespace {
 
-int evalDetector(const ArgParser& p) {
-  const DetectionSplits data = openDetectionData(p);
-  auto graph = modelFor(p, data.val->numClasses(), 3, "");
-  const DetectionTaskOptions to = detectionTaskOptions(p, *graph);
+int evalDetector(const ArgParser& p, Session& session) {
+  const DetectionSplits& data = session.data().det;
+  const std::shared_ptr<Graph> graph = session.history().currentPtr();
+  const DetectionTaskOptions to = detectionTaskOptions(taskSettings(p), *graph, p.getInt("--batch", 16));
   const detect::YoloHead head = detect::readYoloHead(*graph);
   LoaderOptions lo;
   lo.batchSize = p.getInt("--batch", 32);
@@ -302,19 +252,22 @@ int evalDetector(const ArgParser& p) {
 int runEval(int argc, char** argv) {
   ArgParser p;
   addModelOptions(p);
-  addDataOptions(p);
+  addRunOptions(p);
   p.parse(argc, argv, 2);
   if (p.has("--help")) {
-    std::cout << "usage: prunelab-cli eval --model NAME|PATH [--weights FILE] --data fashion-mnist|DIR [options]\n\n"
+    std::cout << "usage: prunelab-cli eval --model NAME|PATH [--weights FILE] --data fashion-mnist|DIR|data.yaml [options]\n\n"
               << p.help();
     return 0;
   }
   configureThreads(static_cast<int>(p.getInt("--threads", 0)));
-  if (wantsDetection(p)) return evalDetector(p);
-  const DatasetSplits data = openData(p);
-  auto graph = modelForData(p, data, "");
+  Session session;
+  session.openData(dataSpec(p));
+  session.loadModelForData(modelRequest(p));
+  if (session.data().task == TaskKind::Detect) return evalDetector(p, session);
+  const DatasetSplits& data = session.data().cls;
+  const std::shared_ptr<Graph> graph = session.history().currentPtr();
   TransformOptions trainT, evalT;
-  defaultTransforms(*data.train, graph->value(graph->inputs()[0]).shape.at(1), trainT, evalT);
+  defaultTransforms(*data.train, defaultInputShape(*graph).at(0), trainT, evalT);
   LoaderOptions lo;
   lo.batchSize = p.getInt("--batch", 256);
   lo.shuffle = false;

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
     bench.openModel(m);
   }
   if (cli.isSet("data")) {
-    prunelab::gui::DataSpec d;
+    prunelab::DataSpec d;
     d.spec = cli.value("data").toStdString();
     bench.openData(d);
   }

@@ -48,7 +48,7 @@ widgets::CostTotals totals(const CostEstimate& c, double latencyMs) {
 
 }  // namespace
 
-Workbench::Workbench() : m_window(std::make_unique<widgets::MainWindow>()), m_worker(new Worker(&m_control)) {
+Workbench::Workbench() : m_window(std::make_unique<widgets::MainWindow>()), m_control(std::make_shared<TrainControl>()), m_worker(new Worker) {
   qRegisterMetaType<ModelSnapshot>();
   qRegisterMetaType<CompareResult>();
   qRegisterMetaType<std::shared_ptr<const StoryReport>>("std::shared_ptr<const prunelab::StoryReport>");
@@ -100,8 +100,8 @@ void Workbench::restoreSettings() {
 
 Workbench::~Workbench() {
   saveSettings();
-  m_control.cancelled.store(true);  // a running training stops at the next batch
-  m_control.paused.store(false);
+  m_control->cancelled.store(true);  // a running training stops at the next batch
+  m_control->paused.store(false);
   m_thread.quit();
   m_thread.wait();
 }
@@ -125,10 +125,22 @@ void Workbench::wire() {
   });
   connect(m_worker, &Worker::failed, this, &Workbench::fail);
   connect(m_worker, &Worker::info, this, &Workbench::info);
-  connect(m_worker, &Worker::dataOpened, this, [this](const QString& d) {
+  connect(m_worker, &Worker::dataOpened, this, [this](const QString& d, bool detection) {
     m_hasData = true;
     m_window->setDataLabel("Data: " + d);
     info("Opened " + d);
+    // Data of the other task: the Train panel starts from that task's recipe (the same
+    // defaults `prunelab-cli train` uses); within one task the user's values stay.
+    const TaskKind task = detection ? TaskKind::Detect : TaskKind::Classify;
+    if (task != m_recipeTask) {
+      m_recipeTask = task;
+      widgets::TrainRequest t = m_window->trainPanel()->request();
+      const TrainRecipe r = trainRecipe(task, "sgd", t.epochs);
+      t.batch = static_cast<int>(r.batch);
+      t.lr = r.lr;
+      m_window->trainPanel()->setRequest(t);
+      info(QString("Train panel: %1 recipe (batch %2, lr %3)").arg(detection ? "detection" : "classification").arg(r.batch).arg(r.lr));
+    }
   });
   connect(m_worker, &Worker::evaluated, this, [this](const QString& metric, double v) {
     Q_EMIT evaluatedMetric(metric, v);
@@ -162,7 +174,7 @@ void Workbench::wire() {
     m_trainEpochs = 0;
     m_window->trainPanel()->setRunning(false);
     if (!summary.isEmpty()) info(summary);
-    Q_EMIT trainingFinished(ok);
+    Q_EMIT trainingFinished(ok, summary);
   });
   connect(m_worker, &Worker::checkpointSaved, this, [this](const QString& p) {
     info("Saved " + p + QString(" (%1 MB)").arg(QFileInfo(p).size() / 1e6, 0, 'f', 2));
@@ -205,15 +217,16 @@ void Workbench::wire() {
     s.runDir = newRunDir().toStdString();
     startTraining(s);
   });
-  connect(t, &widgets::TrainPanel::srChanged, this, [this](double sr) { m_control.sr.store(sr); });
-  connect(t, &widgets::TrainPanel::lrChanged, this, [this](double lr) { m_control.lr.store(lr); });
+  // The panel writes the current run's control: the trainer reads it at its next step.
+  connect(t, &widgets::TrainPanel::srChanged, this, [this](double sr) { m_control->sr.store(sr); });
+  connect(t, &widgets::TrainPanel::lrChanged, this, [this](double lr) { m_control->lr.store(lr); });
   connect(t, &widgets::TrainPanel::pauseToggled, this, [this](bool p) {
-    m_control.paused.store(p);
+    m_control->paused.store(p);
     info(p ? "Training paused" : "Training resumed");
   });
   connect(t, &widgets::TrainPanel::cancelRequested, this, [this] {
-    m_control.cancelled.store(true);
-    m_control.paused.store(false);
+    m_control->cancelled.store(true);
+    m_control->paused.store(false);
     info("Cancelling after this batch...");
   });
 
@@ -264,7 +277,10 @@ void Workbench::startTraining(const TrainSettings& settings) {
   m_window->gammaPanel()->clear();  // this run's distribution over time, from its start
   m_window->gammaPanel()->addFrame(gammaFrame(m_model.gammas));
   if (!settings.runDir.empty()) info("Training; checkpoints and logs in " + m_runDir);
-  post([w = m_worker, settings] { w->train(settings); });
+  // A new control per run, created here and kept by both sides: sr, lr, pause and Cancel
+  // set from now on reach this run even while it still waits in the worker's queue.
+  m_control = std::make_shared<TrainControl>(settings.sr, settings.lr);
+  post([w = m_worker, settings, control = m_control] { w->train(settings, control); });
 }
 
 void Workbench::score(const QString& criterion) {

@@ -21,6 +21,7 @@
 #include "gui/prune_model.h"
 #include "gui/view_convert.h"
 #include "gui/worker.h"
+#include "session/train_recipe.h"
 #include "train/train_observer.h"
 #include "widgets/view_model.h"
 
@@ -38,7 +39,8 @@ class Workbench : public QObject {
 
   widgets::MainWindow& window() { return *m_window; }
   PruneModel& pruneModel() { return m_prune; }
-  TrainControl& control() { return m_control; }
+  // The controls of the current (or last) training run.
+  TrainControl& control() { return *m_control; }
   const ModelSnapshot& model() const { return m_model; }
   const widgets::WhatIf& whatIf() const { return m_whatIf; }
   QString selectedLayer() const { return m_selected; }
@@ -95,7 +97,7 @@ class Workbench : public QObject {
   void whatIfUpdated(const prunelab::widgets::WhatIf& whatIf);
   void trainSteps(const QVector<prunelab::widgets::StepPoint>& steps);
   void trainEpoch(const prunelab::widgets::EpochPoint& epoch);
-  void trainingFinished(bool ok);
+  void trainingFinished(bool ok, const QString& summary);  // summary: what ran, with the sr it used
   void errorShown(const QString& message);
   void becameIdle();
   void storyFinished();  // runStory() reached its end (or stopped on an error)
@@ -116,7 +118,7 @@ class Workbench : public QObject {
   void restoreSettings();
 
   std::unique_ptr<widgets::MainWindow> m_window;
-  TrainControl m_control;
+  std::shared_ptr<TrainControl> m_control;  // the current run's; replaced by each startTraining()
   QThread m_thread;
   Worker* m_worker;  // lives on m_thread; deleted when it finishes
   PruneModel m_prune;
@@ -138,6 +140,7 @@ class Workbench : public QObject {
   QString m_runDir;
   QString m_storyDir;
   bool m_hasData = false;
+  TaskKind m_recipeTask = TaskKind::Classify;  // whose recipe the Train panel's batch and lr came from
 };
 
 }  // namespace prunelab::gui

@@ -1,14 +1,14 @@
 #pragma once
-// Worker: the one QObject that touches tensors. It lives on its own QThread; every slot
-// is invoked queued from the GUI thread and runs there to completion (training blocks it
-// until the run ends - cancel and pause go through TrainControl's atomics instead).
+// Worker: the one QObject that touches tensors, a thin thread around a core Session
+// (session/session.h: model history, open data, recipes, calibration, train/prune). It
+// lives on its own QThread; every slot is invoked queued from the GUI thread and runs
+// there to completion (training blocks it until the run ends - cancel, pause, sr and lr
+// go through the run's TrainControl instead, which the GUI creates and keeps).
 // Results leave as signals carrying plain values or immutable skeletons
 // (Graph::skeleton(): shapes without data), never live tensors.
-//
-// It owns the model history: every change (load, prune, train) pushes a new Graph, so
-// undo/redo just moves the cursor, and Compare sets the current model against the last
-// version before the first cut (the trained, unpruned model).
-// Every slot catches errors and reports them with failed(): the GUI stays usable.
+// Compare sets the current model against the history's baseline (the last version before
+// the first cut). Every slot catches errors and reports them with failed(): the GUI stays
+// usable.
 
 #include <QObject>
 #include <QString>
@@ -17,9 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset.h"
-#include "data/detection/detection_dataset.h"
 #include "graph/graph.h"
+#include "session/dataset_spec.h"
 #include "gui/train_bridge.h"
 #include "pruning/surgery.h"
 #include "report/story_report.h"
@@ -35,12 +34,9 @@ struct ModelSpec {
   int64_t imageSize = 0;    // > 0: square input size to use (e.g. 160 for fashion-det detectors)
 };
 
-struct DataSpec {
-  std::string spec = "fashion-mnist";  // fashion-mnist | DIR | data.yaml
-  int64_t trainLimit = 0;              // 0 = all
-  int64_t valLimit = 0;
-};
-
+// What the Train panel asks for. sr and lr are the starting values of the run's
+// TrainControl, which Workbench::startTraining creates from them; the worker reads the
+// control, never these two.
 struct TrainSettings {
   int epochs = 5;
   int64_t batch = 128;
@@ -73,14 +69,14 @@ class Worker : public QObject {
   Q_OBJECT
  public:
   // Construct after configureThreads(): the worker thread adopts that thread count.
-  explicit Worker(TrainControl* control, QObject* parent = nullptr);
+  explicit Worker(QObject* parent = nullptr);
   ~Worker() override;
   TrainBridge& bridge() { return m_bridge; }
 
  public Q_SLOTS:
   void loadModel(const prunelab::gui::ModelSpec& spec);
-  void openData(const prunelab::gui::DataSpec& spec);
-  void train(const prunelab::gui::TrainSettings& settings);
+  void openData(const prunelab::DataSpec& spec);
+  void train(const prunelab::gui::TrainSettings& settings, const std::shared_ptr<prunelab::TrainControl>& control);
   void computeImportance(const QString& criterion);
   void applyPlan(const std::vector<prunelab::SurgeryLogEntry>& plan, bool foldBeta, const QString& label);
   void undo();
@@ -98,7 +94,7 @@ class Worker : public QObject {
  Q_SIGNALS:
   void modelChanged(const prunelab::gui::ModelSnapshot& snapshot);
   void scoresReady(const QString& criterion, const std::shared_ptr<const std::vector<std::vector<double>>>& scores);
-  void dataOpened(const QString& description);
+  void dataOpened(const QString& description, bool detection);
   void evaluated(const QString& metricName, double value);
   void compared(const prunelab::gui::CompareResult& result);
   void trainDataPending();  // the bridge has new values: call bridge().take() on the GUI thread
@@ -115,10 +111,8 @@ class Worker : public QObject {
   template <class F>
   void guarded(const QString& task, F&& body);
   void publish(const std::string& label);
-  void push(Graph graph, const std::string& label, bool bySurgery = false);
 
   std::unique_ptr<Impl> m;
-  TrainControl* m_control;
   TrainBridge m_bridge;
   int m_threads;  // LibTorch intra-op threads, as configured on the constructing thread
 };
@@ -126,7 +120,7 @@ class Worker : public QObject {
 }  // namespace prunelab::gui
 
 Q_DECLARE_METATYPE(prunelab::gui::ModelSpec)
-Q_DECLARE_METATYPE(prunelab::gui::DataSpec)
+Q_DECLARE_METATYPE(prunelab::DataSpec)
 Q_DECLARE_METATYPE(prunelab::gui::TrainSettings)
 Q_DECLARE_METATYPE(prunelab::gui::ModelSnapshot)
 Q_DECLARE_METATYPE(prunelab::gui::CompareResult)

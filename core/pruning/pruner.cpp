@@ -4,6 +4,7 @@
 
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
+#include "train/scope_pattern.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -45,10 +46,47 @@ PrunePlan planStep(const DependencyGraph& deps, const GroupScores& scores, const
   return {};
 }
 
+// A fraction of channels: finite and in [0, 1) (or (0, 1) when it must remove something).
+void checkFraction(const std::string& what, double v, bool positive) {
+  if (!std::isfinite(v) || v < 0.0 || v >= 1.0 || (positive && v == 0.0))
+    throw Error(what, "must be a fraction " + std::string(positive ? "in (0, 1)" : "in [0, 1)") + ", got " +
+                          std::to_string(v));
+}
+
+// Requests that would silently do something else are refused before any work.
+void checkRequest(const Graph& graph, const PruneRequest& r) {
+  constexpr int kMaxSteps = 100;  // each step re-scores the whole model
+  if (r.steps < 1 || r.steps > kMaxSteps)
+    throw Error("--steps", "must be between 1 and " + std::to_string(kMaxSteps) + ", got " + std::to_string(r.steps));
+  if (r.constraints.roundTo < 1) throw Error("--round-to", "must be at least 1, got " + std::to_string(r.constraints.roundTo));
+  if (r.constraints.minChannels < 1)
+    throw Error("--min-channels", "must be at least 1, got " + std::to_string(r.constraints.minChannels));
+  if (r.mode == PruneRequest::Mode::LayerAmount) checkFraction("--amount", r.amount, true);
+  if (r.mode == PruneRequest::Mode::GlobalPercent) checkFraction("--percent", r.amount, true);
+  if (r.mode == PruneRequest::Mode::Ratios) {
+    checkFraction("default ratio", r.fallbackRatio, false);
+    for (const auto& [pattern, ratio] : r.ratios) {
+      checkFraction("ratio of '" + pattern + "'", ratio, false);
+      bool matches = false;
+      for (const Node& n : graph.nodes()) matches = matches || scopeMatches(n.name, pattern) || scopeMatches(n.scope, pattern);
+      if (!matches) throw Error("ratio of '" + pattern + "'", "matches no layer of this model");
+    }
+  }
+  const auto scopes = [&](const std::string& option, const std::vector<std::string>& patterns) {
+    for (const std::string& pattern : patterns) {
+      bool matches = false;
+      for (const Node& n : graph.nodes()) matches = matches || scopeMatches(n.scope, pattern);
+      if (!matches) throw Error(option, "'" + pattern + "' matches no scope of this model");
+    }
+  };
+  scopes("--protect", r.protectedScopes);
+  scopes("--pin", r.pinnedScopes);
+}
+
 }  // namespace
 
 PruneOutcome runPruning(const Graph& input, const PruneRequest& r) {
-  if (r.steps < 1) throw Error("--steps", "must be at least 1");
+  checkRequest(input, r);
   PruneOutcome out;
   Graph current = input.clone();
   inferShapes(current, r.inputShape);

@@ -10,8 +10,8 @@
 
 namespace prunelab {
 
+// How the penalty is applied; its coefficient sr itself lives in the run's TrainControl.
 struct SparsityOptions {
-  double sr = 0.0;                   // initial coefficient; live value comes from TrainControl
   double srBeta = 0.0;               // optional L1 on beta, as a multiple of sr (0 = off)
   bool linearDecay = false;          // YOLOv5 slimming scripts: sr * (1 - 0.9 * epoch / epochs)
   std::vector<std::string> exclude;  // BN scopes left dense (scope patterns)

@@ -52,9 +52,14 @@ class TrainObserver {
   virtual void onMessage(const std::string&) {}
 };
 
+// The live controls of one training run, and the only place its sparsity coefficient
+// lives: created by whoever starts the run (with the run's starting sr and lr), shared
+// with the trainer, written by any thread (a slider, a signal handler). A Cancel or an sr
+// move made before the run starts (while it waits in a queue) is honoured by its first step.
 struct TrainControl {
-  std::atomic<double> sr{0.0};        // live sparsity coefficient (before linear decay)
-  std::atomic<double> lr{0.1};        // live base learning rate (before the schedule)
+  explicit TrainControl(double sr0 = 0.0, double lr0 = 0.1) : sr(sr0), lr(lr0) {}
+  std::atomic<double> sr;             // live sparsity coefficient (before linear decay)
+  std::atomic<double> lr;             // live base learning rate (before the schedule)
   std::atomic<bool> paused{false};
   std::atomic<bool> cancelled{false};
 };

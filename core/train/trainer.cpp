@@ -71,7 +71,7 @@ void deserializeOptimizer(torch::optim::Optimizer& opt, const at::Tensor& bytes,
   });
 }
 
-json optionsToJson(const TrainerOptions& o) {
+json optionsToJson(const TrainerOptions& o, double sr) {
   return {{"epochs", o.epochs},
           {"batch", o.batchSize},
           {"optimizer", o.optimizer},
@@ -82,7 +82,7 @@ json optionsToJson(const TrainerOptions& o) {
           {"schedule", o.schedule.kind},
           {"warmup_epochs", o.schedule.warmupEpochs},
           {"label_smoothing", o.labelSmoothing},
-          {"sr", o.sparsity.sr},
+          {"sr", sr},
           {"sr_beta", o.sparsity.srBeta},
           {"sr_linear_decay", o.sparsity.linearDecay},
           {"sr_exclude", o.sparsity.exclude},
@@ -97,8 +97,8 @@ struct Trainer::Impl {
   std::shared_ptr<Graph> graph;
   std::shared_ptr<TrainTask> task;
   TrainerOptions opt;
-  TrainControl ownControl;
-  TrainControl* control = nullptr;
+  std::shared_ptr<TrainControl> control;
+  double srStart = 0.0;  // the control's sr when run() started (recorded in options.json)
   std::vector<TrainObserver*> observers;
 
   GraphModule module{nullptr};
@@ -175,7 +175,7 @@ struct Trainer::Impl {
                {"global_step", std::to_string(globalStep)},
                {"best_fitness", std::to_string(bestFitness)},
                {"task", task->kind()},
-               {"trainer_options", optionsToJson(opt).dump()}};
+               {"trainer_options", optionsToJson(opt, srStart).dump()}};
     ck.extraTensors["optimizer"] = serializeOptimizer(*optimizer);
     ck.extraTensors["rng"] = at::detail::getDefaultCPUGenerator().get_state();
     saveCheckpoint(path, ck);
@@ -204,7 +204,12 @@ struct Trainer::Impl {
 
   TrainResult run() {
     if (opt.epochs <= 0) throw Error("--epochs", "must be positive");
+    if (opt.batchSize <= 0) throw Error("--batch", "must be positive, got " + std::to_string(opt.batchSize));
+    const double lr0 = control->lr.load();
+    if (!std::isfinite(lr0) || lr0 <= 0) throw Error("--lr", "must be a positive number, got " + std::to_string(lr0));
     const auto started = Clock::now();
+    srStart = control->sr.load();
+    if (!std::isfinite(srStart) || srStart < 0) throw Error("--sr", "must be zero or positive, got " + std::to_string(srStart));
     const torch::Device device(opt.device);
     module = GraphModule(graph);
     module->to(device);
@@ -215,7 +220,7 @@ struct Trainer::Impl {
       fs::create_directories(opt.runDir);
       log.open(opt.runDir, opt.resume);
       writeFileAtomically((fs::path(opt.runDir) / "options.json").string(),
-                          [&](std::ostream& os) { os << optionsToJson(opt).dump(1) << "\n"; });
+                          [&](std::ostream& os) { os << optionsToJson(opt, srStart).dump(1) << "\n"; });
     }
     tryResume();
 
@@ -233,6 +238,7 @@ struct Trainer::Impl {
 
     TrainResult result;
     result.bestFitness = std::max(0.0, bestFitness);
+    result.srStart = result.srEnd = srStart;
     int64_t imagesThisRun = 0;
     double trainSecondsThisRun = 0.0;
 
@@ -253,7 +259,10 @@ struct Trainer::Impl {
           result.cancelled = true;
           break;
         }
-        sr = effectiveSr(opt.sparsity, control->sr.load(), epoch, opt.epochs);
+        const double baseSr = control->sr.load();
+        result.srMovedLive |= baseSr != srStart;
+        result.srEnd = baseSr;
+        sr = effectiveSr(opt.sparsity, baseSr, epoch, opt.epochs);
         lr = control->lr.load() * lrFactor(opt.schedule, epoch + double(b) / double(batches), opt.epochs);
         setLr(lr);
 
@@ -331,25 +340,22 @@ struct Trainer::Impl {
   }
 };
 
-Trainer::Trainer(std::shared_ptr<Graph> graph, DatasetSplits data, TrainerOptions options, TrainControl* control)
+Trainer::Trainer(std::shared_ptr<Graph> graph, DatasetSplits data, TrainerOptions options,
+                 std::shared_ptr<TrainControl> control)
     : Trainer(std::move(graph),
               std::make_shared<ClassificationTask>(std::move(data), options.trainTransform, options.evalTransform,
                                                    options.labelSmoothing),
-              options, control) {}
+              options, std::move(control)) {}
 
 Trainer::Trainer(std::shared_ptr<Graph> graph, std::shared_ptr<TrainTask> task, TrainerOptions options,
-                 TrainControl* control)
+                 std::shared_ptr<TrainControl> control)
     : m(std::make_unique<Impl>()) {
   if (!graph) throw Error("trainer", "no graph");
   if (!task) throw Error("trainer", "no task");
   m->graph = std::move(graph);
   m->task = std::move(task);
   m->opt = std::move(options);
-  m->control = control ? control : &m->ownControl;
-  if (!control) {
-    m->ownControl.sr = m->opt.sparsity.sr;
-    m->ownControl.lr = m->opt.lr;
-  }
+  m->control = control ? std::move(control) : std::make_shared<TrainControl>(0.0, m->opt.lr);
 }
 
 Trainer::~Trainer() = default;

@@ -54,18 +54,24 @@ struct TrainResult {
   double bestFitness = 0.0;  // the best EpochStats::fitness
   int epochsCompleted = 0;
   bool cancelled = false;
+  // The base sr (TrainControl::sr, before decay) at the first and the last step, and
+  // whether it was moved during the run: what a history entry must say about the run.
+  double srStart = 0.0, srEnd = 0.0;
+  bool srMovedLive = false;
   double seconds = 0.0;   // this invocation
   double imagesPerSec = 0.0;
 };
 
 class Trainer {
  public:
-  // `graph` is trained in place. `control` may be null (a private one is used).
+  // `graph` is trained in place. `control` carries the run's sr and lr and is shared with
+  // the caller; null means a private one with sr 0 and lr options.lr (no sparsity).
   // Classification of `data` with options.trainTransform/evalTransform/labelSmoothing.
-  Trainer(std::shared_ptr<Graph> graph, DatasetSplits data, TrainerOptions options, TrainControl* control = nullptr);
+  Trainer(std::shared_ptr<Graph> graph, DatasetSplits data, TrainerOptions options,
+          std::shared_ptr<TrainControl> control = nullptr);
   // Any task (e.g. DetectionTask); the options' transforms and label smoothing are unused.
   Trainer(std::shared_ptr<Graph> graph, std::shared_ptr<TrainTask> task, TrainerOptions options,
-          TrainControl* control = nullptr);
+          std::shared_ptr<TrainControl> control = nullptr);
   ~Trainer();
 
   void addObserver(TrainObserver* observer);  // not owned; must outlive run()

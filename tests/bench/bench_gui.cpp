@@ -98,10 +98,9 @@ double headlessRound(const Args& a, const DatasetSplits& data) {
   o.epochs = 1;
   o.batchSize = a.batch;
   o.lr = 0.05;
-  o.sparsity.sr = 1e-3;
   o.gammaEvery = 20;
   defaultTransforms(*data.train, 3, o.trainTransform, o.evalTransform);
-  Trainer t(graph, data, o);
+  Trainer t(graph, data, o, std::make_shared<TrainControl>(1e-3, o.lr));
   return t.run().imagesPerSec;
 }
 

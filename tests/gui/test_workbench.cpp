@@ -59,6 +59,7 @@ class TestWorkbench : public QObject {
     QSettings().clear();  // no settings left by an earlier run
   }
   void srChangeReachesNextStep();
+  void queuedRunKeepsSrAndCancel();
   void ratioEditUpdatesWhatIf();
   void channelToggleChangesPlan();
   void exportPanelWritesEveryFormat();
@@ -113,6 +114,54 @@ void TestWorkbench::srChangeReachesNextStep() {
   QVERIFY2(checked >= 2, "steps after the change were reported");
   // The BN-gamma histogram received live snapshots during the run.
   QVERIFY(bench.window().gammaPanel()->frameCount() > framesBefore);
+}
+
+// A run waiting in the worker's queue (behind an evaluation) already has its control:
+// an sr move made then is what its first step uses, and a Cancel made then stops it
+// before any step (item 6 of the one-core issue: one writer, nothing reset on start).
+void TestWorkbench::queuedRunKeepsSrAndCancel() {
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  bench.window().trainPanel()->srControl()->setValue(0.0);
+  TrainSettings s;
+  s.epochs = 1;
+  s.batch = 16;
+  s.lr = 0.05;
+  s.sr = 0.0;
+  s.gammaEvery = 5;
+  {
+    QSignalSpy steps(&bench, &Workbench::trainSteps);
+    QSignalSpy finished(&bench, &Workbench::trainingFinished);
+    bench.evaluate();  // occupies the worker
+    bench.startTraining(s);
+    bench.window().trainPanel()->srControl()->setValue(2e-3);
+    QCOMPARE(bench.lastTrainerStep(), int64_t{-1});  // the run has not started yet
+    QTRY_VERIFY_WITH_TIMEOUT(bench.lastTrainerStep() >= 2, kWaitMs);
+    bench.control().cancelled.store(true);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWaitMs);
+    std::map<int64_t, double> srByStep;
+    for (const auto& args : steps)
+      for (const widgets::StepPoint& p : args.at(0).value<QVector<widgets::StepPoint>>()) srByStep[p.step] = p.sr;
+    QVERIFY(srByStep.count(0));
+    QCOMPARE(srByStep[0], 2e-3);
+    // The status says the sr the run used.
+    QVERIFY2(finished.at(0).at(1).toString().contains("sr 0.002"), qPrintable(finished.at(0).at(1).toString()));
+  }
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle(), kWaitMs);
+  const int versions = bench.model().historySize;
+  {
+    QSignalSpy steps(&bench, &Workbench::trainSteps);
+    QSignalSpy finished(&bench, &Workbench::trainingFinished);
+    bench.evaluate();
+    bench.startTraining(s);
+    bench.control().cancelled.store(true);  // Cancel while queued
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWaitMs);
+    QCOMPARE(finished.at(0).at(0).toBool(), false);
+    QCOMPARE(steps.count(), 0);
+  }
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle(), kWaitMs);
+  QCOMPARE(bench.model().historySize, versions);  // nothing trained, nothing pushed
 }
 
 void TestWorkbench::ratioEditUpdatesWhatIf() {

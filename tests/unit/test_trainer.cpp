@@ -14,6 +14,7 @@
 #include "io/checkpoint.h"
 #include "models/graph_builder.h"
 #include "train/bn_stats.h"
+#include "session/session.h"
 #include "train/trainer.h"
 #include "util/error.h"
 
@@ -89,8 +90,7 @@ class TestTrainer : public QObject {
       TrainerOptions o = baseOptions(d);
       o.epochs = 6;
       o.batchSize = 32;
-      o.sparsity.sr = sr;
-      Trainer(g, d, o).run();
+      Trainer(g, d, o, std::make_shared<TrainControl>(sr, o.lr)).run();
       return gammaStats(snapshotGammas(*g));
     };
     const GammaStats dense = run(0.0), sparse = run(1e-3);
@@ -105,9 +105,8 @@ class TestTrainer : public QObject {
     const auto d = smallData(2048, 200);
     auto g = smallCnn();
     TrainerOptions o = baseOptions(d);
-    TrainControl control;
-    control.sr = 0.0;
-    control.lr = o.lr;
+    auto shared = std::make_shared<TrainControl>(0.0, o.lr);
+    TrainControl& control = *shared;
     std::mutex mu;
     std::condition_variable cv;
     bool atStep5 = false, changed = false;
@@ -127,13 +126,18 @@ class TestTrainer : public QObject {
       changed = true;
       cv.notify_all();
     });
-    Trainer t(g, d, o, &control);
+    Trainer t(g, d, o, shared);
     t.addObserver(&rec);
-    t.run();
+    const TrainResult r = t.run();
     controller.join();
     QCOMPARE(rec.steps[5].sr, 0.0);
     QCOMPARE(rec.steps[6].sr, 0.02);
     QCOMPARE(rec.steps[6].lr, 0.05);
+    // The result says which sr the run started and ended with.
+    QCOMPARE(r.srStart, 0.0);
+    QCOMPARE(r.srEnd, 0.02);
+    QVERIFY(r.srMovedLive);
+    QVERIFY2(trainLabel(r).find("sr 0 -> 0.02, moved live") != std::string::npos, trainLabel(r).c_str());
   }
 
   void nonFiniteLossStopsAndKeepsTheCheckpoint() {
@@ -142,10 +146,10 @@ class TestTrainer : public QObject {
     TrainerOptions o = baseOptions(d);
     o.epochs = 3;
     o.runDir = path("nan");
-    TrainControl control;
-    control.lr = o.lr;
+    auto shared = std::make_shared<TrainControl>(0.0, o.lr);
+    TrainControl& control = *shared;
     Recorder rec;
-    Trainer t(g, d, o, &control);
+    Trainer t(g, d, o, shared);
     struct Blower : TrainObserver {
       TrainControl* c;
       void onEpoch(const EpochStats&) override { c->lr = 1e30; }  // diverge in epoch 2
@@ -177,8 +181,8 @@ class TestTrainer : public QObject {
     auto resumed = smallCnn(3);
     o.runDir = path("resumed");
     o.epochs = 3;
-    TrainControl stopper;
-    stopper.lr = o.lr;
+    auto stopperPtr = std::make_shared<TrainControl>(0.0, o.lr);
+    TrainControl& stopper = *stopperPtr;
     struct StopAfter2 : TrainObserver {
       TrainControl* c;
       void onEpoch(const EpochStats& s) override {
@@ -187,7 +191,7 @@ class TestTrainer : public QObject {
     } stop;
     stop.c = &stopper;
     {
-      Trainer t(resumed, d, o, &stopper);
+      Trainer t(resumed, d, o, stopperPtr);
       t.addObserver(&stop);
       const TrainResult r = t.run();
       QVERIFY(r.cancelled);

@@ -1,0 +1,59 @@
+#include "session/dataset_spec.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace prunelab {
+
+bool isYoloData(const std::string& spec) {
+  const fs::path p(spec);
+  if (p.extension() == ".yaml" || p.extension() == ".yml") return true;
+  std::error_code ec;
+  return fs::is_directory(p, ec) && fs::exists(p / "data.yaml", ec);
+}
+
+int64_t OpenedData::numClasses() const {
+  return task == TaskKind::Detect ? det.val->numClasses() : cls.train->numClasses();
+}
+
+int64_t OpenedData::channels() const { return task == TaskKind::Detect ? 3 : cls.train->image(0).channels; }
+
+std::string OpenedData::description() const {
+  std::ostringstream d;
+  if (task == TaskKind::Detect)
+    d << spec.spec << ": " << det.train->size() << " train / " << det.val->size() << " val images, " << numClasses()
+      << " classes";
+  else
+    d << spec.spec << ": " << cls.train->size() << " train / " << cls.val->size() << " val images, " << numClasses()
+      << " classes";
+  return d.str();
+}
+
+OpenedData openData(const DataSpec& spec) {
+  OpenedData d;
+  d.spec = spec;
+  if (!spec.task.empty() && spec.task != "detect" && spec.task != "classify")
+    throw Error("--task", "must be classify or detect, got '" + spec.task + "'");
+  if (spec.trainLimit < 0) throw Error("--train-limit", "must be positive (0 = all images)");
+  if (spec.valLimit < 0) throw Error("--val-limit", "must be positive (0 = all images)");
+  const bool yolo = isYoloData(spec.spec);
+  const bool detect = spec.task.empty() ? yolo : spec.task == "detect";
+  if (detect) {
+    if (!yolo)
+      throw Error(spec.spec.empty() ? "--data" : spec.spec,
+                  "detection needs a YOLO data.yaml (make one with: prunelab-cli make-dataset fashion-det --out DIR)");
+    d.task = TaskKind::Detect;
+    d.det = openYoloData(spec.spec, static_cast<size_t>(spec.trainLimit), static_cast<size_t>(spec.valLimit));
+    return d;
+  }
+  d.cls = openClassificationData(spec.spec);
+  d.cls.train = limitDataset(d.cls.train, static_cast<size_t>(spec.trainLimit), spec.seed + 1);
+  d.cls.val = limitDataset(d.cls.val, static_cast<size_t>(spec.valLimit), spec.seed + 2);
+  return d;
+}
+
+}  // namespace prunelab

@@ -1,0 +1,131 @@
+#include "session/session.h"
+
+#include <sstream>
+
+#include "analysis/shape_inference.h"
+#include "detect/yolo_head.h"
+#include "pruning/dependency_graph.h"
+#include "util/error.h"
+
+namespace prunelab {
+
+void Session::loadModel(const ModelRequest& request, int64_t imageSize) {
+  Graph g = prunelab::loadModel(request);
+  // Shapes (hence MACs, the what-if and the latency) at the input the model will see.
+  Shape chw = defaultInputShape(g);
+  if (imageSize > 0) {
+    if (imageSize % 32 != 0) throw Error("image size", std::to_string(imageSize) + " is not a multiple of 32");
+    chw = {chw.at(0), imageSize, imageSize};
+    g.metadata()["input"] = shapeToString(chw);
+  }
+  inferShapes(g, chw);
+  m_history.reset(std::move(g), "loaded " + request.model);
+}
+
+void Session::loadModelForData(ModelRequest request, const std::string& resumeFrom) {
+  const OpenedData& d = data();
+  const std::string asked = request.model;
+  if (!resumeFrom.empty()) {
+    request.model = resumeFrom;  // the structure of the run being resumed (it may be pruned)
+    request.weights.clear();
+    request.numClasses = -1;
+  } else if (request.numClasses < 0) {
+    request.numClasses = d.numClasses();
+  }
+  if (request.inChannels < 0) request.inChannels = d.channels();
+  Graph g = prunelab::loadModel(request);
+  const auto& meta = g.metadata();
+  if (meta.count("num_classes") && std::stoll(meta.at("num_classes")) != d.numClasses())
+    throw Error(asked, "has " + meta.at("num_classes") + " classes, the data has " + std::to_string(d.numClasses()));
+  inferShapes(g, defaultInputShape(g));
+  m_history.reset(std::move(g), "loaded " + asked);
+}
+
+void Session::openData(const DataSpec& spec) {
+  m_data.reset();  // a failed open leaves no half-open data behind
+  m_data = prunelab::openData(spec);
+}
+
+const OpenedData& Session::data() const {
+  if (!m_data) throw Error("data", "no dataset opened");
+  return *m_data;
+}
+
+TrainerOptions Session::trainerOptions(int epochs, const std::string& optimizer) const {
+  TaskKind task = TaskKind::Classify;
+  if (m_data) task = m_data->task;
+  else if (!m_history.empty() && detect::isDetector(m_history.current())) task = TaskKind::Detect;
+  const TrainRecipe r = trainRecipe(task, optimizer, epochs);
+  TrainerOptions o;
+  o.epochs = epochs;
+  o.optimizer = optimizer;
+  o.batchSize = r.batch;
+  o.lr = r.lr;
+  o.momentum = r.momentum;
+  o.nesterov = r.nesterov;
+  o.weightDecay = r.weightDecay;
+  o.schedule.warmupEpochs = r.warmupEpochs;
+  return o;
+}
+
+std::shared_ptr<TrainTask> Session::makeTask(const Graph& graph, int64_t trainBatch, const TaskSettings& settings) const {
+  return makeTrainTask(data(), graph, settings, trainBatch);
+}
+
+Metric Session::validate(const std::shared_ptr<Graph>& graph, const TaskSettings& settings,
+                         const std::string& device) const {
+  auto task = makeTask(*graph, 128, settings);
+  return validateModel(graph, *task, device);
+}
+
+std::string Session::calibrate(ImportanceOptions& io, const CalibrationOptions& options, const Shape& input) const {
+  const Graph& g = m_history.current();
+  const Shape chw = input.empty() ? defaultInputShape(g) : input;
+  return loadCalibration(m_data ? &*m_data : nullptr, g, chw, options, io);
+}
+
+TrainResult Session::train(const SessionTrainRequest& request) {
+  if (!request.control) throw Error("train", "no TrainControl for the run");
+  auto graph = std::make_shared<Graph>(model().clone());
+  auto task = makeTask(*graph, request.options.batchSize, request.task);
+  if (request.onStart) request.onStart(graph, task);
+  TrainerOptions o = request.options;
+  if (task->kind() == "classify") {
+    // The trainer's classification transforms are the task's; keep the options in step.
+    defaultTransforms(*data().cls.train, defaultInputShape(*graph).at(0), o.trainTransform, o.evalTransform);
+  }
+  Trainer trainer(graph, task, o, request.control);
+  for (TrainObserver* obs : request.observers) trainer.addObserver(obs);
+  const TrainResult r = trainer.run();
+  if (r.epochsCompleted > 0) {
+    // The trained copy keeps the input its shapes were inferred at.
+    m_history.push(std::move(*graph), request.label.empty() ? trainLabel(r) : request.label);
+  }
+  return r;
+}
+
+PruneOutcome Session::prune(const PruneRequest& request, const std::string& label) {
+  PruneOutcome out = runPruning(model(), request);
+  m_history.push(out.graph, label, true);
+  return out;
+}
+
+SurgeryResult Session::applyPlan(const std::vector<SurgeryLogEntry>& log, const SurgeryOptions& options,
+                                 const std::string& label) {
+  const DependencyGraph deps(model());
+  const PrunePlan plan = planFromLog(deps, log);
+  if (plan.empty()) throw Error("prune", "the plan removes no channels");
+  SurgeryResult r = applySurgery(deps, plan, options);
+  m_history.push(r.graph, label, true);
+  return r;
+}
+
+std::string trainLabel(const TrainResult& r) {
+  std::ostringstream s;
+  s << (r.cancelled ? "cancelled after " : "trained ") << r.epochsCompleted << " epochs (sr " << r.srStart;
+  if (r.srMovedLive) s << " -> " << r.srEnd << ", moved live";
+  s << ")";
+  return s.str();
+}
+
+}  // namespace prunelab

@@ -1,0 +1,82 @@
+#pragma once
+// Session: one user's work on one model, as both front ends drive it. The CLI makes a
+// Session per command; the workbench's worker thread owns one for the window's life.
+// It holds the model history (load, train, prune push versions; undo/redo move a
+// cursor), the open dataset, and makes every decision the front ends must agree on:
+// the training recipe per task, the task and its validation, calibration batches.
+//
+// Threads: a Session is used by one thread at a time (the GUI's worker thread, or the
+// CLI's main thread). Live training controls go through the TrainControl passed to
+// train(), which any thread may write.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/model_loader.h"
+#include "pruning/pruner.h"
+#include "session/calibration.h"
+#include "session/dataset_spec.h"
+#include "session/model_history.h"
+#include "session/task_factory.h"
+#include "session/train_recipe.h"
+#include "train/trainer.h"
+
+namespace prunelab {
+
+struct SessionTrainRequest {
+  TrainerOptions options;                  // start from Session::trainerOptions()
+  std::shared_ptr<TrainControl> control;   // the run's live sr/lr/pause/cancel; required
+  std::vector<TrainObserver*> observers;   // not owned; called on the training thread
+  TaskSettings task;
+  std::string label;                       // history label; empty = "trained N epochs (sr ...)"
+  // Called before the run with the model copy being trained and its task (e.g. to attach
+  // an end-of-epoch probe that validates a pruned copy).
+  std::function<void(const std::shared_ptr<Graph>&, const std::shared_ptr<TrainTask>&)> onStart;
+};
+
+class Session {
+ public:
+  ModelHistory& history() { return m_history; }
+  Graph& model() { return m_history.current(); }
+
+  // Loads a model, infers shapes at its input (or at imageSize x imageSize for a
+  // detector's chosen size, recorded in its metadata) and starts a new history.
+  void loadModel(const ModelRequest& request, int64_t imageSize = 0);
+  // The same, sized for the open data: classes and channels come from the data unless the
+  // request sets them, and a model with other classes is an error. With `resumeFrom` (a
+  // run's last.plm) the structure comes from that file.
+  void loadModelForData(ModelRequest request, const std::string& resumeFrom = "");
+
+  void openData(const DataSpec& spec);
+  bool hasData() const { return m_data.has_value(); }
+  const OpenedData& data() const;  // throws when none is open
+
+  // The recipe for the open data's task (else the model's) with these epochs.
+  TrainerOptions trainerOptions(int epochs, const std::string& optimizer = "sgd") const;
+  std::shared_ptr<TrainTask> makeTask(const Graph& graph, int64_t trainBatch, const TaskSettings& settings = {}) const;
+  Metric validate(const std::shared_ptr<Graph>& graph, const TaskSettings& settings = {},
+                  const std::string& device = "cpu") const;
+
+  // Calibration for io.criterion from the open data (random inputs without data).
+  std::string calibrate(ImportanceOptions& io, const CalibrationOptions& options, const Shape& input = {}) const;
+
+  // Trains a copy of the current model; pushes it when at least one epoch completed.
+  TrainResult train(const SessionTrainRequest& request);
+  // Prunes the current model and pushes the result.
+  PruneOutcome prune(const PruneRequest& request, const std::string& label);
+  // Replays a surgery log (recorded on a copy of the current model) and pushes the result.
+  SurgeryResult applyPlan(const std::vector<SurgeryLogEntry>& log, const SurgeryOptions& options,
+                          const std::string& label);
+
+ private:
+  ModelHistory m_history;
+  std::optional<OpenedData> m_data;
+};
+
+// "trained 3 epochs (sr 0.005)", or "(sr 0.005 -> 0.001, moved live)".
+std::string trainLabel(const TrainResult& r);
+
+}  // namespace prunelab
