@@ -19,7 +19,7 @@
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
 #include "pruning/pruner.h"
-#include "train/scope_pattern.h"
+#include "graph/scope_pattern.h"
 #include "train/trainer.h"
 #include "util/error.h"
 

@@ -20,7 +20,7 @@
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
 #include "train/bn_stats.h"
-#include "train/scope_pattern.h"
+#include "graph/scope_pattern.h"
 #include "train/trainer.h"
 #include "util/error.h"
 

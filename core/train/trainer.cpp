@@ -12,12 +12,12 @@
 
 #include "data/data_loader.h"
 #include "exec/graph_module.h"
+#include "graph/scope_pattern.h"
 #include "io/checkpoint.h"
 #include "io/state_dict.h"
 #include "train/classification_task.h"
 #include "train/fused_sgd.h"
 #include "train/run_log.h"
-#include "train/scope_pattern.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
