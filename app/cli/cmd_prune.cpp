@@ -15,8 +15,8 @@
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
 #include "pruning/pruner.h"
+#include "graph/scope_pattern.h"
 #include "session/session.h"
-#include "train/scope_pattern.h"
 #include "util/error.h"
 
 namespace prunelab::cli {

@@ -15,6 +15,7 @@
 #include "io/checkpoint.h"
 #include "io/onnx_export.h"
 #include "io/torchscript_export.h"
+#include "graph/input_shape.h"
 #include "models/model_loader.h"
 #include "pruning/importance.h"
 #include "pruning/pruner.h"

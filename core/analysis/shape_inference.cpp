@@ -1,7 +1,5 @@
 #include "analysis/shape_inference.h"
 
-#include <sstream>
-
 #include "ops/op_table.h"
 #include "util/error.h"
 
@@ -32,24 +30,6 @@ void inferShapes(Graph& graph, const Shape& chw) {
   Shape s = {1};
   s.insert(s.end(), chw.begin(), chw.end());
   inferShapes(graph, std::vector<Shape>{s});
-}
-
-Shape parseShape(const std::string& text) {
-  Shape r;
-  std::string part;
-  std::stringstream ss(text);
-  while (std::getline(ss, part, text.find(',') != std::string::npos ? ',' : 'x')) {
-    try {
-      size_t used = 0;
-      const long long v = std::stoll(part, &used);
-      if (used != part.size() || v <= 0) throw std::invalid_argument(part);
-      r.push_back(v);
-    } catch (const std::exception&) {
-      throw Error("shape '" + text + "'", "expected positive integers like 3x32x32");
-    }
-  }
-  if (r.empty()) throw Error("shape '" + text + "'", "expected positive integers like 3x32x32");
-  return r;
 }
 
 }  // namespace prunelab

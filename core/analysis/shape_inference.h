@@ -2,6 +2,7 @@
 // Static shape inference through the op table.
 
 #include "graph/graph.h"
+#include "graph/input_shape.h"  // parseShape, defaultInputShape
 
 namespace prunelab {
 
@@ -11,8 +12,5 @@ void inferShapes(Graph& graph, const std::vector<Shape>& inputShapes);
 
 // Convenience for single-input graphs: input "CxHxW" with batch 1.
 void inferShapes(Graph& graph, const Shape& chw);
-
-// Parses "3x32x32" (or "3,32,32"); throws prunelab::Error on anything else.
-Shape parseShape(const std::string& text);
 
 }  // namespace prunelab

@@ -101,4 +101,23 @@ void toNormalizedChw(const ImageU8& img, const TransformOptions& t, float* out) 
   }
 }
 
+void defaultTransforms(const Dataset& train, int64_t modelChannels, TransformOptions& trainT,
+                       TransformOptions& evalT) {
+  const std::string d = train.description();
+  if (d.rfind("Fashion-MNIST", 0) == 0) {
+    trainT = fashionMnistTrainTransform();
+    evalT = fashionMnistEvalTransform();
+  } else if (d.rfind("CIFAR-10", 0) == 0) {
+    trainT = cifarTrainTransform();
+    evalT = cifarEvalTransform();
+  } else {
+    trainT = TransformOptions{};
+    trainT.hflip = true;
+    evalT = TransformOptions{};
+  }
+  trainT.channels = evalT.channels = static_cast<int>(modelChannels);
+  if (trainT.mean.size() > 1 && modelChannels == 1) trainT.mean = evalT.mean = {trainT.mean[0]};
+  if (trainT.std.size() > 1 && modelChannels == 1) trainT.std = evalT.std = {trainT.std[0]};
+}
+
 }  // namespace prunelab

@@ -26,6 +26,10 @@ TransformOptions fashionMnistEvalTransform();
 TransformOptions cifarTrainTransform();
 TransformOptions cifarEvalTransform();
 
+// Transforms that fit the dataset (Fashion-MNIST, CIFAR statistics, else [0,1] scaling)
+// and the model's input channels.
+void defaultTransforms(const Dataset& train, int64_t modelChannels, TransformOptions& trainT, TransformOptions& evalT);
+
 using SampleRng = std::mt19937_64;
 SampleRng sampleRng(uint64_t seed, int epoch, size_t index);
 

@@ -11,8 +11,8 @@
 
 #include <vector>
 
+#include "detect/detections.h"
 #include "detect/yolo_head.h"
-#include "eval/detection_metrics.h"
 
 namespace prunelab::detect {
 

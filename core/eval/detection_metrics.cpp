@@ -16,69 +16,10 @@ constexpr double kIouThresholdValues[DetectionEvaluator::kIouThresholds] = {0.50
                                                                             0.75, 0.80, 0.85, 0.90, 0.95};
 constexpr int kRecallPoints = 101;
 
-double area(const Box& b) {
-  return std::max(0.0, double(b.x2) - double(b.x1)) * std::max(0.0, double(b.y2) - double(b.y1));
-}
-
-// The one IoU formula (the NumPy reference uses the same operation order, so both sides
-// compare bit-identical values against the thresholds).
-double iouWithAreas(const Box& a, double areaA, const Box& b, double areaB) {
-  const double iw = std::min(double(a.x2), double(b.x2)) - std::max(double(a.x1), double(b.x1));
-  const double ih = std::min(double(a.y2), double(b.y2)) - std::max(double(a.y1), double(b.y1));
-  if (iw <= 0.0 || ih <= 0.0) return 0.0;
-  const double inter = iw * ih;
-  const double uni = areaA + areaB - inter;
-  return uni > 0.0 ? inter / uni : 0.0;
-}
-
 // pycocotools' recall points: numpy's linspace(0, 1, 101) is i * 0.01 with the end set to 1.
 double recallPoint(int i) { return i == kRecallPoints - 1 ? 1.0 : i * 0.01; }
 
-// Indices of `n` items ordered by descending score, equal scores in index order.
-template <typename ScoreOf>
-std::vector<size_t> byScoreDesc(size_t n, ScoreOf scoreOf) {
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), size_t(0));
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scoreOf(a) > scoreOf(b); });
-  return order;
-}
-
 }  // namespace
-
-float iou(const Box& a, const Box& b) { return float(iouWithAreas(a, area(a), b, area(b))); }
-
-std::vector<Detection> nonMaxSuppression(std::vector<Detection> dets, float iouThreshold, int maxDetections) {
-  const size_t n = dets.size();
-  const size_t limit = maxDetections < 0 ? n : std::min(n, size_t(maxDetections));
-  const std::vector<size_t> order = byScoreDesc(n, [&](size_t i) { return dets[i].score; });
-  // The same visiting order grouped by class, so that a kept box scans only the rest of
-  // its own class; classEnd[p] is one past the last position of that class.
-  std::vector<size_t> byClass = order;
-  std::stable_sort(byClass.begin(), byClass.end(), [&](size_t a, size_t b) { return dets[a].cls < dets[b].cls; });
-  std::vector<size_t> position(n), classEnd(n);
-  for (size_t p = 0; p < n; ++p) position[byClass[p]] = p;
-  for (size_t p = n; p-- > 0;)
-    classEnd[p] = p + 1 == n || dets[byClass[p + 1]].cls != dets[byClass[p]].cls ? p + 1 : classEnd[p + 1];
-  std::vector<double> areas(n);
-  for (size_t i = 0; i < n; ++i) areas[i] = area(dets[i].box);
-
-  // Walking the global score order lets us stop at `limit` kept boxes: with an untrained
-  // detector's thousands of low-confidence candidates, that bounds the work.
-  const double threshold = iouThreshold;
-  std::vector<char> suppressed(n, 0);
-  std::vector<Detection> out;
-  out.reserve(limit);
-  for (size_t i : order) {
-    if (out.size() == limit) break;
-    if (suppressed[i]) continue;
-    out.push_back(dets[i]);
-    for (size_t p = position[i] + 1; p < classEnd[position[i]]; ++p) {
-      const size_t j = byClass[p];
-      if (!suppressed[j] && iouWithAreas(dets[i].box, areas[i], dets[j].box, areas[j]) > threshold) suppressed[j] = 1;
-    }
-  }
-  return out;
-}
 
 double DetectionEvaluator::iouThreshold(int t) { return kIouThresholdValues[t]; }
 
@@ -106,7 +47,7 @@ void DetectionEvaluator::addImage(const std::vector<Detection>& preds, const std
     ++m_gt[size_t(gts[g].cls)];
   }
   std::vector<double> gtArea(gts.size());
-  for (size_t g = 0; g < gts.size(); ++g) gtArea[g] = area(gts[g].box);
+  for (size_t g = 0; g < gts.size(); ++g) gtArea[g] = boxArea(gts[g].box);
 
   // Predictions by class, each class by descending score (stable).
   std::vector<size_t> order = byScoreDesc(preds.size(), [&](size_t i) { return preds[i].score; });
@@ -124,7 +65,7 @@ void DetectionEvaluator::addImage(const std::vector<Detection>& preds, const std
     ious.assign(np * ng, 0.0);
     for (size_t p = 0; p < np; ++p) {
       const Box& box = preds[order[begin + p]].box;
-      const double a = area(box);
+      const double a = boxArea(box);
       for (size_t k = 0; k < ng; ++k) ious[p * ng + k] = iouWithAreas(box, a, gts[g[k]].box, gtArea[g[k]]);
     }
     std::vector<unsigned short> masks(np, 0);

@@ -1,5 +1,5 @@
 #pragma once
-// Detection evaluation: class-wise NMS and COCO-style AP/mAP.
+// Detection evaluation: COCO-style AP/mAP (boxes, IoU and class-wise NMS: detect/detections.h).
 //
 // Plain C++17 and std only (no torch, no Qt), so the same code scores detector outputs
 // in the trainer, the CLI and the GUI. Boxes are corner coordinates (x1, y1, x2, y2) in
@@ -9,36 +9,14 @@
 
 #include <vector>
 
+#include "detect/detections.h"
+
 namespace prunelab {
-
-struct Box {
-  float x1, y1, x2, y2;
-};
-
-// Intersection over union. A box with x2 < x1 or y2 < y1 has area 0; two boxes whose
-// union is empty have IoU 0. Computed in double and rounded once to float; the evaluator
-// and NMS compare the double value, so thresholds such as IoU == 0.6 exactly behave as
-// written.
-float iou(const Box& a, const Box& b);
-
-struct Detection {
-  Box box;
-  float score;
-  int cls;
-};
 
 struct GroundTruth {
   Box box;
   int cls;
 };
-
-// Class-wise greedy NMS: boxes of different classes never suppress each other.
-// Detections are visited by descending score (equal scores keep their input order); a
-// visited, unsuppressed detection is kept and suppresses every later detection of its
-// class whose IoU with it is strictly greater than `iouThreshold` (torchvision's rule).
-// Returns the kept detections sorted by score, descending (stable), at most
-// `maxDetections` of them; a negative `maxDetections` means no limit.
-std::vector<Detection> nonMaxSuppression(std::vector<Detection> dets, float iouThreshold, int maxDetections);
 
 struct DetectionMetrics {
   // Mean over classes with ground truth of each class's precision and recall at its own

@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "exec/inference.h"
-#include "models/model_loader.h"
+#include "graph/input_shape.h"
 
 namespace prunelab {
 

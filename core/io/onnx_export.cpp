@@ -13,7 +13,7 @@
 #include "detect/yolo_head.h"
 #include "io/graph_json.h"
 #include "io/onnx_tensor.h"
-#include "models/model_loader.h"
+#include "graph/input_shape.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 

@@ -10,7 +10,7 @@
 
 #include "analysis/shape_inference.h"
 #include "detect/yolo_head.h"
-#include "models/model_loader.h"
+#include "graph/input_shape.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 

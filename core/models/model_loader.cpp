@@ -2,7 +2,6 @@
 
 #include <filesystem>
 
-#include "analysis/shape_inference.h"
 #include "io/checkpoint.h"
 #include "io/onnx_import.h"
 #include "io/state_dict.h"
@@ -53,13 +52,6 @@ Graph loadModel(const ModelRequest& req) {
   }
   if (!req.weights.empty()) loadWeights(g, req.weights);
   return g;
-}
-
-Shape defaultInputShape(const Graph& graph) {
-  if (auto it = graph.metadata().find("input"); it != graph.metadata().end()) return parseShape(it->second);
-  if (graph.inputs().empty()) throw Error("model", "graph has no inputs");
-  const Shape& s = graph.value(graph.inputs()[0]).shape;
-  return Shape(s.begin() + 1, s.end());
 }
 
 }  // namespace prunelab

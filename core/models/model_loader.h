@@ -8,6 +8,7 @@
 #include <string>
 
 #include "graph/graph.h"
+#include "graph/input_shape.h"  // defaultInputShape
 
 namespace prunelab {
 
@@ -22,9 +23,6 @@ struct ModelRequest {
 
 // Throws prunelab::Error naming the model or file on failure.
 Graph loadModel(const ModelRequest& request);
-
-// Default input (C x H x W) recorded in the graph's metadata, else the input value's shape.
-Shape defaultInputShape(const Graph& graph);
 
 // Loads `path` (torch state_dict or .plm) into `graph` by key; see loadStateDict().
 void loadWeights(Graph& graph, const std::string& path);

@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "ops/op_table.h"
-#include "train/scope_pattern.h"
+#include "graph/scope_pattern.h"
 #include "util/error.h"
 
 namespace prunelab {

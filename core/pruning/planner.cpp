@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "train/scope_pattern.h"
+#include "graph/scope_pattern.h"
 #include "util/error.h"
 
 namespace prunelab {

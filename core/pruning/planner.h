@@ -26,7 +26,7 @@ struct PlanConstraints {
 PrunePlan planLayerAmount(const DependencyGraph& deps, const GroupScores& scores, const std::string& name,
                           double amount, const PlanConstraints& c);
 
-// Ratio per group, by the first pattern (scope pattern, see train/scope_pattern.h) that
+// Ratio per group, by the first pattern (scope pattern, see graph/scope_pattern.h) that
 // matches one of the group's source names; `fallback` for the rest (0 = keep).
 PrunePlan planRatios(const DependencyGraph& deps, const GroupScores& scores,
                      const std::vector<std::pair<std::string, double>>& ratios, double fallback,

@@ -4,7 +4,7 @@
 
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
-#include "train/scope_pattern.h"
+#include "graph/scope_pattern.h"
 #include "util/error.h"
 
 namespace prunelab {

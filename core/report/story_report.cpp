@@ -9,8 +9,8 @@
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
 #include "exec/latency.h"
+#include "graph/input_shape.h"
 #include "io/checkpoint.h"
-#include "models/model_loader.h"
 #include "train/bn_stats.h"
 #include "util/error.h"
 

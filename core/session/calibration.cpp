@@ -9,7 +9,8 @@
 #include "data/detection/detection_batches.h"
 #include "detect/detection_loss.h"
 #include "detect/yolo_head.h"
-#include "train/trainer.h"
+#include "data/transforms.h"
+#include "graph/input_shape.h"
 #include "util/error.h"
 
 namespace prunelab {

@@ -3,6 +3,8 @@
 #include <sstream>
 
 #include "analysis/shape_inference.h"
+#include "data/transforms.h"
+#include "graph/input_shape.h"
 #include "detect/yolo_head.h"
 #include "pruning/dependency_graph.h"
 #include "util/error.h"

@@ -8,7 +8,8 @@
 #include "models/model_loader.h"
 #include "train/classification_task.h"
 #include "train/detection_task.h"
-#include "train/trainer.h"
+#include "data/transforms.h"
+#include "graph/input_shape.h"
 #include "util/error.h"
 
 namespace prunelab {

@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include "train/scope_pattern.h"
+#include "graph/scope_pattern.h"
 
 namespace prunelab {
 

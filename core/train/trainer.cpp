@@ -12,12 +12,12 @@
 
 #include "data/data_loader.h"
 #include "exec/graph_module.h"
+#include "graph/scope_pattern.h"
 #include "io/checkpoint.h"
 #include "io/state_dict.h"
 #include "train/classification_task.h"
 #include "train/fused_sgd.h"
 #include "train/run_log.h"
-#include "train/scope_pattern.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -25,25 +25,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace prunelab {
-
-void defaultTransforms(const Dataset& train, int64_t modelChannels, TransformOptions& trainT,
-                       TransformOptions& evalT) {
-  const std::string d = train.description();
-  if (d.rfind("Fashion-MNIST", 0) == 0) {
-    trainT = fashionMnistTrainTransform();
-    evalT = fashionMnistEvalTransform();
-  } else if (d.rfind("CIFAR-10", 0) == 0) {
-    trainT = cifarTrainTransform();
-    evalT = cifarEvalTransform();
-  } else {
-    trainT = TransformOptions{};
-    trainT.hflip = true;
-    evalT = TransformOptions{};
-  }
-  trainT.channels = evalT.channels = static_cast<int>(modelChannels);
-  if (trainT.mean.size() > 1 && modelChannels == 1) trainT.mean = evalT.mean = {trainT.mean[0]};
-  if (trainT.std.size() > 1 && modelChannels == 1) trainT.std = evalT.std = {trainT.std[0]};
-}
 
 namespace {
 

@@ -84,8 +84,4 @@ class Trainer {
   std::unique_ptr<Impl> m;
 };
 
-// Transforms that fit the dataset (Fashion-MNIST, CIFAR statistics, else [0,1] scaling)
-// and the model's input channels.
-void defaultTransforms(const Dataset& train, int64_t modelChannels, TransformOptions& trainT, TransformOptions& evalT);
-
 }  // namespace prunelab

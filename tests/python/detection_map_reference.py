@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""Independent NumPy reference for core/eval/detection_metrics (COCO-style AP, class-wise NMS).
+"""Independent NumPy reference for core/eval/detection_metrics (COCO-style AP) and
+core/detect/detections (class-wise NMS).
 
-Written from the definitions in core/eval/detection_metrics.h, not from the C++ code:
-matching is vectorised over the ten IoU thresholds, AP over the 101 recall points
-(numpy's searchsorted, as pycocotools does), NMS uses a class-masked IoU matrix.
+Written from the definitions in core/eval/detection_metrics.h and core/detect/detections.h,
+not from the C++ code: matching is vectorised over the ten IoU thresholds, AP over the
+101 recall points (numpy's searchsorted, as pycocotools does), NMS uses a class-masked
+IoU matrix.
 
   detection_map_reference.py CASES.json          # AP/mAP
   detection_map_reference.py --nms CASES.json    # class-wise NMS

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "detect/detections.h"
 #include "eval/detection_metrics.h"
 #include "test_helpers.h"
 

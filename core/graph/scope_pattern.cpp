@@ -1,4 +1,4 @@
-#include "train/scope_pattern.h"
+#include "graph/scope_pattern.h"
 
 #include <fnmatch.h>
 

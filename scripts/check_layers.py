@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Layering check for core/ (run by .ci/run; plain python3, no dependencies).
+
+Reads every `#include "folder/..."` in core/**/*.{h,cpp} and fails (exit 1) with the
+offending includes as file:line when
+  - core folders include each other in a cycle,
+  - a folder includes a folder of a higher layer than its own (LAYERS below), or a core
+    folder is missing from LAYERS,
+  - core/ includes a Qt header, or widgets/ includes a torch/ATen/c10 header.
+"""
+
+import os
+import re
+import sys
+
+# Layers of core/, lowest first. A folder may include only folders of its own or a lower
+# layer. A new folder under core/ has to be placed here.
+LAYERS = [
+    ["util"],      # errors, atomic files, .npy, resource lookup
+    ["graph"],     # the IR; shape text and default input shape, scope patterns
+    ["detect"],    # YOLO head, box ops, detections and NMS, losses (needs only graph, util)
+    ["ops"],       # the op table
+    ["analysis"],  # shape inference, cost accounting
+    ["exec"],      # GraphModule, inference, runtime, latency
+    ["io"],        # readers and writers of model files
+    ["models"],    # builders, the zoo, model loading (uses io)
+    ["data"],      # datasets, transforms, loader
+    ["eval"],      # classification and detection evaluation
+    ["pruning"],   # dependency graph, importance, planners, surgery
+    ["train"],     # trainer, tasks, sparsity
+    ["session"],   # Session: history, open data, recipes, calibration (what the front ends share)
+    ["report"],    # the story report (reads everything back)
+]
+
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
+ANGLE_OR_QUOTE_RE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')
+QT_RE = re.compile(r"^(Qt[A-Za-z]*/|Q[A-Z][A-Za-z]*$|Q[A-Z][A-Za-z]*\.h$|qglobal\.h$)")
+TORCH_RE = re.compile(r"^(torch|ATen|c10)/")
+
+
+def source_files(root):
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith((".h", ".cpp")):
+                yield os.path.join(dirpath, name)
+
+
+def includes(path, pattern):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for lineno, line in enumerate(f, 1):
+            m = pattern.match(line)
+            if m:
+                yield lineno, m.group(1)
+
+
+def strongly_connected(nodes, edges):
+    """Tarjan's algorithm; returns the components with more than one folder."""
+    index, low, on_stack, stack, result = {}, {}, set(), [], []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                result.append(sorted(comp))
+
+    for v in sorted(nodes):
+        if v not in index:
+            visit(v)
+    return result
+
+
+def shortest_cycles(members, edges):
+    """For each edge u -> v inside a component, the shortest cycle through it (deduplicated)."""
+    found = set()
+    for u in sorted(members):
+        for v in sorted(edges.get(u, ())):
+            if v not in members:
+                continue
+            prev, queue = {v: None}, [v]
+            while queue and u not in prev:
+                nxt = []
+                for x in queue:
+                    for y in sorted(edges.get(x, ())):
+                        if y in members and y not in prev:
+                            prev[y] = x
+                            nxt.append(y)
+                queue = nxt
+            path, x = [], u
+            while x is not None:
+                path.append(x)
+                x = prev[x]
+            cycle = [u] + list(reversed(path))[:-1]
+            i = cycle.index(min(cycle))
+            found.add(tuple(cycle[i:] + cycle[:i]))
+    return sorted(found, key=lambda c: (len(c), c))
+
+
+def main():
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    core = os.path.join(repo, "core")
+    widgets = os.path.join(repo, "widgets")
+    folders = sorted(d for d in os.listdir(core) if os.path.isdir(os.path.join(core, d)))
+    layer_of = {f: i for i, layer in enumerate(LAYERS) for f in layer}
+    problems = []
+
+    def rel(path):
+        return os.path.relpath(path, repo)
+
+    for f in folders:
+        if f not in layer_of:
+            problems.append(f"core/{f}/: folder is not in LAYERS (scripts/check_layers.py)")
+
+    # (from, to) -> [(file, line, include)]
+    edges = {}
+    files = 0
+    for path in source_files(core):
+        files += 1
+        src = os.path.relpath(path, core).split(os.sep)[0]
+        for lineno, inc in includes(path, INCLUDE_RE):
+            dst = inc.split("/")[0]
+            if "/" not in inc or dst not in folders or dst == src:
+                continue
+            edges.setdefault((src, dst), []).append((rel(path), lineno, inc))
+
+    def downward(src, dst):
+        return src in layer_of and dst in layer_of and layer_of[dst] < layer_of[src]
+
+    graph = {}
+    for (src, dst) in edges:
+        graph.setdefault(src, set()).add(dst)
+    reported = set()
+    for comp in strongly_connected(folders, graph):
+        members = set(comp)
+        problems.append("cycle between core folders: " + ", ".join(comp))
+        for cycle in shortest_cycles(members, graph):
+            problems.append("  cycle: " + " -> ".join(cycle + (cycle[0],)))
+        # Every cycle has an include that does not go down the layer order: those close it.
+        problems.append("  includes closing these cycles (not downward in LAYERS):")
+        for (src, dst), sites in sorted(edges.items()):
+            if src in members and dst in members and not downward(src, dst):
+                reported.add((src, dst))
+                for path, lineno, inc in sites:
+                    problems.append(f"    {path}:{lineno}: {src} -> {dst}: #include \"{inc}\"")
+
+    for (src, dst), sites in sorted(edges.items()):
+        if (src, dst) in reported:
+            continue
+        if src in layer_of and dst in layer_of and layer_of[dst] > layer_of[src]:
+            for path, lineno, inc in sites:
+                problems.append(f"{path}:{lineno}: {src} includes higher layer {dst}: #include \"{inc}\"")
+
+    for path in source_files(core):
+        for lineno, inc in includes(path, ANGLE_OR_QUOTE_RE):
+            if QT_RE.match(inc):
+                problems.append(f"{rel(path)}:{lineno}: core includes Qt: {inc}")
+    widget_files = 0
+    if os.path.isdir(widgets):
+        for path in source_files(widgets):
+            widget_files += 1
+            for lineno, inc in includes(path, ANGLE_OR_QUOTE_RE):
+                if TORCH_RE.match(inc):
+                    problems.append(f"{rel(path)}:{lineno}: widgets includes LibTorch: {inc}")
+
+    if problems:
+        print("check_layers: FAILED", file=sys.stderr)
+        for p in problems:
+            print(p, file=sys.stderr)
+        return 1
+    order = " < ".join("/".join(layer) for layer in LAYERS)
+    print(f"check_layers: OK - {files} core files, {len(edges)} folder dependencies, no cycles, "
+          f"none upward; core has no Qt, widgets/ ({widget_files} files) no torch/ATen/c10")
+    print(f"  layers: {order}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
