@@ -23,6 +23,8 @@
 #include <cmath>
 
 #include "widgets/format.h"
+#include "widgets/graph_node_item.h"
+#include "widgets/graph_palette.h"
 
 namespace prunelab::widgets {
 
@@ -30,11 +32,6 @@ namespace {
 
 constexpr int kCollapseAbove = 60;  // nodes; larger graphs open collapsed to their blocks
 constexpr int kDrillAbove = 40;     // expanding a scope this large shows its sub-blocks collapsed
-const QColor kNoData(212, 212, 212);
-const QColor kPen(90, 90, 90);
-const QColor kSelectedPen(0, 120, 215);
-const QColor kEdge(125, 125, 125);
-
 // `scope` is `outer` or lies below it ("model.2.cv1" is within "model.2", "model.20" is not).
 bool within(const QString& scope, const QString& outer) {
   return outer.isEmpty() || scope == outer ||
@@ -49,29 +46,6 @@ QString childOf(const QString& root, const QString& scope) {
 }
 
 bool isSource(const GraphNodeInfo& n) { return n.op == "Conv" || n.op == "Linear"; }
-
-QColor mix(const QColor& a, const QColor& b, double t) {
-  t = std::clamp(t, 0.0, 1.0);
-  return QColor::fromRgbF(a.redF() + (b.redF() - a.redF()) * t, a.greenF() + (b.greenF() - a.greenF()) * t,
-                          a.blueF() + (b.blueF() - a.blueF()) * t);
-}
-
-QColor pruneColour(double prunedShare) { return mix(QColor(255, 255, 255), QColor(220, 50, 40), prunedShare); }
-
-// Viridis-like: perceptually ordered dark purple -> teal -> yellow, readable for colour-blind users.
-QColor importanceColour(double v) {
-  static const QColor stops[] = {QColor(68, 1, 84), QColor(59, 82, 139), QColor(33, 145, 140), QColor(94, 201, 98),
-                                 QColor(253, 231, 37)};
-  v = std::clamp(v, 0.0, 1.0) * 4.0;
-  const int i = std::min(3, static_cast<int>(v));
-  return mix(stops[i], stops[i + 1], v - i);
-}
-
-// Categorical: hues spaced by the golden angle so neighbouring group ids differ clearly.
-QColor groupColour(int group) {
-  if (group < 0) return kNoData;
-  return QColor::fromHsv(static_cast<int>(std::fmod(group * 137.508, 360.0)), 120 + (group % 3) * 30, 240);
-}
 
 class ZoomView : public QGraphicsView {
  public:
@@ -88,82 +62,6 @@ class ZoomView : public QGraphicsView {
 };
 
 }  // namespace
-
-// One box, a node or a collapsed block, painted directly (no child text items) so ~400 of
-// them stay cheap; text is skipped when zoomed out too far to read it.
-class GraphNodeItem : public QGraphicsItem {
- public:
-  GraphNodeItem(NetworkGraphView* view, QString key, const QRectF& r, bool emphasised, bool block)
-      : m_view(view), m_key(std::move(key)), m_rect(r), m_emphasised(emphasised), m_block(block) {
-    m_font = QApplication::font();
-    m_font.setPointSizeF(7.5);
-    m_bold = m_font;
-    m_bold.setBold(true);
-    setCacheMode(QGraphicsItem::DeviceCoordinateCache);
-  }
-  const QString& key() const { return m_key; }
-  QColor fill() const { return m_fill; }
-  void setFill(const QColor& c) {
-    if (c != m_fill) m_fill = c, update();
-  }
-  void setSelectedBox(bool on) {
-    if (on != m_selected) m_selected = on, update();
-  }
-  // First line bold; lines are elided to the box once here, not on every paint.
-  void setLines(const QStringList& lines) {
-    QStringList elided;
-    for (int i = 0; i < lines.size(); ++i) {
-      const QFontMetricsF fm(i == 0 ? m_bold : m_font);
-      // Names keep their distinctive tail ("…m.0.cv1.conv"); the op/scope line its head.
-      elided << fm.elidedText(lines[i], i == 0 ? Qt::ElideRight : Qt::ElideLeft, m_rect.width() - 8);
-    }
-    if (elided != m_lines) m_lines = elided, update();
-  }
-
-  QRectF boundingRect() const override { return m_rect.adjusted(-2, -2, 2, 2); }
-  void paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidget*) override {
-    p->setRenderHint(QPainter::Antialiasing);
-    QPen pen(m_selected ? kSelectedPen : kPen, m_selected ? 3.0 : (m_emphasised ? 1.6 : 0.8));
-    if (m_block && !m_selected) pen.setStyle(Qt::DashLine);
-    p->setPen(pen);
-    p->setBrush(m_fill);
-    p->drawRoundedRect(m_rect, 5, 5);
-    if (option->levelOfDetailFromTransform(p->worldTransform()) < 0.3 || m_lines.isEmpty()) return;
-    // Dark fills (viridis' low end) need light text.
-    p->setPen(m_fill.lightnessF() < 0.45 ? Qt::white : Qt::black);
-    const double lineH = QFontMetricsF(m_font).height();
-    double y = m_rect.center().y() - lineH * m_lines.size() / 2;
-    for (int i = 0; i < m_lines.size(); ++i, y += lineH) {
-      p->setFont(i == 0 ? m_bold : m_font);
-      p->drawText(QRectF(m_rect.left() + 4, y, m_rect.width() - 8, lineH), Qt::AlignCenter, m_lines[i]);
-    }
-  }
-
- protected:
-  void mousePressEvent(QGraphicsSceneMouseEvent* e) override {
-    if (e->button() == Qt::LeftButton) m_view->unitClicked(m_key);
-    e->accept();  // and the view does not start a hand drag
-  }
-  void mouseDoubleClickEvent(QGraphicsSceneMouseEvent* e) override {
-    if (e->button() == Qt::LeftButton) m_view->unitDoubleClicked(m_key);
-    e->accept();
-  }
-  void contextMenuEvent(QGraphicsSceneContextMenuEvent* e) override {
-    m_view->unitMenu(m_key, e->screenPos());
-    e->accept();
-  }
-
- private:
-  NetworkGraphView* m_view;
-  QString m_key;
-  QRectF m_rect;
-  bool m_emphasised;
-  bool m_block;
-  bool m_selected = false;
-  QColor m_fill = Qt::white;
-  QStringList m_lines;
-  QFont m_font, m_bold;
-};
 
 NetworkGraphView::NetworkGraphView(QWidget* parent)
     : QWidget(parent), m_latest(std::make_shared<std::atomic<int>>(0)), m_scene(new QGraphicsScene(this)),
