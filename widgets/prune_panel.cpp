@@ -18,8 +18,8 @@ namespace prunelab::widgets {
 
 PrunePanel::PrunePanel(QWidget* parent)
     : QWidget(parent), m_criterion(new QComboBox(this)), m_score(new QPushButton("Score", this)),
-      m_slider(new QSlider(Qt::Horizontal, this)), m_spin(new QDoubleSpinBox(this)), m_roundTo(new QSpinBox(this)),
-      m_minChannels(new QSpinBox(this)), m_fold(new QCheckBox("fold removed channels' β into the next layer (where exact)", this)),
+      m_planBy(new QComboBox(this)), m_slider(new QSlider(Qt::Horizontal, this)), m_spin(new QDoubleSpinBox(this)), m_roundTo(new QSpinBox(this)),
+      m_minChannels(new QSpinBox(this)), m_normalize(new QComboBox(this)), m_fold(new QCheckBox("fold removed channels' β into the next layer (where exact)", this)),
       m_safe(new QLabel(this)), m_removed(new QLabel(this)), m_apply(new QPushButton("Apply", this)),
       m_reset(new QPushButton("Clear plan", this)), m_undo(new QPushButton("Undo", this)),
       m_redo(new QPushButton("Redo", this)) {
@@ -27,6 +27,11 @@ PrunePanel::PrunePanel(QWidget* parent)
   m_criterion->setToolTip("bn: |gamma| (Network Slimming); l1/l2: weight norms; activation, taylor and "
                           "reconstruction use calibration batches from the open dataset; random: baseline");
   m_score->setToolTip("Compute channel importance with this criterion");
+  m_planBy->addItem("% of channels (global threshold)", "percent");
+  m_planBy->addItem("% of MACs (target)", "macs");
+  m_planBy->addItem("% of params (target)", "params");
+  m_planBy->setToolTip("What the amount removes: channels below one global score threshold, or the "
+                       "least important channels until MACs or params drop by that much");
   m_slider->setRange(0, 950);
   m_spin->setRange(0, 95);
   m_spin->setDecimals(1);
@@ -35,6 +40,12 @@ PrunePanel::PrunePanel(QWidget* parent)
   m_roundTo->setToolTip("Keep a multiple of N channels per layer (hardware-friendly widths)");
   m_minChannels->setRange(1, 1024);
   m_minChannels->setToolTip("Never keep fewer channels than this in a layer");
+  m_normalize->addItem("auto", "auto");
+  m_normalize->addItem("raw scores", "none");
+  m_normalize->addItem("score / layer mean", "mean");
+  m_normalize->setToolTip("How channels of different layers are ranked against each other (prunelab-cli "
+                          "--normalize): auto ranks raw scores for a percent and scores divided by their "
+                          "layer's mean for a MACs/params target");
   m_fold->setChecked(true);
   m_apply->setToolTip("Cut the planned channels (dependency-aware surgery, forward-checked)");
 
@@ -46,10 +57,12 @@ PrunePanel::PrunePanel(QWidget* parent)
   pct->addWidget(m_spin);
   auto* form = new QFormLayout;
   form->addRow("Criterion", crit);
-  form->addRow("Global percent", pct);
+  form->addRow("Plan by", m_planBy);
+  form->addRow("Remove", pct);
   form->addRow("", m_safe);
   form->addRow("Round to", m_roundTo);
   form->addRow("Min channels", m_minChannels);
+  form->addRow("Rank layers", m_normalize);
   form->addRow("", m_fold);
 
   auto* box = new QGroupBox("What if", this);
@@ -88,9 +101,11 @@ PrunePanel::PrunePanel(QWidget* parent)
   connect(m_spin, &QDoubleSpinBox::valueChanged, this, [this](double v) {
     if (!m_syncing) setPercent(v / 100.0);
   });
-  auto constraints = [this] { Q_EMIT constraintsChanged(roundTo(), minChannels()); };
+  auto constraints = [this] { Q_EMIT constraintsChanged(roundTo(), minChannels(), normalization()); };
   connect(m_roundTo, &QSpinBox::valueChanged, this, constraints);
   connect(m_minChannels, &QSpinBox::valueChanged, this, constraints);
+  connect(m_normalize, &QComboBox::currentIndexChanged, this, constraints);
+  connect(m_planBy, &QComboBox::currentIndexChanged, this, [this] { Q_EMIT planByChanged(planBy()); });
   connect(m_apply, &QPushButton::clicked, this, [this] { Q_EMIT applyRequested(foldBeta()); });
   connect(m_reset, &QPushButton::clicked, this, &PrunePanel::resetRequested);
   connect(m_undo, &QPushButton::clicked, this, &PrunePanel::undoRequested);
@@ -101,8 +116,12 @@ PrunePanel::PrunePanel(QWidget* parent)
 QString PrunePanel::criterion() const { return m_criterion->currentText(); }
 void PrunePanel::setCriterion(const QString& name) { m_criterion->setCurrentText(name); }
 double PrunePanel::percent() const { return m_spin->value() / 100.0; }
+QString PrunePanel::planBy() const { return m_planBy->currentData().toString(); }
 int PrunePanel::roundTo() const { return m_roundTo->value(); }
 int PrunePanel::minChannels() const { return m_minChannels->value(); }
+QString PrunePanel::normalization() const { return m_normalize->currentData().toString(); }
+void PrunePanel::setPlanBy(const QString& planBy) { m_planBy->setCurrentIndex(std::max(0, m_planBy->findData(planBy))); }
+void PrunePanel::setNormalization(const QString& n) { m_normalize->setCurrentIndex(std::max(0, m_normalize->findData(n))); }
 bool PrunePanel::foldBeta() const { return m_fold->isChecked(); }
 
 void PrunePanel::setPercent(double fraction) {

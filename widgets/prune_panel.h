@@ -2,6 +2,10 @@
 // PrunePanel: how to prune and what it would cost. Every control change is emitted at
 // once; the owner recomputes the plan and calls setWhatIf() (params, MACs, size and
 // estimated latency, before -> after) - nothing is cut until Apply.
+// The slider is one amount read by "Plan by": the fraction of all channels to remove
+// (global percent), or the fraction of MACs or of params to remove (a cost target).
+// "Rank layers" is the planners' score normalisation (auto, none, mean), as
+// `prunelab-cli prune --normalize`, with the same default (auto).
 // Thread: GUI thread.
 
 #include <QWidget>
@@ -27,8 +31,12 @@ class PrunePanel : public QWidget {
   void setCriterion(const QString& name);
   double percent() const;            // 0..1
   void setPercent(double fraction);  // emits percentChanged when it changes
+  QString planBy() const;         // "percent", "macs" or "params"
+  void setPlanBy(const QString& planBy);  // emits planByChanged when it changes
   int roundTo() const;
   int minChannels() const;
+  QString normalization() const;  // "auto", "none" or "mean"
+  void setNormalization(const QString& n);  // emits constraintsChanged when it changes
   bool foldBeta() const;
 
   void setWhatIf(const WhatIf& w);
@@ -39,7 +47,8 @@ class PrunePanel : public QWidget {
  Q_SIGNALS:
   void criterionChosen(const QString& criterion);  // re-score
   void percentChanged(double fraction);
-  void constraintsChanged(int roundTo, int minChannels);
+  void planByChanged(const QString& planBy);
+  void constraintsChanged(int roundTo, int minChannels, const QString& normalization);
   void applyRequested(bool foldBeta);
   void resetRequested();
   void undoRequested();
@@ -48,10 +57,12 @@ class PrunePanel : public QWidget {
  private:
   QComboBox* m_criterion;
   QPushButton* m_score;
+  QComboBox* m_planBy;
   QSlider* m_slider;
   QDoubleSpinBox* m_spin;
   QSpinBox* m_roundTo;
   QSpinBox* m_minChannels;
+  QComboBox* m_normalize;
   QCheckBox* m_fold;
   QLabel* m_before[4];
   QLabel* m_after[4];

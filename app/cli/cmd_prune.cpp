@@ -81,6 +81,9 @@ int runPrune(int argc, char** argv) {
       .option("--steps", true, "iterative schedule: prune in N steps, re-scoring between them (default 1)")
       .option("--round-to", true, "keep a multiple of N channels per layer (default 1)")
       .option("--min-channels", true, "never keep fewer channels per layer (default 1)")
+      .option("--normalize", true, "how --percent and --target-* rank channels across layers: none (raw scores), "
+                                   "mean (score / its layer group's mean), auto (default: none for --percent, "
+                                   "mean for --target-*; the workbench's default too)")
       .option("--protect", true, "keep these scopes' own output channels; their inputs may still shrink "
                                  "(comma-separated patterns; Torch-Pruning's ignored_layers)")
       .option("--pin", true, "keep every channel these scopes read or write (comma-separated patterns)")
@@ -112,6 +115,7 @@ int runPrune(int argc, char** argv) {
   r.steps = static_cast<int>(p.getInt("--steps", 1));
   r.constraints.roundTo = p.getInt("--round-to", 1);
   r.constraints.minChannels = p.getInt("--min-channels", 1);
+  r.constraints.normalize = parseNormalization(p.get("--normalize", "auto"));
   r.protectedScopes = splitPatterns(p.get("--protect"));
   r.pinnedScopes = splitPatterns(p.get("--pin"));
   r.surgery.foldBeta = p.has("--fold-beta");
@@ -184,6 +188,7 @@ int runPrune(int argc, char** argv) {
                         {"macs_before", c0.macs},     {"macs_after", c1.macs},
                         {"size_mb_before", c0.sizeBytes / 1e6}, {"size_mb_after", c1.sizeBytes / 1e6},
                         {"criterion", criterionName(r.importance.criterion)},
+                        {"normalize", normalizationName(r.constraints.normalize)},
                         {"layers", layers},           {"out", outPath}};
     if (out.highestSafePercent >= 0) j["highest_safe_percent"] = out.highestSafePercent;
     if (r.surgery.foldBeta) {

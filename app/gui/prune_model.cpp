@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 
+#include "pruning/channel_edit.h"
+#include "pruning/plan_log.h"
 #include "util/error.h"
 
 namespace prunelab::gui {
@@ -16,6 +17,7 @@ void PruneModel::setGraph(std::shared_ptr<const Graph> skeleton) {
   m_criterion.clear();
   m_plan.removed.assign(m_deps->groups().size(), {});
   m_before = estimateCost(*m_deps, m_plan);
+  m_global = Global::None;
   m_percent = 0.0;
   m_threshold = -1.0;
 }
@@ -25,52 +27,50 @@ void PruneModel::setScores(std::vector<std::vector<double>> scores, const std::s
     throw Error("importance", "scores do not match the model (" + std::to_string(scores.size()) + " groups)");
   m_scores = std::move(scores);
   m_criterion = criterion;
-  if (m_percent > 0) setGlobalPercent(m_percent);
+  replanGlobal();
 }
 
 void PruneModel::setConstraints(const PlanConstraints& c) {
   m_constraints = c;
-  if (m_percent > 0) setGlobalPercent(m_percent);
+  replanGlobal();
 }
 
-std::vector<double> PruneModel::rankingScores(int group) const {
-  std::vector<double> s = m_scores.at(group);
-  if (m_criterion == "bn" || m_criterion == "random") return s;
-  double sum = 0;
-  int n = 0;
-  for (double v : s)
-    if (std::isfinite(v)) sum += v, ++n;
-  const double mean = n ? sum / n : 0.0;
-  if (mean > 0)
-    for (double& v : s) v /= mean;
-  return s;
+void PruneModel::replanGlobal() {
+  if (m_global == Global::Percent && m_percent > 0) setGlobalPercent(m_percent);
+  if (m_global == Global::Target) setTarget(m_target, m_targetParams);
+}
+
+std::vector<std::vector<double>> PruneModel::planningScores() const {
+  if (hasScores()) return m_scores;
+  std::vector<std::vector<double>> zeros;
+  for (const Group& g : m_deps->groups()) zeros.emplace_back(static_cast<size_t>(g.size), 0.0);
+  return zeros;  // before scoring: lowest channel index first
 }
 
 void PruneModel::setGlobalPercent(double percent) {
   if (!hasScores()) throw Error("prune", "no importance scores yet: choose a criterion first");
-  m_percent = std::clamp(percent, 0.0, 1.0);
-  const auto& groups = m_deps->groups();
-  std::vector<std::vector<double>> ranking(groups.size());
-  std::vector<double> all;
-  for (size_t g = 0; g < groups.size(); ++g) {
-    if (!groups[g].prunable()) continue;
-    ranking[g] = rankingScores(static_cast<int>(g));
-    for (size_t k = 0; k < ranking[g].size(); ++k)
-      if (!groups[g].pinned[k] && std::isfinite(ranking[g][k])) all.push_back(ranking[g][k]);
-  }
-  m_plan.removed.assign(groups.size(), {});
+  m_percent = std::max(percent, 0.0);
+  m_global = Global::Percent;
   m_threshold = -1.0;
-  if (all.empty() || m_percent <= 0) return;
-  std::sort(all.begin(), all.end());
-  const size_t cut = std::min(all.size() - 1, static_cast<size_t>(std::floor(m_percent * all.size())));
-  m_threshold = all[cut];
-  for (size_t g = 0; g < groups.size(); ++g) {
-    if (ranking[g].empty()) continue;
-    int64_t wanted = 0;
-    for (size_t k = 0; k < ranking[g].size(); ++k)
-      if (!groups[g].pinned[k] && ranking[g][k] < m_threshold) ++wanted;
-    if (wanted > 0) m_plan.removed[g] = chooseChannels(groups[g], ranking[g], wanted, m_constraints);
+  if (m_percent <= 0) {
+    m_plan.removed.assign(m_deps->groups().size(), {});
+    return;
   }
+  m_plan = planGlobalPercent(*m_deps, m_scores, m_percent, m_constraints);
+  m_threshold = globalPercentThreshold(*m_deps, m_scores, m_percent, m_constraints);
+}
+
+void PruneModel::setTarget(int64_t target, bool params) {
+  if (!hasScores()) throw Error("prune", "no importance scores yet: choose a criterion first");
+  const int64_t now = params ? m_before.params : m_before.macs;
+  if (target <= 0 || target >= now)
+    throw Error(params ? "params target" : "MACs target", "must be between 0 and the current " + std::to_string(now));
+  m_plan = planToTarget(*m_deps, m_scores, target, params, m_constraints);
+  m_global = Global::Target;
+  m_target = target;
+  m_targetParams = params;
+  m_percent = 0.0;
+  m_threshold = -1.0;
 }
 
 int PruneModel::groupOfLayer(const std::string& layer) const {
@@ -78,64 +78,65 @@ int PruneModel::groupOfLayer(const std::string& layer) const {
   return n ? m_deps->groupOfSource(n->id) : -1;
 }
 
-void PruneModel::setLayerRatio(const std::string& layer, double ratio) {
+int PruneModel::prunableGroup(const std::string& layer) const {
   const int g = groupOfLayer(layer);
   if (g < 0) throw Error(layer, "is not a prunable layer");
-  const Group& group = m_deps->groups()[g];
-  if (!group.prunable()) throw Error(layer, "has only pinned channels (graph input/output or protected)");
-  const int64_t wanted = static_cast<int64_t>(std::floor(std::clamp(ratio, 0.0, 1.0) * group.size + 1e-9));
-  std::vector<double> s = hasScores() ? m_scores[g] : std::vector<double>(group.size, 0.0);
-  for (double& v : s)
-    if (!std::isfinite(v)) v = 0.0;  // e.g. bn on a group without BN: lowest index first
-  m_plan.removed[g] = wanted > 0 ? chooseChannels(group, s, wanted, m_constraints) : std::vector<int64_t>{};
+  if (!m_deps->groups()[g].prunable())
+    throw Error(layer, "has only pinned channels (graph input/output or protected)");
+  return g;
 }
 
-void PruneModel::toggleChannels(const std::string& layer, const std::vector<int64_t>& channels, bool prune) {
-  const int g = groupOfLayer(layer);
-  if (g < 0) throw Error(layer, "is not a prunable layer");
-  const Group& group = m_deps->groups()[g];
-  std::set<int64_t> removed(m_plan.removed[g].begin(), m_plan.removed[g].end());
-  const int64_t minKeep = std::max<int64_t>(1, m_constraints.minChannels);
-  for (int64_t c : channels) {
-    if (c < 0 || c >= group.size || group.pinned[c]) continue;
-    if (!prune) {
-      removed.erase(c);
-    } else if (group.size - static_cast<int64_t>(removed.size()) > minKeep) {
-      removed.insert(c);
+void PruneModel::setLayerRatio(const std::string& layer, double ratio) {
+  prunableGroup(layer);
+  const auto scores = planningScores();
+  const PrunePlan p = planRatios(*m_deps, scores, {{layer, ratio}}, 0.0, m_constraints);
+  auto scored = [&](const Group& g) { return !scores[g.id].empty() && !std::isnan(scores[g.id][0]); };
+  int changed = 0;
+  for (const Group& g : m_deps->groups())
+    if (g.prunable() && scored(g) && groupMatches(*m_deps, g, layer)) {
+      m_plan.removed[g.id] = p.removed[g.id];
+      ++changed;
     }
-  }
-  m_plan.removed[g].assign(removed.begin(), removed.end());
+  if (changed == 0)  // planRatios leaves unscored groups alone; say why nothing happens
+    throw Error(layer, "has no " + m_criterion + " scores (bn needs a BatchNorm in the layer's group): "
+                           "choose another criterion to prune it");
+}
+
+int64_t PruneModel::toggleChannels(const std::string& layer, const std::vector<int64_t>& channels, bool prune) {
+  const int g = prunableGroup(layer);
+  const std::vector<double> scores = hasScores() ? m_scores[g] : std::vector<double>{};
+  const ChannelEdit e =
+      prunelab::toggleChannels(m_deps->groups()[g], scores, m_plan.removed[g], channels, prune, m_constraints);
+  m_plan.removed[g] = e.removed;
+  return e.rounded;
+}
+
+void PruneModel::restore(const std::vector<SurgeryLogEntry>& log) {
+  const PrunePlan p = planFromLog(*m_deps, log);
+  validatePlan(*m_deps, p);
+  for (size_t g = 0; g < p.removed.size(); ++g)
+    if (!p.removed[g].empty()) m_plan.removed[g] = p.removed[g];
 }
 
 void PruneModel::clearPlan() {
   if (m_deps) m_plan.removed.assign(m_deps->groups().size(), {});
+  m_global = Global::None;
   m_percent = 0.0;
   m_threshold = -1.0;
 }
 
-std::vector<SurgeryLogEntry> PruneModel::planLog() const {
-  std::vector<SurgeryLogEntry> log;
-  const auto& groups = m_deps->groups();
-  for (size_t g = 0; g < groups.size(); ++g)
-    if (!m_plan.removed[g].empty()) log.push_back({groups[g].name, m_plan.removed[g]});
-  return log;
-}
+std::vector<SurgeryLogEntry> PruneModel::planLog() const { return logOfPlan(*m_deps, m_plan); }
 
 double PruneModel::highestSafePercent() const {
   if (!hasScores()) return -1.0;
-  std::vector<std::vector<double>> ranking(m_scores.size());
-  for (size_t g = 0; g < m_scores.size(); ++g) ranking[g] = rankingScores(static_cast<int>(g));
-  return prunelab::highestSafePercent(*m_deps, ranking);
+  return prunelab::highestSafePercent(*m_deps, m_scores, m_constraints);
 }
 
 double PruneModel::thresholdFor(int group) const {
-  if (m_threshold < 0 || group < 0) return -1.0;
-  if (m_criterion == "bn" || m_criterion == "random") return m_threshold;
-  double sum = 0;
-  int n = 0;
-  for (double v : m_scores.at(group))
-    if (std::isfinite(v)) sum += v, ++n;
-  return n ? m_threshold * sum / n : -1.0;
+  if (m_threshold < 0 || group < 0 || !hasScores()) return -1.0;
+  const auto div =
+      rankingDivisors(*m_deps, m_scores, resolveNormalization(m_constraints.normalize, /*target=*/false));
+  return m_threshold * div.at(group);
 }
 
 }  // namespace prunelab::gui

@@ -1,10 +1,16 @@
 #pragma once
 // The GUI thread's model of a pruning decision being edited: a skeleton of the current
 // graph (Graph::skeleton(), no tensor data), its dependency analysis, the importance
-// scores the worker computed, and the plan. Every edit (global percent, a layer's ratio,
-// toggled channels) changes the plan; whatIf() then estimates params/MACs/size
-// arithmetically (pruning/prune_plan.h), in well under a millisecond per group, so the
-// panels can show the consequence of every slider move before anything is cut.
+// scores the worker computed, and the plan. Every edit (global percent, cost target, a
+// layer's ratio, toggled channels) changes the plan; whatIf() then estimates
+// params/MACs/size arithmetically (pruning/prune_plan.h), in well under a millisecond
+// per group, so the panels can show the consequence of every slider move before
+// anything is cut.
+//
+// No planning happens here: every edit calls core's planners (pruning/planner.h) or
+// core's channel edit (pruning/channel_edit.h) with the same scores and PlanConstraints
+// (minimum, round-to, score normalisation) that `prunelab-cli prune` passes, so the
+// workbench and the CLI make the same plan for the same model and settings.
 //
 // Thread: GUI thread only. Owns its skeleton; never sees the worker's tensors.
 
@@ -28,38 +34,50 @@ class PruneModel {
   const Graph& graph() const { return *m_graph; }
   const DependencyGraph& deps() const { return *m_deps; }
 
-  // scores[g][k] as computed by the worker on the same structure. `bnLike`: the scores
-  // are comparable across layers (BN |gamma|); otherwise the global percent ranks
-  // per-group normalised scores (score / group mean), as the MACs-target planner does.
+  // scores[g][k] as computed by the worker on the same structure (computeImportance).
+  // A global percent or target in force is planned again with them.
   void setScores(std::vector<std::vector<double>> scores, const std::string& criterion);
   bool hasScores() const { return !m_scores.empty(); }
   const std::string& criterion() const { return m_criterion; }
   const std::vector<std::vector<double>>& scores() const { return m_scores; }
 
+  // Also plans a global percent or target in force again.
   void setConstraints(const PlanConstraints& c);
   const PlanConstraints& constraints() const { return m_constraints; }
 
-  // Edits. Each replaces the affected groups' removed channels; unknown layers throw.
-  void setGlobalPercent(double percent);  // 0..1 of all prunable channels, lowest first
+  // Edits. Each replaces the affected groups' removed channels; unknown layers and
+  // impossible requests throw prunelab::Error (for the log panel).
+  void setGlobalPercent(double percent);             // planGlobalPercent; 0 clears the plan
+  void setTarget(int64_t target, bool params);       // planToTarget: MACs (or params) <= target
+  // planRatios with this layer as the only pattern: every group the layer is a source of
+  // (two for YOLO's C2f cv1) gets the ratio, as a --ratios file entry would give it.
   void setLayerRatio(const std::string& layer, double ratio);
-  void toggleChannels(const std::string& layer, const std::vector<int64_t>& channels, bool prune);
+  // A click on channel bars (pruning/channel_edit.h: the kept count stays one the planner
+  // allows). Returns how many channels beyond the clicked ones changed for round-to.
+  int64_t toggleChannels(const std::string& layer, const std::vector<int64_t>& channels, bool prune);
+  // Replays a log exactly (a saved project, a hand plan kept over re-scoring): the groups
+  // it names get its channels, others keep theirs. Throws if it does not fit the model.
+  void restore(const std::vector<SurgeryLogEntry>& log);
   void clearPlan();
 
   double globalPercent() const { return m_percent; }
   const PrunePlan& plan() const { return m_plan; }
-  // The plan as a replayable log keyed by source name (what the worker's surgery takes).
+  // The plan as the log surgery would write (pruning/plan_log.h): what the worker replays.
   std::vector<SurgeryLogEntry> planLog() const;
 
   CostEstimate before() const { return m_before; }
   CostEstimate whatIf() const { return estimateCost(*m_deps, m_plan); }
   double highestSafePercent() const;  // -1 without scores
-  // The global threshold in group g's score units (-1 when no global percent is set).
+  // The global percent's threshold in group g's score units (-1 when no global percent is set).
   double thresholdFor(int group) const;
 
   int groupOfLayer(const std::string& layer) const;  // -1 when it creates no group
 
  private:
-  std::vector<double> rankingScores(int group) const;  // what the global percent ranks
+  enum class Global { None, Percent, Target };  // the plan-wide edit in force
+  void replanGlobal();
+  int prunableGroup(const std::string& layer) const;  // throws unless the layer's group is prunable
+  std::vector<std::vector<double>> planningScores() const;  // the scores, or zeros before scoring
 
   std::shared_ptr<const Graph> m_graph;
   std::unique_ptr<DependencyGraph> m_deps;
@@ -68,8 +86,11 @@ class PruneModel {
   PlanConstraints m_constraints;
   PrunePlan m_plan;
   CostEstimate m_before;
+  Global m_global = Global::None;
   double m_percent = 0.0;
-  double m_threshold = -1.0;  // in ranking-score units
+  int64_t m_target = 0;
+  bool m_targetParams = false;
+  double m_threshold = -1.0;  // in ranking units (planner.h: rankingDivisors)
 };
 
 }  // namespace prunelab::gui

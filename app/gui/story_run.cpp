@@ -121,10 +121,19 @@ void StoryRun::start() {
   if (data.valLimit > 0) dataArgs += QString(" --val-limit %1").arg(data.valLimit);
   if (model.imageSize > 0) dataArgs += QString(" --imgsz %1").arg(model.imageSize);
   const QString d = m_dir;
+  // The panel's constraints, so the command plans what the workbench planned.
+  const widgets::PrunePanel& panel = *m_bench.window().prunePanel();
+  QString planOptions;
+  if (panel.roundTo() > 1) planOptions += QString(" --round-to %1").arg(panel.roundTo());
+  if (panel.minChannels() > 1) planOptions += QString(" --min-channels %1").arg(panel.minChannels());
+  if (panel.normalization() != "auto") planOptions += " --normalize " + panel.normalization();
   QJsonArray commands{
       QString("prunelab-cli train --model %1/0-original.plm %2 --epochs %3 --batch %4 --lr %5 --sr %6 --out %1/sparse")
           .arg(d, dataArgs).arg(sparse.epochs).arg(sparse.batch).arg(sparse.lr).arg(sparse.sr),
-      QString("prunelab-cli prune --model %1/sparse/last.plm --criterion bn --percent %2 --out %1/2-pruned.plm").arg(d).arg(percent),
+      QString("prunelab-cli prune --model %1/sparse/last.plm --criterion bn --percent %2%3 --out %1/2-pruned.plm")
+          .arg(d)
+          .arg(percent)
+          .arg(planOptions),
       QString("prunelab-cli train --model %1/2-pruned.plm %2 --epochs %3 --batch %4 --lr %5 --out %1/fine-tune")
           .arg(d, dataArgs).arg(ft.epochs).arg(ft.batch).arg(ft.lr),
       QString("prunelab-cli export --model %1/fine-tune/last.plm --format onnx --fold-bn --out %1/pruned.onnx").arg(d),

@@ -232,12 +232,18 @@ void Workbench::wire() {
 
   widgets::PrunePanel* p = w.prunePanel();
   connect(p, &widgets::PrunePanel::criterionChosen, this, &Workbench::score);
-  connect(p, &widgets::PrunePanel::percentChanged, this, &Workbench::setGlobalPercent);
-  connect(p, &widgets::PrunePanel::constraintsChanged, this, [this](int roundTo, int minChannels) {
-    if (!m_prune.hasGraph()) return;
-    m_prune.setConstraints(PlanConstraints{minChannels, roundTo});
-    refresh();
-  });
+  connect(p, &widgets::PrunePanel::percentChanged, this, &Workbench::setPlanAmount);
+  connect(p, &widgets::PrunePanel::planByChanged, this, [this] { setPlanAmount(m_window->prunePanel()->percent()); });
+  connect(p, &widgets::PrunePanel::constraintsChanged, this,
+          [this](int roundTo, int minChannels, const QString& normalization) {
+            if (!m_prune.hasGraph()) return;
+            try {
+              m_prune.setConstraints(PlanConstraints{minChannels, roundTo, parseNormalization(normalization.toStdString())});
+            } catch (const std::exception& e) {
+              fail("Prune", e.what());
+            }
+            refresh();
+          });
   connect(p, &widgets::PrunePanel::applyRequested, this, &Workbench::applyPlan);
   connect(p, &widgets::PrunePanel::resetRequested, this, [this] {
     if (!m_prune.hasGraph()) return;
@@ -335,12 +341,10 @@ void Workbench::onModelChanged(const ModelSnapshot& s) {
                       .arg(s.historySize)
                       .arg(QString::fromStdString(s.label)));
   if (!m_pendingPlan.empty()) {
-    for (const SurgeryLogEntry& e : m_pendingPlan) {
-      try {
-        m_prune.toggleChannels(e.source, e.channels, true);
-      } catch (const std::exception& ex) {
-        fail("Open project", ex.what());
-      }
+    try {
+      m_prune.restore(m_pendingPlan);
+    } catch (const std::exception& ex) {
+      fail("Open project", ex.what());
     }
     m_pendingPlan.clear();
   }
@@ -365,14 +369,10 @@ void Workbench::onScores(const QString& criterion, const ScoresPtr& scores) {
   try {
     const double percent = m_window->prunePanel()->percent();
     const bool keepManual = percent <= 0;  // a hand-made plan survives re-scoring
-    const PrunePlan manual = m_prune.plan();
+    const std::vector<SurgeryLogEntry> manual = m_prune.planLog();
     m_prune.setScores(*scores, criterion.toStdString());
-    if (percent > 0) m_prune.setGlobalPercent(percent);
-    if (keepManual && manual.removed.size() == m_prune.plan().removed.size()) {
-      for (size_t g = 0; g < manual.removed.size(); ++g)
-        if (!manual.removed[g].empty())
-          m_prune.toggleChannels(m_prune.deps().groups()[g].name, manual.removed[g], true);
-    }
+    if (percent > 0) planAmount(percent);
+    if (keepManual && !manual.empty()) m_prune.restore(manual);
     m_window->layersPanel()->model()->setRows(layerRows(m_prune, m_costs));
     refresh();
     info("Scored channels by " + criterion);
@@ -444,6 +444,26 @@ void Workbench::setGlobalPercent(double percent) {
   }
 }
 
+void Workbench::planAmount(double fraction) {
+  const QString by = m_window->prunePanel()->planBy();
+  if (by == "percent" || fraction <= 0) return m_prune.setGlobalPercent(fraction);
+  // A cost target: remove `fraction` of the model's MACs (or params), as --target-macs/params.
+  const bool params = by == "params";
+  const CostEstimate now = m_prune.before();
+  const double total = double(params ? now.params : now.macs);
+  m_prune.setTarget(static_cast<int64_t>(std::ceil((1.0 - fraction) * total)), params);
+}
+
+void Workbench::setPlanAmount(double fraction) {
+  if (!m_prune.hasScores()) return;
+  try {
+    planAmount(fraction);
+  } catch (const std::exception& e) {
+    fail("Prune", e.what());
+  }
+  refresh();
+}
+
 void Workbench::setLayerRatio(const QString& layer, double ratio) {
   try {
     m_prune.setLayerRatio(layer.toStdString(), ratio);
@@ -455,7 +475,15 @@ void Workbench::setLayerRatio(const QString& layer, double ratio) {
 
 void Workbench::toggleChannels(const QString& layer, const QVector<int>& channels, bool prune) {
   try {
-    m_prune.toggleChannels(layer.toStdString(), std::vector<int64_t>(channels.begin(), channels.end()), prune);
+    const int64_t rounded =
+        m_prune.toggleChannels(layer.toStdString(), std::vector<int64_t>(channels.begin(), channels.end()), prune);
+    if (rounded > 0)
+      info(QString("%1: round-to %2 also %3 %4 %5-scored channel(s)")
+               .arg(layer)
+               .arg(m_prune.constraints().roundTo)
+               .arg(prune ? "prunes" : "keeps")
+               .arg(rounded)
+               .arg(prune ? "lowest" : "highest"));
     refresh();
   } catch (const std::exception& e) {
     fail("Prune", e.what());

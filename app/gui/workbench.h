@@ -62,7 +62,8 @@ class Workbench : public QObject {
   void exportModel(const QString& format, const QString& path, int opset = 17, bool foldBn = false);
 
   // GUI-side edits (synchronous).
-  void setGlobalPercent(double percent);
+  void setGlobalPercent(double percent);  // a global percent whatever the panel's "Plan by"
+  void setPlanAmount(double fraction);    // the panel's amount, read by its "Plan by"
   void setLayerRatio(const QString& layer, double ratio);
   void toggleChannels(const QString& layer, const QVector<int>& channels, bool prune);
   void selectLayer(const QString& layer);
@@ -112,6 +113,7 @@ class Workbench : public QObject {
   void onBusy(const QString& task);
   void drainTraining();
   void refresh();  // plan -> what-if, table, graph colours, channel bars
+  void planAmount(double fraction);  // setPlanAmount's planning; throws prunelab::Error
   void fail(const QString& task, const QString& message);
   void info(const QString& message);
   void saveSettings();

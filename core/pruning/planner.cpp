@@ -32,13 +32,86 @@ PrunePlan planBelow(const DependencyGraph& deps, const GroupScores& scores, cons
   return plan;
 }
 
+// The scores a global ranking compares: each group's scores divided by its divisor.
+GroupScores rankingScores(const DependencyGraph& deps, const GroupScores& scores, ScoreNormalization n) {
+  GroupScores ranking = scores;
+  if (n != ScoreNormalization::GroupMean) return ranking;
+  const std::vector<double> div = rankingDivisors(deps, scores, n);
+  for (const Group& g : deps.groups())
+    if (scored(scores[g.id]) && div[g.id] != 1.0)
+      for (auto& s : ranking[g.id]) s /= div[g.id];
+  return ranking;
+}
+
+// Sorted unpinned ranking scores of all scored, prunable groups.
+std::vector<double> allRanked(const DependencyGraph& deps, const GroupScores& ranking) {
+  std::vector<double> all;
+  for (const Group& g : deps.groups())
+    if (g.prunable() && scored(ranking[g.id]))
+      for (int64_t k = 0; k < g.size; ++k)
+        if (!g.pinned[k]) all.push_back(ranking[g.id][k]);
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+double thresholdAt(const std::vector<double>& sortedAll, double percent) {
+  if (percent < 0 || percent >= 1) throw Error("--percent", "must be in [0, 1)");
+  if (sortedAll.empty()) throw Error("--percent", "no prunable channels with scores (bn needs BatchNorm layers)");
+  return sortedAll[static_cast<size_t>(percent * double(sortedAll.size()))];
+}
+
 }  // namespace
+
+ScoreNormalization parseNormalization(const std::string& name) {
+  if (name == "auto") return ScoreNormalization::Auto;
+  if (name == "none") return ScoreNormalization::None;
+  if (name == "mean") return ScoreNormalization::GroupMean;
+  throw Error("--normalize", "unknown normalisation '" + name + "' (auto, none, mean)");
+}
+
+std::string normalizationName(ScoreNormalization n) {
+  switch (n) {
+    case ScoreNormalization::Auto: return "auto";
+    case ScoreNormalization::None: return "none";
+    case ScoreNormalization::GroupMean: return "mean";
+  }
+  return "auto";
+}
+
+ScoreNormalization resolveNormalization(ScoreNormalization n, bool target) {
+  if (n != ScoreNormalization::Auto) return n;
+  return target ? ScoreNormalization::GroupMean : ScoreNormalization::None;
+}
+
+std::vector<double> rankingDivisors(const DependencyGraph& deps, const GroupScores& scores, ScoreNormalization n) {
+  std::vector<double> div(deps.groups().size(), 1.0);
+  if (n != ScoreNormalization::GroupMean) return div;
+  for (const Group& g : deps.groups()) {
+    if (!scored(scores[g.id])) continue;
+    double sum = 0;
+    int64_t count = 0;
+    for (double s : scores[g.id])
+      if (std::isfinite(s)) sum += s, ++count;
+    const double mean = sum / double(std::max<int64_t>(count, 1));
+    if (mean > 0) div[g.id] = mean;
+  }
+  return div;
+}
+
+int64_t channelsForRatio(double ratio, int64_t size) {
+  return static_cast<int64_t>(std::floor(ratio * double(size) + 1e-9));
+}
+
+int64_t roundKeep(const Group& g, int64_t keep, const PlanConstraints& c) {
+  const int64_t pinned = g.size - g.prunableCount();
+  keep = std::max<int64_t>({keep, c.minChannels, int64_t{1}, pinned});
+  if (c.roundTo > 1) keep = (keep + c.roundTo - 1) / c.roundTo * c.roundTo;
+  return std::min(g.size, keep);
+}
 
 std::vector<int64_t> chooseChannels(const Group& g, const std::vector<double>& scores, int64_t wanted,
                                     const PlanConstraints& c) {
-  const int64_t pinned = g.size - g.prunableCount();
-  int64_t keep = std::max<int64_t>({g.size - wanted, c.minChannels, int64_t{1}, pinned});
-  if (c.roundTo > 1) keep = std::min(g.size, (keep + c.roundTo - 1) / c.roundTo * c.roundTo);
+  const int64_t keep = roundKeep(g, g.size - wanted, c);
   const int64_t remove = std::max<int64_t>(0, g.size - keep);
   std::vector<int64_t> order;
   for (int64_t k = 0; k < g.size; ++k)
@@ -47,6 +120,12 @@ std::vector<int64_t> chooseChannels(const Group& g, const std::vector<double>& s
   order.resize(static_cast<size_t>(std::min<int64_t>(remove, static_cast<int64_t>(order.size()))));
   std::sort(order.begin(), order.end());
   return order;
+}
+
+bool groupMatches(const DependencyGraph& deps, const Group& g, const std::string& pattern) {
+  for (NodeId s : g.sources)
+    if (scopeMatches(deps.graph().node(s).name, pattern)) return true;
+  return false;
 }
 
 PrunePlan planLayerAmount(const DependencyGraph& deps, const GroupScores& scores, const std::string& name,
@@ -59,7 +138,7 @@ PrunePlan planLayerAmount(const DependencyGraph& deps, const GroupScores& scores
   const Group& group = deps.groups()[g];
   if (!group.prunable()) throw Error(name, "its channels are pinned (they reach an output or a protected layer)");
   PrunePlan plan = emptyPlan(deps);
-  const int64_t wanted = static_cast<int64_t>(std::floor(amount * double(group.size)));
+  const int64_t wanted = channelsForRatio(amount, group.size);
   plan.removed[g] = chooseChannels(group, scores[g], wanted, c);
   return plan;
 }
@@ -68,49 +147,43 @@ PrunePlan planRatios(const DependencyGraph& deps, const GroupScores& scores,
                      const std::vector<std::pair<std::string, double>>& ratios, double fallback,
                      const PlanConstraints& c) {
   PrunePlan plan = emptyPlan(deps);
-  const Graph& graph = deps.graph();
   for (const Group& g : deps.groups()) {
     if (!g.prunable() || !scored(scores[g.id])) continue;
     double ratio = fallback;
-    bool found = false;
-    for (const auto& [pattern, r] : ratios) {
-      for (NodeId s : g.sources)
-        if (scopeMatches(graph.node(s).name, pattern)) found = true;
-      if (found) {
+    for (const auto& [pattern, r] : ratios)
+      if (groupMatches(deps, g, pattern)) {
         ratio = r;
         break;
       }
-    }
     if (ratio < 0 || ratio >= 1) throw Error(g.name, "prune ratio must be in [0, 1)");
-    plan.removed[g.id] = chooseChannels(g, scores[g.id], static_cast<int64_t>(std::floor(ratio * double(g.size))), c);
+    plan.removed[g.id] = chooseChannels(g, scores[g.id], channelsForRatio(ratio, g.size), c);
   }
   return plan;
 }
 
 PrunePlan planGlobalPercent(const DependencyGraph& deps, const GroupScores& scores, double percent,
                             const PlanConstraints& c) {
-  if (percent < 0 || percent >= 1) throw Error("--percent", "must be in [0, 1)");
-  std::vector<double> all;
-  for (const Group& g : deps.groups())
-    if (g.prunable() && scored(scores[g.id]))
-      for (int64_t k = 0; k < g.size; ++k)
-        if (!g.pinned[k]) all.push_back(scores[g.id][k]);
-  if (all.empty()) throw Error("--percent", "no prunable channels with scores (bn needs BatchNorm layers)");
-  std::sort(all.begin(), all.end());
-  const double threshold = all[static_cast<size_t>(percent * double(all.size()))];
-  return planBelow(deps, scores, std::vector<double>(deps.groups().size(), threshold), c);
+  const GroupScores ranking = rankingScores(deps, scores, resolveNormalization(c.normalize, false));
+  const double threshold = thresholdAt(allRanked(deps, ranking), percent);
+  return planBelow(deps, ranking, std::vector<double>(deps.groups().size(), threshold), c);
 }
 
-double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores) {
+double globalPercentThreshold(const DependencyGraph& deps, const GroupScores& scores, double percent,
+                              const PlanConstraints& c) {
+  return thresholdAt(allRanked(deps, rankingScores(deps, scores, resolveNormalization(c.normalize, false))), percent);
+}
+
+double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores, const PlanConstraints& c) {
+  const GroupScores ranking = rankingScores(deps, scores, resolveNormalization(c.normalize, false));
   double minOfMax = INFINITY;
   std::vector<double> all;
   for (const Group& g : deps.groups()) {
-    if (!g.prunable() || !scored(scores[g.id])) continue;
+    if (!g.prunable() || !scored(ranking[g.id])) continue;
     double mx = -INFINITY;
     for (int64_t k = 0; k < g.size; ++k)
       if (!g.pinned[k]) {
-        mx = std::max(mx, scores[g.id][k]);
-        all.push_back(scores[g.id][k]);
+        mx = std::max(mx, ranking[g.id][k]);
+        all.push_back(ranking[g.id][k]);
       }
     minOfMax = std::min(minOfMax, mx);
   }
@@ -121,15 +194,9 @@ double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores
 
 PrunePlan planToTarget(const DependencyGraph& deps, const GroupScores& scores, int64_t target, bool params,
                        const PlanConstraints& c) {
-  // Normalise each group's scores by its mean so thresholds compare across layers.
-  GroupScores norm = scores;
-  for (const Group& g : deps.groups()) {
-    if (!scored(scores[g.id])) continue;
-    double mean = 0;
-    for (double s : scores[g.id]) mean += s;
-    mean /= double(std::max<int64_t>(g.size, 1));
-    for (auto& s : norm[g.id]) s = mean > 0 ? s / mean : s;
-  }
+  // Under Auto each group's scores are divided by their mean, so one threshold compares
+  // layers whose weight norms differ in scale.
+  const GroupScores norm = rankingScores(deps, scores, resolveNormalization(c.normalize, true));
   auto cost = [&](const PrunePlan& p) {
     const CostEstimate e = estimateCost(deps, p);
     return params ? e.params : e.macs;

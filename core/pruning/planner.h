@@ -1,10 +1,14 @@
 #pragma once
-// Planners turn importance scores into a PrunePlan under constraints.
+// Planners turn importance scores into a PrunePlan under constraints. They are the one
+// place plans are made: `prunelab-cli prune` (through runPruning) and the workbench's
+// what-if (gui/PruneModel) call these same functions, so equal scores and equal
+// constraints give equal plans on both sides.
 //
 // Every planner respects: pinned channels stay; at least `minChannels` (and at least 1)
 // channels stay in every group; kept counts are rounded up to a multiple of `roundTo`
-// (hardware-friendly widths); the lowest-scored channels go first. Groups whose scores
-// are NaN (e.g. `bn` on a group without BatchNorm) are left alone.
+// (hardware-friendly widths; a group narrower than that keeps its full width); the
+// lowest-scored channels go first. Groups whose scores are NaN (e.g. `bn` on a group
+// without BatchNorm) are left alone.
 
 #include <map>
 #include <string>
@@ -17,9 +21,23 @@ namespace prunelab {
 
 using GroupScores = std::vector<std::vector<double>>;
 
+// How the planners that rank channels of different layers against each other (global
+// percent, MACs/params target) compare scores. Per-layer planners rank within one group,
+// where dividing by a positive group constant changes nothing.
+enum class ScoreNormalization {
+  Auto,       // each planner's own convention: a global percent ranks raw scores (Network
+              // Slimming's global |gamma| threshold), a cost target ranks by GroupMean
+  None,       // raw scores: right when they are comparable across layers (bn after sparse training)
+  GroupMean,  // score / mean score of its group (Torch-Pruning's normalizer="mean"): weight
+              // norms and activations differ in scale from layer to layer
+};
+ScoreNormalization parseNormalization(const std::string& name);  // auto, none, mean; throws listing them
+std::string normalizationName(ScoreNormalization n);
+
 struct PlanConstraints {
   int64_t minChannels = 1;
   int64_t roundTo = 1;
+  ScoreNormalization normalize = ScoreNormalization::Auto;
 };
 
 // Seed 001: prune floor(amount x channels) of the group created by layer `name`.
@@ -32,18 +50,40 @@ PrunePlan planRatios(const DependencyGraph& deps, const GroupScores& scores,
                      const std::vector<std::pair<std::string, double>>& ratios, double fallback,
                      const PlanConstraints& c);
 
-// Seed 002's --percent: one global threshold at the `percent` quantile of all scores
-// (meant for `bn` scores); channels below it go.
+// Whether `pattern` (a scope pattern, as in --ratios) names one of group g's sources. A
+// layer may be a source of several groups (YOLO's C2f cv1: both halves of its output).
+bool groupMatches(const DependencyGraph& deps, const Group& g, const std::string& pattern);
+
+// Seed 002's --percent: one global threshold at the `percent` quantile of all ranking
+// scores (see ScoreNormalization; raw under Auto); channels below it go.
 PrunePlan planGlobalPercent(const DependencyGraph& deps, const GroupScores& scores, double percent,
                             const PlanConstraints& c);
-// The highest percent that removes no layer entirely: the fraction of scores below the
-// smallest per-group maximum.
-double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores);
+// That threshold, in ranking units (divide by rankingDivisors() to get a group's score units).
+double globalPercentThreshold(const DependencyGraph& deps, const GroupScores& scores, double percent,
+                              const PlanConstraints& c);
+// The highest percent that removes no layer entirely: the fraction of ranking scores
+// below the smallest per-group maximum (ranked as planGlobalPercent ranks).
+double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores, const PlanConstraints& c = {});
 
-// Smallest global threshold over per-group normalised scores (score / group mean) whose
-// plan reaches `target` MACs (or params) - binary search over the what-if estimate.
+// Smallest global threshold over ranking scores (GroupMean under Auto) whose plan reaches
+// `target` MACs (or params) - binary search over the what-if estimate.
 PrunePlan planToTarget(const DependencyGraph& deps, const GroupScores& scores, int64_t target, bool params,
                        const PlanConstraints& c);
+
+// What a global ranking divides group g's scores by: its mean under GroupMean (when
+// positive), else 1. `n` is resolved already (None or GroupMean).
+std::vector<double> rankingDivisors(const DependencyGraph& deps, const GroupScores& scores, ScoreNormalization n);
+// Auto resolved for the global percent (`target` false) or a cost target (`target` true).
+ScoreNormalization resolveNormalization(ScoreNormalization n, bool target);
+
+// floor(ratio x size), forgiving the last bit of floating-point error: 0.29 x 100 is
+// 28.999999999999996 in doubles, and whoever typed 0.29 means 29 channels.
+int64_t channelsForRatio(double ratio, int64_t size);
+
+// The channel count group g keeps when `keep` are asked for: raised to the minimum
+// (minChannels, 1, the pinned channels), then rounded up to a multiple of roundTo,
+// capped at the group's size. Every planner keeps exactly this many.
+int64_t roundKeep(const Group& g, int64_t keep, const PlanConstraints& c);
 
 // Keeps the constraints: the channels of group g to remove when `wanted` of them should go.
 std::vector<int64_t> chooseChannels(const Group& g, const std::vector<double>& scores, int64_t wanted,

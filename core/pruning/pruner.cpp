@@ -32,7 +32,7 @@ PrunePlan planStep(const DependencyGraph& deps, const GroupScores& scores, const
       return planRatios(deps, scores, ratios, stepRatio(r.fallbackRatio), r.constraints);
     }
     case PruneRequest::Mode::GlobalPercent: {
-      if (step == 0) out.highestSafePercent = highestSafePercent(deps, scores);
+      if (step == 0) out.highestSafePercent = highestSafePercent(deps, scores, r.constraints);
       const double stepPercent = 1.0 - std::pow(1.0 - r.amount, 1.0 / double(r.steps));
       return planGlobalPercent(deps, scores, stepPercent, r.constraints);
     }

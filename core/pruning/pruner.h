@@ -43,7 +43,7 @@ struct PruneOutcome {
   Graph graph;                        // the pruned model (shapes inferred)
   std::vector<SurgeryLogEntry> log;   // all steps, in order
   std::vector<LayerChannels> layers;  // per Conv/Linear: output channels before/after
-  double highestSafePercent = -1.0;   // GlobalPercent with bn scores: the largest safe percent
+  double highestSafePercent = -1.0;   // GlobalPercent: the largest safe percent (ranked as planned)
   BetaFoldReport betaFold;            // with surgery.foldBeta: every step's folds, in order
 };
 

@@ -1,11 +1,12 @@
 // PruneModel: the GUI's editable plan over a graph skeleton. Its global percent must
-// agree with core's planner, its what-if with real surgery, and hand edits must respect
-// pinned channels and the minimum per layer.
+// be core's planner's, its what-if real surgery's, and hand edits must respect pinned
+// channels, the minimum per layer and round-to.
 
 #include <QtTest/QtTest>
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "analysis/cost.h"
@@ -13,6 +14,7 @@
 #include "models/zoo.h"
 #include "pruning/importance.h"
 #include "pruning/surgery.h"
+#include "util/error.h"
 
 using namespace prunelab;
 using namespace prunelab::gui;
@@ -24,6 +26,7 @@ class TestPruneModel : public QObject {
   void globalPercentMatchesCorePlanner();
   void whatIfEqualsSurgery();
   void editsRespectConstraints();
+  void toggleRespectsRoundTo();
 };
 
 namespace {
@@ -40,11 +43,16 @@ Graph resnet20() {
   return g;
 }
 
-std::vector<std::vector<double>> bnScores(const Graph& g) {
+std::vector<std::vector<double>> scoresOf(const Graph& g, Criterion c) {
   const DependencyGraph deps(g);
   ImportanceOptions io;
-  io.criterion = Criterion::BnScale;
+  io.criterion = c;
   return computeImportance(deps, io);
+}
+std::vector<std::vector<double>> bnScores(const Graph& g) { return scoresOf(g, Criterion::BnScale); }
+
+int64_t keptOf(const PruneModel& m, int g) {
+  return m.deps().groups()[g].size - static_cast<int64_t>(m.plan().removed[g].size());
 }
 
 }  // namespace
@@ -60,19 +68,29 @@ void TestPruneModel::skeletonHasNoData() {
 
 void TestPruneModel::globalPercentMatchesCorePlanner() {
   const Graph g = resnet20();
-  const auto scores = bnScores(g);
-  PruneModel m;
-  m.setGraph(std::make_shared<const Graph>(g.skeleton()));
-  m.setScores(scores, "bn");
   const DependencyGraph deps(g);
-  for (double p : {0.1, 0.3, 0.5}) {
-    m.setGlobalPercent(p);
-    const PrunePlan core = planGlobalPercent(deps, scores, p, PlanConstraints{});
-    int64_t diff = std::llabs(core.removedCount() - m.plan().removedCount());
-    // Same ranking and threshold rule; ties at the threshold may differ by a channel or two.
-    QVERIFY2(diff <= 2, qPrintable(QString("p %1: core %2, gui %3").arg(p).arg(core.removedCount()).arg(m.plan().removedCount())));
+  for (const char* criterion : {"bn", "l2"}) {
+    const auto scores = scoresOf(g, parseCriterion(criterion));
+    for (ScoreNormalization n : {ScoreNormalization::Auto, ScoreNormalization::None, ScoreNormalization::GroupMean}) {
+      PruneModel m;
+      m.setGraph(std::make_shared<const Graph>(g.skeleton()));
+      m.setScores(scores, criterion);
+      PlanConstraints c;
+      c.normalize = n;
+      m.setConstraints(c);
+      for (double p : {0.1, 0.3, 0.5}) {
+        m.setGlobalPercent(p);
+        const PrunePlan core = planGlobalPercent(deps, scores, p, c);
+        QVERIFY2(m.plan().removed == core.removed,
+                 qPrintable(QString("%1 %2 p %3: core %4, gui %5")
+                                .arg(criterion, normalizationName(n).c_str())
+                                .arg(p)
+                                .arg(core.removedCount())
+                                .arg(m.plan().removedCount())));
+      }
+      QCOMPARE(m.highestSafePercent(), highestSafePercent(deps, scores, c));
+    }
   }
-  QVERIFY(std::abs(m.highestSafePercent() - highestSafePercent(deps, scores)) < 1e-12);
 }
 
 void TestPruneModel::whatIfEqualsSurgery() {
@@ -116,6 +134,77 @@ void TestPruneModel::editsRespectConstraints() {
     threw = true;
   }
   QVERIFY(threw);
+}
+
+void TestPruneModel::toggleRespectsRoundTo() {
+  const Graph g = resnet20();
+  PruneModel m;
+  m.setGraph(std::make_shared<const Graph>(g.skeleton()));
+  m.setScores(bnScores(g), "bn");
+  m.setConstraints(PlanConstraints{2, 8});
+  const int grp = m.groupOfLayer("layer2.0.conv1");  // 32 channels, none pinned
+  QCOMPARE(m.deps().groups()[grp].size, int64_t(32));
+  const std::vector<double>& s = m.scores()[grp];
+  const int64_t best = std::max_element(s.begin(), s.end()) - s.begin();
+
+  // Pruning one bar keeps 24, the next width round-to allows below 32: the clicked
+  // channel goes (even the most important one) and the 7 lowest-scored others with it.
+  QCOMPARE(m.toggleChannels("layer2.0.conv1", {best}, true), int64_t(7));
+  QCOMPARE(keptOf(m, grp), int64_t(24));
+  const auto& removed = m.plan().removed[grp];
+  QVERIFY(std::binary_search(removed.begin(), removed.end(), best));
+  double maxOther = -1, minKept = 1e300;
+  for (int64_t k = 0; k < 32; ++k) {
+    const bool gone = std::binary_search(removed.begin(), removed.end(), k);
+    if (gone && k != best) maxOther = std::max(maxOther, s[k]);
+    if (!gone) minKept = std::min(minKept, s[k]);
+  }
+  QVERIFY(maxOther <= minKept);
+
+  // A drag across 8 more bars is already a multiple: exactly those go.
+  const std::vector<int64_t> before = removed;
+  std::vector<int64_t> drag;
+  for (int64_t k = 0; k < 32 && drag.size() < 8; ++k)
+    if (!std::binary_search(before.begin(), before.end(), k)) drag.push_back(k);
+  QCOMPARE(m.toggleChannels("layer2.0.conv1", drag, true), int64_t(0));
+  QCOMPARE(keptOf(m, grp), int64_t(16));
+  for (int64_t k : drag) QVERIFY(std::binary_search(m.plan().removed[grp].begin(), m.plan().removed[grp].end(), k));
+
+  // Keeping one bar rounds up as the planner does: back to 24, the clicked channel and
+  // the 7 highest-scored removed ones.
+  const int64_t back = drag.front();
+  QCOMPARE(m.toggleChannels("layer2.0.conv1", {back}, false), int64_t(7));
+  QCOMPARE(keptOf(m, grp), int64_t(24));
+  QVERIFY(!std::binary_search(m.plan().removed[grp].begin(), m.plan().removed[grp].end(), back));
+
+  // Clicking a channel already in that state changes nothing.
+  const std::vector<int64_t> now = m.plan().removed[grp];
+  QCOMPARE(m.toggleChannels("layer2.0.conv1", {now.front()}, true), int64_t(0));
+  QCOMPARE(m.plan().removed[grp], now);
+
+  // Down to the least allowed width (min 2 rounded up to 8), then one more click is
+  // refused with a message naming the layer and the limits, and the plan stays.
+  std::vector<int64_t> all(32);
+  std::iota(all.begin(), all.end(), 0);
+  m.toggleChannels("layer2.0.conv1", all, true);
+  QCOMPARE(keptOf(m, grp), int64_t(8));
+  const std::vector<int64_t> atLeast = m.plan().removed[grp];
+  int64_t kept = -1;
+  for (int64_t k = 0; k < 32; ++k)
+    if (!std::binary_search(atLeast.begin(), atLeast.end(), k)) kept = k;
+  QString message;
+  try {
+    m.toggleChannels("layer2.0.conv1", {kept}, true);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  QVERIFY2(message.contains("layer2.0.conv1") && message.contains("round-to 8") && message.contains("min channels 2"),
+           qPrintable(message));
+  QCOMPARE(m.plan().removed[grp], atLeast);
+
+  // Every width along the way was one the planner itself could produce.
+  const PrunePlan planned = planLayerAmount(m.deps(), m.scores(), "layer2.0.conv1", 0.9, m.constraints());
+  QCOMPARE(static_cast<int64_t>(32 - planned.removed[grp].size()), int64_t(8));
 }
 
 QTEST_GUILESS_MAIN(TestPruneModel)

@@ -1,4 +1,5 @@
-// prunelab-cli end to end: `info --json` counts and `infer` against PyTorch outputs.
+// prunelab-cli end to end: `info --json` counts, `infer` against PyTorch outputs, and
+// `prune --normalize` (the planners' score normalisation, shared with the workbench).
 
 #include <ATen/ATen.h>
 
@@ -63,6 +64,32 @@ class TestCli : public QObject {
                        "--output-dir", dir});
     QVERIFY2(r.code == 0, r.err.c_str());
     QCOMPARE(prunelab::readNpy((dir + "/output0.npy").toStdString()).sizes().vec(), (std::vector<int64_t>{2, 10}));
+  }
+
+  void pruneNormalize() {
+    auto layers = [&](const QStringList& extra) {
+      QStringList args{"prune", "--model", "resnet20", "--criterion", "l2", "--percent", "0.3", "--json",
+                       "--out", m_dir.path() + "/n.plm"};
+      const Run r = cli(args + extra);
+      if (r.code != 0) qFatal("prune failed: %s", r.err.c_str());
+      const auto j = nlohmann::json::parse(r.out);
+      return std::make_pair(j.at("normalize").get<std::string>(), j.at("layers").dump());
+    };
+    const auto byDefault = layers({});
+    const auto none = layers({"--normalize", "none"});
+    const auto mean = layers({"--normalize", "mean"});
+    // auto ranks a global percent by raw scores, as --percent always did; mean is another plan.
+    QCOMPARE(byDefault.first, std::string("auto"));
+    QCOMPARE(mean.first, std::string("mean"));
+    QCOMPARE(byDefault.second, none.second);
+    QVERIFY(mean.second != none.second);
+    const Run bad = cli({"prune", "--model", "resnet20", "--percent", "0.3", "--normalize", "median", "--out",
+                         m_dir.path() + "/bad.plm"});
+    QCOMPARE(bad.code, 1);
+    QVERIFY2(bad.err.find("--normalize") != std::string::npos && bad.err.find("auto, none, mean") != std::string::npos,
+             bad.err.c_str());
+    const Run help = cli({"prune", "--help"});
+    QVERIFY2(help.out.find("--normalize") != std::string::npos, help.out.c_str());
   }
 
   void errorsAreClear() {

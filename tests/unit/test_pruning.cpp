@@ -351,6 +351,31 @@ class TestPruning : public QObject {
     }
     QCOMPARE(headConvs, 18);      // cv2 and cv3: 3 levels x 3 convs
     QCOMPARE(freeHeadConvs, 12);  // the last conv of each branch writes a graph output
+  // --normalize: auto is raw scores for a global percent and group-mean scores for a
+  // cost target (what each planner did before the option existed); ratios are exact.
+  void plannerNormalisation() {
+    Graph g = zooModel("resnet20", {3, 32, 32});
+    const DependencyGraph deps(g);
+    ImportanceOptions io;
+    io.criterion = Criterion::L2;
+    const auto scores = computeImportance(deps, io);
+    PlanConstraints autoC, none, mean;
+    none.normalize = ScoreNormalization::None;
+    mean.normalize = ScoreNormalization::GroupMean;
+    QCOMPARE(planGlobalPercent(deps, scores, 0.4, autoC).removed, planGlobalPercent(deps, scores, 0.4, none).removed);
+    QVERIFY(planGlobalPercent(deps, scores, 0.4, mean).removed != planGlobalPercent(deps, scores, 0.4, none).removed);
+    const int64_t target = computeCost(g).macs * 6 / 10;
+    QCOMPARE(planToTarget(deps, scores, target, false, autoC).removed, planToTarget(deps, scores, target, false, mean).removed);
+    QVERIFY(planToTarget(deps, scores, target, false, none).removed != planToTarget(deps, scores, target, false, mean).removed);
+    // Under mean the threshold compares score / group mean; scaling one group's scores changes nothing.
+    auto scaled = scores;
+    const int layer = groupOf(deps, "layer3.0.conv1");
+    for (double& v : scaled[layer]) v *= 1024;  // a power of two: the division stays exact
+    QCOMPARE(planGlobalPercent(deps, scaled, 0.4, mean).removed, planGlobalPercent(deps, scores, 0.4, mean).removed);
+    QCOMPARE(parseNormalization("mean"), ScoreNormalization::GroupMean);
+    QVERIFY_THROWS_EXCEPTION(Error, parseNormalization("median"));
+    QCOMPARE(channelsForRatio(0.29, 100), int64_t(29));  // 0.29 * 100 == 28.999999999999996
+    QCOMPARE(channelsForRatio(0.299, 10), int64_t(2));
   }
 
   void plannerConstraints() {
