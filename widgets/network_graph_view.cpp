@@ -48,7 +48,7 @@ QString childOf(const QString& root, const QString& scope) {
   return dot < 0 ? scope : scope.left(dot);
 }
 
-bool isSource(const GraphNodeInfo& n) { return n.op == "Conv" || n.op == "Linear"; }
+bool isSource(const GraphNodeInfo& n) { return n.channelSource; }
 
 QColor mix(const QColor& a, const QColor& b, double t) {
   t = std::clamp(t, 0.0, 1.0);
