@@ -45,7 +45,7 @@ QString childOf(const QString& root, const QString& scope) {
   return dot < 0 ? scope : scope.left(dot);
 }
 
-bool isSource(const GraphNodeInfo& n) { return n.op == "Conv" || n.op == "Linear"; }
+bool isSource(const GraphNodeInfo& n) { return n.channelSource; }
 
 class ZoomView : public QGraphicsView {
  public:

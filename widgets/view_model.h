@@ -22,6 +22,7 @@ struct GraphNodeInfo {
   QString name;             // unique node name
   QString scope;            // PyTorch module path, '.'-separated ("model.2.cv1")
   QString op;               // "Conv", "BatchNorm", "Add", ...
+  bool channelSource = false;  // the op creates channels (Conv, Linear: OpSpec::isChannelSource)
   QString shape;            // output shape, "1x16x32x32"
   qint64 macs = 0;
   int group = -1;           // dependency group its output channels belong to (-1: none)

@@ -18,6 +18,7 @@
 #include "detect/yolo_head.h"
 #include "gui/story_run.h"
 #include "models/zoo.h"
+#include "ops/op_table.h"
 #include "report/report_writer.h"
 #include "util/resources.h"
 #include "widgets/channels_panel.h"
@@ -156,7 +157,7 @@ void Workbench::wire() {
     d.metricBefore = r.metricBefore;
     d.metricAfter = r.metricAfter;
     for (const Node& n : r.before->nodes()) {
-      if (n.op != OpKind::Conv && n.op != OpKind::Linear) continue;
+      if (!opSpec(n.op).isChannelSource) continue;
       const Node* a = r.after->findNode(n.name);
       if (!a) continue;
       d.layers.push_back({QString::fromStdString(n.name), static_cast<int>(r.before->value(n.outputs[0]).shape[1]),

@@ -1,5 +1,7 @@
 #include "report/network_structure.h"
 
+#include "ops/op_table.h"
+
 namespace prunelab::report {
 
 widgets::NetworkView networkStructure(const Graph& g) {
@@ -10,6 +12,7 @@ widgets::NetworkView networkStructure(const Graph& g) {
     info.name = QString::fromStdString(n.name);
     info.scope = QString::fromStdString(n.scope);
     info.op = opKindName(n.op);
+    info.channelSource = opSpec(n.op).isChannelSource;
     if (!n.outputs.empty()) info.shape = QString::fromStdString(shapeToString(g.value(n.outputs[0]).shape));
     v.nodes.push_back(info);
     for (ValueId in : n.inputs) {

@@ -8,12 +8,11 @@ namespace prunelab {
 
 namespace {
 constexpr std::array<const char*, kOpKindCount> kNames = {
-    "Conv",    "BatchNorm", "ReLU",    "ReLU6",         "SiLU",     "LeakyReLU", "Sigmoid",
-    "Hardswish", "Add",     "Mul",     "Concat",        "Split",    "MaxPool",   "AvgPool",
-    "GlobalAvgPool", "Upsample", "Flatten", "Linear",   "Dropout",  "Identity",  "Reshape",
-    "Transpose", "MatMul",   "Softmax",   "Unflatten", "DetectDecode",
-    "Constant",  "Sub",      "Div",       "Pow",       "Slice"};
-}
+#define PRUNELAB_OP_NAME(name) #name,
+    PRUNELAB_OP_KINDS(PRUNELAB_OP_NAME)
+#undef PRUNELAB_OP_NAME
+};
+}  // namespace
 
 const char* opKindName(OpKind kind) { return kNames.at(static_cast<size_t>(kind)); }
 

@@ -5,25 +5,71 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
-#include <cmath>
-#include <functional>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "analysis/shape_inference.h"
-#include "detect/yolo_head.h"
 #include "io/graph_json.h"
+#include "ops/onnx_emitter.h"
+#include "io/onnx_tag.h"
 #include "io/onnx_tensor.h"
 #include "graph/input_shape.h"
+#include "ops/op_table.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace prunelab {
 
+// --- OnnxNode and the emitter's helpers (ops/onnx_emitter.h) -------------------------------------
+
+OnnxNode& OnnxNode::attr(const std::string& name, int64_t v) {
+  auto* a = m_proto->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+  return *this;
+}
+OnnxNode& OnnxNode::attr(const std::string& name, double v) {
+  auto* a = m_proto->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(static_cast<float>(v));
+  return *this;
+}
+OnnxNode& OnnxNode::attr(const std::string& name, const std::string& v) {
+  auto* a = m_proto->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(v);
+  return *this;
+}
+OnnxNode& OnnxNode::attr(const std::string& name, const std::vector<int64_t>& v) {
+  auto* a = m_proto->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t x : v) a->add_ints(x);
+  return *this;
+}
+OnnxNode& OnnxNode::addOutput(const std::string& name) {
+  m_proto->add_output(name);
+  return *this;
+}
+std::string OnnxNode::out() const { return m_proto->output(0); }
+
+std::string OnnxEmitter::ints(const std::vector<int64_t>& v, const std::string& what) {
+  return constant(at::tensor(v, at::kLong), what);
+}
+std::string OnnxEmitter::floats(const std::vector<float>& v, const std::string& what) {
+  return constant(at::tensor(v, at::kFloat), what);
+}
+
 namespace {
 
 using nlohmann::json;
 
-class OnnxExporter {
+// Walks the graph; each IR node's ONNX form (OpSpec::onnxExport) writes through this.
+class OnnxExporter : public OnnxEmitter {
  public:
   OnnxExporter(const Graph& graph, const OnnxExportOptions& options) : m_g(graph), m_opt(options) {}
 
@@ -59,9 +105,53 @@ class OnnxExporter {
     return model;
   }
 
- private:
-  // --- building blocks ----------------------------------------------------------------------
+  // --- OnnxEmitter ----------------------------------------------------------------------------
 
+  const Graph& graph() const override { return m_g; }
+  int opset() const override { return m_opt.opset; }
+  bool dynamicBatch() const override { return m_opt.dynamicBatch; }
+  const std::vector<std::string>& inputs() const override { return m_x; }
+  const std::vector<std::string>& outputs() const override { return m_y; }
+
+  OnnxNode op(const std::string& type, const std::vector<std::string>& inputs, const std::string& output) override {
+    auto* n = m_gp->add_node();
+    n->set_op_type(type);
+    const int k = m_gp->node_size() - m_groupStart;
+    n->set_name(k == 1 ? m_prefix : m_prefix + "/" + type + "_" + std::to_string(k - 1));
+    for (const auto& i : inputs) n->add_input(i);
+    n->add_output(output.empty() ? m_prefix + "/" + type + "_" + std::to_string(k - 1) + "_out" : output);
+    return OnnxNode(n);
+  }
+
+  std::string param(const std::string& tensorName, const at::Tensor& t, bool transposed) override {
+    if (transposed) {
+      const std::string name = init(t.detach().t().contiguous(), m_node->key(tensorName) + ".T");
+      m_tensors.push_back({{"name", tensorName}, {"init", name}, {"buffer", false}, {"transpose", true}});
+      return name;
+    }
+    const NamedTensor* nt = nullptr;
+    for (const auto& c : m_node->tensors)
+      if (c.name == tensorName) nt = &c;
+    const std::string name = init(t, m_node->key(tensorName));
+    m_tensors.push_back({{"name", tensorName}, {"init", name}, {"buffer", nt ? nt->isBuffer : false}});
+    return name;
+  }
+
+  std::string constant(const at::Tensor& t, const std::string& what) override { return init(t, m_prefix + "/" + what); }
+
+  const Node* foldedBatchNorm(const Node& conv) const override {
+    auto it = m_bnOf.find(conv.id);
+    return it == m_bnOf.end() ? nullptr : &m_g.node(it->second);
+  }
+  void describeAs(const Node& tagged, const std::vector<std::string>& outputs) override {
+    m_tagged = tagged;
+    m_tagOutputs = outputs;
+  }
+
+  void omit(const std::string& value) override { m_empty.insert(value); }
+  bool omitted(const std::string& value) const override { return m_empty.count(value) > 0; }
+
+ private:
   void describe(onnx::ValueInfoProto* info, const Value& v) {
     info->set_name(v.name);
     auto* tt = info->mutable_type()->mutable_tensor_type();
@@ -81,51 +171,8 @@ class OnnxExporter {
     tensorToOnnx(t, name, *m_gp->add_initializer());
     return name;
   }
-  // An int64 or float helper constant, named after the node that needs it.
-  std::string ints(const std::vector<int64_t>& v, const std::string& what) {
-    return init(at::tensor(v, at::kLong), m_prefix + "/" + what);
-  }
-  std::string floats(const std::vector<float>& v, const std::string& what) {
-    return init(at::tensor(v, at::kFloat), m_prefix + "/" + what);
-  }
 
-  onnx::NodeProto* op(const std::string& type, const std::vector<std::string>& inputs, const std::string& output = {}) {
-    auto* n = m_gp->add_node();
-    n->set_op_type(type);
-    const int k = m_gp->node_size() - m_groupStart;
-    n->set_name(k == 1 ? m_prefix : m_prefix + "/" + type + "_" + std::to_string(k - 1));
-    for (const auto& i : inputs) n->add_input(i);
-    n->add_output(output.empty() ? m_prefix + "/" + type + "_" + std::to_string(k - 1) + "_out" : output);
-    return n;
-  }
-  static void attr(onnx::NodeProto* n, const std::string& name, int64_t v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-  }
-  static void attr(onnx::NodeProto* n, const std::string& name, double v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(static_cast<float>(v));
-  }
-  static void attr(onnx::NodeProto* n, const std::string& name, const std::string& v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::STRING);
-    a->set_s(v);
-  }
-  static void attr(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t x : v) a->add_ints(x);
-  }
-  static std::string out(const onnx::NodeProto* n) { return n->output(0); }
-
-  // --- BN folding ---------------------------------------------------------------------------
-
+  // Each BatchNorm that is a Conv's only consumer (and not a graph output) is folded.
   void planBnFolding() {
     if (!m_opt.foldBn) return;
     for (const Node& n : m_g.nodes()) {
@@ -140,303 +187,49 @@ class OnnxExporter {
     }
   }
 
-  // --- one IR node --------------------------------------------------------------------------
-
   void emitNode(const Node& n) {
+    const OpSpec& spec = opSpec(n.op);
+    if (!spec.onnxExport) throw Error(n.name, "op " + std::string(opKindName(n.op)) + " has no ONNX form");
+    m_node = &n;
     m_prefix = n.name;
     m_groupStart = m_gp->node_size();
-    std::vector<std::string> x;
-    for (ValueId v : n.inputs) x.push_back(m_g.value(v).name);
-    std::vector<std::string> y;
-    for (ValueId v : n.outputs) y.push_back(m_g.value(v).name);
-    json tensors = json::array();
-    // Tensors as initializers named by state_dict key; `tensors` goes into the tag.
-    auto param = [&](const std::string& tensorName, const at::Tensor& t) {
-      const NamedTensor* nt = nullptr;
-      for (const auto& c : n.tensors)
-        if (c.name == tensorName) nt = &c;
-      const std::string name = init(t, n.key(tensorName));
-      tensors.push_back({{"name", tensorName}, {"init", name}, {"buffer", nt ? nt->isBuffer : false}});
-      return name;
-    };
-    auto keepAll = [&] {  // tensors the ONNX op does not read still travel for the round trip
-      for (const auto& t : n.tensors) {
-        bool done = false;
-        for (const auto& j : tensors) done |= j.at("name") == t.name;
-        if (!done) param(t.name, t.tensor);
-      }
-    };
-    Node tagged = n;  // what the tag describes (a folded Conv differs from n)
-    const Shape& inShape = n.inputs.empty() ? Shape{} : m_g.value(n.inputs[0]).shape;
-
-    switch (n.op) {
-      case OpKind::Conv: {
-        at::Tensor w = n.tensor("weight").detach();
-        at::Tensor b = n.optionalTensor("bias");
-        if (auto it = m_bnOf.find(n.id); it != m_bnOf.end()) {
-          const Node& bn = m_g.node(it->second);
-          const at::Tensor scale = bn.tensor("weight").detach() /
-                                   at::sqrt(bn.tensor("running_var").detach() + bn.attrs.getFloat("eps", 1e-5));
-          w = w * scale.reshape({-1, 1, 1, 1});
-          const at::Tensor b0 = b.defined() ? b.detach() : at::zeros_like(scale);
-          b = (b0 - bn.tensor("running_mean").detach()) * scale + bn.tensor("bias").detach();
-          y = {m_g.value(bn.outputs[0]).name};
-          tagged.tensors = {{"weight", w, false}, {"bias", b, false}};
-        }
-        std::vector<std::string> in{x[0], param("weight", w)};
-        if (b.defined()) in.push_back(param("bias", b.detach()));
-        auto* c = op("Conv", in, y[0]);
-        const auto p = n.attrs.getInts("padding", {0, 0});
-        attr(c, "kernel_shape", std::vector<int64_t>{w.size(2), w.size(3)});
-        attr(c, "strides", n.attrs.getInts("stride", {1, 1}));
-        attr(c, "pads", std::vector<int64_t>{p[0], p[1], p[0], p[1]});
-        attr(c, "dilations", n.attrs.getInts("dilation", {1, 1}));
-        attr(c, "group", n.attrs.getInt("groups", 1));
-        if (m_bnOf.count(n.id)) {
-          // The tag describes the folded Conv; its output keeps the BN's value name.
-          return finishTag(tagged, x, y, tensors);
-        }
-        break;
-      }
-      case OpKind::BatchNorm: {
-        const int64_t c = n.tensor("running_mean").size(0);
-        const at::Tensor w = n.hasTensor("weight") ? n.tensor("weight") : at::ones({c});
-        const at::Tensor b = n.hasTensor("bias") ? n.tensor("bias") : at::zeros({c});
-        auto* bn = op("BatchNormalization", {x[0], param("weight", w), param("bias", b), param("running_mean", n.tensor("running_mean")),
-                                             param("running_var", n.tensor("running_var"))}, y[0]);
-        attr(bn, "epsilon", n.attrs.getFloat("eps", 1e-5));
-        attr(bn, "momentum", 1.0 - n.attrs.getFloat("momentum", 0.1));
-        break;
-      }
-      case OpKind::ReLU: op("Relu", {x[0]}, y[0]); break;
-      case OpKind::ReLU6: op("Clip", {x[0], floats({0.f}, "min"), floats({6.f}, "max")}, y[0]); break;
-      case OpKind::Sigmoid: op("Sigmoid", {x[0]}, y[0]); break;
-      case OpKind::SiLU: op("Mul", {x[0], out(op("Sigmoid", {x[0]}))}, y[0]); break;
-      case OpKind::LeakyReLU: attr(op("LeakyRelu", {x[0]}, y[0]), "alpha", n.attrs.getFloat("negative_slope", 0.01)); break;
-      case OpKind::Hardswish:
-        if (m_opt.opset >= 14) {
-          op("HardSwish", {x[0]}, y[0]);
-        } else {
-          auto* hs = op("HardSigmoid", {x[0]});
-          attr(hs, "alpha", 1.0 / 6);
-          attr(hs, "beta", 0.5);
-          op("Mul", {x[0], out(hs)}, y[0]);
-        }
-        break;
-      case OpKind::Add: op("Add", x, y[0]); break;
-      case OpKind::Mul: op("Mul", x, y[0]); break;
-      case OpKind::Sub: op("Sub", x, y[0]); break;
-      case OpKind::Div: op("Div", x, y[0]); break;
-      case OpKind::Pow: op("Pow", x, y[0]); break;
-      case OpKind::Concat: {
-        std::vector<std::string> parts;
-        for (const auto& v : x)
-          if (!m_empty.count(v)) parts.push_back(v);
-        attr(op("Concat", parts, y[0]), "axis", n.attrs.getInt("axis", 1));
-        break;
-      }
-      case OpKind::Split: {
-        const auto sizes = n.attrs.getInts("split");
-        const int64_t axis = n.attrs.getInt("axis", 1);
-        if (std::adjacent_find(sizes.begin(), sizes.end(), std::not_equal_to<>()) == sizes.end()) {
-          auto* s = op("Split", {x[0], ints(sizes, "split")}, y[0]);
-          for (size_t i = 1; i < y.size(); ++i) s->add_output(y[i]);
-          attr(s, "axis", axis);
-        } else {  // unequal parts: one Slice each (OpenCV DNN 4.6 splits evenly only)
-          int64_t start = 0;
-          for (size_t i = 0; i < y.size(); ++i) {
-            // A part pruned to nothing that only Concats read is left out (OpenCV DNN
-            // rejects empty slices); Concat skips it below.
-            if (sizes[i] == 0 && onlyConcatsRead(n.outputs[i])) m_empty.insert(y[i]);
-            else op("Slice", {x[0], ints({start}, "starts"), ints({start + sizes[i]}, "ends"), ints({axis}, "axes")}, y[i]);
-            start += sizes[i];
-          }
-        }
-        break;
-      }
-      case OpKind::MaxPool:
-      case OpKind::AvgPool: {
-        auto* p = op(n.op == OpKind::MaxPool ? "MaxPool" : "AveragePool", {x[0]}, y[0]);
-        const auto k = n.attrs.getInts("kernel");
-        const auto pad = n.attrs.getInts("padding", {0, 0});
-        attr(p, "kernel_shape", k);
-        attr(p, "strides", n.attrs.has("stride") ? n.attrs.getInts("stride") : k);
-        attr(p, "pads", std::vector<int64_t>{pad[0], pad[1], pad[0], pad[1]});
-        attr(p, "ceil_mode", n.attrs.getInt("ceil_mode", 0));
-        if (n.op == OpKind::MaxPool) {
-          const auto d = n.attrs.getInts("dilation", {1, 1});
-          if (d != std::vector<int64_t>{1, 1}) attr(p, "dilations", d);
-        } else {
-          attr(p, "count_include_pad", n.attrs.getInt("count_include_pad", 1));
-        }
-        break;
-      }
-      case OpKind::GlobalAvgPool: op("GlobalAveragePool", {x[0]}, y[0]); break;
-      case OpKind::Upsample: {
-        const float s = static_cast<float>(n.attrs.getFloat("scale"));
-        auto* r = op("Resize", {x[0], "", floats({1.f, 1.f, s, s}, "scales")}, y[0]);
-        attr(r, "mode", std::string("nearest"));
-        attr(r, "coordinate_transformation_mode", std::string("asymmetric"));
-        attr(r, "nearest_mode", std::string("floor"));
-        break;
-      }
-      case OpKind::Flatten: attr(op("Flatten", {x[0]}, y[0]), "axis", n.attrs.getInt("start_dim", 1)); break;
-      case OpKind::Linear: {
-        const at::Tensor w = n.tensor("weight");
-        if (inShape.size() == 2) {
-          std::vector<std::string> in{x[0], param("weight", w)};
-          if (n.hasTensor("bias")) in.push_back(param("bias", n.tensor("bias")));
-          attr(op("Gemm", in, y[0]), "transB", int64_t{1});
-        } else {  // batched input: x @ W^T (+ b); the tag keeps W as the weight
-          const std::string wt = init(w.detach().t().contiguous(), n.key("weight") + ".T");
-          tensors.push_back({{"name", "weight"}, {"init", wt}, {"buffer", false}, {"transpose", true}});
-          if (n.hasTensor("bias")) op("Add", {out(op("MatMul", {x[0], wt})), param("bias", n.tensor("bias"))}, y[0]);
-          else op("MatMul", {x[0], wt}, y[0]);
-        }
-        break;
-      }
-      case OpKind::Dropout:
-      case OpKind::Identity: op("Identity", {x[0]}, y[0]); break;
-      case OpKind::Reshape:
-        if (x.size() == 2) op("Reshape", {x[0], out(op("Shape", {x[1]}))}, y[0]);
-        else op("Reshape", {x[0], ints(batchFree(n.attrs.getInts("shape"), inShape), "shape")}, y[0]);
-        break;
-      case OpKind::Unflatten: {
-        const int64_t dim = n.attrs.getInt("dim");
-        std::vector<int64_t> shape(static_cast<size_t>(dim), 0);  // leading dims copied
-        for (int64_t s : n.attrs.getInts("sizes")) shape.push_back(s);
-        shape.insert(shape.end(), inShape.begin() + dim + 1, inShape.end());
-        op("Reshape", {x[0], ints(shape, "shape")}, y[0]);
-        break;
-      }
-      case OpKind::Transpose: attr(op("Transpose", {x[0]}, y[0]), "perm", n.attrs.getInts("perm")); break;
-      case OpKind::MatMul:
-        if (n.attrs.has("alpha"))
-          op("Mul", {out(op("MatMul", x)), floats({static_cast<float>(n.attrs.getFloat("alpha"))}, "alpha")}, y[0]);
-        else
-          op("MatMul", x, y[0]);
-        break;
-      case OpKind::Softmax: attr(op("Softmax", {x[0]}, y[0]), "axis", n.attrs.getInt("axis", -1)); break;
-      case OpKind::Slice: {
-        const auto axes = n.attrs.getInts("axes");
-        op("Slice", {x[0], ints(n.attrs.getInts("starts"), "starts"), ints(n.attrs.getInts("ends"), "ends"), ints(axes, "axes"),
-                     ints(n.attrs.getInts("steps", std::vector<int64_t>(axes.size(), 1)), "steps")},
-           y[0]);
-        break;
-      }
-      case OpKind::Constant: op("Identity", {param("value", n.tensor("value"))}, y[0]); break;
-      case OpKind::DetectDecode:
-        if (n.attrs.getString("style") == "v5") emitDecodeV5(n, x, y[0], param);
-        else emitDecodeDfl(n, x, y[0], param);
-        break;
+    m_x.clear();
+    for (ValueId v : n.inputs) m_x.push_back(m_g.value(v).name);
+    m_y.clear();
+    for (ValueId v : n.outputs) m_y.push_back(m_g.value(v).name);
+    m_tensors = json::array();
+    m_tagged.reset();
+    m_tagOutputs.clear();
+    spec.onnxExport(*this, n);
+    // Tensors the ONNX ops do not read still travel, for the round trip.
+    for (const auto& t : n.tensors) {
+      bool done = false;
+      for (const auto& j : m_tensors) done |= j.at("name") == t.name;
+      if (!done) param(t.name, t.tensor, false);
     }
-    keepAll();
-    finishTag(tagged, x, y, tensors);
-  }
-
-  bool onlyConcatsRead(ValueId v) const {
-    const Value& value = m_g.value(v);
-    if (std::find(m_g.outputs().begin(), m_g.outputs().end(), v) != m_g.outputs().end()) return false;
-    for (NodeId c : value.consumers)
-      if (m_g.node(c).op != OpKind::Concat) return false;
-    return true;
-  }
-
-  // Reshape targets: a leading batch size becomes 0 (copy) so the batch stays dynamic.
-  std::vector<int64_t> batchFree(std::vector<int64_t> shape, const Shape& in) const {
-    if (m_opt.dynamicBatch && !shape.empty() && !in.empty() && shape[0] > 0 && shape[0] == in[0]) shape[0] = 0;
-    return shape;
-  }
-
-  template <typename Param>
-  void emitDecodeV5(const Node& n, const std::vector<std::string>& x, const std::string& y, Param& param) {
-    const auto strides = n.attrs.getInts("strides");
-    const at::Tensor anchors = n.tensor("anchors").detach().to(at::kFloat);  // [nl, na, 2] grid units
-    param("anchors", n.tensor("anchors"));
-    std::vector<std::string> levels;
-    for (size_t i = 0; i < x.size(); ++i) {
-      const Shape& s = m_g.value(n.inputs[i]).shape;  // [bs, na, ny, nx, no]
-      const int64_t na = s[1], ny = s[2], nx = s[3], no = s[4];
-      const float stride = static_cast<float>(strides.at(i));
-      const std::string L = "l" + std::to_string(i) + "_";
-      // Constants at the full [1, na, ny, nx, 2] (as yolov5's own export): OpenCV DNN 4.6
-      // cannot broadcast a 5-D operand over inner dims.
-      const std::string grid = init(detect::gridPoints(ny, nx, -0.5, at::kFloat).view({1, 1, ny, nx, 2}).expand({1, na, ny, nx, 2}).contiguous(),
-                                    m_prefix + "/" + L + "grid");
-      const std::string anchorPx = init((anchors[static_cast<int64_t>(i)] * stride).view({1, na, 1, 1, 2}).expand({1, na, ny, nx, 2}).contiguous(),
-                                        m_prefix + "/" + L + "anchor_px");
-      const std::string sig = out(op("Sigmoid", {x[i]}));
-      auto slice = [&](int64_t a, int64_t b) {
-        return out(op("Slice", {sig, ints({a}, L + "s" + std::to_string(a)), ints({b}, L + "e" + std::to_string(b)), ints({4}, L + "ax")}));
-      };
-      const std::string two = floats({2.f}, L + "two");
-      const std::string xy = out(op("Mul", {out(op("Add", {out(op("Mul", {slice(0, 2), two})), grid})), floats({stride}, L + "stride")}));
-      const std::string wh = out(op("Mul", {out(op("Pow", {out(op("Mul", {slice(2, 4), two})), two})), anchorPx}));
-      auto* cat = op("Concat", {xy, wh, slice(4, no)});
-      attr(cat, "axis", int64_t{4});
-      levels.push_back(out(op("Reshape", {out(cat), ints({0, na * ny * nx, no}, L + "rows")})));
-    }
-    attr(op("Concat", levels, y), "axis", int64_t{1});
-  }
-
-  template <typename Param>
-  void emitDecodeDfl(const Node& n, const std::vector<std::string>& x, const std::string& y, Param& param) {
-    const auto strides = n.attrs.getInts("strides");
-    const int64_t regMax = n.attrs.getInt("reg_max", 16);
-    const std::string bins = param("weight", n.tensor("weight"));  // [1, reg_max, 1, 1]: a 1x1 conv's weight
-    const int64_t channels = m_g.value(n.inputs[0]).shape[1], nc = channels - 4 * regMax;
-    std::vector<std::string> flat;
-    std::vector<at::Tensor> points, scale;
-    for (size_t i = 0; i < x.size(); ++i) {
-      const Shape& s = m_g.value(n.inputs[i]).shape;
-      flat.push_back(out(op("Reshape", {x[i], ints({0, channels, -1}, "flat" + std::to_string(i))})));
-      points.push_back(detect::gridPoints(s[2], s[3], 0.5, at::kFloat));
-      scale.push_back(at::full({s[2] * s[3], 1}, static_cast<float>(strides.at(i))));
-    }
-    const int64_t a = at::cat(points, 0).size(0);
-    const std::string anchors = init(at::cat(points, 0).t().unsqueeze(0).contiguous(), m_prefix + "/anchor_points");  // [1,2,A]
-    // [1,4,A], not [1,1,A]: OpenCV DNN 4.6 does not broadcast over the channel dim.
-    const std::string stride = init(at::cat(scale, 0).t().unsqueeze(0).expand({1, 4, -1}).contiguous(), m_prefix + "/stride_tensor");
-    auto* cat = op("Concat", flat);
-    attr(cat, "axis", int64_t{2});
-    const std::string all = out(cat);  // [bs, C, A]
-    auto slice = [&](const std::string& t, int64_t b, int64_t e, int64_t axis, const std::string& tag) {
-      return out(op("Slice", {t, ints({b}, tag + "_s"), ints({e}, tag + "_e"), ints({axis}, tag + "_ax")}));
-    };
-    // DFL: [bs, 4, reg, A] -> bins on the channel dim -> softmax -> 1x1 conv with the bins.
-    const std::string box = out(op("Reshape", {slice(all, 0, 4 * regMax, 1, "box"), ints({0, 4, regMax, a}, "box_shape")}));
-    auto* tr = op("Transpose", {box});
-    attr(tr, "perm", std::vector<int64_t>{0, 2, 1, 3});
-    auto* sm = op("Softmax", {out(tr)});
-    attr(sm, "axis", int64_t{1});
-    auto* conv = op("Conv", {out(sm), bins});
-    attr(conv, "kernel_shape", std::vector<int64_t>{1, 1});
-    const std::string dist = out(op("Reshape", {out(conv), ints({0, 4, a}, "dist_shape")}));  // [bs, 4, A]
-    const std::string lt = slice(dist, 0, 2, 1, "lt"), rb = slice(dist, 2, 4, 1, "rb");
-    const std::string x1y1 = out(op("Sub", {anchors, lt})), x2y2 = out(op("Add", {anchors, rb}));
-    const std::string c = out(op("Div", {out(op("Add", {x1y1, x2y2})), floats({2.f}, "two")}));
-    const std::string wh = out(op("Sub", {x2y2, x1y1}));
-    auto* boxes = op("Concat", {c, wh});
-    attr(boxes, "axis", int64_t{1});
-    const std::string xywh = out(op("Mul", {out(boxes), stride}));
-    const std::string cls = out(op("Sigmoid", {slice(all, 4 * regMax, 4 * regMax + nc, 1, "cls")}));
-    attr(op("Concat", {xywh, cls}, y), "axis", int64_t{1});
+    finishTag(m_tagged ? *m_tagged : n, m_x, m_tagged ? m_tagOutputs : m_y);
   }
 
   // Tags the group's first node with the IR node it came from.
-  void finishTag(const Node& n, const std::vector<std::string>& x, const std::vector<std::string>& y, const json& tensors) {
+  void finishTag(const Node& n, const std::vector<std::string>& x, const std::vector<std::string>& y) {
     const int count = m_gp->node_size() - m_groupStart;
     if (count == 0) throw Error(n.name, "op " + std::string(opKindName(n.op)) + " produced no ONNX node");
     const json tag = {{"op", opKindName(n.op)}, {"name", n.name},  {"scope", n.scope}, {"attrs", attributesToJson(n.attrs)},
-                      {"tensors", tensors},     {"inputs", x},     {"outputs", y},     {"nodes", count}};
-    m_gp->mutable_node(m_groupStart)->set_doc_string("prunelab:" + tag.dump());
+                      {"tensors", m_tensors},   {"inputs", x},     {"outputs", y},     {"nodes", count}};
+    m_gp->mutable_node(m_groupStart)->set_doc_string(kOnnxTagPrefix + tag.dump());
   }
 
   Graph m_g;  // a shallow copy: shapes are inferred on it at the export size
   OnnxExportOptions m_opt;
   onnx::GraphProto* m_gp = nullptr;
+  // The IR node being written.
+  const Node* m_node = nullptr;
   std::string m_prefix;
   int m_groupStart = 0;
+  std::vector<std::string> m_x, m_y;
+  json m_tensors;                          // the tag's tensor records
+  std::optional<Node> m_tagged;            // describeAs()
+  std::vector<std::string> m_tagOutputs;
   std::map<NodeId, NodeId> m_foldedInto;  // BatchNorm -> its Conv
   std::map<NodeId, NodeId> m_bnOf;        // Conv -> its folded BatchNorm
   std::set<std::string> m_initNames;
@@ -445,10 +238,21 @@ class OnnxExporter {
 
 }  // namespace
 
-void exportOnnx(const Graph& graph, const std::string& path, const OnnxExportOptions& options, const Shape& inputChw) {
+namespace {
+std::string serialized(const Graph& graph, const OnnxExportOptions& options, const Shape& inputChw, const std::string& subject) {
   const onnx::ModelProto model = OnnxExporter(graph, options).run(inputChw);
   std::string bytes;
-  if (!model.SerializeToString(&bytes)) throw Error(path, "cannot serialize the ONNX model (over 2 GB?)");
+  if (!model.SerializeToString(&bytes)) throw Error(subject, "cannot serialize the ONNX model (over 2 GB?)");
+  return bytes;
+}
+}  // namespace
+
+std::string exportOnnxToString(const Graph& graph, const OnnxExportOptions& options, const Shape& inputChw) {
+  return serialized(graph, options, inputChw, "ONNX export");
+}
+
+void exportOnnx(const Graph& graph, const std::string& path, const OnnxExportOptions& options, const Shape& inputChw) {
+  const std::string bytes = serialized(graph, options, inputChw, path);
   writeFileAtomically(path, [&](std::ostream& os) { os.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
 }
 

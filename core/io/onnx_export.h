@@ -6,6 +6,7 @@
 //   the batch (0) instead of baking it in. Other dims are fixed at the graph's shapes.
 // - `foldBn`: each BatchNorm that directly follows a Conv (the Conv's only consumer) is
 //   folded into the Conv's weight and bias, the deployment form. Eval-mode semantics.
+// - Each op's ONNX form lives with the op (OpSpec::onnxExport, ops/onnx_emitter.h).
 // - Every ONNX node stays a standard op; PruneLab's own description of the IR node it
 //   came from (op, name, scope, attrs, tensors) is kept in the first node's doc_string,
 //   so importOnnx() rebuilds the graph exactly (io/onnx_import.h). Composite IR ops
@@ -29,5 +30,7 @@ struct OnnxExportOptions {
 // `inputChw`: the input size to export at (C x H x W); empty = the graph's default input.
 void exportOnnx(const Graph& graph, const std::string& path, const OnnxExportOptions& options = {},
                 const Shape& inputChw = {});
+// The same model as serialized bytes (tests, in-memory round trips).
+std::string exportOnnxToString(const Graph& graph, const OnnxExportOptions& options = {}, const Shape& inputChw = {});
 
 }  // namespace prunelab

@@ -12,6 +12,8 @@
 //   BatchNormalization is kept as BatchNorm in both its inference form and its training
 //   form (extra outputs, unused). Models exported with BN folded (Conv with bias) import
 //   as such and prune with weight-norm criteria.
+// - The per-op converters live with the ops (ops/*_ops.cpp, registered by ONNX op type;
+//   ops/onnx_import_context.h is what they see).
 // - Files written by PruneLab's exporter carry a tag per IR node (ONNX doc_string) that
 //   names the IR op, node name, scope, attributes and tensors; with `useTags` those nodes
 //   come back exactly (DetectDecode, Unflatten, SiLU ... included): import(export(g)) == g.
@@ -32,6 +34,10 @@ struct OnnxImportOptions {
 };
 
 Graph importOnnx(const std::string& path, const OnnxImportOptions& options = {});
+// The same from a serialized model in memory; `name` stands for the file in errors and
+// gives the model's default name.
+Graph importOnnxFromString(const std::string& bytes, const OnnxImportOptions& options = {},
+                           const std::string& name = "memory.onnx");
 
 // True for a path ending in ".onnx" (case-insensitive).
 bool isOnnxPath(const std::string& path);

@@ -3,6 +3,9 @@
 
 #include <ATen/ATen.h>
 
+#include "ops/onnx_emitter.h"
+#include "ops/onnx_import_context.h"
+#include "ops/torchscript_emitter.h"
 #include "ops/op_table.h"
 #include "util/error.h"
 
@@ -81,9 +84,71 @@ void convResizeAttrs(Node& n, const std::vector<int64_t>&, const std::vector<int
   if (n.attrs.getInt("groups", 1) > 1 && n.tensor("weight").size(1) == 1) n.attrs.set("groups", keptOut.at(0));
 }
 
+// With OnnxExportOptions::foldBn the BatchNorm after the Conv is folded into its weight
+// and bias (eval semantics); the tag then describes the folded Conv.
+void convToOnnx(OnnxEmitter& e, const Node& n) {
+  at::Tensor w = n.tensor("weight").detach();
+  at::Tensor b = n.optionalTensor("bias");
+  std::string y = e.outputs()[0];
+  if (const Node* bn = e.foldedBatchNorm(n)) {
+    const at::Tensor scale =
+        bn->tensor("weight").detach() / at::sqrt(bn->tensor("running_var").detach() + bn->attrs.getFloat("eps", 1e-5));
+    w = w * scale.reshape({-1, 1, 1, 1});
+    const at::Tensor b0 = b.defined() ? b.detach() : at::zeros_like(scale);
+    b = (b0 - bn->tensor("running_mean").detach()) * scale + bn->tensor("bias").detach();
+    y = e.graph().value(bn->outputs[0]).name;
+    Node tagged = n;
+    tagged.tensors = {{"weight", w, false}, {"bias", b, false}};
+    e.describeAs(tagged, {y});
+  }
+  std::vector<std::string> in{e.inputs()[0], e.param("weight", w)};
+  if (b.defined()) in.push_back(e.param("bias", b.detach()));
+  const auto p = n.attrs.getInts("padding", {0, 0});
+  e.op("Conv", in, y)
+      .attr("kernel_shape", std::vector<int64_t>{w.size(2), w.size(3)})
+      .attr("strides", n.attrs.getInts("stride", {1, 1}))
+      .attr("pads", std::vector<int64_t>{p[0], p[1], p[0], p[1]})
+      .attr("dilations", n.attrs.getInts("dilation", {1, 1}))
+      .attr("group", n.attrs.getInt("groups", 1));
+}
+
+void convToScript(ScriptEmitter& e, const Node& n) {
+  e.assign("torch.conv2d(" + e.inputs()[0] + ", " + e.tensor(n, "weight") + ", " + e.optionalTensor(n, "bias") + ", " +
+           scriptList(n.attrs.getInts("stride", {1, 1})) + ", " + scriptList(n.attrs.getInts("padding", {0, 0})) + ", " +
+           scriptList(n.attrs.getInts("dilation", {1, 1})) + ", " + std::to_string(n.attrs.getInt("groups", 1)) + ")");
+}
+
+// Conv (2-D). auto_pad SAME becomes explicit padding when it is symmetric.
+void convFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
+  const at::Tensor& w = ctx.constInput(n, 1);
+  if (w.dim() != 4) ctx.unsupported(n, "only 2-D convolutions");
+  const std::string autoPad = n.attrString("auto_pad", "NOTSET");
+  std::vector<int64_t> pads = n.attrInts("pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
+  const auto strides = n.attrInts("strides").value_or(std::vector<int64_t>{1, 1});
+  const auto dilations = n.attrInts("dilations").value_or(std::vector<int64_t>{1, 1});
+  if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    // Symmetric only when the total padding is even (odd kernels, stride 1).
+    for (int d = 0; d < 2; ++d) {
+      const int64_t total = dilations[d] * (w.size(2 + d) - 1);
+      if (strides[d] != 1 || total % 2) ctx.unsupported(n, "auto_pad SAME with asymmetric padding");
+      pads[d] = pads[d + 2] = total / 2;
+    }
+  } else if (autoPad != "NOTSET" && autoPad != "VALID") {
+    ctx.unsupported(n, "auto_pad " + autoPad);
+  }
+  if (pads.size() != 4 || pads[0] != pads[2] || pads[1] != pads[3]) ctx.unsupported(n, "asymmetric padding");
+  std::vector<NamedTensor> t = {{"weight", w.clone(), false}};
+  if (n.hasInput(2)) t.push_back({"bias", ctx.constInput(n, 2).clone(), false});
+  Attributes a{{"stride", strides}, {"padding", std::vector<int64_t>{pads[0], pads[1]}}, {"dilation", dilations},
+               {"groups", n.attrInt("group", 1)}};
+  const std::string scope = ctx.scopeFor(n, n.input(1));
+  const ValueId x = ctx.valueOf(n.input(0), n.name());
+  ctx.setValue(n, 0, ctx.graph().out(ctx.addNode(OpKind::Conv, scope, {x}, std::move(a), std::move(t), 1, scope)));
+}
+
 }  // namespace
 
-void addConvOps(std::vector<OpSpec>& table) {
+void addConvOps(OpRegistry& r) {
   OpSpec conv;
   conv.kind = OpKind::Conv;
   conv.forward = convForward;
@@ -93,7 +158,11 @@ void addConvOps(std::vector<OpSpec>& table) {
   conv.outputReusable = true;
   conv.channelDims = convChannelDims;
   conv.resizeAttrs = convResizeAttrs;
-  table.push_back(conv);
+  conv.isChannelSource = true;
+  conv.onnxExport = convToOnnx;
+  conv.torchScript = convToScript;
+  r.add(conv);
+  r.addOnnxImport("Conv", convFromOnnx);
 }
 
 }  // namespace prunelab::ops

@@ -4,6 +4,9 @@
 
 #include <ATen/ATen.h>
 
+#include "ops/onnx_emitter.h"
+#include "ops/onnx_import_context.h"
+#include "ops/torchscript_emitter.h"
 #include "ops/op_table.h"
 #include "util/error.h"
 
@@ -42,25 +45,82 @@ std::vector<Shape> broadcastShape(const Node& n, const std::vector<Shape>& in) {
   return {r};
 }
 
+// The sum of constant inputs is constant. (Mul, Sub, Div, Pow are not folded: surgery
+// folds sums into biases only.)
+std::optional<double> addConstant(const ConstantQuery& q) {
+  double sum = 0;
+  for (size_t i = 0; i < q.node.inputs.size(); ++i) {
+    auto x = q.input(i, q.channel);
+    if (!x) return std::nullopt;
+    sum += *x;
+  }
+  return sum;
+}
+
+// ONNX and TorchScript spell each op the same way: Add / torch.add(a, b).
+template <const char* OnnxType, const char* TorchFn>
+void binaryToOnnx(OnnxEmitter& e, const Node&) {
+  e.op(OnnxType, e.inputs(), e.outputs()[0]);
+}
+template <const char* OnnxType, const char* TorchFn>
+void binaryToScript(ScriptEmitter& e, const Node&) {
+  e.assign(std::string(TorchFn) + "(" + e.inputs()[0] + ", " + e.inputs()[1] + ")");
+}
+
+constexpr char kAdd[] = "Add", kMul[] = "Mul", kSub[] = "Sub", kDiv[] = "Div", kPow[] = "Pow";
+constexpr char kTorchAdd[] = "torch.add", kTorchMul[] = "torch.mul", kTorchSub[] = "torch.sub",
+               kTorchDiv[] = "torch.div", kTorchPow[] = "torch.pow";
+
+// MatMul by a weight followed by Add of a bias: the bias joins the Linear the MatMul became.
+void binaryFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
+  const std::string& op = n.opType();
+  if (op == "Add") {
+    for (int k = 0; k < 2; ++k) {
+      const OnnxRef& a = ctx.ref(n.input(k), n.name());
+      const OnnxRef& b = ctx.ref(n.input(1 - k), n.name());
+      if (a.isConst() || !b.isConst() || b.constant.dim() != 1) continue;
+      const Value& v = ctx.graph().value(a.id);
+      if (v.producer < 0 || v.consumers.size() != 0) continue;  // consumers: IR nodes so far
+      Node& lin = ctx.graph().node(v.producer);
+      if (lin.op != OpKind::Linear || lin.hasTensor("bias") || lin.tensor("weight").size(0) != b.constant.size(0) ||
+          ctx.readers(n.input(k)) != 1)  // the product is read by this Add alone
+        continue;
+      lin.tensors.push_back({"bias", b.constant.to(at::kFloat).clone(), false});
+      return ctx.setValue(n, 0, a.id);
+    }
+  }
+  const OpKind kind = op == "Add" ? OpKind::Add : op == "Sub" ? OpKind::Sub : op == "Mul" ? OpKind::Mul
+                    : op == "Div" ? OpKind::Div : OpKind::Pow;
+  ctx.simple(n, kind, {}, 2);
+}
+
+template <const char* OnnxType, const char* TorchFn>
 OpSpec binary(OpKind kind, ForwardFn fn) {
   OpSpec s;
   s.kind = kind;
   s.minInputs = s.maxInputs = 2;
   s.forward = fn;
   s.inferShapes = broadcastShape;
+  s.zeroCost = true;
   s.channelRule = ChannelRule::TieInputs;
   s.outputReusable = true;
+  s.isElementwise = true;
+  s.onnxExport = binaryToOnnx<OnnxType, TorchFn>;
+  s.torchScript = binaryToScript<OnnxType, TorchFn>;
   return s;
 }
 
 }  // namespace
 
-void addElementwiseOps(std::vector<OpSpec>& table) {
-  table.push_back(binary(OpKind::Add, addForward));
-  table.push_back(binary(OpKind::Mul, mulForward));
-  table.push_back(binary(OpKind::Sub, subForward));
-  table.push_back(binary(OpKind::Div, divForward));
-  table.push_back(binary(OpKind::Pow, powForward));
+void addElementwiseOps(OpRegistry& r) {
+  OpSpec add = binary<kAdd, kTorchAdd>(OpKind::Add, addForward);
+  add.constantFn = addConstant;
+  r.add(add);
+  r.add(binary<kMul, kTorchMul>(OpKind::Mul, mulForward));
+  r.add(binary<kSub, kTorchSub>(OpKind::Sub, subForward));
+  r.add(binary<kDiv, kTorchDiv>(OpKind::Div, divForward));
+  r.add(binary<kPow, kTorchPow>(OpKind::Pow, powForward));
+  for (const char* type : {kAdd, kMul, kSub, kDiv, kPow}) r.addOnnxImport(type, binaryFromOnnx);
 }
 
 }  // namespace prunelab::ops

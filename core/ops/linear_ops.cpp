@@ -2,6 +2,9 @@
 
 #include <ATen/ATen.h>
 
+#include "ops/onnx_emitter.h"
+#include "ops/onnx_import_context.h"
+#include "ops/torchscript_emitter.h"
 #include "ops/op_table.h"
 #include "util/error.h"
 
@@ -37,9 +40,59 @@ std::vector<TensorChannelDims> linearChannelDims(const Node& n) {
   return r;
 }
 
+// [N, I] inputs: Gemm(transB). Batched inputs: x @ W^T (+ b); the tag keeps W as the weight.
+void linearToOnnx(OnnxEmitter& e, const Node& n) {
+  const at::Tensor w = n.tensor("weight");
+  const std::string& x = e.inputs()[0];
+  const std::string& y = e.outputs()[0];
+  if (e.graph().value(n.inputs[0]).shape.size() == 2) {
+    std::vector<std::string> in{x, e.param("weight", w)};
+    if (n.hasTensor("bias")) in.push_back(e.param("bias", n.tensor("bias")));
+    e.op("Gemm", in, y).attr("transB", int64_t{1});
+    return;
+  }
+  const std::string wt = e.param("weight", w, /*transposed=*/true);
+  if (n.hasTensor("bias")) e.op("Add", {e.op("MatMul", {x, wt}).out(), e.param("bias", n.tensor("bias"))}, y);
+  else e.op("MatMul", {x, wt}, y);
+}
+
+void linearToScript(ScriptEmitter& e, const Node& n) {
+  e.assign("torch.linear(" + e.inputs()[0] + ", " + e.tensor(n, "weight") + ", " + e.optionalTensor(n, "bias") + ")");
+}
+
+// Gemm(A, B, C) with alpha/beta folded into the weight and bias.
+void gemmFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
+  if (n.attrInt("transA", 0)) ctx.unsupported(n, "transA");
+  at::Tensor w = ctx.constInput(n, 1).to(at::kFloat);
+  if (!n.attrInt("transB", 0)) w = w.t();
+  w = (w * n.attrFloat("alpha", 1.0)).contiguous();
+  std::vector<NamedTensor> t = {{"weight", w, false}};
+  if (n.hasInput(2)) {
+    at::Tensor b = ctx.constInput(n, 2).to(at::kFloat) * n.attrFloat("beta", 1.0);
+    if (b.numel() != w.size(0)) ctx.unsupported(n, "bias that is not one value per output");
+    t.push_back({"bias", b.reshape({w.size(0)}).contiguous(), false});
+  }
+  const std::string scope = ctx.scopeFor(n, n.input(1));
+  const ValueId x = ctx.valueOf(n.input(0), n.name());
+  ctx.setValue(n, 0, ctx.graph().out(ctx.addNode(OpKind::Linear, scope, {x}, {}, std::move(t), 1, scope)));
+}
+
+// MatMul of an [N, I] value by a 2-D initializer is a Linear (a following Add of a bias
+// joins it: elementwise_ops.cpp); any other MatMul stays a MatMul.
+void matmulFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
+  const OnnxRef& b = ctx.ref(n.input(1), n.name());
+  if (b.isConst() && b.constant.dim() == 2 && ctx.shapeOf(n.input(0), n).size() == 2) {
+    const std::string scope = ctx.scopeFor(n, n.input(1));
+    const at::Tensor w = b.constant.to(at::kFloat).t().contiguous();
+    const ValueId x = ctx.valueOf(n.input(0), n.name());
+    return ctx.setValue(n, 0, ctx.graph().out(ctx.addNode(OpKind::Linear, scope, {x}, {}, {{"weight", w, false}}, 1, scope)));
+  }
+  ctx.simple(n, OpKind::MatMul, {}, 2);
+}
+
 }  // namespace
 
-void addLinearOps(std::vector<OpSpec>& table) {
+void addLinearOps(OpRegistry& r) {
   OpSpec s;
   s.kind = OpKind::Linear;
   s.forward = linearForward;
@@ -48,7 +101,12 @@ void addLinearOps(std::vector<OpSpec>& table) {
   s.channelRule = ChannelRule::Linear;
   s.outputReusable = true;
   s.channelDims = linearChannelDims;
-  table.push_back(s);
+  s.isChannelSource = true;
+  s.onnxExport = linearToOnnx;
+  s.torchScript = linearToScript;
+  r.add(s);
+  r.addOnnxImport("Gemm", gemmFromOnnx);
+  r.addOnnxImport("MatMul", matmulFromOnnx);
 }
 
 }  // namespace prunelab::ops

@@ -3,6 +3,9 @@
 
 #include <ATen/ATen.h>
 
+#include "ops/onnx_emitter.h"
+#include "ops/onnx_import_context.h"
+#include "ops/torchscript_emitter.h"
 #include "ops/op_table.h"
 #include "util/error.h"
 
@@ -50,9 +53,52 @@ std::vector<TensorChannelDims> batchNormChannelDims(const Node& n) {
   return r;
 }
 
+// A removed channel whose gamma is ~0 outputs beta: the constant surgery folds forward.
+std::optional<double> batchNormConstant(const ConstantQuery& q) {
+  if (!q.node.hasTensor("bias")) return 0.0;
+  return q.node.tensor("bias")[q.channel].item<double>();
+}
+
+// Folded into the Conv before it when the exporter folds BN (then never called).
+void batchNormToOnnx(OnnxEmitter& e, const Node& n) {
+  const int64_t c = n.tensor("running_mean").size(0);
+  const at::Tensor w = n.hasTensor("weight") ? n.tensor("weight") : at::ones({c});
+  const at::Tensor b = n.hasTensor("bias") ? n.tensor("bias") : at::zeros({c});
+  e.op("BatchNormalization", {e.inputs()[0], e.param("weight", w), e.param("bias", b),
+                              e.param("running_mean", n.tensor("running_mean")), e.param("running_var", n.tensor("running_var"))},
+       e.outputs()[0])
+      .attr("epsilon", n.attrs.getFloat("eps", 1e-5))
+      .attr("momentum", 1.0 - n.attrs.getFloat("momentum", 0.1));  // ONNX weighs the old value
+}
+
+// Follows self.training, as nn.BatchNorm2d: batch statistics in train mode.
+void batchNormToScript(ScriptEmitter& e, const Node& n) {
+  e.tensor(n, "running_mean");
+  e.assign("torch.batch_norm(" + e.inputs()[0] + ", " + e.optionalTensor(n, "weight") + ", " + e.optionalTensor(n, "bias") +
+           ", " + e.tensor(n, "running_mean") + ", " + e.tensor(n, "running_var") + ", self.training, " +
+           scriptNum(n.attrs.getFloat("momentum", 0.1)) + ", " + scriptNum(n.attrs.getFloat("eps", 1e-5)) + ", True)");
+}
+
+// Inference and training forms (the training form's extra outputs must be unused).
+void batchNormFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
+  for (int i = 1; i < n.outputCount(); ++i)
+    if (!n.output(i).empty()) ctx.mustBeUnused(n.output(i));
+  // ONNX momentum weighs the old running value (0.9); PyTorch's weighs the new one (0.1).
+  const double momentum = 1.0 - n.attrFloat("momentum", 0.9);
+  std::vector<NamedTensor> t = {{"weight", ctx.constInput(n, 1).clone(), false},
+                                {"bias", ctx.constInput(n, 2).clone(), false},
+                                {"running_mean", ctx.constInput(n, 3).clone(), true},
+                                {"running_var", ctx.constInput(n, 4).clone(), true},
+                                {"num_batches_tracked", at::zeros({}, at::kLong), true}};
+  const std::string scope = ctx.scopeFor(n, n.input(1));
+  const ValueId x = ctx.valueOf(n.input(0), n.name());
+  ctx.setValue(n, 0, ctx.graph().out(ctx.addNode(OpKind::BatchNorm, scope, {x}, {{"eps", n.attrFloat("epsilon", 1e-5)}, {"momentum", momentum}},
+                                                 std::move(t), 1, scope)));
+}
+
 }  // namespace
 
-void addNormOps(std::vector<OpSpec>& table) {
+void addNormOps(OpRegistry& r) {
   OpSpec bn;
   bn.kind = OpKind::BatchNorm;
   bn.forward = batchNormForward;
@@ -61,7 +107,11 @@ void addNormOps(std::vector<OpSpec>& table) {
   bn.channelRule = ChannelRule::PassThrough;
   bn.outputReusable = true;  // batch_norm backward needs its input, not its output
   bn.channelDims = batchNormChannelDims;
-  table.push_back(bn);
+  bn.constantFn = batchNormConstant;
+  bn.onnxExport = batchNormToOnnx;
+  bn.torchScript = batchNormToScript;
+  r.add(bn);
+  r.addOnnxImport("BatchNormalization", batchNormFromOnnx);
 }
 
 }  // namespace prunelab::ops

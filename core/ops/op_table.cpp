@@ -1,39 +1,64 @@
 #include "ops/op_table.h"
 
-#include <mutex>
+#include <map>
 
 #include "util/error.h"
 
 namespace prunelab {
 
 namespace {
-std::vector<OpSpec> buildTable() {
-  std::vector<OpSpec> entries;
-  ops::addConvOps(entries);
-  ops::addNormOps(entries);
-  ops::addActivationOps(entries);
-  ops::addElementwiseOps(entries);
-  ops::addPoolOps(entries);
-  ops::addShapeOps(entries);
-  ops::addLinearOps(entries);
-  ops::addTensorOps(entries);
-  ops::addDetectOps(entries);
 
-  std::vector<OpSpec> table(kOpKindCount);
+struct Tables {
+  std::vector<OpSpec> specs;
+  std::map<std::string, OnnxImportFn> onnxImports;
+};
+
+Tables buildTables() {
+  OpRegistry r;
+  ops::addConvOps(r);
+  ops::addNormOps(r);
+  ops::addActivationOps(r);
+  ops::addElementwiseOps(r);
+  ops::addPoolOps(r);
+  ops::addShapeOps(r);
+  ops::addLinearOps(r);
+  ops::addTensorOps(r);
+  ops::addDetectOps(r);
+
+  Tables t;
+  t.specs.resize(kOpKindCount);
   std::vector<bool> seen(kOpKindCount, false);
-  for (auto& e : entries) {
-    table[static_cast<size_t>(e.kind)] = e;
+  for (auto& e : r.specs) {
+    if (seen[static_cast<size_t>(e.kind)]) throw Error(opKindName(e.kind), "op has two entries in the op table");
+    t.specs[static_cast<size_t>(e.kind)] = e;
     seen[static_cast<size_t>(e.kind)] = true;
   }
   for (int i = 0; i < kOpKindCount; ++i)
     if (!seen[i]) throw Error(opKindName(static_cast<OpKind>(i)), "op has no entry in the op table");
-  return table;
+  for (const auto& [type, fn] : r.onnxImports)
+    if (!t.onnxImports.emplace(type, fn).second) throw Error("ONNX op '" + type + "'", "two import converters");
+  return t;
 }
+
+const Tables& tables() {
+  static const Tables t = buildTables();
+  return t;
+}
+
 }  // namespace
 
-const OpSpec& opSpec(OpKind kind) {
-  static const std::vector<OpSpec> table = buildTable();
-  return table[static_cast<size_t>(kind)];
+const OpSpec& opSpec(OpKind kind) { return tables().specs[static_cast<size_t>(kind)]; }
+
+OnnxImportFn onnxImporter(const std::string& onnxOpType) {
+  const auto& m = tables().onnxImports;
+  auto it = m.find(onnxOpType);
+  return it == m.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> onnxImportTypes() {
+  std::vector<std::string> r;
+  for (const auto& [type, fn] : tables().onnxImports) r.push_back(type);
+  return r;
 }
 
 bool flattensChannels(const Shape& in, const Shape& out) {
@@ -48,6 +73,8 @@ void expectRank(const Node& n, const Shape& s, size_t rank) {
 }
 
 std::vector<Shape> sameShapeAsInput(const Node& n, const std::vector<Shape>& in) { return {in.at(0)}; }
+
+std::optional<double> constantPassesThrough(const ConstantQuery& q) { return q.input(0, q.channel); }
 
 }  // namespace ops
 }  // namespace prunelab

@@ -1,14 +1,21 @@
 #pragma once
 // The op table: for each OpKind, in one place, everything the rest of PruneLab needs
-// to know about it. Adding an op means adding one OpSpec entry (in the family file
-// ops/*_ops.cpp) and naming it in op_table.cpp - no switch statements elsewhere.
+// to know about it - what it computes, its shapes, cost and channel rule, what kind of op
+// it is (traits read by pruning, importance and the GUI instead of lists of kinds), and
+// its ONNX and TorchScript forms. Adding an op means adding its name to
+// PRUNELAB_OP_KINDS (graph/op_kind.h) and one OpSpec entry, with its ONNX import
+// converters, in a family file ops/*_ops.cpp - no switch statements elsewhere.
+// tests/unit/test_op_completeness checks every kind has every form.
 //
 // Shapes include the batch dimension. Costs are per sample (batch 1).
 
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "graph/graph.h"
@@ -32,6 +39,7 @@ enum class ChannelRule {
   Linear,       // in features and out features are separate spaces
   Flatten,      // in channel c -> features [c*HW, (c+1)*HW) when flattensChannels(), else pinned
   Pin,          // unknown mapping: channels through it can't be pruned
+  Undeclared,   // the OpSpec default: treated as Pin, but the completeness test rejects it
 };
 
 // Which dims of a node's tensor are indexed by channels: `outDim` by the channels of
@@ -61,6 +69,33 @@ using ChannelDimsFn = std::vector<TensorChannelDims> (*)(const Node&);
 // surgery; `keptOut[i]` is the number of channels kept in output i.
 using ResizeAttrsFn = void (*)(Node&, const std::vector<int64_t>& keptIn, const std::vector<int64_t>& keptOut);
 
+// How a per-channel constant maps through the op. Surgery folds the constant a removed
+// channel still carries (its BN's beta when gamma ~ 0) into the next Conv/Linear's bias;
+// it asks the producer of the pruned value what channel `channel` of output 0 holds.
+// `input(i, c)` is the constant on channel c of input i (nullopt: not one constant).
+struct ConstantQuery {
+  const Graph& graph;
+  const Node& node;
+  int64_t channel;
+  std::function<std::optional<double>(size_t input, int64_t channel)> input;
+};
+// nullopt when the channel is not one constant over the whole map (the search ends).
+using ConstantFn = std::optional<double> (*)(const ConstantQuery&);
+
+// The op's interop forms (ops/onnx_emitter.h, ops/torchscript_emitter.h,
+// ops/onnx_import_context.h hold the interfaces; io/onnx_export, io/torchscript_export and
+// io/onnx_import are the drivers that walk a graph or a file and call them).
+class OnnxEmitter;
+class ScriptEmitter;
+class OnnxImportContext;
+class OnnxNodeView;
+// Writes the ONNX nodes for one IR node (several for composite ops: SiLU, DetectDecode).
+using OnnxExportFn = void (*)(OnnxEmitter&, const Node&);
+// Writes the TorchScript statements for one IR node.
+using TorchScriptFn = void (*)(ScriptEmitter&, const Node&);
+// Maps one ONNX node (by ONNX op type) onto IR nodes.
+using OnnxImportFn = void (*)(OnnxImportContext&, const OnnxNodeView&);
+
 struct OpSpec {
   OpKind kind = OpKind::Identity;
   int minInputs = 1;
@@ -68,7 +103,10 @@ struct OpSpec {
   ForwardFn forward = nullptr;
   ShapeFn inferShapes = nullptr;
   MacsPerElementFn macsPerElement = nullptr;  // nullptr: zero (elementwise and data movement)
-  ChannelRule channelRule = ChannelRule::Pin;
+  // True when the op does nothing countable (elementwise, data movement): then
+  // macsPerElement stays nullptr. Said explicitly so a forgotten cost rule is an error.
+  bool zeroCost = false;
+  ChannelRule channelRule = ChannelRule::Undeclared;
   // True when the output is a freshly allocated tensor (not a view of an input) that the
   // op's backward does not need: a single consumer may then overwrite it in place.
   bool outputReusable = false;
@@ -79,9 +117,37 @@ struct OpSpec {
   bool inferenceOnly = false;
   ChannelDimsFn channelDims = nullptr;  // nullptr: no channel-indexed tensors
   ResizeAttrsFn resizeAttrs = nullptr;  // nullptr: no channel-count attributes
+
+  // --- what kind of op it is -------------------------------------------------------------
+  // Creates a new channel space from a weight [O, I, ...] (Conv, Linear): the prunable
+  // channels' sources, whose weight columns take removed constants (surgery's beta fold).
+  bool isChannelSource = false;
+  // A pointwise nonlinearity: its outputs stand for a group in activation statistics.
+  bool isActivation = false;
+  // Output element i depends only on input element(s) i (activations, broadcasting
+  // arithmetic).
+  bool isElementwise = false;
+  ConstantFn constantFn = nullptr;  // nullptr: a channel's constant does not survive the op
+
+  // --- interop forms -----------------------------------------------------------------------
+  OnnxExportFn onnxExport = nullptr;
+  TorchScriptFn torchScript = nullptr;
 };
 
 const OpSpec& opSpec(OpKind kind);
+
+// ONNX import converters keyed by ONNX op type ("Conv", "Gemm", "Clip"...), filled by the
+// families next to the IR op they produce; nullptr for a type no family converts.
+OnnxImportFn onnxImporter(const std::string& onnxOpType);
+std::vector<std::string> onnxImportTypes();
+
+// What a family file adds to the table.
+struct OpRegistry {
+  std::vector<OpSpec> specs;
+  std::vector<std::pair<std::string, OnnxImportFn>> onnxImports;
+  void add(const OpSpec& spec) { specs.push_back(spec); }
+  void addOnnxImport(const std::string& onnxOpType, OnnxImportFn fn) { onnxImports.emplace_back(onnxOpType, fn); }
+};
 
 // True when `out` is `in` = [N, C, H, W] flattened to [N, C*H*W] (row-major), whichever op
 // does it: Flatten(start_dim 1) or a Reshape such as PyTorch's x.view(x.size(0), -1).
@@ -89,19 +155,25 @@ bool flattensChannels(const Shape& in, const Shape& out);
 
 // Family registration functions, called once by op_table.cpp.
 namespace ops {
-void addConvOps(std::vector<OpSpec>& table);
-void addNormOps(std::vector<OpSpec>& table);
-void addActivationOps(std::vector<OpSpec>& table);
-void addElementwiseOps(std::vector<OpSpec>& table);
-void addPoolOps(std::vector<OpSpec>& table);
-void addShapeOps(std::vector<OpSpec>& table);
-void addLinearOps(std::vector<OpSpec>& table);
-void addTensorOps(std::vector<OpSpec>& table);
-void addDetectOps(std::vector<OpSpec>& table);
+void addConvOps(OpRegistry& r);
+void addNormOps(OpRegistry& r);
+void addActivationOps(OpRegistry& r);
+void addElementwiseOps(OpRegistry& r);
+void addPoolOps(OpRegistry& r);
+void addShapeOps(OpRegistry& r);
+void addLinearOps(OpRegistry& r);
+void addTensorOps(OpRegistry& r);
+void addDetectOps(OpRegistry& r);
 
 // Helpers shared by the family files.
 void expectRank(const Node& n, const Shape& s, size_t rank);
 std::vector<Shape> sameShapeAsInput(const Node& n, const std::vector<Shape>& in);
+// ConstantFn of ops that keep each channel's value where it is (identity, max pooling,
+// global averaging, nearest upsampling).
+std::optional<double> constantPassesThrough(const ConstantQuery& q);
+// ConstantFn of Flatten and Reshape: follows the channel when the op flattens [N,C,H,W]
+// to [N,C*H*W] (flattensChannels), else ends the search.
+std::optional<double> flattenConstant(const ConstantQuery& q);
 }  // namespace ops
 
 }  // namespace prunelab

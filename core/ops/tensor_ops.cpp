@@ -9,6 +9,9 @@
 
 #include <algorithm>
 
+#include "ops/onnx_emitter.h"
+#include "ops/onnx_import_context.h"
+#include "ops/torchscript_emitter.h"
 #include "ops/op_table.h"
 #include "util/error.h"
 
@@ -148,13 +151,146 @@ std::vector<Shape> sliceShape(const Node& n, const std::vector<Shape>& in) {
   return {r};
 }
 
-OpSpec pinned(OpKind kind, ForwardFn fn, ShapeFn shape, int inputs = 1) {
+// --- ONNX forms ------------------------------------------------------------------------------
+
+// A second input is "view as": Reshape to its Shape. A target's leading batch size
+// becomes 0 (copy) so the batch stays dynamic.
+void reshapeToOnnx(OnnxEmitter& e, const Node& n) {
+  const auto& x = e.inputs();
+  if (x.size() == 2) {
+    e.op("Reshape", {x[0], e.op("Shape", {x[1]}).out()}, e.outputs()[0]);
+    return;
+  }
+  std::vector<int64_t> shape = n.attrs.getInts("shape");
+  const Shape& in = e.graph().value(n.inputs[0]).shape;
+  if (e.dynamicBatch() && !shape.empty() && !in.empty() && shape[0] > 0 && shape[0] == in[0]) shape[0] = 0;
+  e.op("Reshape", {x[0], e.ints(shape, "shape")}, e.outputs()[0]);
+}
+void transposeToOnnx(OnnxEmitter& e, const Node& n) {
+  e.op("Transpose", {e.inputs()[0]}, e.outputs()[0]).attr("perm", n.attrs.getInts("perm"));
+}
+void matmulToOnnx(OnnxEmitter& e, const Node& n) {
+  if (n.attrs.has("alpha"))
+    e.op("Mul", {e.op("MatMul", e.inputs()).out(), e.floats({static_cast<float>(n.attrs.getFloat("alpha"))}, "alpha")},
+         e.outputs()[0]);
+  else
+    e.op("MatMul", e.inputs(), e.outputs()[0]);
+}
+void softmaxToOnnx(OnnxEmitter& e, const Node& n) {
+  e.op("Softmax", {e.inputs()[0]}, e.outputs()[0]).attr("axis", n.attrs.getInt("axis", -1));
+}
+void constantToOnnx(OnnxEmitter& e, const Node& n) {
+  e.op("Identity", {e.param("value", n.tensor("value"))}, e.outputs()[0]);
+}
+void sliceToOnnx(OnnxEmitter& e, const Node& n) {
+  const auto axes = n.attrs.getInts("axes");
+  e.op("Slice",
+       {e.inputs()[0], e.ints(n.attrs.getInts("starts"), "starts"), e.ints(n.attrs.getInts("ends"), "ends"), e.ints(axes, "axes"),
+        e.ints(n.attrs.getInts("steps", std::vector<int64_t>(axes.size(), 1)), "steps")},
+       e.outputs()[0]);
+}
+
+// --- TorchScript forms -------------------------------------------------------------------------
+
+void reshapeToScript(ScriptEmitter& e, const Node& n) {
+  const auto& x = e.inputs();
+  if (x.size() == 2) {
+    e.assign("torch.reshape(" + x[0] + ", " + x[1] + ".size())");
+    return;
+  }
+  std::string l = "[";
+  const auto shape = n.attrs.getInts("shape");
+  for (size_t i = 0; i < shape.size(); ++i)
+    l += (i ? ", " : "") + (shape[i] == 0 ? x[0] + ".size(" + std::to_string(i) + ")" : std::to_string(shape[i]));
+  e.assign("torch.reshape(" + x[0] + ", " + l + "])");
+}
+void transposeToScript(ScriptEmitter& e, const Node& n) {
+  e.assign(e.inputs()[0] + ".permute(" + scriptList(n.attrs.getInts("perm")) + ")");
+}
+void matmulToScript(ScriptEmitter& e, const Node& n) {
+  const auto& x = e.inputs();
+  e.assign(n.attrs.has("alpha") ? "torch.mul(torch.matmul(" + x[0] + ", " + x[1] + "), " + scriptNum(n.attrs.getFloat("alpha")) + ")"
+                                : "torch.matmul(" + x[0] + ", " + x[1] + ")");
+}
+void softmaxToScript(ScriptEmitter& e, const Node& n) {
+  e.assign("torch.softmax(" + e.inputs()[0] + ", " + std::to_string(n.attrs.getInt("axis", -1)) + ")");
+}
+void constantToScript(ScriptEmitter& e, const Node& n) { e.assign(e.tensor(n, "value")); }
+// Python slicing has ONNX's clamping of starts/ends built in: x[:, :, 0:2:1].
+void sliceToScript(ScriptEmitter& e, const Node& n) {
+  const auto axes = n.attrs.getInts("axes"), starts = n.attrs.getInts("starts"), ends = n.attrs.getInts("ends");
+  const auto steps = n.attrs.getInts("steps", std::vector<int64_t>(axes.size(), 1));
+  const Shape& s0 = e.graph().value(n.inputs[0]).shape;
+  std::vector<std::string> index(s0.size(), ":");
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (steps[i] < 1) throw Error(n.name, "Slice with step " + std::to_string(steps[i]) + " is not exported");
+    const int64_t axis = axes[i] < 0 ? axes[i] + static_cast<int64_t>(s0.size()) : axes[i];
+    index.at(static_cast<size_t>(axis)) = std::to_string(starts[i]) + ":" + std::to_string(ends[i]) + ":" + std::to_string(steps[i]);
+  }
+  std::string expr = e.inputs()[0] + "[";
+  for (size_t i = 0; i < index.size(); ++i) expr += (i ? ", " : "") + index[i];
+  e.assign(expr + "]");
+}
+
+// --- ONNX import ---------------------------------------------------------------------------------
+
+// A target that repeats the file's batch becomes "copy the batch" (0).
+void reshapeFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
+  if (n.attrInt("allowzero", 0)) ctx.unsupported(n, "allowzero");
+  std::vector<int64_t> shape = n.hasInput(1) ? onnxInts(ctx.constInput(n, 1)) : n.attrInts("shape").value_or(std::vector<int64_t>{});
+  const Shape& in = ctx.shapeOf(n.input(0), n);
+  if (!shape.empty() && !in.empty() && ctx.fileBatch() > 0 && shape[0] == ctx.fileBatch() && in[0] == ctx.fileBatch()) shape[0] = 0;
+  if (!shape.empty() && ctx.dynamicBatch() && !in.empty() && shape[0] == 1 && in[0] == 1) shape[0] = 0;
+  ctx.simple(n, OpKind::Reshape, {{"shape", shape}});
+}
+
+// Unsqueeze / Squeeze of a graph value: a Reshape to the resulting shape, batch copied.
+void squeezeFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
+  auto axes = ctx.axesOf(n);
+  Shape s = squeezedShape(ctx.shapeOf(n.input(0), n), axes, n.opType() == "Unsqueeze", /*first=*/1);
+  if (std::find(axes.begin(), axes.end(), 0) == axes.end() && !s.empty()) s[0] = 0;  // batch stays the batch
+  ctx.simple(n, OpKind::Reshape, {{"shape", s}});
+}
+
+void transposeFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
+  const auto perm = n.attrInts("perm");
+  if (!perm) ctx.unsupported(n, "Transpose without perm");
+  ctx.simple(n, OpKind::Transpose, {{"perm", *perm}});
+}
+
+void softmaxFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
+  ctx.simple(n, OpKind::Softmax, {{"axis", n.attrInt("axis", ctx.opset() >= 13 ? -1 : 1)}});
+}
+
+// Attributes before opset 10, inputs after.
+void sliceFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (ctx.opset() < 10) {
+    starts = n.attrInts("starts").value_or(starts);
+    ends = n.attrInts("ends").value_or(ends);
+    axes = n.attrInts("axes").value_or(axes);
+  } else {
+    starts = onnxInts(ctx.constInput(n, 1));
+    ends = onnxInts(ctx.constInput(n, 2));
+    if (n.hasInput(3)) axes = onnxInts(ctx.constInput(n, 3));
+    if (n.hasInput(4)) steps = onnxInts(ctx.constInput(n, 4));
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  ctx.simple(n, OpKind::Slice, {{"axes", axes}, {"starts", starts}, {"ends", ends}, {"steps", steps}});
+}
+
+OpSpec pinned(OpKind kind, ForwardFn fn, ShapeFn shape, OnnxExportFn onnx, TorchScriptFn script, int inputs = 1) {
   OpSpec s;
   s.kind = kind;
   s.minInputs = s.maxInputs = inputs;
   s.forward = fn;
   s.inferShapes = shape;
+  s.zeroCost = true;  // MatMul too: not counted, as torchinfo and thop (parametric modules only)
   s.channelRule = ChannelRule::Pin;
+  s.onnxExport = onnx;
+  s.torchScript = script;
   return s;
 }
 
@@ -171,21 +307,30 @@ void reshapeResizeAttrs(Node& n, const std::vector<int64_t>&, const std::vector<
 
 }  // namespace
 
-void addTensorOps(std::vector<OpSpec>& table) {
+void addTensorOps(OpRegistry& r) {
   // Reshape maps channels only when it flattens [N,C,H,W] -> [N,C*H*W] (ChannelRule::Flatten
-  // checks the shapes and pins anything else).
-  OpSpec reshape = pinned(OpKind::Reshape, reshapeForward, reshapeShape);
+  // checks the shapes and pins anything else); so does a removed channel's constant.
+  OpSpec reshape = pinned(OpKind::Reshape, reshapeForward, reshapeShape, reshapeToOnnx, reshapeToScript);
   reshape.channelRule = ChannelRule::Flatten;
   reshape.resizeAttrs = reshapeResizeAttrs;
   reshape.maxInputs = 2;
-  table.push_back(reshape);
-  table.push_back(pinned(OpKind::Transpose, transposeForward, transposeShape));
-  OpSpec mm = pinned(OpKind::MatMul, matmulForward, matmulShape, 2);
+  reshape.constantFn = flattenConstant;
+  r.add(reshape);
+  r.add(pinned(OpKind::Transpose, transposeForward, transposeShape, transposeToOnnx, transposeToScript));
+  OpSpec mm = pinned(OpKind::MatMul, matmulForward, matmulShape, matmulToOnnx, matmulToScript, 2);
   mm.outputReusable = true;
-  table.push_back(mm);
-  table.push_back(pinned(OpKind::Softmax, softmaxForward, sameShapeAsInput));
-  table.push_back(pinned(OpKind::Constant, constantForward, constantShape, 0));
-  table.push_back(pinned(OpKind::Slice, sliceForward, sliceShape));
+  r.add(mm);
+  r.add(pinned(OpKind::Softmax, softmaxForward, sameShapeAsInput, softmaxToOnnx, softmaxToScript));
+  r.add(pinned(OpKind::Constant, constantForward, constantShape, constantToOnnx, constantToScript, 0));
+  r.add(pinned(OpKind::Slice, sliceForward, sliceShape, sliceToOnnx, sliceToScript));
+  // Constant and Shape nodes, and constant subgraphs, are evaluated by the importer
+  // (io/onnx_constants); a constant a graph value reads becomes a Constant node.
+  r.addOnnxImport("Reshape", reshapeFromOnnx);
+  r.addOnnxImport("Unsqueeze", squeezeFromOnnx);
+  r.addOnnxImport("Squeeze", squeezeFromOnnx);
+  r.addOnnxImport("Transpose", transposeFromOnnx);
+  r.addOnnxImport("Softmax", softmaxFromOnnx);
+  r.addOnnxImport("Slice", sliceFromOnnx);
 }
 
 }  // namespace prunelab::ops

@@ -145,6 +145,7 @@ DependencyGraph::DependencyGraph(const Graph& graph, const Options& options) : m
         break;
       }
       case ChannelRule::Pin:
+      case ChannelRule::Undeclared:
         pinNode(n);
         break;
     }

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "exec/graph_module.h"
+#include "ops/op_table.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -43,7 +44,7 @@ void finishReduction(std::vector<double>& acc, GroupReduction r, int count) {
 
 bool isWeightMember(const Graph& g, const GroupMember& m) {
   const OpKind op = g.node(m.node).op;
-  return m.tensor == "weight" && (op == OpKind::Conv || op == OpKind::Linear || op == OpKind::BatchNorm);
+  return m.tensor == "weight" && (opSpec(op).isChannelSource || op == OpKind::BatchNorm);
 }
 
 // [d0, d1, ...] -> [d0, d1] sums of |w| (p = 1) or w^2 (p = 2) over the trailing dims.
@@ -113,8 +114,7 @@ std::vector<std::vector<ValueId>> representativeValues(const DependencyGraph& de
   const Graph& g = deps.graph();
   std::vector<std::vector<ValueId>> acts(deps.groups().size()), srcs(deps.groups().size());
   for (const Node& n : g.nodes()) {
-    const bool act = n.op == OpKind::ReLU || n.op == OpKind::ReLU6 || n.op == OpKind::SiLU ||
-                     n.op == OpKind::LeakyReLU || n.op == OpKind::Hardswish || n.op == OpKind::Sigmoid;
+    const bool act = opSpec(n.op).isActivation;
     for (ValueId v : n.outputs) {
       if (deps.channelCount(v) == 0) continue;
       const int grp = deps.locate(v, 0).first;

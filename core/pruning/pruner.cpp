@@ -5,6 +5,7 @@
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
 #include "graph/scope_pattern.h"
+#include "ops/op_table.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -98,7 +99,7 @@ PruneOutcome runPruning(const Graph& input, const PruneRequest& r) {
 
   std::map<std::string, int64_t> before;
   for (const Node& n : current.nodes())
-    if (n.op == OpKind::Conv || n.op == OpKind::Linear) before[n.name] = current.value(n.outputs[0]).shape.at(1);
+    if (opSpec(n.op).isChannelSource) before[n.name] = current.value(n.outputs[0]).shape.at(1);
 
   for (int step = 0; step < r.steps; ++step) {
     DependencyGraph::Options o;

@@ -23,51 +23,17 @@ bool hasPadding(const Node& n) {
 }
 
 // The constant a removed channel carries at `value` if its BN's gamma is ~0 (so the BN
-// outputs beta), followed through activations, pooling and data movement. Only where the
-// channel stays one constant over the whole map: a padded average pool that counts the
-// padding scales it down at the borders, so it ends the search.
+// outputs beta), followed through the ops that keep it one constant over the whole map:
+// each op says how (OpSpec::constantFn - activations map it, pooling and data movement pass
+// it on, a flattening Flatten/Reshape moves it to a feature, a padded average pool that
+// counts the padding ends the search). Conv, Linear, Concat/Split (offsets), Mul: no fold.
 std::optional<double> constantOf(const Graph& g, ValueId value, int64_t c, int depth = 0) {
   const Value& v = g.value(value);
   if (v.producer < 0 || depth > 64) return std::nullopt;
   const Node& n = g.node(v.producer);
-  auto input = [&](size_t i = 0) { return constantOf(g, n.inputs.at(i), c, depth + 1); };
-  switch (n.op) {
-    case OpKind::BatchNorm:
-      if (!n.hasTensor("bias")) return 0.0;
-      return n.tensor("bias")[c].item<double>();
-    case OpKind::ReLU: if (auto x = input()) return std::max(0.0, *x); return std::nullopt;
-    case OpKind::ReLU6: if (auto x = input()) return std::clamp(*x, 0.0, 6.0); return std::nullopt;
-    case OpKind::SiLU: if (auto x = input()) return *x / (1.0 + std::exp(-*x)); return std::nullopt;
-    case OpKind::Sigmoid: if (auto x = input()) return 1.0 / (1.0 + std::exp(-*x)); return std::nullopt;
-    case OpKind::LeakyReLU:
-      if (auto x = input()) return *x >= 0 ? *x : *x * n.attrs.getFloat("negative_slope", 0.01);
-      return std::nullopt;
-    case OpKind::Hardswish:
-      if (auto x = input()) return *x * std::clamp(*x + 3.0, 0.0, 6.0) / 6.0;
-      return std::nullopt;
-    case OpKind::AvgPool:
-      if (hasPadding(n) && n.attrs.getInt("count_include_pad", 1) != 0) return std::nullopt;
-      return input();
-    case OpKind::MaxPool:  // pads with -inf: a constant stays constant
-    case OpKind::GlobalAvgPool: case OpKind::Upsample: case OpKind::Identity: case OpKind::Dropout:
-      return input();
-    case OpKind::Flatten: case OpKind::Reshape: {
-      const Shape& s = g.value(n.inputs[0]).shape;
-      if (n.inputs.size() != 1 || !flattensChannels(s, v.shape)) return std::nullopt;
-      return constantOf(g, n.inputs[0], c / (s[2] * s[3]), depth + 1);
-    }
-    case OpKind::Add: {
-      double sum = 0;
-      for (size_t i = 0; i < n.inputs.size(); ++i) {
-        auto x = input(i);
-        if (!x) return std::nullopt;
-        sum += *x;
-      }
-      return sum;
-    }
-    default:
-      return std::nullopt;  // Conv, Linear, Concat/Split (offsets), Mul: not folded
-  }
+  const ConstantFn fn = opSpec(n.op).constantFn;
+  if (!fn) return std::nullopt;
+  return fn(ConstantQuery{g, n, c, [&](size_t i, int64_t channel) { return constantOf(g, n.inputs.at(i), channel, depth + 1); }});
 }
 
 // Adds `delta[o]` to the output of `consumer` (a Conv or Linear): into its bias, or
@@ -89,12 +55,11 @@ bool addToOutput(Graph& g, const Node& consumer, const at::Tensor& delta) {
   return false;
 }
 
-// Why a removed constant cannot be folded exactly into `n` (a Conv or Linear reading
-// a pruned value), or "" when it can. A zero-padded conv sees fewer taps of the
-// constant at the image border than inside, so its contribution is not one number per
-// output channel there: a bias cannot carry it.
+// Why a removed constant cannot be folded exactly into `n` (a channel source - Conv or
+// Linear - reading a pruned value), or "" when it can. A zero-padded conv sees fewer taps
+// of the constant at the image border than inside, so its contribution is not one number
+// per output channel there: a bias cannot carry it. (Linear has neither attribute.)
 std::string foldObstacle(const Node& n) {
-  if (n.op == OpKind::Linear) return "";
   if (n.attrs.getInt("groups", 1) != 1) return "grouped convolution";
   if (hasPadding(n)) return "zero padding (border pixels see fewer taps)";
   return "";
@@ -105,7 +70,7 @@ void foldRemovedConstants(const DependencyGraph& deps, const std::vector<std::ve
   const Graph& src = deps.graph();
   at::NoGradGuard noGrad;
   for (const Node& n : src.nodes()) {
-    if (n.inputs.empty() || (n.op != OpKind::Conv && n.op != OpKind::Linear)) continue;
+    if (n.inputs.empty() || !opSpec(n.op).isChannelSource) continue;
     const ValueId in = n.inputs[0];
     const int64_t total = deps.channelCount(in);
     if (static_cast<int64_t>(kept[in].size()) == total) continue;
@@ -120,8 +85,15 @@ void foldRemovedConstants(const DependencyGraph& deps, const std::vector<std::ve
       const auto k = constantOf(src, in, c);
       if (!k || *k == 0.0) continue;
       ++constants;
-      if (n.op == OpKind::Conv) delta.add_(w.select(1, c).sum({1, 2}), *k);
-      else delta.add_(w.select(1, c), *k);
+      // Weight [O, I, ...]: input channel c reaches output o through every tap of W[o, c].
+      const at::Tensor column = w.select(1, c);
+      if (column.dim() == 1) {
+        delta.add_(column, *k);
+      } else {
+        std::vector<int64_t> taps;
+        for (int64_t d = 1; d < column.dim(); ++d) taps.push_back(d);
+        delta.add_(column.sum(taps), *k);
+      }
     }
     if (constants == 0) continue;
     std::string why = foldObstacle(n);

@@ -11,6 +11,7 @@
 #include "exec/latency.h"
 #include "graph/input_shape.h"
 #include "io/checkpoint.h"
+#include "ops/op_table.h"
 #include "train/bn_stats.h"
 #include "util/error.h"
 
@@ -121,7 +122,7 @@ StoryReport collectStoryReport(const std::string& runDir, const ReportOptions& o
 
     // Per-layer output channels, original -> final, by node name.
     for (const Node& n : graphs.front()->nodes()) {
-      if (n.op != OpKind::Conv && n.op != OpKind::Linear) continue;
+      if (!opSpec(n.op).isChannelSource) continue;
       LayerChange c{n.name, opKindName(n.op), n.tensor("weight").size(0), 0};
       if (const Node* f = graphs.back()->findNode(n.name)) c.after = f->tensor("weight").size(0);
       r.layers.push_back(c);

@@ -20,6 +20,7 @@ GraphNodeInfo node(NetworkView& v, const QString& name, const QString& op, int c
   n.name = name;
   n.scope = name;  // as core does: a node's scope is its module path
   n.op = op;
+  n.channelSource = op == "Conv" || op == "Linear";  // as core's op table says
   n.shape = channels > 0 ? QString("1x%1x16x16").arg(channels) : QString("1x10");
   n.channels = channels;
   n.kept = channels;

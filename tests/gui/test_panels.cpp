@@ -30,6 +30,7 @@ NetworkView blockChain(int blocks) {
       n.name = scope + (k == 0 ? ".conv" : k == 1 ? ".bn" : ".act");
       n.scope = n.name;
       n.op = ops[k];
+      n.channelSource = k == 0;
       n.shape = "1x16x8x8";
       n.channels = 16;
       n.kept = 16;

@@ -351,6 +351,8 @@ class TestPruning : public QObject {
     }
     QCOMPARE(headConvs, 18);      // cv2 and cv3: 3 levels x 3 convs
     QCOMPARE(freeHeadConvs, 12);  // the last conv of each branch writes a graph output
+  }
+
   // --normalize: auto is raw scores for a global percent and group-mean scores for a
   // cost target (what each planner did before the option existed); ratios are exact.
   void plannerNormalisation() {
