@@ -10,6 +10,7 @@
 
 #include "analysis/shape_inference.h"
 #include "graph/input_shape.h"
+#include "ops/torchscript_emitter.h"
 #include "ops/op_table.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
