@@ -112,8 +112,7 @@ struct WorkerView {
 };
 
 WorkerView workerView(const ModelCase& mc, const std::string& path) {
-  TrainControl control;
-  Worker worker(&control);
+  Worker worker;
   WorkerView v;
   QStringList failures;
   QObject::connect(&worker, &Worker::modelChanged, [&](const ModelSnapshot& s) { v.skeleton = s.skeleton; });
