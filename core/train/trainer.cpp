@@ -175,7 +175,8 @@ struct Trainer::Impl {
     globalStep = std::stoll(ck.info.at("global_step"));
     bestFitness = std::stod(ck.info.count("best_fitness") ? ck.info.at("best_fitness") : ck.info.at("best_top1"));
     log.truncateAfter(startEpoch - 1);
-    message("resumed from " + lastPath() + " after epoch " + std::to_string(startEpoch));
+    message("resumed from " + lastPath() + " after epoch " + std::to_string(startEpoch) + "; continuing with epoch " +
+            std::to_string(startEpoch + 1));
   }
 
   void waitWhilePaused() {
