@@ -11,6 +11,8 @@ PACKAGES=(
   # engine
   libtorch-dev libopencv-dev libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
   libyaml-cpp-dev nlohmann-json3-dev
+  # command line (prunelab-cli)
+  libcli11-dev
   # built-in data
   dataset-fashion-mnist
   # tests: PyTorch references, headless GUI, report pages

@@ -15,7 +15,7 @@
 
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
-#include "cli/arg_parser.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "exec/inference.h"
@@ -53,41 +53,35 @@ double relativeDiff(const std::vector<at::Tensor>& a, const std::vector<at::Tens
 }  // namespace
 
 int runExport(int argc, char** argv) {
-  ArgParser p;
-  addModelOptions(p);
-  p.option("--format", true, "onnx, torchscript or native (default: from the --out extension)")
-      .option("--out", true, "output file (.onnx, .pt, .plm)")
-      .option("--opset", true, "ONNX opset, 13 to 17 (default 17)")
-      .option("--fold-bn", false, "ONNX: fold each BatchNorm into the Conv before it (deployment form)")
-      .option("--static-batch", false, "ONNX: fixed batch 1 instead of a dynamic batch dim")
-      .option("--input", true, "input size CxHxW to export at (default: the model's)")
-      .option("--no-check", false, "skip reading the file back and comparing outputs")
-      .option("--json", false, "print a JSON summary")
-      .option("--help", false, "show this help");
-  p.parse(argc, argv, 2);
-  if (p.has("--help")) {
-    std::cout << "usage: prunelab-cli export --model NAME|PATH [--weights FILE] --format onnx|torchscript|native\n"
-                 "                           [--opset N] [--fold-bn] --out FILE\n\n"
-              << p.help();
-    return 0;
-  }
-  configureThreads(static_cast<int>(p.getInt("--threads", 0)));
-  const std::string out = p.require("--out");
-  const std::string format = p.has("--format") ? p.get("--format") : formatFromPath(out);
+  CommandLine cl("export", "--model NAME|PATH [--weights FILE] --format onnx|torchscript|native [--opset N] "
+                           "[--fold-bn] --out FILE");
+  ModelArgs model;
+  addModelOptions(cl, model);
+  OnnxExportOptions onnx;  // its defaults are the ones --help shows
+  std::string format, out, input;
+  CLI::App& a = cl.app();
+  a.add_option("--format", format, "onnx, torchscript or native")->type_name("FMT")->default_str("from the --out extension");
+  a.add_option("--out", out, "output file (.onnx, .pt, .plm)")->type_name("FILE")->required();
+  a.add_option("--opset", onnx.opset, "ONNX opset, 13 to 17")->type_name("N")->capture_default_str();
+  a.add_flag("--fold-bn", onnx.foldBn, "ONNX: fold each BatchNorm into the Conv before it (deployment form)");
+  a.add_flag("--static-batch", "ONNX: fixed batch 1 instead of a dynamic batch dim");
+  a.add_option("--input", input, "input size CxHxW to export at")->type_name("CxHxW")->default_str("the model's");
+  a.add_flag("--no-check", "skip reading the file back and comparing outputs");
+  a.add_flag("--json", "print a JSON summary");
+  if (!cl.parse(argc, argv)) return 0;
+  configureThreads(model.threads);
+  if (!cl.has("--format")) format = formatFromPath(out);
   if (format != "onnx" && format != "torchscript" && format != "native")
     throw Error("--format", "'" + format + "' is not one of onnx, torchscript, native");
 
-  Graph g = loadModel(modelRequest(p));
-  const Shape chw = p.has("--input") ? parseShape(p.get("--input")) : defaultInputShape(g);
+  Graph g = loadModel(model.request);
+  const Shape chw = cl.has("--input") ? parseShape(input) : defaultInputShape(g);
   g.metadata()["input"] = shapeToString(chw);  // the exported model's own default input
   if (!std::filesystem::path(out).parent_path().empty()) std::filesystem::create_directories(std::filesystem::path(out).parent_path());
 
   if (format == "onnx") {
-    OnnxExportOptions o;
-    o.opset = static_cast<int>(p.getInt("--opset", 17));
-    o.foldBn = p.has("--fold-bn");
-    o.dynamicBatch = !p.has("--static-batch");
-    exportOnnx(g, out, o, chw);
+    onnx.dynamicBatch = !cl.has("--static-batch");
+    exportOnnx(g, out, onnx, chw);
   } else if (format == "torchscript") {
     exportTorchScript(g, out, chw);
   } else {
@@ -97,8 +91,8 @@ int runExport(int argc, char** argv) {
   }
 
   double diff = -1;
-  if (!p.has("--no-check")) {
-    const int64_t batch = p.has("--static-batch") ? 1 : 2;
+  if (!cl.has("--no-check")) {
+    const int64_t batch = cl.has("--static-batch") ? 1 : 2;
     Shape in{batch};
     in.insert(in.end(), chw.begin(), chw.end());
     const at::Tensor x = at::randn(in, at::TensorOptions().dtype(at::kFloat));
@@ -129,7 +123,7 @@ int runExport(int argc, char** argv) {
 
   const auto bytes = std::filesystem::file_size(out);
   const int64_t params = g.parameterCount();
-  if (p.has("--json")) {
+  if (cl.has("--json")) {
     std::cout << nlohmann::json{{"out", out}, {"format", format}, {"bytes", bytes}, {"params", params},
                                 {"input", shapeToString(chw)}, {"max_rel_diff", diff}}
                      .dump()

@@ -5,8 +5,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/arg_parser.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/device_arg.h"
 #include "cli/model_options.h"
 #include "exec/inference.h"
 #include "exec/runtime.h"
@@ -16,37 +17,34 @@
 namespace prunelab::cli {
 
 int runInfer(int argc, char** argv) {
-  ArgParser p;
-  addModelOptions(p);
-  p.option("--input", true, "input tensor (.npy, float32, NxCxHxW or CxHxW)")
-      .option("--output", true, "output .npy (single-output models)")
-      .option("--output-dir", true, "directory for output0.npy, output1.npy, ... in graph-output order")
-      .option("--device", true, "cpu, cuda, cuda:N or auto (default cpu)")
-      .option("--help", false, "show this help");
-  p.parse(argc, argv, 2);
-  if (p.has("--help")) {
-    std::cout << "usage: prunelab-cli infer --model NAME|PATH --input x.npy (--output y.npy | --output-dir DIR)\n\n"
-              << p.help();
-    return 0;
-  }
-  if (p.has("--output") == p.has("--output-dir")) throw Error("--output", "give exactly one of --output, --output-dir");
-  configureThreads(static_cast<int>(p.getInt("--threads", 0)));
-  const std::string device = resolveDevice(p.get("--device", "cpu"));
+  CommandLine cl("infer", "--model NAME|PATH --input x.npy (--output y.npy | --output-dir DIR) [options]");
+  ModelArgs model;
+  addModelOptions(cl, model);
+  std::string inputPath, output, outputDir, device = kDefaultDevice;
+  CLI::App& a = cl.app();
+  a.add_option("--input", inputPath, "input tensor (.npy, float32, NxCxHxW or CxHxW)")->type_name("FILE")->required();
+  a.add_option("--output", output, "output .npy (single-output models)")->type_name("FILE");
+  a.add_option("--output-dir", outputDir, "directory for output0.npy, output1.npy, ... in graph-output order")
+      ->type_name("DIR");
+  a.add_option("--device", device, "cpu, cuda, cuda:N, N (= cuda:N) or auto")->type_name("DEV")->capture_default_str();
+  if (!cl.parse(argc, argv)) return 0;
+  if (cl.has("--output") == cl.has("--output-dir")) throw Error("--output", "give exactly one of --output, --output-dir");
+  configureThreads(model.threads);
+  const std::string dev = resolveDevice(deviceArgument(device));
 
-  Graph g = loadModel(modelRequest(p));
-  const std::string inputPath = p.require("--input");
+  Graph g = loadModel(model.request);
   at::Tensor x = readNpy(inputPath);
   if (!x.is_floating_point()) throw Error(inputPath, "input must be float32");
   x = x.to(at::kFloat);
   if (x.dim() == 3) x = x.unsqueeze(0);
-  const std::vector<at::Tensor> outputs = runInference(g, {x}, device);
+  const std::vector<at::Tensor> outputs = runInference(g, {x}, dev);
 
-  if (p.has("--output")) {
+  if (cl.has("--output")) {
     if (outputs.size() != 1)
       throw Error("--output", "model has " + std::to_string(outputs.size()) + " outputs: use --output-dir");
-    writeNpy(p.get("--output"), outputs[0]);
+    writeNpy(output, outputs[0]);
   } else {
-    const std::string dir = p.get("--output-dir");
+    const std::string& dir = outputDir;
     std::filesystem::create_directories(dir);
     for (size_t i = 0; i < outputs.size(); ++i)
       writeNpy((std::filesystem::path(dir) / ("output" + std::to_string(i) + ".npy")).string(), outputs[i]);

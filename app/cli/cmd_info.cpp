@@ -6,7 +6,7 @@
 
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
-#include "cli/arg_parser.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "exec/runtime.h"
@@ -27,28 +27,25 @@ std::string human(double v) {
 }  // namespace
 
 int runInfo(int argc, char** argv) {
-  ArgParser p;
-  addModelOptions(p);
-  p.option("--input", true, "input size CxHxW (default: the model's)")
-      .option("--json", false, "print JSON instead of a table")
-      .option("--help", false, "show this help");
-  p.parse(argc, argv, 2);
-  if (p.has("--help")) {
-    std::cout << "usage: prunelab-cli info --model NAME|PATH [options]\n\n" << p.help();
-    return 0;
-  }
-  Graph g = loadModel(modelRequest(p));
-  const Shape input = p.has("--input") ? parseShape(p.get("--input")) : defaultInputShape(g);
-  inferShapes(g, input);
+  CommandLine cl("info", "--model NAME|PATH [options]");
+  ModelArgs model;
+  addModelOptions(cl, model);
+  std::string input;
+  cl.app().add_option("--input", input, "input size CxHxW")->type_name("CxHxW")->default_str("the model's");
+  cl.app().add_flag("--json", "print JSON instead of a table");
+  if (!cl.parse(argc, argv)) return 0;
+  Graph g = loadModel(model.request);
+  const Shape shape = cl.has("--input") ? parseShape(input) : defaultInputShape(g);
+  inferShapes(g, shape);
   const GraphCost cost = computeCost(g);
 
-  if (p.has("--json")) {
+  if (cl.has("--json")) {
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : cost.layers)
       layers.push_back({{"name", l.name}, {"op", l.op}, {"output_shape", l.outputShape}, {"params", l.params},
                         {"macs", l.macs}});
-    const nlohmann::json j = {{"model", g.metadata().count("model") ? g.metadata().at("model") : p.get("--model")},
-                              {"input", input},
+    const nlohmann::json j = {{"model", g.metadata().count("model") ? g.metadata().at("model") : model.request.model},
+                              {"input", shape},
                               {"params", cost.params},
                               {"buffers", cost.buffers},
                               {"macs", cost.macs},
@@ -63,7 +60,7 @@ int runInfo(int argc, char** argv) {
   for (const auto& l : cost.layers)
     std::printf("%-34s %-14s %-18s %12lld %12lld\n", l.name.c_str(), l.op.c_str(), shapeToString(l.outputShape).c_str(),
                 static_cast<long long>(l.params), static_cast<long long>(l.macs));
-  std::printf("\ninput %s: %lld params (%s), %s MACs (%.3f GFLOPs, %s count), %.2f MB\n", shapeToString(input).c_str(),
+  std::printf("\ninput %s: %lld params (%s), %s MACs (%.3f GFLOPs, %s count), %.2f MB\n", shapeToString(shape).c_str(),
               static_cast<long long>(cost.params), human(static_cast<double>(cost.params)).c_str(),
               human(static_cast<double>(cost.macs)).c_str(), 2.0 * static_cast<double>(cost.macs) / 1e9,
               conventionName(cost.convention), static_cast<double>(cost.sizeBytes) / 1e6);

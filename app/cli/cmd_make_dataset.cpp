@@ -4,7 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "cli/arg_parser.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "data/detection/fashion_det.h"
 #include "util/error.h"
@@ -12,33 +12,29 @@
 namespace prunelab::cli {
 
 int runMakeDataset(int argc, char** argv) {
-  ArgParser p;
-  p.option("--out", true, "output directory (gets data.yaml, images/, labels/)")
-      .option("--train", true, "training images (default 4000)")
-      .option("--val", true, "validation images (default 1000)")
-      .option("--size", true, "image size in pixels (default 160)")
-      .option("--seed", true, "seed (default 0)")
-      .option("--fashion-mnist", true, "Fashion-MNIST directory (default: the Debian package's)")
-      .option("--json", false, "print a JSON summary")
-      .option("--help", false, "show this help");
-  const std::string kind = argc > 2 ? argv[2] : "";
-  if (kind == "--help" || kind.empty()) {
-    std::cout << "usage: prunelab-cli make-dataset fashion-det --out DIR [--train N] [--val N] [--size S] [--seed S]\n\n"
-              << "fashion-det: 1-8 Fashion-MNIST items (24-96 px at 160) per image on textured, tinted\n"
-              << "backgrounds, in YOLO format; train items from Fashion-MNIST train, val items from test.\n\n"
-              << p.help();
-    return kind.empty() ? 2 : 0;
+  CommandLine cl("make-dataset", "fashion-det --out DIR [--train N] [--val N] [--size S] [--seed S]");
+  FashionDetOptions o;  // its defaults are the ones --help shows
+  std::string kind;
+  CLI::App& a = cl.app();
+  a.add_option("DATASET", kind, "the dataset to write: fashion-det")->type_name("")->required();
+  a.add_option("--out", o.outDir, "output directory (gets data.yaml, images/, labels/)")->type_name("DIR")->required();
+  a.add_option("--train", o.trainImages, "training images")->type_name("N")->capture_default_str();
+  a.add_option("--val", o.valImages, "validation images")->type_name("N")->capture_default_str();
+  a.add_option("--size", o.size, "image size in pixels")->type_name("PX")->capture_default_str();
+  a.add_option("--seed", o.seed, "seed")->type_name("N")->capture_default_str();
+  a.add_option("--fashion-mnist", o.fashionMnistDir, "Fashion-MNIST directory")
+      ->type_name("DIR")
+      ->default_str("the Debian package's");
+  a.add_flag("--json", "print a JSON summary");
+  cl.footer("\nfashion-det: 1-8 Fashion-MNIST items (24-96 px at 160) per image on textured, tinted\n"
+            "backgrounds, in YOLO format; train items from Fashion-MNIST train, val items from test.");
+  if (argc <= 2) {  // no dataset named: the help, as a usage error
+    std::cout << cl.help();
+    return 2;
   }
+  if (!cl.parse(argc, argv)) return 0;
   if (kind != "fashion-det") throw Error("make-dataset", "unknown dataset '" + kind + "' (available: fashion-det)");
-  p.parse(argc, argv, 3);
-  FashionDetOptions o;
-  o.outDir = p.require("--out");
-  o.trainImages = static_cast<int>(p.getInt("--train", 4000));
-  o.valImages = static_cast<int>(p.getInt("--val", 1000));
-  o.size = static_cast<int>(p.getInt("--size", 160));
-  o.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
-  o.fashionMnistDir = p.get("--fashion-mnist");
-  const bool json = p.has("--json");
+  const bool json = cl.has("--json");
   const FashionDetSummary s = makeFashionDet(o, [&](int done, int total) {
     if (!json) {
       std::printf("\r%d / %d images", done, total);

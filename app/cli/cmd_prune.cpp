@@ -9,9 +9,10 @@
 
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
-#include "cli/arg_parser.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/model_options.h"
+#include "cli/number_text.h"
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
 #include "pruning/pruner.h"
@@ -23,20 +24,14 @@ namespace prunelab::cli {
 
 namespace {
 
-// "2.5G", "800M", "120000" -> integer.
-int64_t parseCount(const std::string& name, const std::string& text) {
-  try {
-    size_t used = 0;
-    double v = std::stod(text, &used);
-    const std::string suffix = text.substr(used);
-    if (suffix == "K" || suffix == "k") v *= 1e3;
-    else if (suffix == "M") v *= 1e6;
-    else if (suffix == "G") v *= 1e9;
-    else if (!suffix.empty()) throw std::invalid_argument(suffix);
-    return static_cast<int64_t>(v);
-  } catch (const std::exception&) {
-    throw Error(name, "expects a count like 18M or 0.5G, got '" + text + "'");
+// The name --reduction takes for `r` (the inverse of parseReduction), for --help.
+std::string reductionName(GroupReduction r) {
+  switch (r) {
+    case GroupReduction::Sum: return "sum";
+    case GroupReduction::Mean: return "mean";
+    case GroupReduction::Max: return "max";
   }
+  return "sum";
 }
 
 std::vector<std::pair<std::string, double>> readRatios(const std::string& path, double& fallback) {
@@ -66,104 +61,101 @@ std::vector<std::pair<std::string, double>> readRatios(const std::string& path, 
 }  // namespace
 
 int runPrune(int argc, char** argv) {
-  ArgParser p;
-  addModelOptions(p);
-  p.option("--input", true, "input size CxHxW (default: the model's)")
-      .option("--criterion", true, "l1, l2, bn, activation, taylor, reconstruction, random (default l2)")
-      .option("--reduction", true, "group reduction: sum, mean, max (default sum)")
-      .option("--layer", true, "prune one layer (with --amount)")
-      .option("--amount", true, "fraction of --layer's channels to remove")
-      .option("--percent", true, "global threshold: fraction (0.4) or percent (40%) of all channels that go "
-                                 "(slimming, with bn)")
-      .option("--ratios", true, "YAML file: layer name or pattern -> ratio (optional 'default')")
-      .option("--target-macs", true, "prune until MACs <= this (e.g. 18M)")
-      .option("--target-params", true, "prune until params <= this")
-      .option("--steps", true, "iterative schedule: prune in N steps, re-scoring between them (default 1)")
-      .option("--round-to", true, "keep a multiple of N channels per layer (default 1)")
-      .option("--min-channels", true, "never keep fewer channels per layer (default 1)")
-      .option("--normalize", true, "how --percent and --target-* rank channels across layers: none (raw scores), "
-                                   "mean (score / its layer group's mean), auto (default: none for --percent, "
-                                   "mean for --target-*; the workbench's default too)")
-      .option("--protect", true, "keep these scopes' own output channels; their inputs may still shrink "
-                                 "(comma-separated patterns; Torch-Pruning's ignored_layers)")
-      .option("--pin", true, "keep every channel these scopes read or write (comma-separated patterns)")
-      .option("--fold-beta", false, "fold removed channels' constant output into the next layer's bias "
-                                    "where exact (Linear, unpadded convs); padded convs are listed, not folded")
-      .option("--calib", true, "calibration data for activation/taylor/reconstruction: fashion-mnist, DIR or a YOLO data.yaml")
-      .option("--calib-batches", true, "calibration batches (default 4)")
-      .option("--calib-batch", true, "calibration batch size (default 32)")
-      .option("--seed", true, "seed for random scores and calibration (default 0)")
-      .option("--out", true, "pruned model (.plm)")
-      .option("--json", false, "print a JSON report")
-      .option("--help", false, "show this help");
-  p.parse(argc, argv, 2);
-  if (p.has("--help")) {
-    std::cout << "usage: prunelab-cli prune --model NAME|PATH --criterion C (--layer L --amount A | --percent P | "
-                 "--ratios F.yaml | --target-macs X) --out FILE [options]\n\n"
-              << p.help();
-    return 0;
-  }
-  configureThreads(static_cast<int>(p.getInt("--threads", 0)));
-  Session session;
-  session.loadModel(modelRequest(p));
-  const Graph& g = session.model();
+  CommandLine cl("prune", "--model NAME|PATH --criterion C (--layer L --amount A | --percent P | --ratios F.yaml | "
+                          "--target-macs X | --target-params X) --out FILE [options]");
+  ModelArgs model;
+  addModelOptions(cl, model);
+  // The request's own defaults (PruneRequest, PlanConstraints, ImportanceOptions,
+  // CalibrationOptions) are the ones --help shows.
   PruneRequest r;
-  r.inputShape = p.has("--input") ? parseShape(p.get("--input")) : defaultInputShape(g);
-  r.importance.criterion = parseCriterion(p.get("--criterion", "l2"));
-  r.importance.reduction = parseReduction(p.get("--reduction", "sum"));
-  r.importance.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
-  r.steps = static_cast<int>(p.getInt("--steps", 1));
-  r.constraints.roundTo = p.getInt("--round-to", 1);
-  r.constraints.minChannels = p.getInt("--min-channels", 1);
-  r.constraints.normalize = parseNormalization(p.get("--normalize", "auto"));
-  r.protectedScopes = splitPatterns(p.get("--protect"));
-  r.pinnedScopes = splitPatterns(p.get("--pin"));
-  r.surgery.foldBeta = p.has("--fold-beta");
-  const int modes = p.has("--layer") + p.has("--percent") + p.has("--ratios") + p.has("--target-macs") +
-                    p.has("--target-params");
+  CalibrationOptions co;
+  std::string input, criterion = criterionName(r.importance.criterion), reduction = reductionName(r.importance.reduction);
+  std::string percent, ratios, targetMacs, targetParams, protect, pin, calib, outPath, normalize = "auto";
+  CLI::App& a = cl.app();
+  a.add_option("--input", input, "input size CxHxW")->type_name("CxHxW")->default_str("the model's");
+  a.add_option("--criterion", criterion, "l1, l2, bn, activation, taylor, reconstruction, random")
+      ->type_name("C")
+      ->capture_default_str();
+  a.add_option("--reduction", reduction, "group reduction: sum, mean, max")->type_name("R")->capture_default_str();
+  a.add_option("--layer", r.layer, "prune one layer (with --amount)")->type_name("NAME");
+  a.add_option("--amount", r.amount, "fraction of --layer's channels to remove")->type_name("X");
+  a.add_option("--percent", percent,
+               "global threshold: fraction (0.4) or percent (40%) of all channels that go (slimming, with bn)")
+      ->type_name("P");
+  a.add_option("--ratios", ratios, "YAML file: layer name or pattern -> ratio (optional 'default')")->type_name("FILE");
+  a.add_option("--target-macs", targetMacs, "prune until MACs <= this (e.g. 18M)")->type_name("COUNT");
+  a.add_option("--target-params", targetParams, "prune until params <= this")->type_name("COUNT");
+  a.add_option("--steps", r.steps, "iterative schedule: prune in N steps, re-scoring between them")
+      ->type_name("N")
+      ->capture_default_str();
+  a.add_option("--round-to", r.constraints.roundTo, "keep a multiple of N channels per layer")
+      ->type_name("N")
+      ->capture_default_str();
+  a.add_option("--min-channels", r.constraints.minChannels, "never keep fewer channels per layer")
+      ->type_name("N")
+      ->capture_default_str();
+  a.add_option("--normalize", normalize,
+               "how --percent and --target-* rank channels across layers: none (raw scores), mean (score / its "
+               "layer group's mean), auto (none for --percent, mean for --target-*; the workbench's default too)")
+      ->type_name("MODE")
+      ->capture_default_str();
+  a.add_option("--protect", protect,
+               "keep these scopes' own output channels; their inputs may still shrink "
+               "(comma-separated patterns; Torch-Pruning's ignored_layers)")
+      ->type_name("PATTERNS");
+  a.add_option("--pin", pin, "keep every channel these scopes read or write (comma-separated patterns)")
+      ->type_name("PATTERNS");
+  a.add_flag("--fold-beta", r.surgery.foldBeta,
+             "fold removed channels' constant output into the next layer's bias "
+             "where exact (Linear, unpadded convs); padded convs are listed, not folded");
+  a.add_option("--calib", calib,
+               "calibration data for activation/taylor/reconstruction: fashion-mnist, DIR or a YOLO data.yaml")
+      ->type_name("SPEC")
+      ->default_str("random inputs");
+  a.add_option("--calib-batches", co.batches, "calibration batches")->type_name("N")->capture_default_str();
+  a.add_option("--calib-batch", co.batchSize, "calibration batch size")->type_name("N")->capture_default_str();
+  a.add_option("--seed", r.importance.seed, "seed for random scores and calibration")
+      ->type_name("N")
+      ->capture_default_str();
+  a.add_option("--out", outPath, "pruned model (.plm)")->type_name("FILE")->required();
+  a.add_flag("--json", "print a JSON report");
+  if (!cl.parse(argc, argv)) return 0;
+  configureThreads(model.threads);
+  Session session;
+  session.loadModel(model.request);
+  const Graph& g = session.model();
+  r.inputShape = cl.has("--input") ? parseShape(input) : defaultInputShape(g);
+  r.importance.criterion = parseCriterion(criterion);
+  r.importance.reduction = parseReduction(reduction);
+  r.constraints.normalize = parseNormalization(normalize);
+  r.protectedScopes = splitPatterns(protect);
+  r.pinnedScopes = splitPatterns(pin);
+  const int modes = cl.has("--layer") + cl.has("--percent") + cl.has("--ratios") + cl.has("--target-macs") +
+                    cl.has("--target-params");
   if (modes != 1) throw Error("prune", "choose exactly one of --layer/--amount, --percent, --ratios, --target-macs, --target-params");
-  if (p.has("--layer")) {
+  if (cl.has("--layer")) {
     r.mode = PruneRequest::Mode::LayerAmount;
-    r.layer = p.get("--layer");
-    if (!p.has("--amount")) throw Error("--amount", "is required with --layer");
-    r.amount = p.getDouble("--amount", 0.0);
-  } else if (p.has("--percent")) {
+    if (!cl.has("--amount")) throw Error("--amount", "is required with --layer");
+  } else if (cl.has("--percent")) {
     r.mode = PruneRequest::Mode::GlobalPercent;
-    // A fraction (0.5) or a percent with its sign (50%); a bare 50 or 1 is ambiguous.
-    std::string text = p.get("--percent");
-    const bool percentSign = !text.empty() && text.back() == '%';
-    if (percentSign) text.pop_back();
-    try {
-      size_t used = 0;
-      r.amount = std::stod(text, &used);
-      if (used != text.size()) throw std::invalid_argument(text);
-    } catch (const std::exception&) {
-      throw Error("--percent", "expects a fraction like 0.4 or a percent like 40%, got '" + p.get("--percent") + "'");
-    }
-    if (percentSign) r.amount /= 100.0;
-    else if (r.amount >= 1.0)
-      throw Error("--percent", "expects a fraction in (0, 1) such as 0.4, or a percent with its sign such as 40%; got " +
-                                   p.get("--percent"));
-  } else if (p.has("--ratios")) {
+    r.amount = parseFraction("--percent", percent);  // 0.4 or 40%; a bare 40 is ambiguous
+  } else if (cl.has("--ratios")) {
     r.mode = PruneRequest::Mode::Ratios;
-    r.ratios = readRatios(p.get("--ratios"), r.fallbackRatio);
-  } else if (p.has("--target-macs")) {
+    r.ratios = readRatios(ratios, r.fallbackRatio);
+  } else if (cl.has("--target-macs")) {
     r.mode = PruneRequest::Mode::TargetMacs;
-    r.target = parseCount("--target-macs", p.get("--target-macs"));
+    r.target = parseCount("--target-macs", targetMacs);
   } else {
     r.mode = PruneRequest::Mode::TargetParams;
-    r.target = parseCount("--target-params", p.get("--target-params"));
+    r.target = parseCount("--target-params", targetParams);
   }
   if (needsCalibration(r.importance.criterion)) {
-    if (p.has("--calib")) {
-      DataSpec calib;
-      calib.spec = p.get("--calib");
-      session.openData(calib);
+    if (cl.has("--calib")) {
+      DataSpec spec;
+      spec.spec = calib;
+      session.openData(spec);
     }
-    CalibrationOptions co;
-    co.batches = p.getInt("--calib-batches", co.batches);
-    co.batchSize = p.getInt("--calib-batch", co.batchSize);
-    co.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
+    co.seed = r.importance.seed;
     session.calibrate(r.importance, co, r.inputShape);
   }
 
@@ -172,16 +164,15 @@ int runPrune(int argc, char** argv) {
   const GraphCost c0 = computeCost(before);
   const PruneOutcome out = session.prune(r, "pruned");
   const GraphCost c1 = computeCost(out.graph);
-  const std::string outPath = p.require("--out");
   Checkpoint ck;
   ck.graph = out.graph;
   nlohmann::json log = nlohmann::json::array();
   for (const auto& e : out.log) log.push_back({{"source", e.source}, {"channels", e.channels}});
   ck.info["surgery_log"] = log.dump();
-  ck.info["pruned_from"] = p.get("--model");
+  ck.info["pruned_from"] = model.request.model;
   saveCheckpoint(outPath, ck);
 
-  if (p.has("--json")) {
+  if (cl.has("--json")) {
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : out.layers) layers.push_back({{"name", l.name}, {"before", l.before}, {"after", l.after}});
     nlohmann::json j = {{"params_before", c0.params}, {"params_after", c1.params},

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "cli/arg_parser.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "exec/runtime.h"
 #include "report/report_writer.h"
@@ -17,30 +17,33 @@
 namespace prunelab::cli {
 
 int runReport(int argc, char** argv) {
-  ArgParser p;
-  p.option("--out", true, "report file: .html (self-contained) or .pdf (default RUN_DIR/report.html)")
-      .option("--no-latency", false, "do not measure latency (use what the run recorded)")
-      .option("--threads", true, "intra-op threads for the latency measurement (default: all cores)")
-      .option("--help", false, "show this help");
-  if (argc < 3 || std::string(argv[2]) == "--help") {
-    std::cout << "usage: prunelab-cli report RUN_DIR [--out report.html|report.pdf]\n\n"
-                 "RUN_DIR is what \"Run the whole story\" writes (story.json, stage checkpoints, runs).\n\n"
-              << p.help();
-    return argc < 3 ? 2 : 0;
+  CommandLine cl("report", "RUN_DIR [--out report.html|report.pdf] [options]");
+  ReportOptions o;
+  std::string runDir, out;
+  int threads = 0;
+  CLI::App& a = cl.app();
+  a.add_option("RUN_DIR", runDir, "what \"Run the whole story\" writes (story.json, stage checkpoints, runs)")
+      ->required();
+  a.add_option("--out", out, "report file: .html (self-contained) or .pdf")->type_name("FILE")->default_str("RUN_DIR/report.html");
+  a.add_flag("--no-latency", "do not measure latency (use what the run recorded)");
+  a.add_option("--threads", threads, "intra-op threads for the latency measurement")
+      ->type_name("N")
+      ->default_str("all cores");
+  if (argc <= 2) {  // no run directory: the help, as a usage error
+    std::cout << cl.help();
+    return 2;
   }
-  const std::string runDir = argv[2];
-  p.parse(argc, argv, 3);
-  configureThreads(static_cast<int>(p.getInt("--threads", 0)));
+  if (!cl.parse(argc, argv)) return 0;
+  configureThreads(threads);
   if (!std::getenv("DISPLAY") && !std::getenv("QT_QPA_PLATFORM")) setenv("QT_QPA_PLATFORM", "offscreen", 1);
   int qtArgc = 1;
   char* qtArgv[] = {argv[0], nullptr};
   QApplication app(qtArgc, qtArgv);
-  ReportOptions o;
-  o.measureLatency = !p.has("--no-latency");
+  o.measureLatency = o.measureLatency && !cl.has("--no-latency");
   const StoryReport story = collectStoryReport(runDir, o);
-  const QString out = p.has("--out") ? QString::fromStdString(p.get("--out")) : QString::fromStdString(runDir + "/report.html");
-  report::writeReport(story, {out});
-  std::cout << "wrote " << out.toStdString() << " (" << QFileInfo(out).size() / 1024 << " KB)\n";
+  const QString file = QString::fromStdString(cl.has("--out") ? out : runDir + "/report.html");
+  report::writeReport(story, {file});
+  std::cout << "wrote " << file.toStdString() << " (" << QFileInfo(file).size() / 1024 << " KB)\n";
   return 0;
 }
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/shape_inference.h"
-#include "cli/arg_parser.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/data_options.h"
 #include "detect/yolo_head.h"
@@ -67,103 +67,129 @@ class ConsoleObserver : public TrainObserver {
   bool m_quiet;
 };
 
-// Options every data-reading command shares, beyond the data and task ones.
-void addRunOptions(ArgParser& p) {
-  addDataOptions(p);
-  p.option("--batch", true, "batch size (default: the task's recipe, below)")
-      .option("--workers", true, "data loader threads (default 2)")
-      .option("--device", true, "cpu, cuda, cuda:N or auto (default cpu)")
-      .option("--json", false, "print a JSON summary at the end")
-      .option("--help", false, "show this help");
+// The default of the options that depend on the task (train --help prints the recipes).
+constexpr const char* kRecipe = "task recipe";
+
+// Evaluation batch sizes (no training recipe applies: there is no backward pass to fit).
+constexpr int64_t kEvalBatchClassify = 256;
+constexpr int64_t kEvalBatchDetect = 32;
+
+// "fc=10,layer4=2" -> (pattern, multiplier) pairs.
+std::vector<std::pair<std::string, double>> parseLrMultipliers(const std::string& text) {
+  std::vector<std::pair<std::string, double>> r;
+  for (const auto& item : splitPatterns(text)) {
+    const auto eq = item.rfind('=');
+    double x = 0;
+    try {
+      if (eq == std::string::npos) throw std::invalid_argument(item);
+      size_t used = 0;
+      x = std::stod(item.substr(eq + 1), &used);
+      if (used != item.size() - eq - 1) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw UsageError("--lr-mult", "expects PATTERN=X[,PATTERN=X], got '" + item + "'");
+    }
+    r.emplace_back(item.substr(0, eq), x);
+  }
+  return r;
 }
 
 }  // namespace
 
 int runTrain(int argc, char** argv) {
-  ArgParser p;
-  addModelOptions(p);
-  addRunOptions(p);
-  p.option("--epochs", true, "epochs (default 10)")
-      .option("--lr", true, "base learning rate (default: the task's recipe)")
-      .option("--optimizer", true, "sgd (Nesterov momentum) or adamw (default sgd)")
-      .option("--momentum", true, "SGD momentum (default: the task's recipe)")
-      .option("--weight-decay", true, "weight decay (default: the task's recipe)")
-      .option("--schedule", true, "cosine, step or constant (default cosine)")
-      .option("--warmup", true, "warm-up epochs (default: the task's recipe for the run length)")
-      .option("--label-smoothing", true, "label smoothing (default 0)")
-      .option("--sr", true, "BN-gamma L1 coefficient for sparse training (default 0)")
-      .option("--sr-beta", true, "also penalise BN beta, as a multiple of sr (default 0)")
-      .option("--sr-decay", false, "linear sr decay: sr * (1 - 0.9 * epoch / epochs)")
-      .option("--sr-exclude", true, "BN scopes left dense (comma-separated patterns)")
-      .option("--freeze", true, "freeze parameters of these scopes (comma-separated patterns)")
-      .option("--train-only", true, "freeze everything except these scopes")
-      .option("--lr-mult", true, "per-group lr: PATTERN=X[,PATTERN=X]")
-      .option("--gamma-every", true, "BN-gamma snapshot period in steps (default 50)")
-      .option("--val-every", true, "validate every N epochs and after the last (default 1)")
-      .option("--out", true, "run directory (checkpoints, results.csv, log.jsonl)")
-      .option("--resume", false, "continue the run in --out from its last checkpoint");
-  p.parse(argc, argv, 2);
-  if (p.has("--help")) {
-    std::cout << "usage: prunelab-cli train --model NAME|PATH --data fashion-mnist|DIR|data.yaml --epochs N --out RUN_DIR "
-                 "[options]\n\n"
-              << p.help() << "\nTraining recipes (the workbench's Train panel starts from the same):\n"
-              << recipeSummary();
-    return 0;
-  }
-  configureThreads(static_cast<int>(p.getInt("--threads", 0)));
-  const std::string runDir = p.require("--out");
+  CommandLine cl("train", "--model NAME|PATH --data fashion-mnist|DIR|data.yaml --epochs N --out RUN_DIR [options]");
+  ModelArgs model;
+  addModelOptions(cl, model);
+  DataArgs data;
+  addDataOptions(cl, data);
+  RunArgs run;
+  addRunOptions(cl, run, kRecipe);
+  // The defaults --help shows are TrainerOptions' own; batch, lr, momentum, weight decay
+  // and warm-up come from the task's recipe (below the options) unless given.
+  TrainerOptions given;
+  double sr = 0.0;  // BN-gamma L1 off: ordinary training
+  std::string srExclude, freeze, trainOnly, lrMult, runDir;
+  CLI::App& a = cl.app();
+  a.add_option("--epochs", given.epochs, "epochs")->type_name("N")->capture_default_str();
+  a.add_option("--lr", given.lr, "base learning rate")->type_name("X")->default_str(kRecipe);
+  a.add_option("--optimizer", given.optimizer, "sgd (Nesterov momentum) or adamw")->type_name("OPT")->capture_default_str();
+  a.add_option("--momentum", given.momentum, "SGD momentum")->type_name("X")->default_str(kRecipe);
+  a.add_option("--weight-decay", given.weightDecay, "weight decay")->type_name("X")->default_str(kRecipe);
+  a.add_option("--schedule", given.schedule.kind, "cosine, step or constant")->type_name("KIND")->capture_default_str();
+  a.add_option("--warmup", given.schedule.warmupEpochs, "warm-up epochs")
+      ->type_name("EPOCHS")
+      ->default_str(std::string(kRecipe) + " for the run length");
+  a.add_option("--label-smoothing", data.task.labelSmoothing, "classification: label smoothing")
+      ->type_name("X")
+      ->capture_default_str();
+  a.add_option("--sr", sr, "BN-gamma L1 coefficient for sparse training")->type_name("X")->capture_default_str();
+  a.add_option("--sr-beta", given.sparsity.srBeta, "also penalise BN beta, as a multiple of sr")
+      ->type_name("X")
+      ->capture_default_str();
+  a.add_flag("--sr-decay", given.sparsity.linearDecay, "linear sr decay: sr * (1 - 0.9 * epoch / epochs)");
+  a.add_option("--sr-exclude", srExclude, "BN scopes left dense (comma-separated patterns)")->type_name("PATTERNS");
+  a.add_option("--freeze", freeze, "freeze parameters of these scopes (comma-separated patterns)")->type_name("PATTERNS");
+  a.add_option("--train-only", trainOnly, "freeze everything except these scopes")->type_name("PATTERNS");
+  a.add_option("--lr-mult", lrMult, "per-group lr: PATTERN=X[,PATTERN=X]")->type_name("LIST");
+  a.add_option("--gamma-every", given.gammaEvery, "BN-gamma snapshot period in steps (0 = off)")
+      ->type_name("N")
+      ->capture_default_str();
+  a.add_option("--val-every", given.validateEvery, "validate every N epochs and after the last")
+      ->type_name("N")
+      ->capture_default_str();
+  a.add_option("--out", runDir, "run directory (checkpoints, results.csv, log.jsonl)")->type_name("RUN_DIR")->required();
+  a.add_flag("--resume", "continue the run in --out from its last checkpoint");
+  cl.footer("\nTraining recipes (the task's defaults; the workbench's Train panel starts from the same):\n" +
+            recipeSummary());
+  if (!cl.parse(argc, argv)) return 0;
+  configureThreads(model.threads);
   const std::string last = (std::filesystem::path(runDir) / "last.plm").string();
-  const bool resuming = p.has("--resume") && std::filesystem::exists(last);
-  if (!p.has("--resume") && std::filesystem::exists(last))
+  const bool resume = cl.has("--resume");
+  const bool resuming = resume && std::filesystem::exists(last);
+  if (!resume && std::filesystem::exists(last))
     throw Error(runDir, "already holds a run (last.plm): use --resume to continue it, or another --out");
 
   Session session;
-  session.openData(dataSpec(p));
-  session.loadModelForData(modelRequest(p), resuming ? last : "");
+  session.openData(data.spec);
+  session.loadModelForData(model.request, resuming ? last : "");
   const bool detect = session.data().task == TaskKind::Detect;
 
-  TrainerOptions o = session.trainerOptions(static_cast<int>(p.getInt("--epochs", 10)), p.get("--optimizer", "sgd"));
-  o.batchSize = p.getInt("--batch", o.batchSize);
-  o.lr = p.getDouble("--lr", o.lr);
-  o.momentum = p.getDouble("--momentum", o.momentum);
-  o.weightDecay = p.getDouble("--weight-decay", o.weightDecay);
-  o.schedule.kind = p.get("--schedule", "cosine");
-  o.schedule.warmupEpochs = p.getDouble("--warmup", o.schedule.warmupEpochs);
-  o.labelSmoothing = p.getDouble("--label-smoothing", 0.0);
-  o.sparsity.srBeta = p.getDouble("--sr-beta", 0.0);
-  o.sparsity.linearDecay = p.has("--sr-decay");
-  o.sparsity.exclude = splitPatterns(p.get("--sr-exclude"));
-  o.freeze = splitPatterns(p.get("--freeze"));
-  o.trainOnly = splitPatterns(p.get("--train-only"));
-  for (const auto& item : splitPatterns(p.get("--lr-mult"))) {
-    const auto eq = item.rfind('=');
-    if (eq == std::string::npos) throw Error("--lr-mult", "expects PATTERN=X, got '" + item + "'");
-    o.lrMultipliers.emplace_back(item.substr(0, eq), std::stod(item.substr(eq + 1)));
-  }
-  o.gammaEvery = static_cast<int>(p.getInt("--gamma-every", 50));
-  o.validateEvery = static_cast<int>(p.getInt("--val-every", 1));
+  TrainerOptions o = session.trainerOptions(given.epochs, given.optimizer);
+  if (cl.has("--batch")) o.batchSize = run.batch;
+  if (cl.has("--lr")) o.lr = given.lr;
+  if (cl.has("--momentum")) o.momentum = given.momentum;
+  if (cl.has("--weight-decay")) o.weightDecay = given.weightDecay;
+  if (cl.has("--warmup")) o.schedule.warmupEpochs = given.schedule.warmupEpochs;
+  o.schedule.kind = given.schedule.kind;
+  o.labelSmoothing = data.task.labelSmoothing;
+  o.sparsity = given.sparsity;
+  o.sparsity.exclude = splitPatterns(srExclude);
+  o.freeze = splitPatterns(freeze);
+  o.trainOnly = splitPatterns(trainOnly);
+  o.lrMultipliers = parseLrMultipliers(lrMult);
+  o.gammaEvery = given.gammaEvery;
+  o.validateEvery = given.validateEvery;
   o.runDir = runDir;
-  o.resume = p.has("--resume");
-  o.device = resolveDevice(p.get("--device", "cpu"));
-  o.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
-  o.workers = static_cast<int>(p.getInt("--workers", 2));
+  o.resume = resume;
+  o.device = runDevice(run);
+  o.seed = data.spec.seed;
+  o.workers = run.workers;
 
-  auto control = std::make_shared<TrainControl>(p.getDouble("--sr", 0.0), o.lr);
+  auto control = std::make_shared<TrainControl>(sr, o.lr);
   g_control = control;
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
 
-  const bool json = p.has("--json");
+  const bool json = cl.has("--json");
   ConsoleObserver console(json);
   SessionTrainRequest req;
   req.options = o;
   req.control = control;
   req.observers = {&console};
-  req.task = taskSettings(p);
-  const Graph& model = session.model();
+  req.task = data.task;
+  const Graph& start = session.model();
   if (!json)
     std::printf("training %s on %s, %d epochs, run dir %s\n",
-                model.metadata().count("model") ? model.metadata().at("model").c_str() : p.get("--model").c_str(),
+                start.metadata().count("model") ? start.metadata().at("model").c_str() : model.request.model.c_str(),
                 session.data().description().c_str(), o.epochs, runDir.c_str());
   const TrainResult r = session.train(req);
   g_control.reset();
@@ -209,25 +235,27 @@ int runTrain(int argc, char** argv) {
 
 namespace {
 
-int evalDetector(const ArgParser& p, Session& session) {
-  const DetectionSplits& data = session.data().det;
+int evalDetector(const CommandLine& cl, const DataArgs& data, const RunArgs& run, Session& session) {
+  const DetectionSplits& det = session.data().det;
   const std::shared_ptr<Graph> graph = session.history().currentPtr();
-  const DetectionTaskOptions to = detectionTaskOptions(taskSettings(p), *graph, p.getInt("--batch", 16));
+  // The training batch sets the detection validation batch as in training (the recipe's unless given).
+  const int64_t trainBatch = cl.has("--batch") ? run.batch : trainRecipe(TaskKind::Detect, "sgd", 1).batch;
+  const DetectionTaskOptions to = detectionTaskOptions(data.task, *graph, trainBatch);
   const detect::YoloHead head = detect::readYoloHead(*graph);
   LoaderOptions lo;
-  lo.batchSize = p.getInt("--batch", 32);
+  lo.batchSize = cl.has("--batch") ? run.batch : kEvalBatchDetect;
   lo.shuffle = false;
   lo.augment = false;
-  lo.workers = static_cast<int>(p.getInt("--workers", 2));
-  DataLoader loader(std::make_shared<DetectionBatches>(data.val, to.augment, 0), lo);
-  const std::string device = resolveDevice(p.get("--device", "cpu"));
+  lo.workers = run.workers;
+  DataLoader loader(std::make_shared<DetectionBatches>(det.val, to.augment, 0), lo);
+  const std::string device = runDevice(run);
   GraphModule module(graph);
   module->to(torch::Device(device));
   const auto loss = detect::makeDetectionLoss(head, to.gains);
   const DetectEvalResult r = evaluateDetector(*module, head, loss.get(), loader, to.augment.imgsz, device, to.post);
   const GammaStats g = gammaStats(snapshotGammas(*graph));
-  const auto names = data.val->classNames();
-  if (p.has("--json")) {
+  const auto names = det.val->classNames();
+  if (cl.has("--json")) {
     nlohmann::json perClass = nlohmann::json::object();
     for (size_t c = 0; c < names.size(); ++c)
       perClass[names[c]] = {{"ap50", r.metrics.ap50PerClass[c]}, {"ap50_95", r.metrics.apPerClass[c]},
@@ -243,7 +271,7 @@ int evalDetector(const ArgParser& p, Session& session) {
       std::printf("%-14s %9d %9.4f %9.4f\n", names[c].c_str(), r.metrics.gtPerClass[c], r.metrics.ap50PerClass[c],
                   r.metrics.apPerClass[c]);
     std::printf("%s: mAP50 %.4f  mAP50-95 %.4f  P %.4f  R %.4f  (%lld images, %.1fs)\n",
-                data.val->description().c_str(), r.metrics.map50, r.metrics.map50_95, r.metrics.precision,
+                det.val->description().c_str(), r.metrics.map50, r.metrics.map50_95, r.metrics.precision,
                 r.metrics.recall, static_cast<long long>(r.images), r.seconds);
   }
   return 0;
@@ -252,39 +280,39 @@ int evalDetector(const ArgParser& p, Session& session) {
 }  // namespace
 
 int runEval(int argc, char** argv) {
-  ArgParser p;
-  addModelOptions(p);
-  addRunOptions(p);
-  p.parse(argc, argv, 2);
-  if (p.has("--help")) {
-    std::cout << "usage: prunelab-cli eval --model NAME|PATH [--weights FILE] --data fashion-mnist|DIR|data.yaml [options]\n\n"
-              << p.help();
-    return 0;
-  }
-  configureThreads(static_cast<int>(p.getInt("--threads", 0)));
+  CommandLine cl("eval", "--model NAME|PATH [--weights FILE] --data fashion-mnist|DIR|data.yaml [options]");
+  ModelArgs model;
+  addModelOptions(cl, model);
+  DataArgs data;
+  addDataOptions(cl, data);
+  RunArgs run;
+  addRunOptions(cl, run,
+                "classify " + std::to_string(kEvalBatchClassify) + ", detect " + std::to_string(kEvalBatchDetect));
+  if (!cl.parse(argc, argv)) return 0;
+  configureThreads(model.threads);
   Session session;
-  session.openData(dataSpec(p));
-  session.loadModelForData(modelRequest(p));
-  if (session.data().task == TaskKind::Detect) return evalDetector(p, session);
-  const DatasetSplits& data = session.data().cls;
+  session.openData(data.spec);
+  session.loadModelForData(model.request);
+  if (session.data().task == TaskKind::Detect) return evalDetector(cl, data, run, session);
+  const DatasetSplits& cls = session.data().cls;
   const std::shared_ptr<Graph> graph = session.history().currentPtr();
   TransformOptions trainT, evalT;
-  defaultTransforms(*data.train, defaultInputShape(*graph).at(0), trainT, evalT);
+  defaultTransforms(*cls.train, defaultInputShape(*graph).at(0), trainT, evalT);
   LoaderOptions lo;
-  lo.batchSize = p.getInt("--batch", 256);
+  lo.batchSize = cl.has("--batch") ? run.batch : kEvalBatchClassify;
   lo.shuffle = false;
   lo.augment = false;
-  lo.workers = static_cast<int>(p.getInt("--workers", 2));
+  lo.workers = run.workers;
   lo.transform = evalT;
-  DataLoader loader(data.val, lo);
-  const ClassifyMetrics m = evaluateClassifier(*graph, loader, resolveDevice(p.get("--device", "cpu")));
+  DataLoader loader(cls.val, lo);
+  const ClassifyMetrics m = evaluateClassifier(*graph, loader, runDevice(run));
   const GammaStats g = gammaStats(snapshotGammas(*graph));
-  if (p.has("--json")) {
+  if (cl.has("--json")) {
     const nlohmann::json j = {{"val_top1", m.top1}, {"val_top5", m.top5},           {"val_loss", m.loss},
                               {"count", m.count},   {"bn_gamma_abs_mean", g.absMean}, {"bn_gamma_frac_below_0_01", g.fracBelow001}};
     std::cout << j.dump(1) << "\n";
   } else {
-    std::printf("%s: top1 %.2f%%  top5 %.2f%%  loss %.4f  (%lld images)\n", data.val->description().c_str(),
+    std::printf("%s: top1 %.2f%%  top5 %.2f%%  loss %.4f  (%lld images)\n", cls.val->description().c_str(),
                 100 * m.top1, 100 * m.top5, m.loss, static_cast<long long>(m.count));
   }
   return 0;

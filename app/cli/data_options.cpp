@@ -1,42 +1,51 @@
 #include "cli/data_options.h"
 
+#include "cli/device_arg.h"
+#include "data/data_loader.h"
+#include "exec/runtime.h"
+
 namespace prunelab::cli {
 
-void addDataOptions(ArgParser& p) {
-  const TaskSettings d;
-  p.option("--data", true,
-           "fashion-mnist (built-in), a CIFAR-10 binary dir, a dir with train/ and val/ class folders, "
-           "or a YOLO data.yaml (detection)")
-      .option("--task", true, "classify or detect (default: detect for a YOLO data.yaml)")
-      .option("--train-limit", true, "use only N training images (seeded subset)")
-      .option("--val-limit", true, "use only N validation images")
-      .option("--seed", true, "seed for initialisation, data order, subsets and augmentation (default 0)")
-      .option("--imgsz", true, "detection: square input size, multiple of 32 (default: the model's, else 640)")
-      .option("--mosaic", true, "detection: mosaic probability (default " + std::to_string(d.mosaic).substr(0, 3) + ")")
-      .option("--close-mosaic", true, "detection: last N epochs without mosaic (default " + std::to_string(d.closeMosaic) + ")")
-      .option("--conf", true, "detection: confidence threshold for mAP (default 0.001)")
-      .option("--iou", true, "detection: NMS IoU threshold (default 0.7, v5 heads 0.6)");
+void addDataOptions(CommandLine& cl, DataArgs& d) {
+  CLI::App& a = cl.app();
+  a.add_option("--data", d.spec.spec,
+               "fashion-mnist (built-in), a CIFAR-10 binary dir, a dir with train/ and val/ class folders, "
+               "or a YOLO data.yaml (detection)")
+      ->type_name("SPEC")
+      ->capture_default_str();
+  a.add_option("--task", d.spec.task, "classify or detect")->type_name("TASK")->default_str("detect for a YOLO data.yaml, else classify");
+  a.add_option("--train-limit", d.spec.trainLimit, "use only N training images (seeded subset)")
+      ->type_name("N")
+      ->default_str("all");
+  a.add_option("--val-limit", d.spec.valLimit, "use only N validation images")->type_name("N")->default_str("all");
+  a.add_option("--seed", d.spec.seed, "seed for initialisation, data order, subsets and augmentation")
+      ->type_name("N")
+      ->capture_default_str();
+  a.add_option("--imgsz", d.task.imgsz, "detection: square input size, multiple of 32")
+      ->type_name("PX")
+      ->default_str("the model's, else 640");
+  a.add_option("--mosaic", d.task.mosaic, "detection: mosaic probability")->type_name("P")->capture_default_str();
+  a.add_option("--close-mosaic", d.task.closeMosaic, "detection: last N epochs without mosaic")
+      ->type_name("N")
+      ->capture_default_str();
+  a.add_option("--conf", d.task.confidence, "detection: confidence threshold for mAP")
+      ->type_name("P")
+      ->capture_default_str();
+  a.add_option("--iou", d.task.iou, "detection: NMS IoU threshold")->type_name("P")->default_str("0.7, v5 heads 0.6");
 }
 
-DataSpec dataSpec(const ArgParser& p) {
-  DataSpec s;
-  s.spec = p.get("--data", "fashion-mnist");
-  s.task = p.get("--task");
-  s.trainLimit = p.getInt("--train-limit", 0);
-  s.valLimit = p.getInt("--val-limit", 0);
-  s.seed = static_cast<uint64_t>(p.getInt("--seed", 0));
-  return s;
+void addRunOptions(CommandLine& cl, RunArgs& r, const std::string& batchDefault) {
+  CLI::App& a = cl.app();
+  r.workers = LoaderOptions{}.workers;
+  r.device = kDefaultDevice;
+  a.add_option("--batch", r.batch, "batch size")->type_name("N")->default_str(batchDefault);
+  a.add_option("--workers", r.workers, "data loader threads")->type_name("N")->capture_default_str();
+  a.add_option("--device", r.device, "cpu, cuda, cuda:N, N (= cuda:N, as ultralytics' device=0) or auto")
+      ->type_name("DEV")
+      ->capture_default_str();
+  a.add_flag("--json", "print a JSON summary at the end");
 }
 
-TaskSettings taskSettings(const ArgParser& p) {
-  TaskSettings t;
-  t.imgsz = p.getInt("--imgsz", 0);
-  t.mosaic = p.getDouble("--mosaic", t.mosaic);
-  t.closeMosaic = static_cast<int>(p.getInt("--close-mosaic", t.closeMosaic));
-  t.confidence = p.getDouble("--conf", t.confidence);
-  t.iou = p.getDouble("--iou", t.iou);
-  t.labelSmoothing = p.getDouble("--label-smoothing", 0.0);
-  return t;
-}
+std::string runDevice(const RunArgs& r) { return resolveDevice(deviceArgument(r.device)); }
 
 }  // namespace prunelab::cli

@@ -1,18 +1,32 @@
 #pragma once
-// The data and task options of the commands that read a dataset (train, eval, prune
-// --calib): what --data names, subsets, and the detection settings. They only translate
-// arguments into core's DataSpec and TaskSettings; every default lives in core/session.
+// The data and task options of the commands that read a dataset (train, eval), bound to
+// core's DataSpec and TaskSettings: every default lives in core/session and is what
+// --help shows. Also the run options train and eval share (batch, workers, device, json).
 
-#include "cli/arg_parser.h"
+#include "cli/command_line.h"
 #include "session/dataset_spec.h"
 #include "session/task_factory.h"
 
 namespace prunelab::cli {
 
-// --data, --task, --train-limit, --val-limit, --seed and the detection settings.
-void addDataOptions(ArgParser& p);
+struct DataArgs {
+  DataSpec spec;
+  TaskSettings task;
+};
 
-DataSpec dataSpec(const ArgParser& p);
-TaskSettings taskSettings(const ArgParser& p);
+// --data, --task, --train-limit, --val-limit, --seed and the detection settings.
+void addDataOptions(CommandLine& cl, DataArgs& d);
+
+struct RunArgs {
+  int64_t batch = 0;        // meaningful only when given (cl.has("--batch")): defaults differ per task
+  int workers = 0;          // addRunOptions sets the defaults (LoaderOptions, kDefaultDevice)
+  std::string device;       // as given; resolve with runDevice()
+};
+
+// --batch (its default described by `batchDefault`), --workers, --device, --json.
+void addRunOptions(CommandLine& cl, RunArgs& r, const std::string& batchDefault);
+
+// The device to run on: deviceArgument() (cli/device_arg.h) then core's resolveDevice().
+std::string runDevice(const RunArgs& r);
 
 }  // namespace prunelab::cli

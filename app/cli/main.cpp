@@ -1,32 +1,39 @@
 // prunelab-cli: every PruneLab step, headless, on the same core as the GUI.
+//
+// Exit codes (README "Command line", man page): 0 ok; 1 a request that cannot be done
+// (the message names the file, option, layer...); 2 a command line that cannot be
+// understood (no or unknown command, unknown option, missing or malformed value, missing
+// required option); 3 an internal error; 130 a training run stopped by SIGINT/SIGTERM.
 
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 
 #include "cli/commands.h"
-#include "util/error.h"
+#include "cli/usage_error.h"
 
 namespace {
 
-void printUsage() {
-  std::cout << "PruneLab " PRUNELAB_VERSION " - structured channel pruning workbench (command line)\n\n"
-               "usage: prunelab-cli COMMAND [options]   (COMMAND --help for its options)\n\n"
-               "commands:\n"
-               "  info     per-layer table and totals (params, MACs, size) of a model\n"
-               "  infer    run a model on a .npy input and write .npy outputs\n"
-               "  train    train, sparse-train (--sr) or fine-tune a classifier or detector; resumable\n"
-               "  eval     top-1/top-5 of a classifier or mAP of a detector on the validation split\n"
-               "  prune    dependency-aware channel pruning: score, plan, cut, verify\n"
-               "  export   write a model as ONNX, TorchScript or a native checkpoint, then check it\n"
-               "  report   HTML or PDF report of a story run directory\n"
-               "  make-dataset fashion-det   write the built-in detection dataset (YOLO format)\n";
+void printUsage(std::ostream& out) {
+  out << "PruneLab " PRUNELAB_VERSION " - structured channel pruning workbench (command line)\n\n"
+         "usage: prunelab-cli COMMAND [options]         (prunelab-cli COMMAND -h: its options and defaults)\n"
+         "       prunelab-cli COMMAND key=value ...     (ultralytics style: train model=yolov8n.yaml epochs=3)\n"
+         "       prunelab-cli --version\n\n"
+         "commands:\n";
+  for (const auto& c : prunelab::cli::commandTable()) {
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-14s %s\n", c.name, c.summary);
+    out << line;
+  }
+  out << "\nexit codes: 0 ok, 1 error (the message names the file, option or layer), 2 usage,\n"
+         "            3 internal error, 130 training stopped by a signal (checkpoint kept)\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
-    printUsage();
+    printUsage(std::cout);
     return argc < 2 ? 2 : 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
@@ -34,23 +41,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string command = argv[1];
+  const prunelab::cli::Command* found = nullptr;
+  for (const auto& c : prunelab::cli::commandTable())
+    if (command == c.name) found = &c;
+  if (!found) {
+    std::cerr << "prunelab-cli: unknown command '" << command << "'\n\n";
+    printUsage(std::cerr);
+    return 2;
+  }
   try {
-    if (command == "info") return prunelab::cli::runInfo(argc, argv);
-    if (command == "infer") return prunelab::cli::runInfer(argc, argv);
-    if (command == "train") return prunelab::cli::runTrain(argc, argv);
-    if (command == "eval") return prunelab::cli::runEval(argc, argv);
-    if (command == "prune") return prunelab::cli::runPrune(argc, argv);
-    if (command == "export") return prunelab::cli::runExport(argc, argv);
-    if (command == "report") {
-#ifdef PRUNELAB_HAVE_REPORT
-      return prunelab::cli::runReport(argc, argv);
-#else
-      throw prunelab::Error("report", "this prunelab-cli was built without the GUI libraries (PRUNELAB_BUILD_GUI=OFF)");
-#endif
-    }
-    if (command == "make-dataset") return prunelab::cli::runMakeDataset(argc, argv);
-    std::cerr << "prunelab-cli: unknown command '" << command << "'\n";
-    printUsage();
+    return found->run(argc, argv);
+  } catch (const prunelab::cli::UsageError& e) {
+    std::cerr << "prunelab-cli " << command << ": usage error: " << e.what() << "\n"
+              << "(prunelab-cli " << command << " --help lists the options)\n";
     return 2;
   } catch (const prunelab::Error& e) {
     std::cerr << "prunelab-cli " << command << ": error: " << e.what() << "\n";

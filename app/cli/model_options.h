@@ -1,29 +1,30 @@
 #pragma once
-// The model-selection options every subcommand shares.
+// The model-selection options every model-reading command shares, bound to core's
+// ModelRequest (its defaults are the ones --help shows).
 
-#include "cli/arg_parser.h"
+#include "cli/command_line.h"
 #include "models/model_loader.h"
 
 namespace prunelab::cli {
 
-inline void addModelOptions(ArgParser& p) {
-  p.option("--model", true, "built-in model name, YOLO .yaml, .plm checkpoint or .onnx file")
-      .option("--num-classes", true, "classes of a built-in or YAML model (default: the model's)")
-      .option("--nc", true, "same as --num-classes")
-      .option("--scale", true, "YOLO YAML scale n/s/m/l/x (default: from the name, else the file's first)")
-      .option("--in-channels", true, "input channels of a built-in model (default 3)")
-      .option("--weights", true, "torch.save(state_dict) file or .plm checkpoint to load")
-      .option("--threads", true, "intra-op threads (default: all cores)");
-}
+struct ModelArgs {
+  ModelRequest request;
+  int threads = 0;  // configureThreads(): 0 = all cores
+};
 
-inline ModelRequest modelRequest(const ArgParser& p) {
-  ModelRequest r;
-  r.model = p.require("--model");
-  r.numClasses = p.getInt("--num-classes", p.getInt("--nc", -1));
-  r.scale = p.get("--scale");
-  r.inChannels = p.getInt("--in-channels", -1);
-  r.weights = p.get("--weights");
-  return r;
+inline void addModelOptions(CommandLine& cl, ModelArgs& m) {
+  CLI::App& a = cl.app();
+  ModelRequest& r = m.request;
+  a.add_option("--model", r.model, "built-in model name, YOLO .yaml, .plm checkpoint or .onnx file")
+      ->type_name("NAME|PATH")
+      ->required();
+  a.add_option("--num-classes,--nc", r.numClasses, "classes of a built-in or YAML model")
+      ->type_name("N")
+      ->default_str("the model's");
+  a.add_option("--scale", r.scale, "YOLO YAML scale n/s/m/l/x")->type_name("S")->default_str("from the name, else the file's first");
+  a.add_option("--in-channels", r.inChannels, "input channels of a built-in model")->type_name("N")->default_str("3");
+  a.add_option("--weights", r.weights, "torch.save(state_dict) file or .plm checkpoint to load")->type_name("FILE");
+  a.add_option("--threads", m.threads, "intra-op threads")->type_name("N")->default_str("all cores");
 }
 
 }  // namespace prunelab::cli

@@ -97,7 +97,7 @@ class TestCli : public QObject {
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.find("resnet99") != std::string::npos, r.err.c_str());
     r = cli({"info", "--model", "resnet18", "--bogus"});
-    QCOMPARE(r.code, 1);
+    QCOMPARE(r.code, 2);  // a usage error (README: exit codes)
     QVERIFY2(r.err.find("--bogus") != std::string::npos, r.err.c_str());
     r = cli({"infer", "--model", "resnet20", "--weights", QString::fromStdString(refPath("resnet18.pt")), "--input",
              QString::fromStdString(refPath("resnet20_input.npy")), "--output", m_dir.path() + "/x.npy"});
