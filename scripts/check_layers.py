@@ -21,6 +21,7 @@ LAYERS = [
     ["detect"],    # YOLO head, box ops, detections and NMS, losses (needs only graph, util)
     ["ops"],       # the op table
     ["analysis"],  # shape inference, cost accounting
+    ["passes"],    # graph-to-graph passes: BN folding, lowering of composite ops
     ["exec"],      # GraphModule, inference, runtime, latency
     ["io"],        # readers and writers of model files
     ["models"],    # builders, the zoo, model loading (uses io)

@@ -165,7 +165,7 @@ int runPrune(int argc, char** argv) {
   const PruneOutcome out = session.prune(r, "pruned");
   const GraphCost c1 = computeCost(out.graph);
   Checkpoint ck;
-  ck.graph = out.graph;
+  ck.graph = out.graph.share();
   nlohmann::json log = nlohmann::json::array();
   for (const auto& e : out.log) log.push_back({{"source", e.source}, {"channels", e.channels}});
   ck.info["surgery_log"] = log.dump();

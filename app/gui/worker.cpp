@@ -224,7 +224,7 @@ void Worker::compare() {
 void Worker::saveCheckpoint(const QString& path) {
   guarded("Save", [&] {
     Checkpoint ck;
-    ck.graph = m->session.model();
+    ck.graph = m->session.model().share();
     ck.info["history"] = m->session.history().currentLabel();
     prunelab::saveCheckpoint(path.toStdString(), ck);
     Q_EMIT checkpointSaved(path);

@@ -95,7 +95,8 @@ std::vector<at::Tensor> GraphModuleImpl::run(const std::vector<at::Tensor>& inpu
     ctx.mayReuseInput = !capture && m_inPlaceOk[n.id];
     std::vector<at::Tensor> out;
     try {
-      out = opSpec(n.op).forward(n, args, ctx);
+      const OpSpec& spec = opSpec(n.op);
+      out = spec.lowered ? m_lowered.run(n, args, ctx) : spec.forward(n, args, ctx);
     } catch (...) {
       rethrowAsError(n.name);
     }

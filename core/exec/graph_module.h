@@ -10,7 +10,7 @@
 // - forward() runs nodes in topological order; values are released after their last
 //   use; activations overwrite their input in place when that is provably safe.
 //   In training mode, inference-only ops (the YOLO decode) are skipped and their
-//   outputs are undefined tensors.
+//   outputs are undefined tensors. Composite ops run as their lowering's primitives.
 // Thread affinity: the thread that owns the Graph (the worker).
 //
 // This header includes <torch/nn/module.h>: include it only where a module is needed.
@@ -21,6 +21,7 @@
 #include <memory>
 #include <vector>
 
+#include "exec/lowered_runner.h"
 #include "graph/graph.h"
 
 namespace prunelab {
@@ -50,6 +51,7 @@ class GraphModuleImpl : public torch::nn::Module {
   std::vector<std::vector<ValueId>> m_releaseAfter;
   // For each node: may its first input be overwritten in place?
   std::vector<bool> m_inPlaceOk;
+  LoweredRunner m_lowered;  // composite nodes (the YOLO decode) as their primitives
 };
 
 TORCH_MODULE(GraphModule);

@@ -1,5 +1,7 @@
 #include "graph/graph.h"
 
+#include <atomic>
+
 #include <ATen/ATen.h>
 
 #include "util/error.h"
@@ -54,6 +56,7 @@ ValueId Graph::addInput(const std::string& name, Shape shape) {
   v.shape = std::move(shape);
   m_values.push_back(std::move(v));
   m_inputs.push_back(m_values.back().id);
+  renewStructureId();
   return m_values.back().id;
 }
 
@@ -82,12 +85,14 @@ NodeId Graph::addNode(OpKind op, const std::string& name, const std::vector<Valu
     m_values.push_back(std::move(v));
   }
   m_nodes.push_back(std::move(n));
+  renewStructureId();
   return m_nodes.back().id;
 }
 
 void Graph::markOutput(ValueId v) {
   if (v < 0 || v >= static_cast<ValueId>(m_values.size())) throw Error("graph output", "value does not exist");
   m_outputs.push_back(v);
+  renewStructureId();
 }
 
 ValueId Graph::out(NodeId id) const {
@@ -127,15 +132,26 @@ int64_t Graph::parameterCount() const {
   return count;
 }
 
+namespace {
+// Process-wide, so that ids of different graphs never collide.
+std::atomic<uint64_t> g_nextStructureId{1};
+}  // namespace
+
+Graph::Graph() : m_structureId(g_nextStructureId++) {}
+
+void Graph::renewStructureId() { m_structureId = g_nextStructureId++; }
+
+Graph Graph::share() const { return Graph(*this); }
+
 Graph Graph::clone() const {
-  Graph g = *this;
+  Graph g(*this);
   for (auto& n : g.m_nodes)
     for (auto& t : n.tensors) t.tensor = t.tensor.detach().clone();
   return g;
 }
 
 Graph Graph::skeleton() const {
-  Graph g = *this;
+  Graph g(*this);
   for (auto& n : g.m_nodes)
     for (auto& t : n.tensors)
       if (t.tensor.defined())

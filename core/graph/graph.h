@@ -9,7 +9,14 @@
 //   is scope + "." + tensor name ("layer1.0.conv1.weight"). Node::name is unique in the
 //   graph (a module used twice, like torchvision's BasicBlock.relu, gets "relu", "relu_1").
 // - The graph owns its tensors (shared at::Tensor handles). GraphModule registers the very
-//   same tensors as parameters, so training updates the graph in place. clone() deep-copies.
+//   same tensors as parameters, so training updates the graph in place.
+// - Copies are explicit: share() copies the structure and shares every tensor (a write
+//   through one is seen by the other), clone() copies the tensors too, skeleton() keeps
+//   only their shapes. The copy constructor is private so that no copy happens unseen.
+// - structureId() names the structure (nodes, their wiring and channel counts): a new
+//   graph, addInput/addNode and renewStructureId() (surgery) give a new one; share(),
+//   clone(), skeleton() and training keep it. Front ends compare ids to know whether a
+//   model change kept the structure.
 // - Value shapes include the batch dimension and are filled by inferShapes().
 // Not thread-safe: one thread (the worker) owns a Graph at a time.
 
@@ -67,6 +74,11 @@ struct Node {
 
 class Graph {
  public:
+  Graph();
+  Graph(Graph&&) noexcept = default;
+  Graph& operator=(Graph&&) noexcept = default;
+  ~Graph() = default;
+
   // Adds a graph input; `shape` includes the batch dimension (N, C, H, W).
   ValueId addInput(const std::string& name, Shape shape);
   // Appends a node consuming `inputs` and producing `numOutputs` new values.
@@ -98,6 +110,8 @@ class Graph {
   std::vector<std::pair<std::string, at::Tensor>> stateDict(bool includeBuffers = true) const;
   int64_t parameterCount() const;  // trainable parameters only (no buffers)
 
+  // The same structure sharing every tensor with this graph (cheap: handles only).
+  Graph share() const;
   // Deep copy (tensors cloned): the result shares nothing with this graph.
   Graph clone() const;
   // Structure only: every tensor replaced by a meta-device tensor of the same shape and
@@ -105,11 +119,17 @@ class Graph {
   // so another thread (the GUI's what-if) can use it while the worker owns the real graph.
   Graph skeleton() const;
 
+  uint64_t structureId() const { return m_structureId; }
+  // Called by whoever changes channel counts or wiring in place (surgery).
+  void renewStructureId();
+
   // Free-form metadata carried through checkpoints (model name, num_classes, task...).
   std::map<std::string, std::string>& metadata() { return m_metadata; }
   const std::map<std::string, std::string>& metadata() const { return m_metadata; }
 
  private:
+  Graph(const Graph&) = default;  // share(), clone(), skeleton()
+  Graph& operator=(const Graph&) = delete;
   std::string uniqueName(const std::string& base);
 
   std::vector<Node> m_nodes;
@@ -118,6 +138,7 @@ class Graph {
   std::vector<ValueId> m_outputs;
   std::set<std::string> m_usedNames;
   std::map<std::string, std::string> m_metadata;
+  uint64_t m_structureId = 0;
 };
 
 }  // namespace prunelab

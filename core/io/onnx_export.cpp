@@ -5,8 +5,6 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
-#include <map>
-#include <optional>
 #include <set>
 
 #include "analysis/shape_inference.h"
@@ -16,6 +14,8 @@
 #include "io/onnx_tensor.h"
 #include "graph/input_shape.h"
 #include "ops/op_table.h"
+#include "passes/fold_batchnorm.h"
+#include "passes/lowering.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -69,9 +69,12 @@ namespace {
 using nlohmann::json;
 
 // Walks the graph; each IR node's ONNX form (OpSpec::onnxExport) writes through this.
+// Composite nodes (OpSpec::lowered) are written as their lowering's primitives, each
+// through its own form, in one group tagged with the composite node.
 class OnnxExporter : public OnnxEmitter {
  public:
-  OnnxExporter(const Graph& graph, const OnnxExportOptions& options) : m_g(graph), m_opt(options) {}
+  OnnxExporter(const Graph& graph, const OnnxExportOptions& options)
+      : m_g(options.foldBn ? passes::foldBatchNorm(graph) : graph.share()), m_opt(options) {}
 
   onnx::ModelProto run(const Shape& inputChw) {
     if (m_opt.opset < 13 || m_opt.opset > 17)
@@ -96,18 +99,14 @@ class OnnxExporter : public OnnxEmitter {
     m_gp = model.mutable_graph();
     m_gp->set_name(m_g.metadata().count("model") ? m_g.metadata().at("model") : "prunelab");
     for (ValueId v : m_g.inputs()) describe(m_gp->add_input(), m_g.value(v));
-    planBnFolding();
-    for (const Node& n : m_g.nodes()) {
-      if (m_foldedInto.count(n.id)) continue;  // a BatchNorm folded into its Conv
-      withErrorContext(n.name, [&] { emitNode(n); });
-    }
+    for (const Node& n : m_g.nodes()) withErrorContext(n.name, [&] { emitNode(n); });
     for (ValueId v : m_g.outputs()) describe(m_gp->add_output(), m_g.value(v));
     return model;
   }
 
   // --- OnnxEmitter ----------------------------------------------------------------------------
 
-  const Graph& graph() const override { return m_g; }
+  const Graph& graph() const override { return m_fragment ? *m_fragment : m_g; }
   int opset() const override { return m_opt.opset; }
   bool dynamicBatch() const override { return m_opt.dynamicBatch; }
   const std::vector<std::string>& inputs() const override { return m_x; }
@@ -139,15 +138,6 @@ class OnnxExporter : public OnnxEmitter {
 
   std::string constant(const at::Tensor& t, const std::string& what) override { return init(t, m_prefix + "/" + what); }
 
-  const Node* foldedBatchNorm(const Node& conv) const override {
-    auto it = m_bnOf.find(conv.id);
-    return it == m_bnOf.end() ? nullptr : &m_g.node(it->second);
-  }
-  void describeAs(const Node& tagged, const std::vector<std::string>& outputs) override {
-    m_tagged = tagged;
-    m_tagOutputs = outputs;
-  }
-
   void omit(const std::string& value) override { m_empty.insert(value); }
   bool omitted(const std::string& value) const override { return m_empty.count(value) > 0; }
 
@@ -172,24 +162,9 @@ class OnnxExporter : public OnnxEmitter {
     return name;
   }
 
-  // Each BatchNorm that is a Conv's only consumer (and not a graph output) is folded.
-  void planBnFolding() {
-    if (!m_opt.foldBn) return;
-    for (const Node& n : m_g.nodes()) {
-      if (n.op != OpKind::BatchNorm) continue;
-      const Value& in = m_g.value(n.inputs[0]);
-      if (in.producer < 0 || in.consumers.size() != 1) continue;
-      const Node& conv = m_g.node(in.producer);
-      if (conv.op != OpKind::Conv) continue;
-      if (std::find(m_g.outputs().begin(), m_g.outputs().end(), in.id) != m_g.outputs().end()) continue;
-      m_foldedInto[n.id] = conv.id;
-      m_bnOf[conv.id] = n.id;
-    }
-  }
-
   void emitNode(const Node& n) {
     const OpSpec& spec = opSpec(n.op);
-    if (!spec.onnxExport) throw Error(n.name, "op " + std::string(opKindName(n.op)) + " has no ONNX form");
+    if (!spec.onnxExport && !spec.lowered) throw Error(n.name, "op " + std::string(opKindName(n.op)) + " has no ONNX form");
     m_node = &n;
     m_prefix = n.name;
     m_groupStart = m_gp->node_size();
@@ -198,16 +173,52 @@ class OnnxExporter : public OnnxEmitter {
     m_y.clear();
     for (ValueId v : n.outputs) m_y.push_back(m_g.value(v).name);
     m_tensors = json::array();
-    m_tagged.reset();
-    m_tagOutputs.clear();
-    spec.onnxExport(*this, n);
+    if (spec.lowered) emitLowered(n);
+    else spec.onnxExport(*this, n);
     // Tensors the ONNX ops do not read still travel, for the round trip.
     for (const auto& t : n.tensors) {
       bool done = false;
       for (const auto& j : m_tensors) done |= j.at("name") == t.name;
       if (!done) param(t.name, t.tensor, false);
     }
-    finishTag(m_tagged ? *m_tagged : n, m_x, m_tagged ? m_tagOutputs : m_y);
+    finishTag(n, m_x, m_y);
+  }
+
+  // The fragment's primitives, with its inputs and output named as the composite's and
+  // its Constants as initializers; the tag (written by the caller) keeps the composite.
+  void emitLowered(const Node& n) {
+    std::vector<Shape> shapes;
+    for (ValueId v : n.inputs) shapes.push_back(m_g.value(v).shape);
+    const Graph fragment = passes::lowerNode(n, shapes);
+    const std::vector<std::string> x = m_x, y = m_y;
+    std::vector<std::string> names(fragment.values().size());
+    for (size_t i = 0; i < fragment.inputs().size(); ++i) names[fragment.inputs()[i]] = x.at(i);
+    for (size_t i = 0; i < fragment.outputs().size(); ++i) names[fragment.outputs()[i]] = y.at(i);
+    for (const Value& v : fragment.values())
+      if (names[v.id].empty()) names[v.id] = v.name;  // "<composite name>/<step>": unique in the file
+    m_fragment = &fragment;
+    for (const Node& f : fragment.nodes()) {
+      if (f.op == OpKind::Constant) {
+        names[f.outputs[0]] = constant(f.tensor("value"), f.name.substr(n.name.size() + 1));
+        continue;
+      }
+      m_node = &f;
+      m_x.clear();
+      for (ValueId v : f.inputs) m_x.push_back(names[v]);
+      m_y.clear();
+      for (ValueId v : f.outputs) m_y.push_back(names[v]);
+      opSpec(f.op).onnxExport(*this, f);
+    }
+    m_fragment = nullptr;
+    m_node = &n;
+    m_x = x;
+    m_y = y;
+    // The tag records the composite's own tensors only (a fragment Conv shares "weight").
+    json own = json::array();
+    for (const auto& j : m_tensors)
+      for (const auto& t : n.tensors)
+        if (j.at("name") == t.name) own.push_back(j);
+    m_tensors = own;
   }
 
   // Tags the group's first node with the IR node it came from.
@@ -219,19 +230,16 @@ class OnnxExporter : public OnnxEmitter {
     m_gp->mutable_node(m_groupStart)->set_doc_string(kOnnxTagPrefix + tag.dump());
   }
 
-  Graph m_g;  // a shallow copy: shapes are inferred on it at the export size
+  Graph m_g;  // a shallow copy (BatchNorms folded with foldBn): shapes inferred at the export size
   OnnxExportOptions m_opt;
+  const Graph* m_fragment = nullptr;  // while a composite's lowering is written
   onnx::GraphProto* m_gp = nullptr;
   // The IR node being written.
   const Node* m_node = nullptr;
   std::string m_prefix;
   int m_groupStart = 0;
   std::vector<std::string> m_x, m_y;
-  json m_tensors;                          // the tag's tensor records
-  std::optional<Node> m_tagged;            // describeAs()
-  std::vector<std::string> m_tagOutputs;
-  std::map<NodeId, NodeId> m_foldedInto;  // BatchNorm -> its Conv
-  std::map<NodeId, NodeId> m_bnOf;        // Conv -> its folded BatchNorm
+  json m_tensors;  // the tag's tensor records
   std::set<std::string> m_initNames;
   std::set<std::string> m_empty;  // zero-width values left out of the file
 };

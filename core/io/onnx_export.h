@@ -5,8 +5,10 @@
 // - Dynamic batch: the inputs' and outputs' first dim is the symbol "batch"; reshapes copy
 //   the batch (0) instead of baking it in. Other dims are fixed at the graph's shapes.
 // - `foldBn`: each BatchNorm that directly follows a Conv (the Conv's only consumer) is
-//   folded into the Conv's weight and bias, the deployment form. Eval-mode semantics.
-// - Each op's ONNX form lives with the op (OpSpec::onnxExport, ops/onnx_emitter.h).
+//   folded into the Conv's weight and bias (passes/fold_batchnorm), the deployment form.
+//   Eval-mode semantics.
+// - Each op's ONNX form lives with the op (OpSpec::onnxExport, ops/onnx_emitter.h); a
+//   composite op (the YOLO decode) is written as its lowering's primitives (passes/).
 // - Every ONNX node stays a standard op; PruneLab's own description of the IR node it
 //   came from (op, name, scope, attrs, tensors) is kept in the first node's doc_string,
 //   so importOnnx() rebuilds the graph exactly (io/onnx_import.h). Composite IR ops

@@ -12,6 +12,7 @@
 #include "graph/input_shape.h"
 #include "ops/torchscript_emitter.h"
 #include "ops/op_table.h"
+#include "passes/lowering.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -68,7 +69,7 @@ std::vector<std::string> splitScope(const std::string& scope) {
 // form (OpSpec::torchScript) writes its statements through this.
 class ScriptBuilder : public ScriptEmitter {
  public:
-  ScriptBuilder(const Graph& graph, const Shape& inputChw) : m_g(graph) {
+  ScriptBuilder(const Graph& graph, const Shape& inputChw) : m_g(graph.share()) {
     const Shape chw = inputChw.empty() ? defaultInputShape(m_g) : inputChw;
     Shape in{1};
     in.insert(in.end(), chw.begin(), chw.end());
@@ -99,9 +100,9 @@ class ScriptBuilder : public ScriptEmitter {
 
   // --- ScriptEmitter ---------------------------------------------------------------------------
 
-  const Graph& graph() const override { return m_g; }
+  const Graph& graph() const override { return m_fragment ? *m_fragment : m_g; }
   const std::vector<std::string>& inputs() const override { return m_x; }
-  std::string var(ValueId v) const override { return "v" + std::to_string(v); }
+  std::string var(ValueId v) const override { return m_fragment ? m_fragmentVars.at(v) : "v" + std::to_string(v); }
   void assign(const std::string& expr) override { statement(m_y + " = " + expr); }
   void statement(const std::string& text) override { *m_os << "    " << text << "\n"; }
 
@@ -168,14 +169,44 @@ class ScriptBuilder : public ScriptEmitter {
 
   void emit(const Node& n) {
     const OpSpec& spec = opSpec(n.op);
-    if (!spec.torchScript) throw Error(n.name, "op " + std::string(opKindName(n.op)) + " has no TorchScript form");
+    if (!spec.torchScript && !spec.lowered)
+      throw Error(n.name, "op " + std::string(opKindName(n.op)) + " has no TorchScript form");
     m_x.clear();
     for (ValueId v : n.inputs) m_x.push_back(var(v));
     m_y = n.outputs.empty() ? "" : var(n.outputs[0]);
-    spec.torchScript(*this, n);
+    if (spec.lowered) emitLowered(n);
+    else spec.torchScript(*this, n);
+  }
+
+  // A composite node as its lowering's primitives; the fragment's Constants become
+  // buffers on the composite's module, next to its own tensors.
+  void emitLowered(const Node& n) {
+    std::vector<Shape> shapes;
+    for (ValueId v : n.inputs) shapes.push_back(m_g.value(v).shape);
+    const Graph fragment = passes::lowerNode(n, shapes);
+    std::vector<std::string> vars(fragment.values().size());
+    for (size_t i = 0; i < fragment.inputs().size(); ++i) vars[fragment.inputs()[i]] = var(n.inputs.at(i));
+    for (size_t i = 0; i < fragment.outputs().size(); ++i) vars[fragment.outputs()[i]] = var(n.outputs.at(i));
+    for (const Value& v : fragment.values())
+      if (vars[v.id].empty()) vars[v.id] = "_l" + std::to_string(n.id) + "_" + std::to_string(v.id);
+    if (!n.tensors.empty()) tensor(n, n.tensors.front().name);  // the module keeps the node's own tensors
+    for (const Node& f : fragment.nodes())
+      if (f.op == OpKind::Constant) vars[f.outputs[0]] = buffer(n, f.name.substr(n.name.size() + 1), f.tensor("value"));
+    m_fragment = &fragment;
+    m_fragmentVars = vars;
+    for (const Node& f : fragment.nodes()) {
+      if (f.op == OpKind::Constant) continue;
+      m_x.clear();
+      for (ValueId v : f.inputs) m_x.push_back(vars[v]);
+      m_y = vars[f.outputs[0]];
+      opSpec(f.op).torchScript(*this, f);
+    }
+    m_fragment = nullptr;
   }
 
   Graph m_g;
+  const Graph* m_fragment = nullptr;        // while a composite's lowering is written
+  std::vector<std::string> m_fragmentVars;  // its values' variables
   std::shared_ptr<torch::jit::CompilationUnit> m_cu;
   std::unique_ptr<torch::jit::Module> m_root;
   std::map<std::string, std::string> m_exprOf;

@@ -84,23 +84,10 @@ void convResizeAttrs(Node& n, const std::vector<int64_t>&, const std::vector<int
   if (n.attrs.getInt("groups", 1) > 1 && n.tensor("weight").size(1) == 1) n.attrs.set("groups", keptOut.at(0));
 }
 
-// With OnnxExportOptions::foldBn the BatchNorm after the Conv is folded into its weight
-// and bias (eval semantics); the tag then describes the folded Conv.
 void convToOnnx(OnnxEmitter& e, const Node& n) {
-  at::Tensor w = n.tensor("weight").detach();
-  at::Tensor b = n.optionalTensor("bias");
-  std::string y = e.outputs()[0];
-  if (const Node* bn = e.foldedBatchNorm(n)) {
-    const at::Tensor scale =
-        bn->tensor("weight").detach() / at::sqrt(bn->tensor("running_var").detach() + bn->attrs.getFloat("eps", 1e-5));
-    w = w * scale.reshape({-1, 1, 1, 1});
-    const at::Tensor b0 = b.defined() ? b.detach() : at::zeros_like(scale);
-    b = (b0 - bn->tensor("running_mean").detach()) * scale + bn->tensor("bias").detach();
-    y = e.graph().value(bn->outputs[0]).name;
-    Node tagged = n;
-    tagged.tensors = {{"weight", w, false}, {"bias", b, false}};
-    e.describeAs(tagged, {y});
-  }
+  const at::Tensor w = n.tensor("weight").detach();
+  const at::Tensor b = n.optionalTensor("bias");
+  const std::string y = e.outputs()[0];
   std::vector<std::string> in{e.inputs()[0], e.param("weight", w)};
   if (b.defined()) in.push_back(e.param("bias", b.detach()));
   const auto p = n.attrs.getInts("padding", {0, 0});

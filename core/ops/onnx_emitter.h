@@ -58,12 +58,6 @@ class OnnxEmitter {
   std::string ints(const std::vector<int64_t>& v, const std::string& what);
   std::string floats(const std::vector<float>& v, const std::string& what);
 
-  // BN folding (OnnxExportOptions::foldBn): the BatchNorm folded into this Conv, or nullptr.
-  virtual const Node* foldedBatchNorm(const Node& conv) const = 0;
-  // The IR node the tag describes, when it is not the node itself (a folded Conv), and
-  // the ONNX name its output takes (the folded BN's output).
-  virtual void describeAs(const Node& tagged, const std::vector<std::string>& outputs) = 0;
-
   // Values left out of the file (an empty Split part only Concats read: OpenCV DNN 4.6
   // rejects empty slices); Concat skips them.
   virtual void omit(const std::string& value) = 0;

@@ -89,7 +89,7 @@ class OnnxEmitter;
 class ScriptEmitter;
 class OnnxImportContext;
 class OnnxNodeView;
-// Writes the ONNX nodes for one IR node (several for composite ops: SiLU, DetectDecode).
+// Writes the ONNX nodes for one IR node (several for composite forms: SiLU below opset 14).
 using OnnxExportFn = void (*)(OnnxEmitter&, const Node&);
 // Writes the TorchScript statements for one IR node.
 using TorchScriptFn = void (*)(ScriptEmitter&, const Node&);
@@ -128,6 +128,11 @@ struct OpSpec {
   // arithmetic).
   bool isElementwise = false;
   ConstantFn constantFn = nullptr;  // nullptr: a channel's constant does not survive the op
+
+  // A composite op (the YOLO decode): no forward, ONNX or TorchScript form of its own; the
+  // executor and the exporters run and write the primitive fragment of its lowering pass
+  // (passes/lowering.h). Its shape and channel rules still describe the node as a whole.
+  bool lowered = false;
 
   // --- interop forms -----------------------------------------------------------------------
   OnnxExportFn onnxExport = nullptr;

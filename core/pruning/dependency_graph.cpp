@@ -43,7 +43,7 @@ bool isDepthwiseConv(const Node& n) {
 
 }  // namespace
 
-DependencyGraph::DependencyGraph(const Graph& graph, const Options& options) : m_graph(graph) {
+DependencyGraph::DependencyGraph(const Graph& graph, const Options& options) : m_graph(graph.share()) {
   const auto& values = graph.values();
   m_base.resize(values.size());
   m_count.resize(values.size());

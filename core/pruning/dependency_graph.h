@@ -53,6 +53,8 @@ class DependencyGraph {
     std::vector<std::string> pinnedScopes;     // scope patterns whose input and output channels are kept
   };
 
+  // Keeps a share() of `graph` (its structure, its tensors shared), so the analysis stays
+  // valid whatever happens to the caller's Graph object; shapes must be inferred.
   explicit DependencyGraph(const Graph& graph, const Options& options);
   explicit DependencyGraph(const Graph& graph) : DependencyGraph(graph, Options{}) {}
 
@@ -72,7 +74,7 @@ class DependencyGraph {
   int64_t channelCount(ValueId v) const { return m_count[v]; }
 
  private:
-  const Graph& m_graph;
+  Graph m_graph;  // share() of the analysed graph: cannot dangle
   std::vector<int64_t> m_base;   // first element of each value
   std::vector<int64_t> m_count;  // channels of each value (0: no channel dim)
   std::vector<int> m_elementGroup;       // element -> group (-1: none)

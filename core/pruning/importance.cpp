@@ -130,7 +130,7 @@ std::vector<std::vector<ValueId>> representativeValues(const DependencyGraph& de
 
 std::vector<std::vector<double>> activationScores(const DependencyGraph& deps, const ImportanceOptions& o) {
   if (o.calibration.empty()) throw Error("activation criterion", "needs calibration batches (--calib)");
-  Graph copy = deps.graph();  // shares tensors; the module below does not change them
+  Graph copy = deps.graph().share();  // the module below does not change the tensors
   GraphModule module(std::shared_ptr<Graph>(&copy, [](Graph*) {}));
   module->eval();
   torch::NoGradGuard noGrad;
@@ -171,8 +171,8 @@ std::vector<std::vector<double>> activationScores(const DependencyGraph& deps, c
 std::vector<std::vector<double>> taylorScores(const DependencyGraph& deps, const ImportanceOptions& o,
                                               const std::vector<std::vector<GroupMember>>& members) {
   if (o.calibration.empty()) throw Error("taylor criterion", "needs calibration batches (--calib)");
-  Graph copy = deps.graph().clone();  // gradients accumulate on private tensors
-  auto module = GraphModule(std::make_shared<Graph>(copy));
+  // Gradients accumulate on private tensors.
+  auto module = GraphModule(std::make_shared<Graph>(deps.graph().clone()));
   module->eval();  // BN statistics stay fixed: the gradient of the deployed function
   module->zero_grad();
   for (size_t b = 0; b < o.calibration.size(); ++b) {
@@ -222,7 +222,7 @@ std::vector<std::vector<double>> reconstructionScores(const DependencyGraph& dep
                                                       const std::vector<std::vector<GroupMember>>& members) {
   if (o.calibration.empty()) throw Error("reconstruction criterion", "needs calibration batches (--calib)");
   const Graph& g = deps.graph();
-  Graph copy = g;
+  Graph copy = g.share();
   GraphModule module(std::shared_ptr<Graph>(&copy, [](Graph*) {}));
   module->eval();
   torch::NoGradGuard noGrad;

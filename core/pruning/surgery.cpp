@@ -112,7 +112,8 @@ SurgeryResult applySurgery(const DependencyGraph& deps, const PrunePlan& plan, c
 
   SurgeryResult result;
   Graph& out = result.graph;
-  out = src;  // the structure; every tensor gets a private copy below (sliced or cloned)
+  out = src.share();  // the structure; every tensor gets a private copy below (sliced or cloned)
+  out.renewStructureId();  // channel counts change
   at::NoGradGuard noGrad;
   if (options.foldBeta) {
     // Folding writes into biases/running means: give those nodes private copies first.
@@ -159,7 +160,7 @@ SurgeryResult applySurgery(const DependencyGraph& deps, const PrunePlan& plan, c
       one[0] = 1;
       inputs.push_back(at::randn(one));
     }
-    Graph probe = out;  // runInference may move tensors; the probe shares them on CPU
+    Graph probe = out.share();  // runInference may move tensors; the probe shares them on CPU
     withErrorContext("surgery forward check", [&] { runInference(probe, inputs); });
   }
 

@@ -108,7 +108,7 @@ TrainResult Session::train(const SessionTrainRequest& request) {
 
 PruneOutcome Session::prune(const PruneRequest& request, const std::string& label) {
   PruneOutcome out = runPruning(model(), request);
-  m_history.push(out.graph, label, true);
+  m_history.push(out.graph.share(), label, true);
   return out;
 }
 
@@ -118,7 +118,7 @@ SurgeryResult Session::applyPlan(const std::vector<SurgeryLogEntry>& log, const 
   const PrunePlan plan = planFromLog(deps, log);
   if (plan.empty()) throw Error("prune", "the plan removes no channels");
   SurgeryResult r = applySurgery(deps, plan, options);
-  m_history.push(r.graph, label, true);
+  m_history.push(r.graph.share(), label, true);
   return r;
 }
 

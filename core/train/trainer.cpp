@@ -151,7 +151,7 @@ struct Trainer::Impl {
 
   void saveRunCheckpoint(const std::string& path, int epoch) {
     Checkpoint ck;
-    ck.graph = *graph;  // shares tensors; saveCheckpoint copies them out
+    ck.graph = graph->share();  // saveCheckpoint copies them out
     ck.info = {{"epoch", std::to_string(epoch)},
                {"global_step", std::to_string(globalStep)},
                {"best_fitness", std::to_string(bestFitness)},

@@ -175,7 +175,7 @@ class TestGraph : public QObject {
     for (int k = 0; k < kOpKindCount; ++k) {
       const OpSpec& s = opSpec(static_cast<OpKind>(k));
       QCOMPARE(static_cast<int>(s.kind), k);
-      QVERIFY(s.forward != nullptr);
+      QVERIFY(s.forward != nullptr || s.lowered);  // a composite runs as its lowering (passes/)
       QVERIFY(s.inferShapes != nullptr);
       QCOMPARE(opKindFromName(opKindName(s.kind)), s.kind);
     }

@@ -93,7 +93,10 @@ at::Tensor input(const Shape& chw, int64_t batch, uint64_t seed) {
   return at::randn(s);
 }
 
-std::vector<at::Tensor> execute(Graph g, const at::Tensor& x) { return runInference(g, {x}, "cpu"); }
+std::vector<at::Tensor> execute(const Graph& graph, const at::Tensor& x) {
+  Graph g = graph.share();  // runInference may move tensors to the device
+  return runInference(g, {x}, "cpu");
+}
 
 // OpenCV DNN on an ONNX file: every output, in the file's output order.
 std::vector<at::Tensor> openCvRun(const std::string& path, const at::Tensor& x, const std::vector<std::string>& outputNames) {

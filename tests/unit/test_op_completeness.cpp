@@ -1,6 +1,7 @@
 // Every op kind owns its whole life (issue #16): for EVERY OpKind, the op table must give
 // a forward runner, a shape rule, a cost rule (or say it costs nothing), a channel rule,
-// an ONNX export form and a TorchScript form - and the forms must work: a tiny graph
+// an ONNX export form and a TorchScript form (a composite op: a lowering pass whose
+// primitives have them) - and the forms must work: a tiny graph
 // holding the op is exported to ONNX in memory and imported back (with PruneLab's tags:
 // the same structure, tensors and outputs; without them, through the per-op-type
 // converters: the same outputs), and exported to TorchScript, loaded and run.
@@ -24,6 +25,7 @@
 #include "io/onnx_import.h"
 #include "io/torchscript_export.h"
 #include "ops/op_table.h"
+#include "passes/lowering.h"
 #include "test_helpers.h"
 
 using namespace prunelab;
@@ -197,7 +199,10 @@ std::vector<at::Tensor> inputsFor(const Sample& s) {
   return r;
 }
 
-std::vector<at::Tensor> run(Graph g, const std::vector<at::Tensor>& inputs) { return runInference(g, inputs, "cpu"); }
+std::vector<at::Tensor> run(const Graph& graph, const std::vector<at::Tensor>& inputs) {
+  Graph g = graph.share();
+  return runInference(g, inputs, "cpu");
+}
 
 bool close(const at::Tensor& a, const at::Tensor& b) {
   return a.sizes() == b.sizes() && at::allclose(a.to(at::kDouble), b.to(at::kDouble), 1e-4, 1e-5, /*equal_nan=*/true);
@@ -256,19 +261,38 @@ class TestOpCompleteness : public QObject {
     const OpKind op = static_cast<OpKind>(kind);
     const OpSpec& s = opSpec(op);
     QVERIFY2(s.kind == op, qPrintable(what(op, "the table's entry is for another op")));
-    QVERIFY2(s.forward, qPrintable(what(op, "no forward runner (OpSpec::forward)")));
+    // A composite (OpSpec::lowered) has its lowering pass instead of forms of its own;
+    // the primitives of the fragment it makes must have every form themselves.
+    QVERIFY2(!s.lowered || passes::loweringFor(op), qPrintable(what(op, "says it is lowered but has no lowering pass")));
+    QVERIFY2(!(s.lowered && (s.forward || s.onnxExport || s.torchScript)),
+             qPrintable(what(op, "is lowered and also has forms of its own (two definitions to keep equal)")));
+    QVERIFY2(s.forward || s.lowered, qPrintable(what(op, "no forward runner (OpSpec::forward)")));
     QVERIFY2(s.inferShapes, qPrintable(what(op, "no shape rule (OpSpec::inferShapes)")));
     QVERIFY2(s.macsPerElement || s.zeroCost,
              qPrintable(what(op, "no cost rule (OpSpec::macsPerElement, or zeroCost = true for an op that costs nothing)")));
     QVERIFY2(!(s.macsPerElement && s.zeroCost), qPrintable(what(op, "has a cost rule and says it costs nothing")));
     QVERIFY2(s.channelRule != ChannelRule::Undeclared, qPrintable(what(op, "no channel rule (OpSpec::channelRule)")));
-    QVERIFY2(s.onnxExport, qPrintable(what(op, "no ONNX export form (OpSpec::onnxExport)")));
-    QVERIFY2(s.torchScript, qPrintable(what(op, "no TorchScript form (OpSpec::torchScript)")));
+    QVERIFY2(s.onnxExport || s.lowered, qPrintable(what(op, "no ONNX export form (OpSpec::onnxExport)")));
+    QVERIFY2(s.torchScript || s.lowered, qPrintable(what(op, "no TorchScript form (OpSpec::torchScript)")));
     QVERIFY2(!(s.isActivation && !s.isElementwise), qPrintable(what(op, "an activation must be elementwise")));
     QVERIFY2(!s.isChannelSource || s.channelDims, qPrintable(what(op, "a channel source must say which dims hold channels")));
     Sample sample;
     QVERIFY2(makeSample(op, sample), qPrintable(what(op, "no sample graph in test_op_completeness.cpp")));
     QVERIFY2(!run(sample.graph, inputsFor(sample)).empty(), qPrintable(what(op, "forward produced nothing")));
+    if (s.lowered) {
+      inferShapes(sample.graph, kChw);
+      for (const Node& n : sample.graph.nodes()) {
+        if (n.op != op) continue;
+        std::vector<Shape> shapes;
+        for (ValueId v : n.inputs) shapes.push_back(sample.graph.value(v).shape);
+        const Graph fragment = passes::lowerNode(n, shapes);
+        for (const Node& f : fragment.nodes()) {
+          const OpSpec& fs = opSpec(f.op);
+          QVERIFY2(fs.forward && fs.onnxExport && fs.torchScript && !fs.lowered,
+                   qPrintable(what(op, "its lowering makes " + std::string(opKindName(f.op)) + ", not a primitive with every form")));
+        }
+      }
+    }
   }
 
   // Tagged: import(export(g)) == g, outputs equal. Untagged (what other tools' files go

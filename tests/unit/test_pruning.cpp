@@ -163,7 +163,7 @@ class TestPruning : public QObject {
       const PrunePlan plan = randomPlan(deps, rng);
       Graph masked = maskedCopy(deps, plan);
       const SurgeryResult cut = applySurgery(deps, plan, so);
-      Graph pruned = cut.graph;
+      Graph pruned = cut.graph.share();
       const auto ya = runInference(masked, {x});
       const auto yb = runInference(pruned, {x});
       for (size_t o = 0; o < ya.size(); ++o) {
@@ -253,7 +253,7 @@ class TestPruning : public QObject {
     SurgeryOptions fold;
     fold.foldBeta = true;
     const SurgeryResult folded = applySurgery(deps, plan, fold);
-    Graph f = folded.graph, plain = applySurgery(deps, plan).graph;
+    Graph f = folded.graph.share(), plain = applySurgery(deps, plan).graph.share();
     const auto yf = runInference(f, {x0}), yp = runInference(plain, {x0});
     // The 1x1 consumer: folded exactly.
     QCOMPARE(folded.betaFold.folded, std::vector<std::string>{"cb"});
@@ -304,7 +304,7 @@ class TestPruning : public QObject {
       const SurgeryResult r = applySurgery(md, plan, fold);
       QCOMPARE(r.betaFold.folded, std::vector<std::string>{"model.2.cv1.conv"});
       QVERIFY(r.betaFold.skipped.empty());
-      Graph f = r.graph, plain = applySurgery(md, plan).graph;
+      Graph f = r.graph.share(), plain = applySurgery(md, plan).graph.share();
       const double foldErr = ((runInference(f, {x0})[0] - y).abs() / y.abs().clamp_min(1.0)).max().item<double>();
       const double plainErr = ((runInference(plain, {x0})[0] - y).abs() / y.abs().clamp_min(1.0)).max().item<double>();
       QVERIFY2(foldErr < 1e-4, qPrintable(QString::number(foldErr)));

@@ -166,7 +166,7 @@ class TestYolo : public QObject {
           }
       }
       const SurgeryResult cut = applySurgery(deps, plan);
-      Graph pruned = cut.graph;
+      Graph pruned = cut.graph.share();
       const auto a = runInference(masked, {x}), b = runInference(pruned, {x});
       for (size_t o = 0; o < a.size(); ++o) {
         const double scale = std::max(1.0, a[o].abs().max().item<double>());
