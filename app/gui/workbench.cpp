@@ -16,7 +16,7 @@
 
 #include "analysis/cost.h"
 #include "detect/yolo_head.h"
-#include "gui/story_run.h"
+#include "gui/workbench_post.h"
 #include "models/zoo.h"
 #include "ops/op_table.h"
 #include "report/report_writer.h"
@@ -105,12 +105,6 @@ Workbench::~Workbench() {
   m_control->paused.store(false);
   m_thread.quit();
   m_thread.wait();
-}
-
-template <class F>
-void Workbench::post(F&& call) {
-  ++m_pendingCalls;
-  QMetaObject::invokeMethod(m_worker, std::forward<F>(call), Qt::QueuedConnection);
 }
 
 void Workbench::wire() {
@@ -320,8 +314,7 @@ void Workbench::exportModel(const QString& format, const QString& path, int opse
 
 void Workbench::onModelChanged(const ModelSnapshot& s) {
   // Training keeps the structure (and the user's percent); surgery and undo may not.
-  const bool sameStructure = m_model.skeleton && m_model.skeleton->nodes().size() == s.skeleton->nodes().size() &&
-                             m_model.skeleton->parameterCount() == s.skeleton->parameterCount();
+  const bool sameStructure = m_model.skeleton && m_model.skeleton->structureId() == s.skeleton->structureId();
   m_model = s;
   m_prune.setGraph(s.skeleton);  // the plan is rebuilt when the new scores arrive
   if (!sameStructure) m_window->prunePanel()->setPercent(0);
@@ -569,151 +562,6 @@ void Workbench::writeStoryReport(const QString& runDir, std::function<void(bool,
     done(true, pdf);
   });
   post([w = m_worker, runDir] { w->collectStory(runDir); });
-}
-
-// ---- demo and story ------------------------------------------------------------------
-
-void Workbench::openDemo() {
-  ModelSpec m;
-  const QString shipped = QString::fromStdString(resourceDir()) + "/demo/classifier.plm";
-  m.model = QFileInfo::exists(shipped) ? shipped.toStdString() : std::string("resnet20");
-  m.numClasses = 10;
-  DataSpec d;
-  d.spec = "fashion-mnist";
-  d.trainLimit = 6000;  // a quick epoch on 2 cores; File > Built-in Fashion-MNIST for all
-  d.valLimit = 1000;
-  openData(d);
-  openModel(m);
-  widgets::TrainRequest r;
-  r.epochs = 3;
-  r.batch = 128;
-  r.lr = 0.1;
-  r.sr = 5e-3;  // strong enough to move the gammas visibly within a few short epochs
-  r.prunedNowPercent = 0.4;
-  m_window->trainPanel()->setRequest(r);
-  m_window->prunePanel()->setCriterion("bn");
-  whenIdle([this] { m_window->prunePanel()->setPercent(0.4); });
-  info(QString("Demo: ResNet-20 %1 on 6000 Fashion-MNIST images. Start sparse training (sr 5e-3), watch the "
-               "BN gammas fall, then Apply the 40 % plan, fine-tune with sr 0, Compare and Export - or "
-               "Story > Run the whole story.")
-           .arg(QFileInfo::exists(shipped) ? "(trained by PruneLab, resources/demo)" : "(random init: demo model not found)"));
-}
-
-void Workbench::openDemoDetector() {
-  const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/fashion-det-demo";
-  post([w = m_worker, dataDir] { w->prepareFashionDet(dataDir, 1200, 300); });
-  DataSpec d;
-  d.spec = (dataDir + "/data.yaml").toStdString();
-  openData(d);
-  ModelSpec m;
-  const QString shipped = QString::fromStdString(resourceDir()) + "/demo/detector.plm";
-  m.model = QFileInfo::exists(shipped) ? shipped.toStdString() : std::string("yolov8n");
-  m.numClasses = 10;
-  m.imageSize = 160;
-  openModel(m);
-  widgets::TrainRequest r;
-  r.epochs = 2;
-  r.batch = 16;
-  r.lr = 0.01;
-  r.sr = 5e-3;
-  r.prunedNowPercent = 0;
-  m_window->trainPanel()->setRequest(r);
-  m_window->prunePanel()->setCriterion("bn");
-  whenIdle([this] { m_window->prunePanel()->setPercent(0.3); });
-  info("Detector demo: a small YOLOv8 trained by PruneLab on fashion-det (160 px), 1200 training images.");
-}
-
-void Workbench::runStory(int sparseEpochs, int fineTuneEpochs, const QString& shotsDir) {
-  StoryOptions o;
-  o.sparseEpochs = sparseEpochs;
-  o.fineTuneEpochs = fineTuneEpochs;
-  o.shotsDir = shotsDir;
-  auto* story = new StoryRun(*this, o, this);
-  connect(story, &StoryRun::finished, this, [this, story](bool, const QString&) {
-    story->deleteLater();
-    Q_EMIT storyFinished();
-  });
-  story->start();
-  m_storyDir = story->runDir();
-}
-
-// ---- project files -------------------------------------------------------------------
-
-bool Workbench::saveProject(const QString& path) {
-  const QString checkpoint = QFileInfo(path).absolutePath() + "/" + QFileInfo(path).completeBaseName() + ".plm";
-  exportModel("native", checkpoint);
-  QJsonObject o;
-  o["format"] = "prunelab-project";
-  o["version"] = 1;
-  o["model"] = QJsonObject{{"spec", QString::fromStdString(m_modelSpec.model)},
-                           {"num_classes", static_cast<qint64>(m_modelSpec.numClasses)},
-                           {"weights", QString::fromStdString(m_modelSpec.weights)}};
-  o["checkpoint"] = QFileInfo(checkpoint).fileName();
-  o["data"] = QJsonObject{{"spec", QString::fromStdString(m_dataSpec.spec)},
-                          {"train_limit", static_cast<qint64>(m_dataSpec.trainLimit)},
-                          {"val_limit", static_cast<qint64>(m_dataSpec.valLimit)}};
-  o["run_dir"] = m_runDir;
-  QJsonArray plan;
-  for (const SurgeryLogEntry& e : m_prune.hasGraph() ? m_prune.planLog() : std::vector<SurgeryLogEntry>{}) {
-    QJsonArray ch;
-    for (int64_t c : e.channels) ch.append(static_cast<qint64>(c));
-    plan.append(QJsonObject{{"source", QString::fromStdString(e.source)}, {"channels", ch}});
-  }
-  const widgets::PrunePanel* p = m_window->prunePanel();
-  o["prune"] = QJsonObject{{"criterion", p->criterion()}, {"percent", p->percent()}, {"round_to", p->roundTo()},
-                           {"min_channels", p->minChannels()}, {"plan", plan}};
-  o["history"] = QString::fromStdString(m_model.label);
-  const widgets::TrainRequest t = m_window->trainPanel()->request();
-  o["train"] = QJsonObject{{"epochs", t.epochs}, {"batch", t.batch}, {"lr", t.lr}, {"sr", t.sr}};
-  QSaveFile f(path);  // temp file + rename: an existing project survives a failed save
-  if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson()) < 0 || !f.commit()) {
-    fail("Save project", path + ": " + f.errorString());
-    return false;
-  }
-  info("Saved project " + path);
-  return true;
-}
-
-void Workbench::openProject(const QString& path) {
-  QFile f(path);
-  if (!f.open(QIODevice::ReadOnly)) return fail("Open project", path + ": " + f.errorString());
-  QJsonParseError err;
-  const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
-  const QJsonObject o = doc.object();
-  if (doc.isNull() || o["format"].toString() != "prunelab-project")
-    return fail("Open project", path + ": not a PruneLab project (" + err.errorString() + ")");
-  const QJsonObject data = o["data"].toObject();
-  DataSpec d;
-  d.spec = data["spec"].toString("fashion-mnist").toStdString();
-  d.trainLimit = data["train_limit"].toInteger();
-  d.valLimit = data["val_limit"].toInteger();
-  openData(d);
-  const QJsonObject model = o["model"].toObject();
-  ModelSpec m;
-  const QString ck = QFileInfo(path).absoluteDir().filePath(o["checkpoint"].toString());
-  m.model = QFileInfo::exists(ck) ? ck.toStdString() : model["spec"].toString().toStdString();
-  m.numClasses = QFileInfo::exists(ck) ? -1 : model["num_classes"].toInteger(-1);
-  m.weights = QFileInfo::exists(ck) ? std::string() : model["weights"].toString().toStdString();
-  const QJsonObject prune = o["prune"].toObject();
-  m_pendingPlan.clear();
-  for (const auto& v : prune["plan"].toArray()) {
-    SurgeryLogEntry e;
-    e.source = v.toObject()["source"].toString().toStdString();
-    for (const auto& c : v.toObject()["channels"].toArray()) e.channels.push_back(c.toInteger());
-    m_pendingPlan.push_back(e);
-  }
-  widgets::PrunePanel* p = m_window->prunePanel();
-  p->setCriterion(prune["criterion"].toString("bn"));
-  const QJsonObject t = o["train"].toObject();
-  widgets::TrainRequest r = m_window->trainPanel()->request();
-  r.epochs = t["epochs"].toInt(r.epochs);
-  r.batch = t["batch"].toInt(r.batch);
-  r.lr = t["lr"].toDouble(r.lr);
-  r.sr = t["sr"].toDouble(r.sr);
-  m_window->trainPanel()->setRequest(r);
-  m_runDir = o["run_dir"].toString();
-  openModel(m);
-  info("Opened project " + path);
 }
 
 }  // namespace prunelab::gui
