@@ -41,7 +41,7 @@ void addDataOptions(CommandLine& cl, DataArgs& d) {
                "classification: auto (the built-in data's statistics, ImageNet's for 3-channel image folders, "
                "else none), imagenet, or none ([0,1]); " + imagenet.str())
       ->type_name("MODE")
-      ->check(CLI::IsMember({"auto", "imagenet", "none"}))
+      ->check(CLI::IsMember({"auto", "imagenet", "none"}).description(""))  // the choices are in the text
       ->capture_default_str();
   a.add_option("--mean", d.spec.input.mean, "classification: per-channel mean in [0,1] units, overrides --normalize")
       ->type_name("R,G,B")
