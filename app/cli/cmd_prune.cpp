@@ -11,6 +11,7 @@
 #include "analysis/shape_inference.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/data_options.h"
 #include "cli/model_options.h"
 #include "cli/number_text.h"
 #include "exec/runtime.h"
@@ -154,6 +155,7 @@ int runPrune(int argc, char** argv) {
       DataSpec spec;
       spec.spec = calib;
       session.openData(spec);
+      printDataReport(session.data());
     }
     co.seed = r.importance.seed;
     session.calibrate(r.importance, co, r.inputShape);

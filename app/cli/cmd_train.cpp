@@ -150,6 +150,7 @@ int runTrain(int argc, char** argv) {
 
   Session session;
   session.openData(data.spec);
+  printDataReport(session.data());
   session.loadModelForData(model.request, resuming ? last : "");
   const bool detect = session.data().task == TaskKind::Detect;
 
@@ -292,12 +293,13 @@ int runEval(int argc, char** argv) {
   configureThreads(model.threads);
   Session session;
   session.openData(data.spec);
+  printDataReport(session.data());
   session.loadModelForData(model.request);
   if (session.data().task == TaskKind::Detect) return evalDetector(cl, data, run, session);
   const DatasetSplits& cls = session.data().cls;
   const std::shared_ptr<Graph> graph = session.history().currentPtr();
   TransformOptions trainT, evalT;
-  defaultTransforms(*cls.train, defaultInputShape(*graph).at(0), trainT, evalT);
+  classifyTransforms(session.data(), defaultInputShape(*graph).at(0), trainT, evalT);
   LoaderOptions lo;
   lo.batchSize = cl.has("--batch") ? run.batch : kEvalBatchClassify;
   lo.shuffle = false;

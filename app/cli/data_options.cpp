@@ -1,5 +1,8 @@
 #include "cli/data_options.h"
 
+#include <cstdio>
+#include <sstream>
+
 #include "cli/device_arg.h"
 #include "data/data_loader.h"
 #include "exec/runtime.h"
@@ -21,9 +24,33 @@ void addDataOptions(CommandLine& cl, DataArgs& d) {
   a.add_option("--seed", d.spec.seed, "seed for initialisation, data order, subsets and augmentation")
       ->type_name("N")
       ->capture_default_str();
-  a.add_option("--imgsz", d.task.imgsz, "detection: square input size, multiple of 32")
+  // One --imgsz for both tasks: detection's input size and classification's resize.
+  a.add_option_function<int64_t>(
+       "--imgsz",
+       [&d](const int64_t& v) {
+         d.task.imgsz = v;
+         d.spec.input.imgsz = static_cast<int>(v);
+       },
+       "square input size: detection (a multiple of 32), or classification (resize every image to PX x PX)")
       ->type_name("PX")
-      ->default_str("the model's, else 640");
+      ->default_str("detect: the model's, else 640; classify: as stored");
+  std::ostringstream imagenet;
+  imagenet << "imagenet = mean " << kImageNetMean[0] << "," << kImageNetMean[1] << "," << kImageNetMean[2] << " std "
+           << kImageNetStd[0] << "," << kImageNetStd[1] << "," << kImageNetStd[2];
+  a.add_option("--normalize", d.spec.input.normalize,
+               "classification: auto (the built-in data's statistics, ImageNet's for 3-channel image folders, "
+               "else none), imagenet, or none ([0,1]); " + imagenet.str())
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"auto", "imagenet", "none"}).description(""))  // the choices are in the text
+      ->capture_default_str();
+  a.add_option("--mean", d.spec.input.mean, "classification: per-channel mean in [0,1] units, overrides --normalize")
+      ->type_name("R,G,B")
+      ->delimiter(',')
+      ->default_str("by --normalize");
+  a.add_option("--std", d.spec.input.std, "classification: per-channel std, overrides --normalize")
+      ->type_name("R,G,B")
+      ->delimiter(',')
+      ->default_str("by --normalize");
   a.add_option("--mosaic", d.task.mosaic, "detection: mosaic probability")->type_name("P")->capture_default_str();
   a.add_option("--close-mosaic", d.task.closeMosaic, "detection: last N epochs without mosaic")
       ->type_name("N")
@@ -44,6 +71,10 @@ void addRunOptions(CommandLine& cl, RunArgs& r, const std::string& batchDefault)
       ->type_name("DEV")
       ->capture_default_str();
   a.add_flag("--json", "print a JSON summary at the end");
+}
+
+void printDataReport(const OpenedData& data) {
+  for (const std::string& line : dataReport(data)) std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 std::string runDevice(const RunArgs& r) { return resolveDevice(deviceArgument(r.device)); }

@@ -14,7 +14,8 @@ struct DataArgs {
   TaskSettings task;
 };
 
-// --data, --task, --train-limit, --val-limit, --seed and the detection settings.
+// --data, --task, --train-limit, --val-limit, --seed, --imgsz, the detection settings and
+// classification's --normalize/--mean/--std.
 void addDataOptions(CommandLine& cl, DataArgs& d);
 
 struct RunArgs {
@@ -25,6 +26,9 @@ struct RunArgs {
 
 // --batch (its default described by `batchDefault`), --workers, --device, --json.
 void addRunOptions(CommandLine& cl, RunArgs& r, const std::string& batchDefault);
+
+// Prints dataReport(data) (skipped images, label summary) to stderr.
+void printDataReport(const OpenedData& data);
 
 // The device to run on: deviceArgument() (cli/device_arg.h) then core's resolveDevice().
 std::string runDevice(const RunArgs& r);

@@ -85,6 +85,7 @@ void Worker::openData(const DataSpec& spec) {
   guarded("Open data", [&] {
     m->session.openData(spec);
     const OpenedData& d = m->session.data();
+    for (const std::string& line : dataReport(d)) Q_EMIT info(QString::fromStdString(line));
     Q_EMIT dataOpened(QString::fromStdString(d.description()), d.task == TaskKind::Detect);
   });
 }

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <opencv2/imgproc.hpp>
 
+#include "util/error.h"
+
 namespace prunelab {
 
 TransformOptions fashionMnistTrainTransform() {
@@ -102,8 +104,13 @@ void toNormalizedChw(const ImageU8& img, const TransformOptions& t, float* out) 
 }
 
 void defaultTransforms(const Dataset& train, int64_t modelChannels, TransformOptions& trainT,
-                       TransformOptions& evalT) {
+                       TransformOptions& evalT, const ClassifyInputOptions& input) {
+  const std::string& norm = input.normalize;
+  if (norm != "auto" && norm != "imagenet" && norm != "none")
+    throw Error("--normalize", "must be auto, imagenet or none, got '" + norm + "'");
+  if (input.imgsz < 0) throw Error("--imgsz", "must be positive (0 = as stored)");
   const std::string d = train.description();
+  const bool builtIn = d.rfind("Fashion-MNIST", 0) == 0 || d.rfind("CIFAR-10", 0) == 0;
   if (d.rfind("Fashion-MNIST", 0) == 0) {
     trainT = fashionMnistTrainTransform();
     evalT = fashionMnistEvalTransform();
@@ -118,6 +125,36 @@ void defaultTransforms(const Dataset& train, int64_t modelChannels, TransformOpt
   trainT.channels = evalT.channels = static_cast<int>(modelChannels);
   if (trainT.mean.size() > 1 && modelChannels == 1) trainT.mean = evalT.mean = {trainT.mean[0]};
   if (trainT.std.size() > 1 && modelChannels == 1) trainT.std = evalT.std = {trainT.std[0]};
+
+  std::vector<float> mean = trainT.mean, std = trainT.std;
+  const bool imagenet = norm == "imagenet" || (norm == "auto" && !builtIn && modelChannels == 3);
+  if (norm == "imagenet" && modelChannels != 3)
+    throw Error("--normalize", "imagenet needs 3-channel input; the model takes " + std::to_string(modelChannels));
+  if (imagenet) {
+    mean.assign(kImageNetMean, kImageNetMean + 3);
+    std.assign(kImageNetStd, kImageNetStd + 3);
+  } else if (norm == "none") {
+    mean.clear();
+    std.clear();
+  }
+  const auto given = [&](const std::vector<float>& v, const char* option) {
+    if (v.size() != 1 && v.size() != static_cast<size_t>(modelChannels))
+      throw Error(option, "needs 1 or " + std::to_string(modelChannels) + " values (the model's channels), got " +
+                              std::to_string(v.size()));
+  };
+  if (!input.mean.empty()) {
+    given(input.mean, "--mean");
+    mean = input.mean;
+  }
+  if (!input.std.empty()) {
+    given(input.std, "--std");
+    for (float s : input.std)
+      if (!(s > 0)) throw Error("--std", "values must be positive");
+    std = input.std;
+  }
+  trainT.mean = evalT.mean = mean;
+  trainT.std = evalT.std = std;
+  trainT.resize = evalT.resize = input.imgsz;
 }
 
 }  // namespace prunelab

@@ -44,14 +44,22 @@ std::vector<EpochRecord> readResults(const fs::path& csv, const std::string& sta
       if (header[i] == name) return static_cast<int>(i);
     return -1;
   };
-  const int cEpoch = col("epoch"), cLoss = col("train/loss"), cMetric = col(metricColumn), cLr = col("lr"), cSr = col("sr"),
+  const int cEpoch = col("epoch"), cLoss = col("train/loss"), cMetric = col(metricColumn), cLr = col("lr/pg0"), cSr = col("sr"),
             cGamma = col("bn/gamma_mean");
   std::vector<EpochRecord> out;
   while (std::getline(in, line)) {
     std::vector<std::string> f;
     std::stringstream ss(line);
     for (std::string c; std::getline(ss, c, ',');) f.push_back(c);
-    auto num = [&](int c, double fallback) { return c >= 0 && c < static_cast<int>(f.size()) ? std::stod(f[c]) : fallback; };
+    // An empty cell is a value the run did not compute (e.g. no validation that epoch).
+    auto num = [&](int c, double fallback) {
+      if (c < 0 || c >= static_cast<int>(f.size()) || f[size_t(c)].empty()) return fallback;
+      try {
+        return std::stod(f[size_t(c)]);
+      } catch (const std::exception&) {
+        throw Error(csv.string(), "line " + std::to_string(out.size() + 2) + ": '" + f[size_t(c)] + "' is not a number");
+      }
+    };
     EpochRecord r;
     r.stage = stage;
     r.epoch = static_cast<int>(num(cEpoch, static_cast<double>(out.size() + 1)));
@@ -105,7 +113,8 @@ StoryReport collectStoryReport(const std::string& runDir, const ReportOptions& o
       st.sizeBytes = cost.sizeBytes;
       r.macsConvention = conventionName(cost.convention);
       if (s.contains("run_dir")) {
-        const std::string column = r.task == "detect" ? "metrics/mAP50-95" : "val/top1";
+        // ultralytics' column names (train/run_log.h).
+        const std::string column = r.task == "detect" ? "metrics/mAP50-95(B)" : "metrics/accuracy_top1";
         const auto e = readResults(dir / s.at("run_dir").get<std::string>() / "results.csv", st.name, column);
         r.epochs.insert(r.epochs.end(), e.begin(), e.end());
       }

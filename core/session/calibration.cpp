@@ -66,7 +66,7 @@ std::string loadCalibration(const OpenedData* data, const Graph& graph, const Sh
   }
   if (data->task == TaskKind::Detect) return detectionCalibration(*data, graph, input, o, io);
   TransformOptions trainT, evalT;
-  defaultTransforms(*data->cls.train, input[0], trainT, evalT);
+  classifyTransforms(*data, input[0], trainT, evalT);
   evalT.resize = static_cast<int>(input[1]);
   LoaderOptions lo;
   lo.batchSize = o.batchSize;

@@ -56,4 +56,26 @@ OpenedData openData(const DataSpec& spec) {
   return d;
 }
 
+std::vector<std::string> dataReport(const OpenedData& data, size_t maxWarnings) {
+  std::vector<std::string> lines;
+  if (data.task != TaskKind::Detect) return lines;
+  const std::pair<const char*, DetectionDatasetPtr> splits[] = {
+      {"train", data.det.train}, {"val", data.det.val}, {"test", data.det.test}};
+  for (const auto& [name, split] : splits) {
+    if (!split) continue;
+    const LabelCheck& c = split->labelCheck();
+    for (size_t i = 0; i < c.warnings.size() && i < maxWarnings; ++i) lines.push_back("warning: " + c.warnings[i]);
+    if (c.warnings.size() > maxWarnings)
+      lines.push_back("warning: ... and " + std::to_string(c.warnings.size() - maxWarnings) + " more skipped images");
+    lines.push_back(c.summary(name));
+  }
+  return lines;
+}
+
+void classifyTransforms(const OpenedData& data, int64_t modelChannels, TransformOptions& trainT,
+                        TransformOptions& evalT) {
+  if (data.task != TaskKind::Classify || !data.cls.train) throw Error("data", "no classification data open");
+  defaultTransforms(*data.cls.train, modelChannels, trainT, evalT, data.spec.input);
+}
+
 }  // namespace prunelab

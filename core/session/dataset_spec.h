@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "data/dataset.h"
 #include "data/detection/detection_dataset.h"
+#include "data/transforms.h"
 #include "session/train_recipe.h"
 
 namespace prunelab {
@@ -18,6 +20,7 @@ struct DataSpec {
   int64_t trainLimit = 0;  // > 0: a seeded subset of that many training images
   int64_t valLimit = 0;
   uint64_t seed = 0;       // subsets use seed + 1 (train) and seed + 2 (val)
+  ClassifyInputOptions input;  // classification: resize and normalisation (defaults in data/transforms.h)
 };
 
 // A YOLO data.yaml (or a directory holding one)?
@@ -35,5 +38,15 @@ struct OpenedData {
 
 // Throws prunelab::Error naming the spec (or option) on failure.
 OpenedData openData(const DataSpec& spec);
+
+// What the user should see after opening detection data: per split, up to `maxWarnings`
+// "FILE:LINE: problem (image skipped)" lines, then its summary (LabelCheck::summary).
+// Empty for classification data.
+std::vector<std::string> dataReport(const OpenedData& data, size_t maxWarnings = 20);
+
+// The classification transforms for `data` and a model taking `modelChannels` channels,
+// under the spec's ClassifyInputOptions: the one place the CLI and the workbench get them.
+void classifyTransforms(const OpenedData& data, int64_t modelChannels, TransformOptions& trainT,
+                        TransformOptions& evalT);
 
 }  // namespace prunelab

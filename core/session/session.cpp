@@ -39,7 +39,13 @@ void Session::loadModelForData(ModelRequest request, const std::string& resumeFr
   const auto& meta = g.metadata();
   if (meta.count("num_classes") && std::stoll(meta.at("num_classes")) != d.numClasses())
     throw Error(asked, "has " + meta.at("num_classes") + " classes, the data has " + std::to_string(d.numClasses()));
-  inferShapes(g, defaultInputShape(g));
+  Shape chw = defaultInputShape(g);
+  if (d.task == TaskKind::Classify && d.spec.input.imgsz > 0) {
+    // The model sees imgsz x imgsz images: its shapes (MACs, the what-if) are at that size.
+    chw = {chw.at(0), d.spec.input.imgsz, d.spec.input.imgsz};
+    g.metadata()["input"] = shapeToString(chw);
+  }
+  inferShapes(g, chw);
   m_history.reset(std::move(g), "loaded " + asked);
 }
 
@@ -94,7 +100,7 @@ TrainResult Session::train(const SessionTrainRequest& request) {
   TrainerOptions o = request.options;
   if (task->kind() == "classify") {
     // The trainer's classification transforms are the task's; keep the options in step.
-    defaultTransforms(*data().cls.train, defaultInputShape(*graph).at(0), o.trainTransform, o.evalTransform);
+    classifyTransforms(data(), defaultInputShape(*graph).at(0), o.trainTransform, o.evalTransform);
   }
   Trainer trainer(graph, task, o, request.control);
   for (TrainObserver* obs : request.observers) trainer.addObserver(obs);

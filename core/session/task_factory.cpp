@@ -28,7 +28,7 @@ std::shared_ptr<TrainTask> makeTrainTask(const OpenedData& data, const Graph& gr
                                          : "is YOLO detection data; the model is not a detector");
   if (data.task == TaskKind::Classify) {
     TransformOptions trainT, evalT;
-    defaultTransforms(*data.cls.train, defaultInputShape(graph).at(0), trainT, evalT);
+    classifyTransforms(data, defaultInputShape(graph).at(0), trainT, evalT);
     return std::make_shared<ClassificationTask>(data.cls, trainT, evalT, settings.labelSmoothing);
   }
   return std::make_shared<DetectionTask>(data.det, detectionTaskOptions(settings, graph, trainBatch));

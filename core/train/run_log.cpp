@@ -13,33 +13,50 @@ using nlohmann::json;
 namespace prunelab {
 
 namespace {
-const std::vector<std::string> kHead = {"epoch", "train/loss"};
-const std::vector<std::string> kClassify = {"train/top1", "val/loss", "val/top1", "val/top5"};
-const std::vector<std::string> kTail = {"lr",           "sr",           "bn/gamma_mean", "bn/frac_lt_0.01",
-                                        "bn/gamma_p10", "bn/gamma_p50", "bn/gamma_p90",  "time_s",
-                                        "images_per_s"};
 
-// CSV columns of a run: the common ones around the task's own (from its first row).
-std::vector<std::string> columnsFor(const json& row) {
-  std::vector<std::string> c = kHead;
-  if (row.value("task", std::string("classify")) == "classify") {
-    c.insert(c.end(), kClassify.begin(), kClassify.end());
-  } else {
-    c.push_back("val/loss");
-    for (const auto& name : row.at("task_columns")) c.push_back(name.get<std::string>());
-    c.push_back("fitness");
-  }
-  c.insert(c.end(), kTail.begin(), kTail.end());
-  return c;
+const std::vector<std::string> kOwnClassify = {"train/top1"};
+const std::vector<std::string> kOwnDetect = {"train/loss", "val/loss", "fitness"};
+const std::vector<std::string> kOwnTail = {"sr",           "bn/gamma_mean", "bn/frac_lt_0.01", "bn/gamma_p10",
+                                           "bn/gamma_p50", "bn/gamma_p90",  "time_s",          "images_per_s"};
+
+// The log.jsonl key a CSV column reads: ultralytics' names map onto PruneLab's.
+std::string keyFor(const std::string& column) {
+  if (column.rfind("lr/pg", 0) == 0) return "lr";
+  if (column == "metrics/accuracy_top1") return "val/top1";
+  if (column == "metrics/accuracy_top5") return "val/top5";
+  const std::string box = "(B)";
+  if (column.size() > box.size() && column.compare(column.size() - box.size(), box.size(), box) == 0)
+    return column.substr(0, column.size() - box.size());
+  return column;
 }
 
 json toJson(const EpochStats& s) {
-  json j = {{"epoch", s.epoch + 1}, {"task", s.task}, {"fitness", s.fitness},           {"train/loss", s.trainLoss},     {"train/top1", s.trainTop1},
-          {"val/loss", s.valLoss},          {"val/top1", s.valTop1},         {"val/top5", s.valTop5},
-          {"lr", s.lr},                     {"sr", s.sr},                    {"bn/gamma_mean", s.gamma.absMean},
-          {"bn/frac_lt_0.01", s.gamma.fracBelow001}, {"bn/gamma_p10", s.gamma.p10}, {"bn/gamma_p50", s.gamma.p50},
-          {"bn/gamma_p90", s.gamma.p90},    {"time_s", s.seconds},           {"images_per_s", s.imagesPerSec},
-          {"data_wait", s.dataWaitFraction}, {"bn/gamma_p25", s.gamma.p25},    {"bn/gamma_p75", s.gamma.p75},   {"bn/gamma_max", s.gamma.maxAbs}};
+  json j = {{"epoch", s.epoch + 1},
+            {"task", s.task},
+            {"validated", s.validated},
+            {"train/loss", s.trainLoss},
+            {"train/top1", s.trainTop1},
+            {"lr", s.lr},
+            {"sr", s.sr},
+            {"bn/gamma_mean", s.gamma.absMean},
+            {"bn/frac_lt_0.01", s.gamma.fracBelow001},
+            {"bn/gamma_p10", s.gamma.p10},
+            {"bn/gamma_p50", s.gamma.p50},
+            {"bn/gamma_p90", s.gamma.p90},
+            {"time_s", s.seconds},
+            {"images_per_s", s.imagesPerSec},
+            {"data_wait", s.dataWaitFraction},
+            {"bn/gamma_p25", s.gamma.p25},
+            {"bn/gamma_p75", s.gamma.p75},
+            {"bn/gamma_max", s.gamma.maxAbs}};
+  if (s.validated) {
+    j["fitness"] = s.fitness;
+    j["val/loss"] = s.valLoss;
+    if (s.task == "classify") {
+      j["val/top1"] = s.valTop1;
+      j["val/top5"] = s.valTop5;
+    }
+  }
   if (!s.taskMetrics.empty()) {
     json names = json::array();
     for (const auto& [name, value] : s.taskMetrics) {
@@ -50,15 +67,52 @@ json toJson(const EpochStats& s) {
   }
   return j;
 }
+
+void writeCell(std::ostream& os, const json& row, const std::string& column) {
+  const auto it = row.find(keyFor(column));
+  if (it == row.end() || !it->is_number()) return;  // not computed: an empty cell
+  if (it->is_number_integer()) {
+    os << it->get<long long>();
+    return;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", it->get<double>());
+  os << buf;
+}
+
 }  // namespace
 
-std::string RunLog::csvHeader() { return csvHeader(json{{"task", "classify"}}.dump()); }
+std::vector<std::string> RunLog::csvColumns(const std::string& task, bool objectness) {
+  std::vector<std::string> c;
+  if (task == "detect") {
+    const std::string mid = objectness ? "obj" : "dfl";
+    c = {"epoch",
+         "time",
+         "train/box_loss",
+         "train/cls_loss",
+         "train/" + mid + "_loss",
+         "metrics/precision(B)",
+         "metrics/recall(B)",
+         "metrics/mAP50(B)",
+         "metrics/mAP50-95(B)",
+         "val/box_loss",
+         "val/cls_loss",
+         "val/" + mid + "_loss",
+         "lr/pg0",
+         "lr/pg1",
+         "lr/pg2"};
+    c.insert(c.end(), kOwnDetect.begin(), kOwnDetect.end());
+  } else {
+    c = {"epoch", "time", "train/loss", "metrics/accuracy_top1", "metrics/accuracy_top5", "val/loss", "lr/pg0", "lr/pg1", "lr/pg2"};
+    c.insert(c.end(), kOwnClassify.begin(), kOwnClassify.end());
+  }
+  c.insert(c.end(), kOwnTail.begin(), kOwnTail.end());
+  return c;
+}
 
-std::string RunLog::csvHeader(const std::string& firstRowJson) {
-  const auto columns = columnsFor(json::parse(firstRowJson));
-  std::string h;
-  for (size_t i = 0; i < columns.size(); ++i) h += (i ? "," : "") + columns[i];
-  return h;
+std::vector<std::string> RunLog::csvColumns(const std::string& firstRowJson) {
+  const json row = json::parse(firstRowJson);
+  return csvColumns(row.value("task", std::string("classify")), row.contains("train/obj_loss"));
 }
 
 void RunLog::open(const std::string& runDir, bool keepExisting) {
@@ -101,19 +155,17 @@ void RunLog::flush() const {
   });
   writeFileAtomically((fs::path(m_dir) / "results.csv").string(), [&](std::ostream& os) {
     if (m_jsonRows.empty()) return;
-    os << csvHeader(m_jsonRows.front()) << "\n";
-    const auto columns = columnsFor(json::parse(m_jsonRows.front()));
+    const auto columns = csvColumns(m_jsonRows.front());
+    for (size_t i = 0; i < columns.size(); ++i) os << (i ? "," : "") << columns[i];
+    os << "\n";
+    double elapsed = 0.0;  // ultralytics' "time": seconds since training started, at the epoch's end
     for (const auto& r : m_jsonRows) {
-      const json j = json::parse(r);
+      json j = json::parse(r);
+      elapsed += j.value("time_s", 0.0);
+      j["time"] = elapsed;
       for (size_t i = 0; i < columns.size(); ++i) {
         if (i) os << ",";
-        const auto& v = j.value(columns[i], json(0.0));
-        if (v.is_number_integer()) os << v.get<long long>();
-        else {
-          char buf[32];
-          std::snprintf(buf, sizeof buf, "%.6g", v.get<double>());
-          os << buf;
-        }
+        writeCell(os, j, columns[i]);
       }
       os << "\n";
     }

@@ -40,6 +40,7 @@ struct EpochStats {
   // Task-specific columns in log order, e.g. ("metrics/mAP50", 0.81) for detection.
   std::vector<std::pair<std::string, double>> taskMetrics;
   double fitness = 0.0;  // what best.plm maximises: top-1, or 0.1 mAP50 + 0.9 mAP50-95
+  bool validated = true;  // false: validation skipped this epoch (--val-every); val fields are 0
   bool best = false;
 };
 

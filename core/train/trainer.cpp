@@ -295,8 +295,9 @@ struct Trainer::Impl {
       es.imagesPerSec = double(seen) / trainSeconds;
       es.dataWaitFraction = dataWait / trainSeconds;
       // Validate every validateEvery epochs and always after the last one; an epoch
-      // without validation logs zeros and cannot become best.plm.
+      // without validation logs empty cells and cannot become best.plm.
       const bool validate = (epoch + 1) % std::max(1, opt.validateEvery) == 0 || epoch + 1 == opt.epochs;
+      es.validated = validate;
       if (validate) task->validate(*module, valLoader, opt.device, epoch, es);
       es.lr = lr;
       es.sr = sr;

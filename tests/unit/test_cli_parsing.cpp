@@ -11,6 +11,7 @@
 #include "cli/number_text.h"
 #include "cli/usage_error.h"
 #include "data/detection/fashion_det.h"
+#include "data/transforms.h"
 #include "io/onnx_export.h"
 #include "pruning/pruner.h"
 #include "session/calibration.h"
@@ -159,6 +160,13 @@ class TestCliParsing : public QObject {
     QVERIFY(contains(helpLine(r.out, "--mosaic"), defaultText(t.mosaic)));
     QVERIFY(contains(helpLine(r.out, "--device"), "(default: cpu)"));
     QVERIFY(contains(helpLine(r.out, "--resume"), "continue"));
+    // Classification input: the defaults are core's ClassifyInputOptions.
+    const prunelab::ClassifyInputOptions in;
+    QVERIFY2(contains(helpLine(r.out, "--normalize"), "(default: " + in.normalize + ")"),
+             helpLine(r.out, "--normalize").c_str());
+    QVERIFY(contains(helpLine(r.out, "--normalize"), "imagenet = mean 0.485,0.456,0.406 std 0.229,0.224,0.225"));
+    QVERIFY2(contains(helpLine(r.out, "--imgsz"), "classify: as stored"), helpLine(r.out, "--imgsz").c_str());
+    QCOMPARE(cli({"train", "--model", "resnet20", "--out", m_dir.path() + "/x", "--normalize", "zscore"}).code, 2);
   }
 
   void otherHelpsShowDefaults() {

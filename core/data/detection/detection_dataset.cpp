@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
@@ -17,11 +18,12 @@ namespace fs = std::filesystem;
 namespace prunelab {
 
 DetectionDataset::DetectionDataset(std::vector<std::string> images, std::vector<std::vector<BoxLabel>> labels,
-                                   std::vector<std::string> classNames, std::string description)
+                                   std::vector<std::string> classNames, std::string description, LabelCheck check)
     : m_images(std::move(images)),
       m_labels(std::move(labels)),
       m_classNames(std::move(classNames)),
-      m_description(std::move(description)) {
+      m_description(std::move(description)),
+      m_check(std::move(check)) {
   if (m_images.size() != m_labels.size()) throw Error(m_description, "images and label lists differ in length");
 }
 
@@ -45,70 +47,6 @@ size_t DetectionDataset::objectCount() const {
 }
 
 namespace {
-std::string tok0(const std::string& line) {
-  std::istringstream ss(line);
-  std::string t;
-  ss >> t;
-  return t;
-}
-}  // namespace
-
-std::vector<BoxLabel> readYoloLabels(const std::string& path, int numClasses) {
-  std::ifstream in(path);
-  if (!in) throw Error(path, "cannot read label file");
-  std::vector<BoxLabel> out;
-  std::string line;
-  for (int lineNo = 1; std::getline(in, line); ++lineNo) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    std::istringstream ss(line);
-    double v[5];
-    int fields = 0;
-    std::string tok;
-    while (ss >> tok) {
-      if (fields == 5) {
-        fields = 6;  // segments (polygon labels) are not supported: say so
-        break;
-      }
-      try {
-        size_t used = 0;
-        v[fields] = std::stod(tok, &used);
-        if (used != tok.size()) throw std::invalid_argument(tok);
-      } catch (const std::exception&) {
-        throw Error(path, "line " + std::to_string(lineNo) + ": '" + tok + "' is not a number");
-      }
-      ++fields;
-    }
-    const std::string where = "line " + std::to_string(lineNo) + ": ";
-    if (fields != 5)
-      throw Error(path, where + "expected 'class cx cy w h' (5 fields), found " +
-                            (fields > 5 ? std::string("more (polygon labels are not supported)") : std::to_string(fields)));
-    const double cls = v[0];
-    if (cls != static_cast<long long>(cls))
-      throw Error(path, where + "class " + tok0(line) + " is not an integer");
-    if (cls < 0 || cls >= numClasses)
-      throw Error(path, where + "class " + std::to_string(static_cast<long long>(cls)) + " is out of range [0, " +
-                            std::to_string(numClasses) + ")");
-    const double tol = 1e-3;  // exporters round; a little overshoot is clipped, more is an error
-    for (int k = 1; k < 5; ++k)
-      if (!(v[k] >= -tol && v[k] <= 1.0 + tol))
-        throw Error(path, where + "coordinate " + std::to_string(v[k]) + " is outside [0, 1] (labels must be normalised)");
-    if (v[3] <= 0 || v[4] <= 0) throw Error(path, where + "box has zero width or height");
-    BoxLabel b;
-    b.cls = static_cast<int>(cls);
-    // Clip the box to the image, keeping it centre/size form.
-    const double x1 = std::clamp(v[1] - v[3] / 2, 0.0, 1.0), x2 = std::clamp(v[1] + v[3] / 2, 0.0, 1.0);
-    const double y1 = std::clamp(v[2] - v[4] / 2, 0.0, 1.0), y2 = std::clamp(v[2] + v[4] / 2, 0.0, 1.0);
-    b.cx = static_cast<float>((x1 + x2) / 2);
-    b.cy = static_cast<float>((y1 + y2) / 2);
-    b.w = static_cast<float>(x2 - x1);
-    b.h = static_cast<float>(y2 - y1);
-    if (b.w > 0 && b.h > 0) out.push_back(b);
-  }
-  return out;
-}
-
-namespace {
-
 
 // ultralytics' rule: the last "/images/" in the path becomes "/labels/", extension .txt.
 std::string labelPathFor(const std::string& image) {
@@ -120,27 +58,51 @@ std::string labelPathFor(const std::string& image) {
   return fs::path(p).replace_extension(".txt").string();
 }
 
-std::vector<std::string> listImages(const fs::path& split, const std::string& yamlPath) {
-  std::vector<std::string> files;
+bool pathExists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
+// One entry of a .txt image list (see the header for the order of places tried).
+fs::path listEntry(const std::string& entry, const fs::path& listDir, const fs::path& root) {
+  const fs::path p(entry);
+  if (p.is_absolute()) return p;
+  if (entry.rfind("./", 0) == 0) return (listDir / entry.substr(2)).lexically_normal();
+  for (const fs::path& base : {listDir, root})
+    if (pathExists(base / p)) return (base / p).lexically_normal();
+  return p;  // as written: relative to the current directory
+}
+
+// The images of one split entry (a folder or a .txt list); listed images that do not
+// exist are left out with a warning.
+void addImages(const fs::path& split, const fs::path& root, const std::string& yamlPath,
+               std::vector<std::string>& files, LabelCheck& check) {
   if (fs::is_directory(split)) {
     for (const auto& e : fs::recursive_directory_iterator(split))
       if (e.is_regular_file() && isImageFile(e.path())) files.push_back(e.path().string());
   } else if (fs::is_regular_file(split) && split.extension() == ".txt") {
     std::ifstream in(split);
+    if (!in) throw Error(split.string(), "cannot read the image list");
     std::string line;
-    while (std::getline(in, line)) {
+    for (int lineNo = 1; std::getline(in, line); ++lineNo) {
       line.erase(line.find_last_not_of(" \t\r") + 1);
+      line.erase(0, line.find_first_not_of(" \t"));
       if (line.empty()) continue;
-      fs::path p(line);
-      if (p.is_relative()) p = split.parent_path() / p;
-      files.push_back(p.lexically_normal().string());
+      const fs::path p = listEntry(line, split.parent_path(), root);
+      if (!isImageFile(p)) continue;  // ultralytics keeps image suffixes only
+      if (!pathExists(p)) {
+        ++check.skipped;
+        check.warnings.push_back(split.string() + ":" + std::to_string(lineNo) + ": image " + p.string() +
+                                 " does not exist");
+        continue;
+      }
+      files.push_back(p.string());
     }
+  } else if (!pathExists(split)) {
+    throw Error(yamlPath, "split '" + split.string() + "' does not exist");
   } else {
     throw Error(yamlPath, "split '" + split.string() + "' is neither a directory nor a .txt list of images");
   }
-  std::sort(files.begin(), files.end());
-  if (files.empty()) throw Error(yamlPath, "split '" + split.string() + "' contains no images");
-  return files;
 }
 
 std::vector<std::string> readNames(const YAML::Node& root, const std::string& yamlPath) {
@@ -165,21 +127,83 @@ std::vector<std::string> readNames(const YAML::Node& root, const std::string& ya
   return names;
 }
 
+// A split's path under ROOT; ultralytics retries a missing "../x" as "x".
+fs::path splitPath(const fs::path& root, const std::string& value) {
+  const fs::path p(value);
+  if (p.is_absolute()) return p;
+  const fs::path under = (root / p).lexically_normal();
+  if (!pathExists(under) && value.rfind("../", 0) == 0) return (root / value.substr(3)).lexically_normal();
+  return under;
+}
+
 DetectionDatasetPtr openSplit(const fs::path& root, const YAML::Node& yaml, const char* key,
                               const std::vector<std::string>& names, const std::string& yamlPath, size_t limit) {
-  if (!yaml[key]) throw Error(yamlPath, std::string("has no '") + key + "' split");
-  fs::path split = yaml[key].as<std::string>();
-  if (split.is_relative()) split = (root / split).lexically_normal();
-  std::vector<std::string> images = listImages(split, yamlPath);
-  if (limit > 0 && images.size() > limit) images.resize(limit);
-  std::vector<std::vector<BoxLabel>> labels;
-  labels.reserve(images.size());
-  for (const auto& img : images) {
-    const std::string lp = labelPathFor(img);
-    labels.push_back(fs::exists(lp) ? readYoloLabels(lp, static_cast<int>(names.size())) : std::vector<BoxLabel>{});
+  const YAML::Node node = yaml[key];
+  if (!node || node.IsNull()) throw Error(yamlPath, std::string("has no '") + key + "' split");
+  std::vector<std::string> entries;
+  if (node.IsSequence()) {
+    for (const auto& e : node) entries.push_back(e.as<std::string>());
+    if (entries.empty()) throw Error(yamlPath, std::string("'") + key + "' is an empty list");
+  } else {
+    entries.push_back(node.as<std::string>());
   }
-  return std::make_shared<DetectionDataset>(std::move(images), std::move(labels), names,
-                                            "YOLO data " + split.string());
+  LabelCheck check;
+  std::vector<std::string> images;
+  std::string where;
+  for (const auto& e : entries) {
+    const fs::path split = splitPath(root, e);
+    addImages(split, root, yamlPath, images, check);
+    where += (where.empty() ? "" : ", ") + split.string();
+  }
+  std::sort(images.begin(), images.end());
+  images.erase(std::unique(images.begin(), images.end()), images.end());
+  if (images.empty()) throw Error(yamlPath, std::string(key) + " split '" + where + "' contains no images");
+  if (limit > 0 && images.size() > limit) images.resize(limit);
+
+  std::vector<std::string> kept;
+  std::vector<std::vector<BoxLabel>> labels;
+  kept.reserve(images.size());
+  labels.reserve(images.size());
+  for (auto& img : images) {
+    const std::string lp = labelPathFor(img);
+    if (!pathExists(lp)) {
+      ++check.missing;  // a background image
+      kept.push_back(std::move(img));
+      labels.emplace_back();
+      continue;
+    }
+    ParsedLabels p = parseYoloLabels(lp, static_cast<int>(names.size()));
+    if (!p.ok()) {
+      ++check.skipped;
+      check.warnings.push_back(p.problem + " (image skipped)");
+      continue;
+    }
+    ++check.found;
+    check.empty += p.empty ? 1 : 0;
+    check.duplicates += p.duplicates;
+    check.polygons += p.polygons;
+    kept.push_back(std::move(img));
+    labels.push_back(std::move(p.boxes));
+  }
+  check.images = kept.size();
+  if (kept.empty())
+    throw Error(yamlPath, std::string(key) + " split '" + where + "': every image was skipped for bad labels (first: " +
+                              check.warnings.front() + ")");
+  return std::make_shared<DetectionDataset>(std::move(kept), std::move(labels), names, "YOLO data " + where,
+                                            std::move(check));
+}
+
+// ROOT from `path` (see the header).
+fs::path datasetRoot(const YAML::Node& yaml, const fs::path& yamlDir, const std::string& yamlPath) {
+  if (!yaml["path"] || yaml["path"].IsNull()) return yamlDir;
+  const fs::path p = yaml["path"].as<std::string>();
+  if (p.is_absolute()) return p;
+  const fs::path nextToYaml = (yamlDir / p).lexically_normal();
+  if (pathExists(nextToYaml)) return nextToYaml;
+  const fs::path underDatasets = (fs::current_path() / "datasets" / p).lexically_normal();
+  if (pathExists(underDatasets)) return underDatasets;
+  throw Error(yamlPath, "path '" + p.string() + "' not found: tried " + nextToYaml.string() + " and " +
+                            underDatasets.string() + " (ultralytics' ./datasets/)");
 }
 
 }  // namespace
@@ -195,17 +219,14 @@ DetectionSplits openYoloData(const std::string& dataYaml, size_t limitTrain, siz
     throw Error(yamlPath.string(), std::string("is not valid YAML: ") + e.what());
   }
   if (!yaml.IsMap()) throw Error(yamlPath.string(), "is not a YOLO data.yaml (expected a mapping)");
-  fs::path root = yamlPath.parent_path();
   try {
-    if (yaml["path"]) {
-      fs::path p = yaml["path"].as<std::string>();
-      root = p.is_relative() ? root / p : p;
-    }
-    root = root.lexically_normal();
+    const fs::path root = datasetRoot(yaml, yamlPath.parent_path(), yamlPath.string());
     const auto names = readNames(yaml, yamlPath.string());
     DetectionSplits s;
     s.train = openSplit(root, yaml, "train", names, yamlPath.string(), limitTrain);
     s.val = openSplit(root, yaml, "val", names, yamlPath.string(), limitVal);
+    const YAML::Node test = yaml["test"];
+    if (test && !test.IsNull() && !(test.IsScalar() && test.Scalar().empty())) s.test = openSplit(root, yaml, "test", names, yamlPath.string(), 0);
     return s;
   } catch (const YAML::Exception& e) {
     throw Error(yamlPath.string(), std::string("bad field: ") + e.what());

@@ -1,15 +1,24 @@
 #pragma once
-// Detection data in the YOLO format (ultralytics/yolov5 layout):
-//   data.yaml   path: ROOT, train: images/train, val: images/val, names: [..] or {0: ..}
+// Detection data in the YOLO format, resolved as ultralytics resolves it
+// (ultralytics/data/utils.py check_det_dataset, data/base.py get_img_files):
+//   data.yaml   path: ROOT, train: images/train, val: images/val, test: ..., names: [..] or {0: ..}
 //   ROOT/images/<split>/*.jpg|png   and   ROOT/labels/<split>/<stem>.txt
-// with one "class cx cy w h" line per object, coordinates normalised to [0, 1].
-// A split may also be a .txt file listing image paths. An image without a label file
-// is a background image (no objects), as in ultralytics.
 //
 // Contract
-// - Every label file is parsed when the dataset opens: a bad line (field count,
-//   number, class out of range, box outside the image) throws prunelab::Error naming
-//   the file and the line, before any training starts.
+// - ROOT: `path` when absolute; a relative `path` is tried against the YAML's folder, then
+//   against ./datasets/ (the current directory's datasets folder, ultralytics' default
+//   datasets_dir); without `path`, the YAML's folder.
+// - A split (train, val, optional test) is a folder (searched recursively for images), a
+//   .txt file listing image paths, or a YAML list of either. Relative splits are under
+//   ROOT (a "../x" that does not exist is retried as "x", as ultralytics does). In a list
+//   file, "./x" is relative to the list's folder (ultralytics); another relative entry is
+//   tried against the list's folder, then ROOT, then the current directory.
+// - Labels: the last "/images/" of an image's path becomes "/labels/", extension .txt
+//   (yolo_labels.h says how a file is read). A missing or empty label file is a
+//   background image. An image whose label file is bad, or a listed image that does not
+//   exist, is left out with a warning in labelCheck(); nothing in the labels aborts.
+// - Errors (prunelab::Error naming the YAML or the path): no such file, bad YAML, no
+//   names/nc, a split that does not exist or holds no images.
 // - image() decodes on demand with OpenCV (RGB, 3 channels) and is thread-safe.
 
 #include <memory>
@@ -17,18 +26,14 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/detection/yolo_labels.h"
 
 namespace prunelab {
-
-struct BoxLabel {
-  int cls = 0;
-  float cx = 0, cy = 0, w = 0, h = 0;  // normalised to the image size
-};
 
 class DetectionDataset {
  public:
   DetectionDataset(std::vector<std::string> images, std::vector<std::vector<BoxLabel>> labels,
-                   std::vector<std::string> classNames, std::string description);
+                   std::vector<std::string> classNames, std::string description, LabelCheck check = {});
 
   size_t size() const { return m_images.size(); }
   ImageU8 image(size_t index) const;  // RGB, throws naming the file when undecodable
@@ -38,12 +43,14 @@ class DetectionDataset {
   const std::vector<std::string>& classNames() const { return m_classNames; }
   const std::string& description() const { return m_description; }
   size_t objectCount() const;
+  const LabelCheck& labelCheck() const { return m_check; }
 
  private:
   std::vector<std::string> m_images;
   std::vector<std::vector<BoxLabel>> m_labels;
   std::vector<std::string> m_classNames;
   std::string m_description;
+  LabelCheck m_check;
 };
 
 using DetectionDatasetPtr = std::shared_ptr<const DetectionDataset>;
@@ -51,13 +58,12 @@ using DetectionDatasetPtr = std::shared_ptr<const DetectionDataset>;
 struct DetectionSplits {
   DetectionDatasetPtr train;
   DetectionDatasetPtr val;
+  DetectionDatasetPtr test;  // null when the YAML has no test split
 };
 
 // Opens a data.yaml (or a directory containing one). Throws prunelab::Error naming the
-// file and the problem. `limitTrain`/`limitVal` > 0 keep only the first N images.
+// file and the problem. `limitTrain`/`limitVal` > 0 keep only the first N images (of the
+// sorted list, before labels are checked).
 DetectionSplits openYoloData(const std::string& dataYaml, size_t limitTrain = 0, size_t limitVal = 0);
-
-// Parses one YOLO label file; throws naming `path` and the line.
-std::vector<BoxLabel> readYoloLabels(const std::string& path, int numClasses);
 
 }  // namespace prunelab
