@@ -17,6 +17,7 @@
 #include "io/torchscript_export.h"
 #include "graph/input_shape.h"
 #include "models/model_loader.h"
+#include "models/yolo/yolo_checkpoint.h"
 #include "pruning/importance.h"
 #include "pruning/pruner.h"
 #include "session/session.h"
@@ -78,6 +79,16 @@ void Worker::loadModel(const ModelSpec& spec) {
     m->session.loadModel(req, spec.imageSize);
     publish(m->session.history().currentLabel());
     Q_EMIT info(QString("Loaded %1").arg(QString::fromStdString(spec.model)));
+    // A .pt checkpoint brings its class names; a transfer says what it copied.
+    const Graph& g = m->session.model();
+    if (g.metadata().count("source")) Q_EMIT info(QString::fromStdString("from " + g.metadata().at("source")));
+    const std::vector<std::string> names = classNames(g);
+    if (!names.empty()) {
+      QStringList list;
+      for (size_t i = 0; i < names.size(); ++i) list << QString("%1: %2").arg(i).arg(QString::fromStdString(names[i]));
+      Q_EMIT info(QString("classes (%1): %2").arg(names.size()).arg(list.join(", ")));
+    }
+    for (const std::string& line : m->session.lastLoadReport().lines()) Q_EMIT info(QString::fromStdString(line));
   });
 }
 
