@@ -56,6 +56,12 @@ bool isKnownTorchGlobal(const std::string& g) {
       "numpy._core.multiarray._reconstruct", "ultralytics.utils.IterableSimpleNamespace",
       "ultralytics.yolo.utils.IterableSimpleNamespace"};
   if (exact.count(g)) return true;
+  // Plain types (a defaultdict's factory, a dtype-like field); never the callables that
+  // run code (eval, exec, compile, getattr, __import__, open...).
+  static const std::set<std::string> types = {"list", "dict", "tuple", "int", "float", "str", "bytes", "bool",
+                                              "complex", "bytearray"};
+  for (const char* builtins : {"builtins.", "__builtin__."})
+    if (startsWith(g, builtins) && types.count(g.substr(std::strlen(builtins)))) return true;
   // Module classes: PyTorch's own layers, yolov5's model files, ultralytics' nn package
   // and the loss objects ultralytics leaves on a model after training (`criterion`).
   for (const char* prefix : {"torch.nn.modules.", "models.yolo.", "models.common.", "models.experimental.",

@@ -72,7 +72,11 @@ void loadWeights(Graph& graph, const std::string& path, bool transfer, ModelLoad
       report->transfer = std::move(r);
     }
   } else {
-    loadStateDict(graph, sd, path);
+    try {
+      loadStateDict(graph, sd, path);
+    } catch (const Error& e) {
+      throw Error(e.subject(), e.reason() + "\n  (--transfer copies only the tensors whose name and shape match)");
+    }
   }
 }
 
