@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "exec/runtime.h"
+#include "models/yolo/yolo_checkpoint.h"
 
 namespace prunelab::cli {
 
@@ -34,7 +35,9 @@ int runInfo(int argc, char** argv) {
   cl.app().add_option("--input", input, "input size CxHxW")->type_name("CxHxW")->default_str("the model's");
   cl.app().add_flag("--json", "print JSON instead of a table");
   if (!cl.parse(argc, argv)) return 0;
-  Graph g = loadModel(model.request);
+  ModelLoadReport loaded;
+  Graph g = loadModel(model.request, &loaded);
+  const std::vector<std::string> names = classNames(g);
   const Shape shape = cl.has("--input") ? parseShape(input) : defaultInputShape(g);
   inferShapes(g, shape);
   const GraphCost cost = computeCost(g);
@@ -44,7 +47,7 @@ int runInfo(int argc, char** argv) {
     for (const auto& l : cost.layers)
       layers.push_back({{"name", l.name}, {"op", l.op}, {"output_shape", l.outputShape}, {"params", l.params},
                         {"macs", l.macs}});
-    const nlohmann::json j = {{"model", g.metadata().count("model") ? g.metadata().at("model") : model.request.model},
+    nlohmann::json j = {{"model", g.metadata().count("model") ? g.metadata().at("model") : model.request.model},
                               {"input", shape},
                               {"params", cost.params},
                               {"buffers", cost.buffers},
@@ -53,6 +56,12 @@ int runInfo(int argc, char** argv) {
                               {"gflops", 2.0 * static_cast<double>(cost.macs) / 1e9},
                               {"size_mb", static_cast<double>(cost.sizeBytes) / 1e6},
                               {"layers", layers}};
+    if (!names.empty()) j["names"] = names;
+    if (g.metadata().count("source")) j["source"] = g.metadata().at("source");
+    if (loaded.transfer) {
+      j["transferred"] = loaded.transfer->transferred;
+      j["transfer_total"] = loaded.transfer->total;
+    }
     std::cout << j.dump(1) << "\n";
     return 0;
   }
@@ -64,6 +73,13 @@ int runInfo(int argc, char** argv) {
               static_cast<long long>(cost.params), human(static_cast<double>(cost.params)).c_str(),
               human(static_cast<double>(cost.macs)).c_str(), 2.0 * static_cast<double>(cost.macs) / 1e9,
               conventionName(cost.convention), static_cast<double>(cost.sizeBytes) / 1e6);
+  if (g.metadata().count("source")) std::printf("from %s\n", g.metadata().at("source").c_str());
+  if (!names.empty()) {
+    std::string list;
+    for (size_t i = 0; i < names.size(); ++i) list += (i ? ", " : "") + std::to_string(i) + ": " + names[i];
+    std::printf("classes (%zu): %s\n", names.size(), list.c_str());
+  }
+  for (const std::string& line : loaded.lines()) std::printf("%s\n", line.c_str());
   return 0;
 }
 

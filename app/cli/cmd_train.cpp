@@ -151,7 +151,11 @@ int runTrain(int argc, char** argv) {
   Session session;
   session.openData(data.spec);
   printDataReport(session.data());
-  session.loadModelForData(model.request, resuming ? last : "");
+  session.loadModelForData(model.request, resuming ? last : "", /*transfer=*/true);
+  const bool json = cl.has("--json");
+  const ModelLoadReport& loaded = session.lastLoadReport();
+  if (!json)
+    for (const std::string& line : loaded.lines()) std::printf("%s\n", line.c_str());
   const bool detect = session.data().task == TaskKind::Detect;
 
   TrainerOptions o = session.trainerOptions(given.epochs, given.optimizer);
@@ -180,7 +184,6 @@ int runTrain(int argc, char** argv) {
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
 
-  const bool json = cl.has("--json");
   ConsoleObserver console(json);
   SessionTrainRequest req;
   req.options = o;
@@ -210,6 +213,11 @@ int runTrain(int argc, char** argv) {
                         {"bn_gamma_frac_below_0_01", g.fracBelow001},
                         {"bn_gamma_p50", g.p50},
                         {"run_dir", runDir}};
+    if (loaded.transfer) {
+      j["transferred"] = loaded.transfer->transferred;
+      j["transfer_total"] = loaded.transfer->total;
+      j["transfer_skipped"] = loaded.transfer->skipped;
+    }
     if (!detect) {
       j["val_top1"] = r.last.valTop1;
       j["val_top5"] = r.last.valTop5;

@@ -15,7 +15,7 @@ struct ModelArgs {
 inline void addModelOptions(CommandLine& cl, ModelArgs& m) {
   CLI::App& a = cl.app();
   ModelRequest& r = m.request;
-  a.add_option("--model", r.model, "built-in model name, YOLO .yaml, .plm checkpoint or .onnx file")
+  a.add_option("--model", r.model, "built-in model name, YOLO .yaml, .plm checkpoint, .onnx file or yolov5/ultralytics .pt checkpoint")
       ->type_name("NAME|PATH")
       ->required();
   a.add_option("--num-classes,--nc", r.numClasses, "classes of a built-in or YAML model")
@@ -23,7 +23,10 @@ inline void addModelOptions(CommandLine& cl, ModelArgs& m) {
       ->default_str("the model's");
   a.add_option("--scale", r.scale, "YOLO YAML scale n/s/m/l/x")->type_name("S")->default_str("from the name, else the file's first");
   a.add_option("--in-channels", r.inChannels, "input channels of a built-in model")->type_name("N")->default_str("3");
-  a.add_option("--weights", r.weights, "torch.save(state_dict) file or .plm checkpoint to load")->type_name("FILE");
+  a.add_option("--weights", r.weights, "torch.save(state_dict) file, .plm or yolov5/ultralytics .pt checkpoint to load")
+      ->type_name("FILE");
+  a.add_flag("--transfer", r.transfer,
+             "copy only the --weights tensors whose name and shape match (automatic when the file's classes differ)");
   a.add_option("--threads", m.threads, "intra-op threads")->type_name("N")->default_str("all cores");
 }
 

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   cli.addVersionOption();
   cli.addOption({"demo", "Open the demo project (ResNet-20 trained by PruneLab, on Fashion-MNIST)."});
   cli.addOption({"demo-detector", "Open the detector demo (a small YOLOv8 trained by PruneLab, on fashion-det)."});
-  cli.addOption({"model", "Model: zoo name, YOLO name or yaml, .plm, state_dict with --weights.", "model"});
+  cli.addOption({"model", "Model: zoo name, YOLO name or yaml, .plm, .onnx, yolov5/ultralytics .pt, state_dict with --weights.", "model"});
   cli.addOption({"weights", "Weights for --model (torch.save(state_dict) or .plm).", "file"});
   cli.addOption({"num-classes", "Classes of a zoo model (default 10).", "n", "10"});
   cli.addOption({"imgsz", "Square input size for --model, a multiple of 32 (default: the model's).", "pixels", "0"});

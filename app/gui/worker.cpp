@@ -17,6 +17,7 @@
 #include "io/torchscript_export.h"
 #include "graph/input_shape.h"
 #include "models/model_loader.h"
+#include "models/yolo/yolo_checkpoint.h"
 #include "pruning/importance.h"
 #include "pruning/pruner.h"
 #include "session/session.h"
@@ -26,6 +27,7 @@ namespace prunelab::gui {
 
 struct Worker::Impl {
   Session session;
+  ModelSpec lastModel;  // what the current history was loaded from
 };
 
 Worker::Worker(QObject* parent)
@@ -76,8 +78,19 @@ void Worker::loadModel(const ModelSpec& spec) {
     req.numClasses = spec.numClasses;
     req.weights = spec.weights;
     m->session.loadModel(req, spec.imageSize);
+    m->lastModel = spec;
     publish(m->session.history().currentLabel());
     Q_EMIT info(QString("Loaded %1").arg(QString::fromStdString(spec.model)));
+    // A .pt checkpoint brings its class names; a transfer says what it copied.
+    const Graph& g = m->session.model();
+    if (g.metadata().count("source")) Q_EMIT info(QString::fromStdString("from " + g.metadata().at("source")));
+    const std::vector<std::string> names = classNames(g);
+    if (!names.empty()) {
+      QStringList list;
+      for (size_t i = 0; i < names.size(); ++i) list << QString("%1: %2").arg(i).arg(QString::fromStdString(names[i]));
+      Q_EMIT info(QString("classes (%1): %2").arg(names.size()).arg(list.join(", ")));
+    }
+    for (const std::string& line : m->session.lastLoadReport().lines()) Q_EMIT info(QString::fromStdString(line));
   });
 }
 
@@ -86,6 +99,26 @@ void Worker::openData(const DataSpec& spec) {
     m->session.openData(spec);
     const OpenedData& d = m->session.data();
     for (const std::string& line : dataReport(d)) Q_EMIT info(QString::fromStdString(line));
+    // A yolov5/ultralytics .pt made for other classes, opened and not yet changed: rebuild it
+    // for the data's classes with the matching weights, as `prunelab-cli train` does.
+    ModelHistory& h = m->session.history();
+    if (!h.empty() && h.size() == 1 && h.current().metadata().count("source") && d.task == TaskKind::Detect &&
+        h.current().metadata().count("num_classes") &&
+        h.current().metadata().at("num_classes") != std::to_string(d.numClasses())) {
+      ModelSpec spec2 = m->lastModel;
+      spec2.numClasses = d.numClasses();
+      ModelRequest req;
+      req.model = spec2.model;
+      req.numClasses = spec2.numClasses;
+      req.weights = spec2.weights;
+      m->session.loadModel(req, spec2.imageSize);
+      m->lastModel = spec2;
+      publish(h.currentLabel());
+      Q_EMIT info(QString("Rebuilt %1 for the data's %2 classes")
+                      .arg(QString::fromStdString(spec2.model))
+                      .arg(d.numClasses()));
+      for (const std::string& line : m->session.lastLoadReport().lines()) Q_EMIT info(QString::fromStdString(line));
+    }
     Q_EMIT dataOpened(QString::fromStdString(d.description()), d.task == TaskKind::Detect);
   });
 }

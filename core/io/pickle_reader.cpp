@@ -160,7 +160,14 @@ class Unpickler {
   }
   PyRef str(PyValue::Kind k, uint64_t n) { auto v = make(k); v->text = bytes(n); return v; }
   PyRef tuple(std::vector<PyRef> items) { auto v = make(PyValue::Kind::Tuple); v->items = std::move(items); return v; }
-  PyRef global(const std::string& name) { auto v = make(PyValue::Kind::Global); v->text = name; return v; }
+  PyRef global(const std::string& name) {
+    if (m_hooks.allowGlobal && !m_hooks.allowGlobal(name))
+      throw Error(m_subject, "refused: the pickle names '" + name +
+                                 "', which is not a class a PyTorch checkpoint needs (nothing in the file was run)");
+    auto v = make(PyValue::Kind::Global);
+    v->text = name;
+    return v;
+  }
 
   void push(PyRef v) { m_stack.push_back(std::move(v)); }
   PyRef pop() {

@@ -40,6 +40,10 @@ struct PickleHooks {
   std::function<PyRef(const PyRef& pid)> persistentLoad;
   // REDUCE / NEWOBJ on a Global: return a value, or nullptr to keep a generic Object.
   std::function<PyRef(const std::string& global, const PyRef& args)> reduce;
+  // GLOBAL / STACK_GLOBAL: when set, a name it rejects stops the parse with an Error
+  // naming the name (e.g. "os.system"), before anything refers to it. Nothing is ever
+  // called either way; the check keeps files that name arbitrary code out altogether.
+  std::function<bool(const std::string& global)> allowGlobal;
 };
 
 // Parses `data` (a whole pickle). Throws prunelab::Error("<subject>", ...) on malformed

@@ -2,36 +2,15 @@
 
 #include <ATen/ATen.h>
 
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 
-#include "io/pickle_reader.h"
-#include "io/torch_zip.h"
+#include "io/torch_pickle.h"
 #include "util/error.h"
 
 namespace prunelab {
 
 namespace {
-
-at::ScalarType storageType(const std::string& global, const std::string& path) {
-  static const std::map<std::string, at::ScalarType> types = {
-      {"torch.FloatStorage", at::kFloat},  {"torch.DoubleStorage", at::kDouble}, {"torch.HalfStorage", at::kHalf},
-      {"torch.BFloat16Storage", at::kBFloat16}, {"torch.LongStorage", at::kLong}, {"torch.IntStorage", at::kInt},
-      {"torch.ShortStorage", at::kShort},  {"torch.CharStorage", at::kChar},     {"torch.ByteStorage", at::kByte},
-      {"torch.BoolStorage", at::kBool}};
-  auto it = types.find(global);
-  if (it == types.end()) throw Error(path, "unsupported storage type " + global);
-  return it->second;
-}
-
-// Finds the directory prefix of the pickle inside the zip: "data.pkl" is usually at
-// "<archive>/data.pkl", which the reader resolves; some writers nest differently.
-std::string findPickle(const TorchZipReader& zip) {
-  if (zip.hasRecord("data.pkl")) return "data.pkl";
-  throw Error(zip.path(), "zip archive has no data.pkl: not a torch.save() file");
-}
 
 bool isTensorDict(const PyRef& v) {
   if (!v || v->kind != PyValue::Kind::Dict || v->entries.empty()) return false;
@@ -40,101 +19,106 @@ bool isTensorDict(const PyRef& v) {
   return true;
 }
 
+// A pickled torch.nn.Module: an object whose state has `_modules` and `_parameters`.
+bool isModule(const PyRef& v) {
+  const PyRef d = pyObjectDict(v);
+  return d && pyDictGet(d, "_modules") && pyDictGet(d, "_parameters");
+}
+
+void collectModule(const PyRef& module, const std::string& prefix, StateDict& out, const std::string& path, int depth) {
+  if (depth > 64) throw Error(path, "module tree nested too deeply at '" + prefix + "'");
+  const PyRef d = pyObjectDict(module);
+  auto key = [&](const std::string& name) { return prefix.empty() ? name : prefix + "." + name; };
+  if (const PyRef params = pyDictGet(d, "_parameters"); params && params->kind == PyValue::Kind::Dict)
+    for (const auto& [k, v] : params->entries)
+      if (v->kind == PyValue::Kind::Tensor) out.emplace_back(key(k->text), v->tensor.contiguous());
+  std::set<std::string> transient;  // register_buffer(..., persistent=False): not in a state_dict
+  if (const PyRef np = pyDictGet(d, "_non_persistent_buffers_set"); np && np->kind == PyValue::Kind::List)
+    for (const auto& n : np->items) transient.insert(n->text);
+  if (const PyRef buffers = pyDictGet(d, "_buffers"); buffers && buffers->kind == PyValue::Kind::Dict)
+    for (const auto& [k, v] : buffers->entries)
+      if (v->kind == PyValue::Kind::Tensor && !transient.count(k->text)) out.emplace_back(key(k->text), v->tensor.contiguous());
+  if (const PyRef children = pyDictGet(d, "_modules"); children && children->kind == PyValue::Kind::Dict)
+    for (const auto& [k, v] : children->entries)
+      if (isModule(v)) collectModule(v, key(k->text), out, path, depth + 1);
+}
+
 PyRef findStateDict(const PyRef& root) {
-  if (isTensorDict(root)) return root;
+  if (isTensorDict(root) || isModule(root)) return root;
   if (root->kind == PyValue::Kind::Dict)
-    for (const char* key : {"state_dict", "model_state_dict", "model", "ema", "net"})
-      for (const auto& [k, v] : root->entries)
-        if (k->isString(key) && isTensorDict(v)) return v;
+    for (const char* key : {"state_dict", "model_state_dict", "ema", "model", "net"})
+      if (const PyRef v = pyDictGet(root, key); v && (isTensorDict(v) || isModule(v))) return v;
   return nullptr;
 }
 
 }  // namespace
 
-StateDict readTorchStateDict(const std::string& path) {
-  if (!std::ifstream(path)) throw Error(path, "cannot open file");
-  if (!looksLikeZip(path))
-    throw Error(path, "not a PyTorch zip file as torch.save() writes since torch 1.6 (legacy pickle files are "
-                      "not supported: load and save it again with a current torch)");
-  TorchZipReader zip(path);
-  const std::string pickle = zip.readRecord(findPickle(zip));
-  if (zip.hasRecord("byteorder") && zip.readRecord("byteorder") != "little")
-    throw Error(path, "big-endian tensor data is not supported");
+StateDict moduleStateDict(const PyRef& module, const std::string& path) {
+  if (!isModule(module)) throw Error(path, "holds a " + module->describe() + ", not a torch.nn.Module");
+  StateDict out;
+  collectModule(module, "", out, path, 0);
+  return out;
+}
 
-  std::map<std::string, at::Tensor> storages;
-  PickleHooks hooks;
-  hooks.persistentLoad = [&](const PyRef& pid) -> PyRef {
-    // ('storage', <storage class>, key, location, numel)
-    if (pid->kind != PyValue::Kind::Tuple || pid->items.size() < 5 || !pid->items[0]->isString("storage"))
-      throw Error(path, "unexpected persistent id in pickle: " + pid->describe());
-    const at::ScalarType type = storageType(pid->items[1]->text, path);
-    const std::string key = pid->items[2]->text;
-    const int64_t numel = pid->items[4]->integer;
-    auto it = storages.find(key);
-    if (it == storages.end()) {
-      const std::string record = zip.readRecord("data/" + key);
-      at::Tensor flat = at::empty({numel}, at::TensorOptions().dtype(type));
-      const size_t bytes = static_cast<size_t>(numel) * flat.element_size();
-      if (record.size() < bytes)
-        throw Error(path, "storage data/" + key + " is truncated (" + std::to_string(record.size()) + " of " +
-                              std::to_string(bytes) + " bytes)");
-      std::memcpy(flat.data_ptr(), record.data(), bytes);
-      it = storages.emplace(key, flat).first;
-    }
-    auto v = std::make_shared<PyValue>();
-    v->kind = PyValue::Kind::Tensor;
-    v->tensor = it->second;
-    return v;
-  };
-  hooks.reduce = [&](const std::string& global, const PyRef& args) -> PyRef {
-    auto tensorResult = [](at::Tensor t) {
-      auto v = std::make_shared<PyValue>();
-      v->kind = PyValue::Kind::Tensor;
-      v->tensor = std::move(t);
-      return v;
-    };
-    auto ints = [&](const PyRef& tuple) {
-      std::vector<int64_t> r;
-      for (const auto& i : tuple->items) r.push_back(i->integer);
-      return r;
-    };
-    if (global == "collections.OrderedDict") {
-      auto d = std::make_shared<PyValue>();
-      d->kind = PyValue::Kind::Dict;
-      return d;
-    }
-    if (global == "torch._utils._rebuild_tensor_v2" || global == "torch._utils._rebuild_tensor") {
-      // (storage, storage_offset, size, stride, ...)
-      const auto& a = args->items;
-      if (a.size() < 4 || a[0]->kind != PyValue::Kind::Tensor)
-        throw Error(path, "malformed tensor record in pickle");
-      return tensorResult(a[0]->tensor.as_strided(ints(a[2]), ints(a[3]), a[1]->integer));
-    }
-    if (global == "torch._utils._rebuild_parameter" || global == "torch._utils._rebuild_parameter_with_state") {
-      const auto& a = args->items;
-      if (a.empty() || a[0]->kind != PyValue::Kind::Tensor) throw Error(path, "malformed parameter in pickle");
-      return tensorResult(a[0]->tensor);
-    }
-    return nullptr;  // anything else stays an opaque Object
-  };
-
-  const PyRef root = unpickle(pickle, hooks, path);
+StateDict stateDictFromPickle(const PyRef& root, const std::string& path) {
   const PyRef dict = findStateDict(root);
   if (!dict)
     throw Error(path, "holds a " + root->describe() +
                           ", not a state_dict (save it with torch.save(model.state_dict(), path))");
+  if (isModule(dict)) return moduleStateDict(dict, path);
   StateDict result;
   result.reserve(dict->entries.size());
   for (const auto& [k, v] : dict->entries) result.emplace_back(k->text, v->tensor.contiguous());
   return result;
 }
 
-LoadReport loadStateDict(Graph& graph, const StateDict& stateDict, const std::string& source) {
-  // DataParallel / DistributedDataParallel prefix every key with "module.".
+StateDict readTorchStateDict(const std::string& path) { return stateDictFromPickle(readTorchPickle(path), path); }
+
+namespace {
+// DataParallel / DistributedDataParallel prefix every key with "module.".
+std::map<std::string, const at::Tensor*> tensorsByKey(const StateDict& stateDict) {
   bool allModulePrefixed = !stateDict.empty();
   for (const auto& [k, t] : stateDict) allModulePrefixed &= k.rfind("module.", 0) == 0;
   std::map<std::string, const at::Tensor*> byKey;
   for (const auto& [k, t] : stateDict) byKey[allModulePrefixed ? k.substr(7) : k] = &t;
+  return byKey;
+}
+}  // namespace
+
+std::string TransferReport::summary() const {
+  return "transferred " + std::to_string(transferred) + "/" + std::to_string(total) + " tensors";
+}
+
+TransferReport transferStateDict(Graph& graph, const StateDict& stateDict, const std::string& source) {
+  const auto byKey = tensorsByKey(stateDict);
+  TransferReport report;
+  std::set<std::string> used;
+  at::NoGradGuard noGrad;
+  for (Node& n : graph.nodes())
+    for (NamedTensor& t : n.tensors) {
+      const std::string key = n.key(t.name);
+      ++report.total;
+      auto it = byKey.find(key);
+      if (it == byKey.end()) {
+        report.skipped.push_back(key + " (not in " + source + ")");
+        continue;
+      }
+      used.insert(key);
+      if (it->second->sizes() != t.tensor.sizes()) {
+        report.skipped.push_back(key + " (file " + shapeToString(it->second->sizes().vec()) + ", model " +
+                                 shapeToString(t.tensor.sizes().vec()) + ")");
+        continue;
+      }
+      t.tensor.copy_(*it->second);
+      ++report.transferred;
+    }
+  for (const auto& [k, t] : byKey)
+    if (!used.count(k)) report.unused.push_back(k);
+  return report;
+}
+
+LoadReport loadStateDict(Graph& graph, const StateDict& stateDict, const std::string& source) {
+  const auto byKey = tensorsByKey(stateDict);
 
   std::vector<std::string> missing, mismatched;
   LoadReport report;

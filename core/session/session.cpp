@@ -12,7 +12,8 @@
 namespace prunelab {
 
 void Session::loadModel(const ModelRequest& request, int64_t imageSize) {
-  Graph g = prunelab::loadModel(request);
+  ModelLoadReport report;
+  Graph g = prunelab::loadModel(request, &report);
   // Shapes (hence MACs, the what-if and the latency) at the input the model will see.
   Shape chw = defaultInputShape(g);
   if (imageSize > 0) {
@@ -22,9 +23,10 @@ void Session::loadModel(const ModelRequest& request, int64_t imageSize) {
   }
   inferShapes(g, chw);
   m_history.reset(std::move(g), "loaded " + request.model);
+  m_lastLoad = std::move(report);
 }
 
-void Session::loadModelForData(ModelRequest request, const std::string& resumeFrom) {
+void Session::loadModelForData(ModelRequest request, const std::string& resumeFrom, bool transfer) {
   const OpenedData& d = data();
   const std::string asked = request.model;
   if (!resumeFrom.empty()) {
@@ -35,7 +37,11 @@ void Session::loadModelForData(ModelRequest request, const std::string& resumeFr
     request.numClasses = d.numClasses();
   }
   if (request.inChannels < 0) request.inChannels = d.channels();
-  Graph g = prunelab::loadModel(request);
+  ModelLoadReport report;
+  Graph g = prunelab::loadModel(request, &report);
+  if (report.transfer && !transfer && !request.transfer)
+    throw Error(asked, "was made for " + std::to_string(report.sourceClasses) + " classes, the data has " +
+                           std::to_string(d.numClasses()) + " (train transfers the matching weights; here they must all fit)");
   const auto& meta = g.metadata();
   if (meta.count("num_classes") && std::stoll(meta.at("num_classes")) != d.numClasses())
     throw Error(asked, "has " + meta.at("num_classes") + " classes, the data has " + std::to_string(d.numClasses()));
@@ -47,6 +53,7 @@ void Session::loadModelForData(ModelRequest request, const std::string& resumeFr
   }
   inferShapes(g, chw);
   m_history.reset(std::move(g), "loaded " + asked);
+  m_lastLoad = std::move(report);
 }
 
 void Session::openData(const DataSpec& spec) {

@@ -47,8 +47,12 @@ class Session {
   void loadModel(const ModelRequest& request, int64_t imageSize = 0);
   // The same, sized for the open data: classes and channels come from the data unless the
   // request sets them, and a model with other classes is an error. With `resumeFrom` (a
-  // run's last.plm) the structure comes from that file.
-  void loadModelForData(ModelRequest request, const std::string& resumeFrom = "");
+  // run's last.plm) the structure comes from that file. With `transfer` (training), a
+  // yolov5/ultralytics .pt or --weights made for other classes is rebuilt for the data's
+  // and the matching tensors copied (lastLoadReport() says which); without, it is an error.
+  void loadModelForData(ModelRequest request, const std::string& resumeFrom = "", bool transfer = false);
+  // What the last load did besides building (tensors transferred to other classes...).
+  const ModelLoadReport& lastLoadReport() const { return m_lastLoad; }
 
   void openData(const DataSpec& spec);
   bool hasData() const { return m_data.has_value(); }
@@ -74,6 +78,7 @@ class Session {
  private:
   ModelHistory m_history;
   std::optional<OpenedData> m_data;
+  ModelLoadReport m_lastLoad;
 };
 
 // "trained 3 epochs (sr 0.005)", or "(sr 0.005 -> 0.001, moved live)".

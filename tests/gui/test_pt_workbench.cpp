@@ -1,0 +1,55 @@
+// The workbench on a yolov5/ultralytics .pt (issue 14): File > Open of an 80-class YOLOv8n
+// checkpoint shows its class names in the log; opening 10-class YOLO data then rebuilds it
+// for those classes with the matching weights and logs the transfer, as the CLI's train
+// does. The checkpoint comes from the make_pt_checkpoints fixture (test_pt_checkpoint).
+
+#include <QProcess>
+#include <QtTest/QtTest>
+
+#include "gui/workbench.h"
+#include "widgets/log_panel.h"
+#include "widgets/main_window.h"
+
+using namespace prunelab;
+using namespace prunelab::gui;
+
+namespace {
+constexpr int kWaitMs = 120000;
+}
+
+class TestPtWorkbench : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+
+ private Q_SLOTS:
+  void openPtThenDataTransfers() {
+    QProcess p;
+    const QString data = m_dir.path() + "/fd";
+    p.start(PRUNELAB_CLI, {"make-dataset", "fashion-det", "--out", data, "--train", "8", "--val", "4", "--size", "64"});
+    QVERIFY(p.waitForFinished(120000) && p.exitCode() == 0);
+
+    Workbench bench;
+    widgets::LogPanel* log = bench.window().logPanel();
+    ModelSpec m;
+    m.model = PRUNELAB_PT_DIR "/yolov8n_nc80.pt";
+    m.imageSize = 64;
+    bench.openModel(m);
+    QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().skeleton, kWaitMs);
+    QCOMPARE(log->errorCount(), 0);
+    QVERIFY2(log->toPlainText().contains("classes (80): 0: class0_yolov8n, 1: class1_yolov8n"),
+             qPrintable(log->toPlainText()));
+    QCOMPARE(bench.model().skeleton->metadata().at("num_classes"), std::string("80"));
+
+    DataSpec d;
+    d.spec = (data + "/data.yaml").toStdString();
+    bench.openData(d);
+    QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().skeleton->metadata().at("num_classes") == "10", kWaitMs);
+    QCOMPARE(log->errorCount(), 0);
+    const QString text = log->toPlainText();
+    QVERIFY2(text.contains("transferred 319/355 tensors from "), qPrintable(text));
+    QVERIFY2(text.contains("skipped model.22.cv3.0.2.weight (file 80x80x1x1, model 10x64x1x1)"), qPrintable(text));
+  }
+};
+
+QTEST_MAIN(TestPtWorkbench)
+#include "test_pt_workbench.moc"
