@@ -46,6 +46,13 @@ constexpr double kTolerance = 1e-4;
 
 std::string path(const std::string& file) { return kDir + "/" + file; }
 
+// Skips a yolov5 row where the fixture found no yolov5 source (it says why in a file).
+#define SKIP_WITHOUT_YOLOV5(file)                                                                   \
+  do {                                                                                              \
+    if (!std::filesystem::exists(path(file)) && std::filesystem::exists(path("yolov5_unavailable.txt"))) \
+      QSKIP("yolov5 source not found on this machine (tests/python/yolov5_checkpoint.py)");          \
+  } while (0)
+
 nlohmann::json readJson(const std::string& file) {
   std::ifstream in(file);
   return nlohmann::json::parse(in);
@@ -80,7 +87,9 @@ class TestPtCheckpoint : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    QVERIFY2(std::filesystem::exists(path("yolov5s_nc3.pt")), "the fixture make_pt_checkpoints did not run");
+    QVERIFY2(std::filesystem::exists(path("yolov8n_nc3.pt")), "the fixture make_pt_checkpoints did not run");
+    QVERIFY2(std::filesystem::exists(path("yolov5s_nc3.pt")) || std::filesystem::exists(path("yolov5_unavailable.txt")),
+             "the yolov5 fixture neither wrote its files nor said why");
     QVERIFY(m_dir.isValid());
   }
 
@@ -93,6 +102,7 @@ class TestPtCheckpoint : public QObject {
   void matchesPyTorch() {
     QFETCH(QString, tag);
     const std::string t = tag.toStdString();
+    SKIP_WITHOUT_YOLOV5(t + ".pt");
     Session s;
     s.loadModel(modelAt(path(t + ".pt")));
     Graph& g = s.model();
@@ -121,6 +131,7 @@ class TestPtCheckpoint : public QObject {
 
   // The goal: opening a yolov5s .pt takes under a second.
   void openTime() {
+    SKIP_WITHOUT_YOLOV5("yolov5s_nc3.pt");
     QElapsedTimer timer;
     timer.start();
     Session s;
@@ -200,6 +211,7 @@ class TestPtCheckpoint : public QObject {
 
   // The commands on a .pt: info shows the names, prune cuts, train transfers and runs.
   void cli() {
+    SKIP_WITHOUT_YOLOV5("yolov5s_nc3.pt");
     auto r = runCli({"info", "--model", QString::fromStdString(path("yolov5s_nc3.pt"))});
     QVERIFY2(r.code == 0, r.err.c_str());
     QVERIFY2(r.out.find("classes (3): 0: class0_yolov5s, 1: class1_yolov5s") != std::string::npos, r.out.c_str());
