@@ -71,13 +71,19 @@ void Worker::publish(const std::string& label) {
   Q_EMIT modelChanged(s);
 }
 
+namespace {
+ModelRequest requestFor(const ModelSpec& spec) {
+  ModelRequest req;
+  req.model = spec.model;
+  req.numClasses = spec.numClasses;
+  req.weights = spec.weights;
+  return req;
+}
+}  // namespace
+
 void Worker::loadModel(const ModelSpec& spec) {
   guarded("Load model", [&] {
-    ModelRequest req;
-    req.model = spec.model;
-    req.numClasses = spec.numClasses;
-    req.weights = spec.weights;
-    m->session.loadModel(req, spec.imageSize);
+    m->session.loadModel(requestFor(spec), spec.imageSize);
     m->lastModel = spec;
     publish(m->session.history().currentLabel());
     Q_EMIT info(QString("Loaded %1").arg(QString::fromStdString(spec.model)));
@@ -107,11 +113,7 @@ void Worker::openData(const DataSpec& spec) {
         h.current().metadata().at("num_classes") != std::to_string(d.numClasses())) {
       ModelSpec spec2 = m->lastModel;
       spec2.numClasses = d.numClasses();
-      ModelRequest req;
-      req.model = spec2.model;
-      req.numClasses = spec2.numClasses;
-      req.weights = spec2.weights;
-      m->session.loadModel(req, spec2.imageSize);
+      m->session.loadModel(requestFor(spec2), spec2.imageSize);
       m->lastModel = spec2;
       publish(h.currentLabel());
       Q_EMIT info(QString("Rebuilt %1 for the data's %2 classes")
