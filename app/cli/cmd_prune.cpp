@@ -14,6 +14,7 @@
 #include "cli/data_options.h"
 #include "cli/model_options.h"
 #include "cli/number_text.h"
+#include "cli/progress_line.h"
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
 #include "pruning/pruner.h"
@@ -158,7 +159,11 @@ int runPrune(int argc, char** argv) {
       printDataReport(session.data());
     }
     co.seed = r.importance.seed;
+    ProgressLine progress(cl.has("--json"));
+    progress.start("calibration");
+    co.progress = [&progress](int64_t done, int64_t total, int64_t images) { progress.update(done, total, images); };
     session.calibrate(r.importance, co, r.inputShape);
+    progress.finish();
   }
 
   Graph before = g.clone();

@@ -9,6 +9,7 @@
 #include "analysis/shape_inference.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/progress_line.h"
 #include "cli/data_options.h"
 #include "detect/yolo_head.h"
 #include "eval/detection_eval.h"
@@ -55,17 +56,35 @@ void printEpoch(const EpochStats& s) {
 
 class ConsoleObserver : public TrainObserver {
  public:
-  explicit ConsoleObserver(bool quiet) : m_quiet(quiet) {}
+  ConsoleObserver(bool quiet, int epochs, int64_t batchSize)
+      : m_quiet(quiet), m_epochs(epochs), m_batchSize(batchSize), m_progress(quiet) {}
+  void onStep(const StepStats& s) override {
+    if (s.batch == 0) m_progress.start("train epoch " + std::to_string(s.epoch + 1) + "/" + std::to_string(m_epochs));
+    m_progress.update(s.batch + 1, s.batchesPerEpoch, m_batchSize);
+  }
   void onEpoch(const EpochStats& s) override {
+    m_progress.finish();
     if (!m_quiet) printEpoch(s);
   }
   void onMessage(const std::string& m) override {
+    m_progress.finish();
     if (!m_quiet) std::printf("%s\n", m.c_str());
   }
 
  private:
   bool m_quiet;
+  int m_epochs;
+  int64_t m_batchSize;
+  ProgressLine m_progress;  // on a terminal: percent, images/s and ETA of the epoch
 };
+
+// The updating line of an evaluation (on a terminal; see ProgressLine).
+void showProgress(DataLoader& loader, ProgressLine& line, const std::string& label) {
+  line.start(label);
+  loader.setProgress([&line](size_t done, size_t total, int64_t samples) {
+    line.update(static_cast<int64_t>(done), static_cast<int64_t>(total), samples);
+  });
+}
 
 // The default of the options that depend on the task (train --help prints the recipes).
 constexpr const char* kRecipe = "task recipe";
@@ -184,7 +203,7 @@ int runTrain(int argc, char** argv) {
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
 
-  ConsoleObserver console(json);
+  ConsoleObserver console(json, o.epochs, o.batchSize);
   SessionTrainRequest req;
   req.options = o;
   req.control = control;
@@ -261,7 +280,10 @@ int evalDetector(const CommandLine& cl, const DataArgs& data, const RunArgs& run
   GraphModule module(graph);
   module->to(torch::Device(device));
   const auto loss = detect::makeDetectionLoss(head, to.gains);
+  ProgressLine progress(cl.has("--json"));
+  showProgress(loader, progress, "eval");
   const DetectEvalResult r = evaluateDetector(*module, head, loss.get(), loader, to.augment.imgsz, device, to.post);
+  progress.finish();
   const GammaStats g = gammaStats(snapshotGammas(*graph));
   const auto names = det.val->classNames();
   if (cl.has("--json")) {
@@ -315,7 +337,10 @@ int runEval(int argc, char** argv) {
   lo.workers = run.workers;
   lo.transform = evalT;
   DataLoader loader(cls.val, lo);
+  ProgressLine progress(cl.has("--json"));
+  showProgress(loader, progress, "eval");
   const ClassifyMetrics m = evaluateClassifier(*graph, loader, runDevice(run));
+  progress.finish();
   const GammaStats g = gammaStats(snapshotGammas(*graph));
   if (cl.has("--json")) {
     const nlohmann::json j = {{"val_top1", m.top1}, {"val_top5", m.top5},           {"val_loss", m.loss},

@@ -132,6 +132,7 @@ bool DataLoader::next(Batch& batch) {
     ++m_consumed;
   }
   m_cv.notify_all();
+  if (m_progress) m_progress(m_consumed, batchesPerEpoch(), batch.images.defined() ? batch.images.size(0) : 0);
   return true;
 }
 

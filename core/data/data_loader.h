@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -64,6 +65,10 @@ class DataLoader {
   // (e.g. an undecodable image, as prunelab::Error naming the file).
   bool next(Batch& batch);
   size_t batchesPerEpoch() const;
+  // Called by next() on the consumer's thread for each batch it hands out: batches taken
+  // so far this epoch, the epoch's batch count, the batch's sample count (progress lines).
+  using Progress = std::function<void(size_t done, size_t total, int64_t samples)>;
+  void setProgress(Progress progress) { m_progress = std::move(progress); }
   const BatchSource& source() const { return *m_source; }
   const LoaderOptions& options() const { return m_options; }
 
@@ -74,6 +79,7 @@ class DataLoader {
 
   BatchSourcePtr m_source;
   LoaderOptions m_options;
+  Progress m_progress;
   int m_epoch = 0;
   std::vector<size_t> m_order;
 

@@ -41,6 +41,7 @@ std::string detectionCalibration(const OpenedData& data, const Graph& graph, con
   for (int64_t i = 0; i < o.batches && loader.next(b); ++i) {
     io.calibration.push_back(b.images);
     targets->push_back(b.targets);
+    if (o.progress) o.progress(i + 1, o.batches, b.images.size(0));
   }
   std::shared_ptr<const detect::DetectionLoss> loss = detect::makeDetectionLoss(head);
   const int64_t imgsz = input.at(1);
@@ -81,6 +82,7 @@ std::string loadCalibration(const OpenedData* data, const Graph& graph, const Sh
   for (; n < o.batches && loader.next(b); ++n) {
     io.calibration.push_back(b.images);
     io.labels.push_back(b.labels);
+    if (o.progress) o.progress(n + 1, o.batches, b.images.size(0));
   }
   return describe(n, o.batchSize, "training images of " + data->spec.spec);
 }

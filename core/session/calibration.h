@@ -9,6 +9,7 @@
 //   no data:        seeded standard-normal inputs.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "graph/graph.h"
@@ -21,6 +22,9 @@ struct CalibrationOptions {
   int64_t batches = 4;
   int64_t batchSize = 32;
   uint64_t seed = 0;
+  // Called after each batch is loaded (batches done, batches wanted, its images): for a
+  // progress line. On the calling thread.
+  std::function<void(int64_t done, int64_t total, int64_t images)> progress;
 };
 
 // Fills io.calibration (and io.labels / io.loss). `data` may be null (random inputs).
