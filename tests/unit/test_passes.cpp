@@ -2,8 +2,9 @@
 // - fold_batchnorm computes what the unfolded graph computes in eval mode (random BN
 //   statistics and affine parameters, so a wrong fold cannot pass), removes exactly the
 //   BatchNorms that alone read a Conv, and leaves the source graph untouched;
-// - the lowered YOLO decode is what the executor runs: the fragment run by hand equals
-//   the model's decoded output, and it is made of primitive ops only;
+// - the lowered YOLO decode is what the executor runs (the fragment run by hand equals the
+//   model's decoded output, made of primitive ops only) and it is right: it equals a
+//   decode written in this test from the published yolov5 / ultralytics formulas;
 // - share() shares tensors, clone() does not; structure ids follow structure changes.
 
 #include <ATen/ATen.h>
@@ -53,6 +54,48 @@ int count(const Graph& g, OpKind kind) {
 std::vector<at::Tensor> run(const Graph& graph, const at::Tensor& x) {
   Graph g = graph.share();
   return runInference(g, {x}, "cpu");
+}
+
+// The YOLO decodes written here from the published formulas, independently of
+// passes/lower_detect_decode (which the executor and both exporters share, so only a
+// reference outside it can catch a wrong decode).
+at::Tensor cellCentres(int64_t ny, int64_t nx, double offset) {  // [ny*nx, 2] as (x, y)
+  const at::Tensor ys = at::arange(ny, at::kFloat).view({ny, 1}).expand({ny, nx});
+  const at::Tensor xs = at::arange(nx, at::kFloat).view({1, nx}).expand({ny, nx});
+  return at::stack({xs, ys}, 2).reshape({ny * nx, 2}) + offset;
+}
+
+// yolov5: xy = (2 sigmoid - 0.5 + cell) * stride, wh = (2 sigmoid)^2 * anchor * stride.
+at::Tensor referenceV5(const std::vector<at::Tensor>& levels, const std::vector<int64_t>& strides, const at::Tensor& anchors) {
+  std::vector<at::Tensor> rows;
+  for (size_t i = 0; i < levels.size(); ++i) {
+    const at::Tensor y = levels[i].sigmoid();  // [bs, na, ny, nx, no]
+    const int64_t bs = y.size(0), na = y.size(1), ny = y.size(2), nx = y.size(3), no = y.size(4);
+    const double s = static_cast<double>(strides[i]);
+    const at::Tensor cell = cellCentres(ny, nx, 0.0).view({1, 1, ny, nx, 2});
+    const at::Tensor xy = (y.narrow(4, 0, 2) * 2 - 0.5 + cell) * s;
+    const at::Tensor wh = (y.narrow(4, 2, 2) * 2).pow(2) * (anchors[static_cast<int64_t>(i)] * s).view({1, na, 1, 1, 2});
+    rows.push_back(at::cat({xy, wh, y.narrow(4, 4, no - 4)}, 4).reshape({bs, na * ny * nx, no}));
+  }
+  return at::cat(rows, 1);
+}
+
+// ultralytics v8/11: per side, the expectation of a softmax over reg_max bins (0..reg-1),
+// boxes around the cell centres, scaled by the stride; class scores through a sigmoid.
+at::Tensor referenceDfl(const std::vector<at::Tensor>& levels, const std::vector<int64_t>& strides, int64_t reg) {
+  std::vector<at::Tensor> out;
+  for (size_t i = 0; i < levels.size(); ++i) {
+    const at::Tensor x = levels[i];  // [bs, 4 reg + nc, ny, nx]
+    const int64_t bs = x.size(0), c = x.size(1), ny = x.size(2), nx = x.size(3), a = ny * nx;
+    const at::Tensor flat = x.reshape({bs, c, a});
+    const at::Tensor p = flat.narrow(1, 0, 4 * reg).reshape({bs, 4, reg, a}).softmax(2);
+    const at::Tensor dist = (p * at::arange(reg, at::kFloat).view({1, 1, reg, 1})).sum(2);  // l, t, r, b
+    const at::Tensor centre = cellCentres(ny, nx, 0.5).t().unsqueeze(0);                   // [1, 2, A]
+    const at::Tensor x1y1 = centre - dist.narrow(1, 0, 2), x2y2 = centre + dist.narrow(1, 2, 2);
+    const at::Tensor box = at::cat({(x1y1 + x2y2) / 2, x2y2 - x1y1}, 1) * static_cast<double>(strides[i]);
+    out.push_back(at::cat({box, flat.narrow(1, 4 * reg, c - 4 * reg).sigmoid()}, 1));
+  }
+  return at::cat(out, 2);
 }
 
 double relErr(const at::Tensor& a, const at::Tensor& b) {
@@ -134,6 +177,19 @@ class TestPasses : public QObject {
       for (size_t i = 0; i < out.size(); ++i) values[n.outputs[i]] = out[i];
     }
     QVERIFY(at::equal(values[fragment.outputs()[0]], captured.back()));
+    // And the decode is right: an independent reference on the same raw outputs.
+    const at::Tensor expected = decode->attrs.getString("style") == "v5"
+                                    ? referenceV5(in, decode->attrs.getInts("strides"), decode->tensor("anchors"))
+                                    : referenceDfl(in, decode->attrs.getInts("strides"), decode->attrs.getInt("reg_max", 16));
+    const double err = relErr(captured.back(), expected);
+    QVERIFY2(err < 1e-5, qPrintable(QString("decode vs reference: %1").arg(err)));
+    // The reference is sensitive to what it checks: another stride is far off.
+    std::vector<int64_t> wrong = decode->attrs.getInts("strides");
+    wrong[0] *= 2;
+    const at::Tensor off = decode->attrs.getString("style") == "v5"
+                               ? referenceV5(in, wrong, decode->tensor("anchors"))
+                               : referenceDfl(in, wrong, decode->attrs.getInt("reg_max", 16));
+    QVERIFY(relErr(captured.back(), off) > 1e-2);
     const Shape declared = g.value(decode->outputs[0]).shape;  // the op's own shape rule, at batch 1
     QCOMPARE(captured.back().sizes().vec(), (Shape{2, declared[1], declared[2]}));
   }
