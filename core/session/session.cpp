@@ -104,12 +104,9 @@ TrainResult Session::train(const SessionTrainRequest& request) {
   auto graph = std::make_shared<Graph>(model().clone());
   auto task = makeTask(*graph, request.options.batchSize, request.task);
   if (request.onStart) request.onStart(graph, task);
-  TrainerOptions o = request.options;
-  if (task->kind() == "classify") {
-    // The trainer's classification transforms are the task's; keep the options in step.
-    classifyTransforms(data(), defaultInputShape(*graph).at(0), o.trainTransform, o.evalTransform);
-  }
-  Trainer trainer(graph, task, o, request.control);
+  // The task built above owns the transforms: TrainerOptions' transform fields are read
+  // only by the Trainer constructor that builds its own classification task.
+  Trainer trainer(graph, task, request.options, request.control);
   for (TrainObserver* obs : request.observers) trainer.addObserver(obs);
   const TrainResult r = trainer.run();
   if (r.epochsCompleted > 0) {
