@@ -27,6 +27,7 @@
 #include "session/session.h"
 #include "train/trainer.h"
 #include "util/error.h"
+#include "util/parse_number.h"
 
 namespace prunelab::cli {
 
@@ -98,16 +99,9 @@ std::vector<std::pair<std::string, double>> parseLrMultipliers(const std::string
   std::vector<std::pair<std::string, double>> r;
   for (const auto& item : splitPatterns(text)) {
     const auto eq = item.rfind('=');
-    double x = 0;
-    try {
-      if (eq == std::string::npos) throw std::invalid_argument(item);
-      size_t used = 0;
-      x = std::stod(item.substr(eq + 1), &used);
-      if (used != item.size() - eq - 1) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw UsageError("--lr-mult", "expects PATTERN=X[,PATTERN=X], got '" + item + "'");
-    }
-    r.emplace_back(item.substr(0, eq), x);
+    const std::optional<double> x = eq == std::string::npos ? std::nullopt : parseNumber(item.substr(eq + 1));
+    if (!x) throw UsageError("--lr-mult", "expects PATTERN=X[,PATTERN=X], got '" + item + "'");
+    r.emplace_back(item.substr(0, eq), *x);
   }
   return r;
 }

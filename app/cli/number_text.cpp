@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "cli/usage_error.h"
+#include "util/parse_number.h"
 
 namespace prunelab::cli {
 
@@ -25,14 +26,9 @@ double parseFraction(const std::string& option, const std::string& text) {
   std::string number = text;
   const bool percentSign = !number.empty() && number.back() == '%';
   if (percentSign) number.pop_back();
-  double v = 0;
-  try {
-    size_t used = 0;
-    v = std::stod(number, &used);
-    if (used != number.size()) throw std::invalid_argument(number);
-  } catch (const std::exception&) {
-    throw UsageError(option, "expects a fraction like 0.4 or a percent like 40%, got '" + text + "'");
-  }
+  const std::optional<double> parsed = parseNumber(number);
+  if (!parsed) throw UsageError(option, "expects a fraction like 0.4 or a percent like 40%, got '" + text + "'");
+  const double v = *parsed;
   if (percentSign) return v / 100.0;
   if (v >= 1.0)
     throw Error(option, "expects a fraction in (0, 1) such as 0.4, or a percent with its sign such as 40%; got " + text);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "util/error.h"
+#include "util/parse_number.h"
 
 namespace prunelab {
 
@@ -25,16 +26,9 @@ std::string parseLine(const std::string& line, int numClasses, std::array<double
   std::istringstream ss(line);
   std::vector<double> v;
   for (std::string tok; ss >> tok;) {
-    double x = 0;
-    try {
-      size_t used = 0;
-      x = std::stod(tok, &used);
-      if (used != tok.size()) throw std::invalid_argument(tok);
-    } catch (const std::exception&) {
-      return "'" + tok + "' is not a number";
-    }
-    if (!std::isfinite(x)) return "'" + tok + "' is not a finite number";
-    v.push_back(x);
+    const std::optional<double> x = parseNumber(tok);
+    if (!x) return "'" + tok + "' is not a number";  // nan and inf included
+    v.push_back(*x);
   }
   const size_t n = v.size();
   polygon = n >= 7 && (n - 1) % 2 == 0;

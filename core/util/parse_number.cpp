@@ -1,0 +1,19 @@
+#include "util/parse_number.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace prunelab {
+
+std::optional<double> parseNumber(const std::string& text) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used != text.size() || !std::isfinite(v)) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {  // invalid_argument, out_of_range
+    return std::nullopt;
+  }
+}
+
+}  // namespace prunelab

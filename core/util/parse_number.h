@@ -1,0 +1,14 @@
+#pragma once
+// Whole-text number parsing for user input (label files, option values): "0.5" is 0.5,
+// "0.5x", "", "nan" and "inf" are not numbers. std::stod alone accepts a prefix
+// ("0.5x" -> 0.5) and non-finite values, which is how bad input used to slip through.
+
+#include <optional>
+#include <string>
+
+namespace prunelab {
+
+// The finite number `text` spells in full, or nullopt.
+std::optional<double> parseNumber(const std::string& text);
+
+}  // namespace prunelab
