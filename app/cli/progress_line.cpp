@@ -12,8 +12,9 @@ namespace prunelab::cli {
 namespace {
 
 bool wanted(bool quiet) {
+  if (quiet) return false;  // JSON on stdout stays parseable, whatever the environment says
   if (const char* e = std::getenv("PRUNELAB_PROGRESS")) return std::strcmp(e, "0") != 0;
-  return !quiet && isatty(fileno(stdout)) == 1;
+  return isatty(fileno(stdout)) == 1;
 }
 
 std::string clock(double seconds) {

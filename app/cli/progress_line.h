@@ -1,7 +1,7 @@
 #pragma once
 // One updating line of progress on a terminal: "train epoch 3/10  45%  812 img/s  ETA 0:42".
-// Enabled when stdout is a terminal (and the command prints text, not --json); the
-// environment variable PRUNELAB_PROGRESS=1 forces it on, =0 off. Without a terminal the
+// Enabled when stdout is a terminal and the command prints text; never with --json. The
+// environment variable PRUNELAB_PROGRESS=1 forces it on (for text output), =0 off. Without a terminal the
 // commands print one line per epoch (or nothing) as before. Redraws at most 10 times a
 // second; finish() clears the line so the next printed line starts clean.
 // Thread affinity: the thread that calls update() (the consumer of the batches).

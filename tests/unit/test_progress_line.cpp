@@ -64,6 +64,20 @@ class TestProgressLine : public QObject {
     const auto piped = prunelab::test::runCli(args);
     QVERIFY2(piped.code == 0, piped.err.c_str());
     QVERIFY2(piped.out.find('\r') == std::string::npos, piped.out.c_str());
+    // PRUNELAB_PROGRESS=1 forces the line through a pipe, but never into --json output.
+    for (const bool json : {false, true}) {
+      QProcess p;
+      QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+      env.insert("PRUNELAB_PROGRESS", "1");
+      p.setProcessEnvironment(env);
+      QStringList a = args;
+      if (json) a << "--json";
+      p.start(PRUNELAB_CLI, a);
+      QVERIFY(p.waitForFinished(300000));
+      const std::string out = p.readAllStandardOutput().toStdString();
+      QVERIFY2(p.exitCode() == 0, out.c_str());
+      QVERIFY2(hasProgress(out, "eval 100%") == !json, out.c_str());
+    }
   }
 
   void trainAndCalibrationOnTerminal() {
