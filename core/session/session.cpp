@@ -12,17 +12,22 @@
 namespace prunelab {
 
 void Session::loadModel(const ModelRequest& request, int64_t imageSize) {
+  if (imageSize > 0 && imageSize % 32 != 0)
+    throw Error("image size", std::to_string(imageSize) + " is not a multiple of 32");
   ModelLoadReport report;
   Graph g = prunelab::loadModel(request, &report);
+  adopt(std::move(g), imageSize, request.model, std::move(report));
+}
+
+void Session::adopt(Graph g, int64_t imgsz, const std::string& asked, ModelLoadReport report) {
   // Shapes (hence MACs, the what-if and the latency) at the input the model will see.
   Shape chw = defaultInputShape(g);
-  if (imageSize > 0) {
-    if (imageSize % 32 != 0) throw Error("image size", std::to_string(imageSize) + " is not a multiple of 32");
-    chw = {chw.at(0), imageSize, imageSize};
+  if (imgsz > 0) {
+    chw = {chw.at(0), imgsz, imgsz};
     g.metadata()["input"] = shapeToString(chw);
   }
   inferShapes(g, chw);
-  m_history.reset(std::move(g), "loaded " + request.model);
+  m_history.reset(std::move(g), "loaded " + asked);
   m_lastLoad = std::move(report);
 }
 
@@ -45,15 +50,8 @@ void Session::loadModelForData(ModelRequest request, const std::string& resumeFr
   const auto& meta = g.metadata();
   if (meta.count("num_classes") && std::stoll(meta.at("num_classes")) != d.numClasses())
     throw Error(asked, "has " + meta.at("num_classes") + " classes, the data has " + std::to_string(d.numClasses()));
-  Shape chw = defaultInputShape(g);
-  if (d.task == TaskKind::Classify && d.spec.input.imgsz > 0) {
-    // The model sees imgsz x imgsz images: its shapes (MACs, the what-if) are at that size.
-    chw = {chw.at(0), d.spec.input.imgsz, d.spec.input.imgsz};
-    g.metadata()["input"] = shapeToString(chw);
-  }
-  inferShapes(g, chw);
-  m_history.reset(std::move(g), "loaded " + asked);
-  m_lastLoad = std::move(report);
+  // A classifier sees --imgsz x --imgsz images; a detector its own input size.
+  adopt(std::move(g), d.task == TaskKind::Classify ? d.spec.input.imgsz : 0, asked, std::move(report));
 }
 
 void Session::openData(const DataSpec& spec) {

@@ -76,6 +76,10 @@ class Session {
                           const std::string& label);
 
  private:
+  // Shapes `g` at `imgsz` x `imgsz` (0: its own input size), records the size in its
+  // metadata, and makes it the start of a new history.
+  void adopt(Graph g, int64_t imgsz, const std::string& asked, ModelLoadReport report);
+
   ModelHistory m_history;
   std::optional<OpenedData> m_data;
   ModelLoadReport m_lastLoad;
