@@ -1,6 +1,6 @@
 #pragma once
 // The workbench main window: the network graph in the centre, the panels in docks
-// (Layers, Channels, BN gammas, Curves, Train, Prune, Compare, Export, Log), a toolbar,
+// (Layers, Channels, BN gammas, Curves, Train, Prune, Compare, Detections, Export, Log), a toolbar,
 // and a status bar with the running task, its progress and ETA. It only lays out and
 // forwards: file dialogs produce paths, and app's Workbench wires panels to core.
 // Thread: GUI thread. Never includes torch.
@@ -18,6 +18,7 @@ namespace prunelab::widgets {
 class ChannelsPanel;
 class ComparePanel;
 class CurvesPanel;
+class DetectionsPanel;
 class ExportPanel;
 class GammaPanel;
 class LayersPanel;
@@ -39,6 +40,7 @@ class MainWindow : public QMainWindow {
   TrainPanel* trainPanel() const { return m_train; }
   PrunePanel* prunePanel() const { return m_prune; }
   ComparePanel* comparePanel() const { return m_compare; }
+  DetectionsPanel* detectionsPanel() const { return m_detections; }
   ExportPanel* exportPanel() const { return m_export; }
   LogPanel* logPanel() const { return m_log; }
 
@@ -82,6 +84,7 @@ class MainWindow : public QMainWindow {
   TrainPanel* m_train;
   PrunePanel* m_prune;
   ComparePanel* m_compare;
+  DetectionsPanel* m_detections;
   ExportPanel* m_export;
   LogPanel* m_log;
   QComboBox* m_models;

@@ -13,6 +13,10 @@
 #include "cli/data_options.h"
 #include "detect/yolo_head.h"
 #include "eval/detection_eval.h"
+#include "eval/detection_files.h"
+#include "eval/detection_predictor.h"
+#include "data/detection/detection_augment.h"
+#include "util/atomic_file.h"
 #include "exec/graph_module.h"
 #include "cli/model_options.h"
 #include "data/data_loader.h"
@@ -257,7 +261,13 @@ int runTrain(int argc, char** argv) {
 
 namespace {
 
-int evalDetector(const CommandLine& cl, const DataArgs& data, const RunArgs& run, Session& session) {
+// eval --save-txt: what the evaluator found in each validation image, as predict writes it.
+struct SaveTxt {
+  std::string dir;
+  bool withScore = false;
+};
+
+int evalDetector(const CommandLine& cl, const DataArgs& data, const RunArgs& run, Session& session, const SaveTxt& save) {
   const DetectionSplits& det = session.data().det;
   const std::shared_ptr<Graph> graph = session.history().currentPtr();
   // The training batch sets the detection validation batch as in training (the recipe's unless given).
@@ -276,7 +286,20 @@ int evalDetector(const CommandLine& cl, const DataArgs& data, const RunArgs& run
   const auto loss = detect::makeDetectionLoss(head, to.gains);
   ProgressLine progress(cl.has("--json"));
   showProgress(loader, progress, "eval");
-  const DetectEvalResult r = evaluateDetector(*module, head, loss.get(), loader, to.augment.imgsz, device, to.post);
+  DetectionSink sink;
+  if (!save.dir.empty()) {
+    std::filesystem::create_directories(save.dir);
+    sink = [&](size_t index, const std::vector<Detection>& found) {
+      const ImageU8 image = det.val->image(index);  // for its size: detections return to its pixels
+      const LetterboxGeometry g = letterboxGeometry(image.width, image.height, to.augment.imgsz);
+      const std::filesystem::path path =
+          std::filesystem::path(save.dir) / (std::filesystem::path(det.val->imagePath(index)).stem().string() + ".txt");
+      const std::string text = yoloLabelText(toImagePixels(found, g), image.width, image.height, save.withScore);
+      writeFileAtomically(path.string(), [&](std::ostream& s) { s << text; });
+    };
+  }
+  const DetectEvalResult r =
+      evaluateDetector(*module, head, loss.get(), loader, to.augment.imgsz, device, to.post, 0, sink);
   progress.finish();
   const GammaStats g = gammaStats(snapshotGammas(*graph));
   const auto names = det.val->classNames();
@@ -313,13 +336,20 @@ int runEval(int argc, char** argv) {
   RunArgs run;
   addRunOptions(cl, run,
                 "classify " + std::to_string(kEvalBatchClassify) + ", detect " + std::to_string(kEvalBatchDetect));
+  SaveTxt save;
+  cl.app()
+      .add_option("--save-txt", save.dir,
+                  "detection: write each validation image's detections to DIR/<stem>.txt as predict --save-txt does")
+      ->type_name("DIR");
+  cl.app().add_flag("--save-conf", save.withScore, "with --save-txt: the score after each box");
   if (!cl.parse(argc, argv)) return 0;
   configureThreads(model.threads);
   Session session;
   session.openData(data.spec);
   printDataReport(session.data());
   session.loadModelForData(model.request);
-  if (session.data().task == TaskKind::Detect) return evalDetector(cl, data, run, session);
+  if (session.data().task == TaskKind::Detect) return evalDetector(cl, data, run, session, save);
+  if (!save.dir.empty()) throw Error("--save-txt", "writes detections: the data is not detection data");
   const DatasetSplits& cls = session.data().cls;
   const std::shared_ptr<Graph> graph = session.history().currentPtr();
   TransformOptions trainT, evalT;

@@ -12,6 +12,7 @@ int runInfo(int argc, char** argv);
 int runInfer(int argc, char** argv);
 int runTrain(int argc, char** argv);
 int runEval(int argc, char** argv);
+int runPredict(int argc, char** argv);
 int runPrune(int argc, char** argv);
 int runMakeDataset(int argc, char** argv);
 int runExport(int argc, char** argv);

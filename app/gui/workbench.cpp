@@ -24,6 +24,7 @@
 #include "widgets/channels_panel.h"
 #include "widgets/compare_panel.h"
 #include "widgets/curves_panel.h"
+#include "widgets/detections_panel.h"
 #include "widgets/export_panel.h"
 #include "widgets/gamma_panel.h"
 #include "widgets/layers_panel.h"
@@ -57,6 +58,7 @@ Workbench::Workbench() : m_window(std::make_unique<widgets::MainWindow>()), m_co
   qRegisterMetaType<widgets::WhatIf>();
   qRegisterMetaType<widgets::EpochPoint>();
   qRegisterMetaType<QVector<widgets::StepPoint>>();
+  qRegisterMetaType<widgets::DetectionsPreview>();
   m_worker->moveToThread(&m_thread);
   connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
   m_thread.setObjectName("prunelab-worker");
@@ -171,6 +173,9 @@ void Workbench::wire() {
     if (!summary.isEmpty()) info(summary);
     Q_EMIT trainingFinished(ok, summary);
   });
+  widgets::DetectionsPanel* detections = m_window->detectionsPanel();
+  connect(m_worker, &Worker::detectionsReady, detections, &widgets::DetectionsPanel::setPreview);
+  connect(m_worker, &Worker::detectionsCleared, detections, &widgets::DetectionsPanel::clear);
   connect(m_worker, &Worker::checkpointSaved, this, [this](const QString& p) {
     info("Saved " + p + QString(" (%1 MB)").arg(QFileInfo(p).size() / 1e6, 0, 'f', 2));
     m_window->exportPanel()->setPath(p);

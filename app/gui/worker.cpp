@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "data/detection/fashion_det.h"
+#include "gui/detection_preview.h"
 #include "detect/yolo_head.h"
 #include "exec/latency.h"
 #include "io/checkpoint.h"
@@ -28,6 +29,7 @@ namespace prunelab::gui {
 struct Worker::Impl {
   Session session;
   ModelSpec lastModel;  // what the current history was loaded from
+  DetectionPreviewer previewer;  // samples of the open detection data
 };
 
 Worker::Worker(QObject* parent)
@@ -69,6 +71,26 @@ void Worker::publish(const std::string& label) {
   s.gammas = snapshotGammas(current);
   s.latencyMs = measureLatencyMs(current, 10);
   Q_EMIT modelChanged(s);
+  refreshDetections();
+}
+
+void Worker::refreshDetections() {
+  ModelHistory& h = m->session.history();
+  if (h.empty() || !detect::isDetector(h.current())) {
+    Q_EMIT detectionsCleared(h.empty() ? "Open a detector and YOLO data to see its boxes here."
+                                       : "The Detections view shows a detector's boxes; this model is a classifier.");
+    return;
+  }
+  if (!m->previewer.hasSamples()) {
+    Q_EMIT detectionsCleared("Open YOLO data (Data > Open) to see this detector's boxes on validation images.");
+    return;
+  }
+  try {
+    const int b = h.baseline();
+    Q_EMIT detectionsReady(m->previewer.preview(h.at(b), h.label(b), h.currentPtr(), h.currentLabel()));
+  } catch (const std::exception& e) {  // the view is a convenience: never fail the task that changed the model
+    Q_EMIT detectionsCleared(QString("No detections: %1").arg(e.what()));
+  }
 }
 
 namespace {
@@ -104,6 +126,7 @@ void Worker::openData(const DataSpec& spec) {
   guarded("Open data", [&] {
     m->session.openData(spec);
     const OpenedData& d = m->session.data();
+    m->previewer.setData(d.task == TaskKind::Detect ? d.det.val : nullptr);
     for (const std::string& line : dataReport(d)) Q_EMIT info(QString::fromStdString(line));
     // A yolov5/ultralytics .pt made for other classes, opened and not yet changed: rebuild it
     // for the data's classes with the matching weights, as `prunelab-cli train` does.
@@ -122,6 +145,7 @@ void Worker::openData(const DataSpec& spec) {
       for (const std::string& line : m->session.lastLoadReport().lines()) Q_EMIT info(QString::fromStdString(line));
     }
     Q_EMIT dataOpened(QString::fromStdString(d.description()), d.task == TaskKind::Detect);
+    refreshDetections();
   });
 }
 
@@ -140,24 +164,44 @@ void Worker::train(const TrainSettings& s, const std::shared_ptr<TrainControl>& 
     req.observers = {&m_bridge};
     m_bridge.reset();
     m_bridge.epochProbe = nullptr;
-    if (s.prunedNowPercent > 0) {
-      const double percent = s.prunedNowPercent;
-      req.onStart = [this, percent](const std::shared_ptr<Graph>& graph, const std::shared_ptr<TrainTask>& task) {
+    // After each epoch's validation, on the training thread: the "accuracy if pruned now"
+    // probe (optional) and the Detections view of the model being trained.
+    ModelHistory& h = m->session.history();
+    const bool preview = m->previewer.hasSamples() && detect::isDetector(h.current());
+    const int base = h.baseline();
+    const std::shared_ptr<Graph> baseline = h.at(base);
+    const std::string baselineLabel = h.label(base);
+    if (preview) m->previewer.prepareBaseline(baseline);
+    const double percent = s.prunedNowPercent;
+    if (percent > 0 || preview) {
+      req.onStart = [this, percent, preview, baseline, baselineLabel](const std::shared_ptr<Graph>& graph,
+                                                                     const std::shared_ptr<TrainTask>& task) {
         const Shape input = defaultInputShape(*graph);
-        m_bridge.epochProbe = [this, graph, task, percent, input](const EpochStats&) {
+        m_bridge.epochProbe = [this, graph, task, percent, input, preview, baseline,
+                               baselineLabel](const EpochStats& e) {
           TrainBridge::Named out;
-          try {
-            PruneRequest r;
-            r.mode = PruneRequest::Mode::GlobalPercent;
-            r.amount = percent;
-            r.importance.criterion = Criterion::BnScale;
-            r.inputShape = input;
-            r.surgery.forwardCheck = false;
-            auto pruned = std::make_shared<Graph>(runPruning(*graph, r).graph);
-            const Metric metric = validateModel(pruned, *task);
-            out.emplace_back("pruned_now/" + metric.name, metric.value);
-          } catch (const std::exception& e) {
-            m_bridge.onMessage(std::string("pruned-now probe: ") + e.what());
+          if (percent > 0) {
+            try {
+              PruneRequest r;
+              r.mode = PruneRequest::Mode::GlobalPercent;
+              r.amount = percent;
+              r.importance.criterion = Criterion::BnScale;
+              r.inputShape = input;
+              r.surgery.forwardCheck = false;
+              auto pruned = std::make_shared<Graph>(runPruning(*graph, r).graph);
+              const Metric metric = validateModel(pruned, *task);
+              out.emplace_back("pruned_now/" + metric.name, metric.value);
+            } catch (const std::exception& ex) {
+              m_bridge.onMessage(std::string("pruned-now probe: ") + ex.what());
+            }
+          }
+          if (preview) {
+            try {
+              const std::string now = "training, epoch " + std::to_string(e.epoch + 1) + "/" + std::to_string(e.epochs);
+              Q_EMIT detectionsReady(m->previewer.preview(baseline, baselineLabel, graph, now));
+            } catch (const std::exception& ex) {
+              m_bridge.onMessage(std::string("detections view: ") + ex.what());
+            }
           }
           return out;
         };

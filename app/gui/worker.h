@@ -24,6 +24,7 @@
 #include "report/story_report.h"
 #include "train/bn_stats.h"
 #include "train/train_observer.h"
+#include "widgets/detections_panel.h"
 
 namespace prunelab::gui {
 
@@ -105,12 +106,17 @@ class Worker : public QObject {
   void trainingFinished(bool ok, const QString& summary);
   void checkpointSaved(const QString& path);
   void storyCollected(const std::shared_ptr<const prunelab::StoryReport>& report);
+  // The Detections view: the baseline's and the current model's boxes on a few validation
+  // images (after each model change and each training epoch), or why there are none.
+  void detectionsReady(const prunelab::widgets::DetectionsPreview& preview);
+  void detectionsCleared(const QString& why);
 
  private:
   struct Impl;
   template <class F>
   void guarded(const QString& task, F&& body);
-  void publish(const std::string& label);
+  void publish(const std::string& label);  // modelChanged, then the Detections view
+  void refreshDetections();
 
   std::unique_ptr<Impl> m;
   TrainBridge m_bridge;

@@ -10,7 +10,8 @@ namespace prunelab {
 
 DetectEvalResult evaluateDetector(GraphModuleImpl& module, const detect::YoloHead& head,
                                   const detect::DetectionLoss* loss, DataLoader& loader, int64_t imgsz,
-                                  const std::string& device, const detect::PostprocessOptions& post, int epoch) {
+                                  const std::string& device, const detect::PostprocessOptions& post, int epoch,
+                                  const DetectionSink& sink) {
   const auto started = std::chrono::steady_clock::now();
   const bool wasTraining = module.is_training();
   module.eval();
@@ -43,7 +44,10 @@ DetectEvalResult evaluateDetector(GraphModuleImpl& module, const detect::YoloHea
       gts[static_cast<size_t>(row[0])].push_back(
           {{row[2] - row[4] / 2, row[3] - row[5] / 2, row[2] + row[4] / 2, row[3] + row[5] / 2}, int(row[1])});
     }
-    for (int64_t i = 0; i < n; ++i) evaluator.addImage(dets[static_cast<size_t>(i)], gts[static_cast<size_t>(i)]);
+    for (int64_t i = 0; i < n; ++i) {
+      evaluator.addImage(dets[static_cast<size_t>(i)], gts[static_cast<size_t>(i)]);
+      if (sink) sink(batch.indices.at(static_cast<size_t>(i)), dets[static_cast<size_t>(i)]);
+    }
     r.images += n;
   }
   if (wasTraining) module.train();

@@ -5,6 +5,7 @@
 #include "analysis/shape_inference.h"
 #include "data/transforms.h"
 #include "graph/input_shape.h"
+#include "models/yolo/yolo_checkpoint.h"
 #include "detect/yolo_head.h"
 #include "pruning/dependency_graph.h"
 #include "util/error.h"
@@ -50,6 +51,9 @@ void Session::loadModelForData(ModelRequest request, const std::string& resumeFr
   const auto& meta = g.metadata();
   if (meta.count("num_classes") && std::stoll(meta.at("num_classes")) != d.numClasses())
     throw Error(asked, "has " + meta.at("num_classes") + " classes, the data has " + std::to_string(d.numClasses()));
+  // A detector made for this data carries its class names from here on (checkpoints,
+  // predict's labels, the Detections view); names a checkpoint brought are kept.
+  if (d.task == TaskKind::Detect && classNames(g).empty() && d.det.val) setClassNames(g, d.det.val->classNames());
   // A classifier sees --imgsz x --imgsz images; a detector its own input size.
   adopt(std::move(g), d.task == TaskKind::Classify ? d.spec.input.imgsz : 0, asked, std::move(report));
 }

@@ -2,11 +2,16 @@
 // checkpoint shows its class names in the log; opening 10-class YOLO data then rebuilds it
 // for those classes with the matching weights and logs the transfer, as the CLI's train
 // does. The checkpoint comes from the make_pt_checkpoints fixture (test_pt_checkpoint).
+// Then the whole story on that opened .pt: sparse-train, prune, fine-tune, a pruned ONNX
+// and the report, without a terminal (issue 14's goal).
 
+#include <QDir>
 #include <QProcess>
 #include <QtTest/QtTest>
 
 #include "gui/workbench.h"
+#include "io/checkpoint.h"
+#include "io/onnx_import.h"
 #include "widgets/log_panel.h"
 #include "widgets/main_window.h"
 
@@ -15,13 +20,19 @@ using namespace prunelab::gui;
 
 namespace {
 constexpr int kWaitMs = 120000;
-}
+}  // namespace
 
 class TestPtWorkbench : public QObject {
   Q_OBJECT
   QTemporaryDir m_dir;
 
  private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("PruneLabTest");
+    QSettings().clear();
+  }
+
   void openPtThenDataTransfers() {
     QProcess p;
     const QString data = m_dir.path() + "/fd";
@@ -48,6 +59,24 @@ class TestPtWorkbench : public QObject {
     const QString text = log->toPlainText();
     QVERIFY2(text.contains("transferred 319/355 tensors from "), qPrintable(text));
     QVERIFY2(text.contains("skipped model.22.cv3.0.2.weight (file 80x80x1x1, model 10x64x1x1)"), qPrintable(text));
+
+    // The story from here, as Story > Run the whole story runs it.
+    QTemporaryDir runs;
+    QSettings().setValue("runs/dir", runs.path());
+    QSignalSpy done(&bench, &Workbench::storyFinished);
+    QSignalSpy errors(&bench, &Workbench::errorShown);
+    bench.runStory(1, 1);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 600000);
+    QVERIFY2(errors.isEmpty(), qPrintable(log->toPlainText()));
+    const QDir dir(bench.lastStoryDir());
+    for (const char* f : {"0-original.plm", "2-pruned.plm", "3-fine-tuned.plm", "pruned.onnx", "report.html", "report.pdf"})
+      QVERIFY2(dir.exists(f), f);
+    const Graph original = loadCheckpoint(dir.filePath("0-original.plm").toStdString()).graph;
+    const Graph tuned = loadCheckpoint(dir.filePath("3-fine-tuned.plm").toStdString()).graph;
+    QCOMPARE(original.metadata().at("num_classes"), std::string("10"));
+    QVERIFY2(tuned.parameterCount() < original.parameterCount(),
+             qPrintable(QString("%1 -> %2").arg(original.parameterCount()).arg(tuned.parameterCount())));
+    QVERIFY(importOnnx(dir.filePath("pruned.onnx").toStdString()).parameterCount() <= tuned.parameterCount());
   }
 };
 

@@ -46,6 +46,26 @@ AugmentedImage letterbox(const cv::Mat& image, std::vector<PixelBox> boxes, int 
   return out;
 }
 
+LetterboxGeometry letterboxGeometry(int width, int height, int size) {
+  // The arithmetic of resizeLongSide() and letterbox() above, without the pixels.
+  LetterboxGeometry g;
+  g.width = width;
+  g.height = height;
+  g.scale = double(size) / std::max(width, height);
+  const bool same = g.scale == 1.0;
+  const int w = same ? width : std::max(1, int(std::lround(width * g.scale)));
+  const int h = same ? height : std::max(1, int(std::lround(height * g.scale)));
+  g.padX = double((size - w) / 2);
+  g.padY = double((size - h) / 2);
+  return g;
+}
+
+AugmentedImage evalLetterbox(const cv::Mat& image, std::vector<PixelBox> boxes, int size) {
+  cv::Mat resized = image;
+  resizeLongSide(resized, boxes, size);
+  return letterbox(resized, std::move(boxes), size);
+}
+
 AugmentedImage mosaic4(const std::vector<cv::Mat>& images, const std::vector<std::vector<PixelBox>>& boxes, int s,
                        std::mt19937_64& rng) {
   AugmentedImage out;

@@ -16,8 +16,6 @@
 
 namespace prunelab {
 
-
-
 struct AugmentedImage {
   cv::Mat image;  // CV_8UC3, RGB, imgsz x imgsz
   std::vector<PixelBox> boxes;
@@ -30,6 +28,20 @@ AugmentedImage letterbox(const cv::Mat& image, std::vector<PixelBox> boxes, int 
 
 // Resizes so that the long side is `size` (boxes follow).
 void resizeLongSide(cv::Mat& image, std::vector<PixelBox>& boxes, int size);
+
+// Where the evaluation input (evalLetterbox) puts an image of width x height: a network
+// pixel is original pixel * scale + pad. The inverse maps detections back to the image.
+struct LetterboxGeometry {
+  double scale = 1.0;
+  double padX = 0.0, padY = 0.0;
+  int width = 0, height = 0;  // of the original image
+};
+LetterboxGeometry letterboxGeometry(int width, int height, int size);
+
+// The un-augmented input of validation and prediction: long side resized to `size`, then
+// padded to size x size, centred - the same pixels whether the image comes through a
+// DetectionBatches loader or a predictor, so both see identical inputs.
+AugmentedImage evalLetterbox(const cv::Mat& image, std::vector<PixelBox> boxes, int size);
 
 // Four images (each already resized to long side imgsz) on a 2*imgsz canvas around a
 // random centre.

@@ -34,13 +34,24 @@ cv::Mat load(const DetectionDataset& data, size_t index, int imgsz, std::vector<
 
 }  // namespace
 
+void writeNetworkInput(const cv::Mat& rgb, float* out) {
+  // HWC uint8 -> CHW float in [0, 1]
+  const int h = rgb.rows, w = rgb.cols;
+  const size_t plane = size_t(h) * size_t(w);
+  for (int y = 0; y < h; ++y) {
+    const uint8_t* row = rgb.ptr<uint8_t>(y);
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) out[c * plane + size_t(y) * w + x] = row[3 * x + c] * (1.0f / 255.0f);
+  }
+}
+
 // The augmented sample as an OpenCV image (internal: Sample/assemble convert it).
 static AugmentedImage augmentedSample(const DetectionDataset& data, const DetectAugmentOptions& opt, uint64_t seed,
                                       size_t index, int epoch, bool augment) {
   const int imgsz = opt.imgsz;
   std::vector<PixelBox> boxes;
   cv::Mat image = load(data, index, imgsz, boxes);
-  if (!augment) return letterbox(image, std::move(boxes), imgsz);
+  if (!augment) return evalLetterbox(image, std::move(boxes), imgsz);  // already resized: pads only
 
   std::mt19937_64 rng = sampleRng(seed, epoch, index);
   const bool useMosaic = epoch < opt.mosaicEpochs && std::uniform_real_distribution<double>(0, 1)(rng) < opt.mosaic;
@@ -84,14 +95,7 @@ Batch DetectionBatches::assemble(const std::vector<size_t>& indices, int epoch, 
   for (int64_t i = 0; i < n; ++i) {
     const size_t index = indices[static_cast<size_t>(i)];
     const AugmentedImage a = augmentedSample(*m_dataset, m_options, m_seed, index, epoch, augment);
-    // HWC uint8 -> CHW float in [0, 1]
-    float* out = batch.images[i].data_ptr<float>();
-    const size_t plane = size_t(s) * size_t(s);
-    for (int y = 0; y < s; ++y) {
-      const uint8_t* row = a.image.ptr<uint8_t>(y);
-      for (int x = 0; x < s; ++x)
-        for (int c = 0; c < 3; ++c) out[c * plane + size_t(y) * s + x] = row[3 * x + c] * (1.0f / 255.0f);
-    }
+    writeNetworkInput(a.image, batch.images[i].data_ptr<float>());
     for (const PixelBox& b : a.boxes) {
       targets.insert(targets.end(), {float(i), float(b.cls), (b.x1 + b.x2) / 2, (b.y1 + b.y2) / 2, b.x2 - b.x1,
                                      b.y2 - b.y1});

@@ -10,6 +10,10 @@
 #include "data/detection/detection_augment_options.h"
 #include "data/detection/detection_dataset.h"
 
+namespace cv {
+class Mat;
+}
+
 namespace prunelab {
 
 class DetectionBatches : public BatchSource {
@@ -32,5 +36,9 @@ class DetectionBatches : public BatchSource {
   DetectAugmentOptions m_options;
   uint64_t m_seed;
 };
+
+// One network input from an RGB CV_8UC3 image of h x w: writes 3*h*w floats, CHW, in
+// [0, 1] (the detectors' input scaling) to `out`.
+void writeNetworkInput(const cv::Mat& rgb, float* out);
 
 }  // namespace prunelab
