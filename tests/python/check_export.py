@@ -7,7 +7,8 @@
   check_export.py torchscript FILE --input x.npy --expect out0.npy [out1.npy ...]
       torch.jit.load in eval mode: outputs equal the expected ones within 1e-5 (relative
       to max(1, |expected|)); then model.train() and one SGD step on a loss over every
-      output: every parameter gets a finite, non-zero gradient and changes, and the
+      output: every parameter gets a finite, non-zero gradient and changes (params_unchanged
+      must be empty), and the
       BatchNorm running statistics move (train-mode BN).
 Prints one JSON line; exits 1 on any failed check.
 """
@@ -70,7 +71,7 @@ def check_torchscript(args):
     stale_bn = [k for k, b in m.named_buffers() if k in buffers and torch.equal(b, buffers[k])]
     report.update({'params': len(params), 'params_without_grad': no_grad[:10], 'params_unchanged': unchanged[:10],
                    'bn_stats_unchanged': stale_bn[:10], 'loss': float(loss)})
-    if no_grad or stale_bn or not params:
+    if no_grad or unchanged or stale_bn or not params:
         report['ok'] = False
     return report
 
