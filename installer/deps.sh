@@ -18,6 +18,8 @@ PACKAGES=(
   # tests: PyTorch references, headless GUI, report pages
   python3-torch python3-torchvision python3-onnx python3-opencv python3-numpy
   xvfb xauth poppler-utils
+  # tests: the package's .desktop file (tests/package/check_deb.sh)
+  desktop-file-utils
   # packaging
   dpkg-dev
 )

@@ -67,7 +67,7 @@ PrunePanel::PrunePanel(QWidget* parent)
 
   auto* box = new QGroupBox("What if", this);
   auto* grid = new QGridLayout(box);
-  const char* rows[] = {"Params", "MACs", "Size", "Latency (est.)"};
+  const char* rows[] = {"Params", "MACs", "Size", "Latency (b1)"};
   grid->addWidget(new QLabel("<b>before</b>"), 0, 1, Qt::AlignRight);
   grid->addWidget(new QLabel("<b>after</b>"), 0, 2, Qt::AlignRight);
   grid->addWidget(new QLabel("<b>change</b>"), 0, 3, Qt::AlignRight);
@@ -138,14 +138,20 @@ void PrunePanel::setWhatIf(const WhatIf& w) {
   const double b[4] = {double(w.before.params), double(w.before.macs), double(w.before.sizeBytes), w.before.latencyMs};
   const double a[4] = {double(w.after.params), double(w.after.macs), double(w.after.sizeBytes), w.after.latencyMs};
   for (int i = 0; i < 4; ++i) {
-    auto text = [i](double v) {
+    // Latency says where it comes from: a measurement on this machine, or the measured
+    // latency scaled by the MACs kept (the cut model is not run until Compare).
+    auto text = [i](double v, bool estimated) {
       if (v < 0) return QString("-");
       if (i == 2) return formatBytes(v);
-      if (i == 3) return QString::number(v, 'f', 2) + " ms";
+      if (i == 3) return QString::number(v, 'f', 2) + (estimated ? " ms (est. from MACs)" : " ms (measured)");
       return formatCount(v);
     };
-    m_before[i]->setText(text(b[i]));
-    m_after[i]->setText(text(a[i]));
+    m_before[i]->setText(text(b[i], w.before.latencyEstimated));
+    m_after[i]->setText(text(a[i], w.after.latencyEstimated));
+    if (i == 3)
+      m_after[i]->setToolTip(w.after.latencyEstimated ? "Estimate: the measured latency x MACs after / MACs before; "
+                                                        "Compare measures the cut model"
+                                                      : "Measured on this machine at batch 1");
     m_change[i]->setText(b[i] > 0 && a[i] >= 0 ? formatChange(b[i], a[i]) : "-");
   }
   m_removed->setText(QString("%1 channels planned for removal").arg(w.channelsRemoved));

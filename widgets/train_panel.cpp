@@ -100,6 +100,11 @@ void TrainPanel::setRunning(bool running) {
   }
 }
 
+void TrainPanel::setStopped(const QString& why) {
+  m_progress->setValue(0);
+  m_eta->setText(why);
+}
+
 void TrainPanel::setProgress(double fraction, double etaSeconds, double imagesPerSec) {
   m_progress->setValue(static_cast<int>(fraction * 1000));
   QString text = QString("ETA %1").arg(formatDuration(etaSeconds));

@@ -1,7 +1,8 @@
 #pragma once
 // TrainPanel: the training controls. Start sends the settings once; while a run is going
 // sr and lr stay live (their change signals go straight to the trainer's atomics), Pause
-// and Cancel act between batches. setProgress() shows the fraction and ETA.
+// and Cancel act between batches. setProgress() shows the fraction and ETA; a run that
+// ends early (Cancel) resets them through setStopped() so no partial bar is left behind.
 // Thread: GUI thread.
 
 #include <QWidget>
@@ -37,6 +38,11 @@ class TrainPanel : public QWidget {
 
   void setRunning(bool running);
   void setProgress(double fraction, double etaSeconds, double imagesPerSec);
+  // The run ended before its last step: the bar goes back to 0 and the ETA line says `why`.
+  void setStopped(const QString& why);
+  QPushButton* cancelButton() const { return m_cancel; }
+  QProgressBar* progressBar() const { return m_progress; }
+  QLabel* etaLabel() const { return m_eta; }
 
  Q_SIGNALS:
   void startRequested(const prunelab::widgets::TrainRequest& request);

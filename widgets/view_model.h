@@ -70,6 +70,9 @@ struct CostTotals {
   qint64 macs = 0;
   qint64 sizeBytes = 0;
   double latencyMs = -1.0;  // measured or estimated batch-1 latency (<0: unknown)
+  // latencyMs is not a measurement but the measured latency scaled by the MACs kept
+  // (what-if); views must say so.
+  bool latencyEstimated = false;
 };
 
 struct WhatIf {

@@ -3,7 +3,9 @@
 // Every export is verified before the command reports success: the written file is read
 // back (ONNX: PruneLab's importer with its tags ignored, i.e. the generic ONNX path;
 // TorchScript: torch::jit::load) and run on a random input beside the in-memory graph;
-// the largest difference is printed (and is an error above 1e-3 relative).
+// the largest difference is printed (and is an error above 1e-3 relative). With --no-check
+// there is no difference to print: JSON says null and the text "not checked", never a
+// number a caller could mistake for a passed check.
 
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/serialization/import.h>
@@ -12,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
@@ -90,7 +93,7 @@ int runExport(int argc, char** argv) {
     saveCheckpoint(out, ck);
   }
 
-  double diff = -1;
+  std::optional<double> diff;  // empty: not checked
   if (!cl.has("--no-check")) {
     const int64_t batch = cl.has("--static-batch") ? 1 : 2;
     Shape in{batch};
@@ -118,20 +121,22 @@ int runExport(int argc, char** argv) {
       got = runInference(back.graph, {x}, "cpu");
     }
     diff = relativeDiff(got, expected);
-    if (diff > 1e-3) throw Error(out, "read back, its outputs differ from the model's by " + std::to_string(diff));
+    if (*diff > 1e-3) throw Error(out, "read back, its outputs differ from the model's by " + std::to_string(*diff));
   }
 
   const auto bytes = std::filesystem::file_size(out);
   const int64_t params = g.parameterCount();
   if (cl.has("--json")) {
     std::cout << nlohmann::json{{"out", out}, {"format", format}, {"bytes", bytes}, {"params", params},
-                                {"input", shapeToString(chw)}, {"max_rel_diff", diff}}
+                                {"input", shapeToString(chw)},
+                                {"max_rel_diff", diff ? nlohmann::json(*diff) : nlohmann::json(nullptr)}}
                      .dump()
               << "\n";
   } else {
     std::cout << "wrote " << out << " (" << format << ", " << bytes / 1e6 << " MB, " << params << " params, input "
               << shapeToString(chw) << ")";
-    if (diff >= 0) std::cout << "; read back and run: max relative difference " << diff;
+    if (diff) std::cout << "; read back and run: max relative difference " << *diff;
+    else std::cout << "; read back: not checked (--no-check)";
     std::cout << "\n";
   }
   return 0;

@@ -167,9 +167,11 @@ void Workbench::wire() {
     if (!m_drain.isActive()) m_drain.start();
   });
   connect(m_worker, &Worker::trainingFinished, this, [this](bool ok, const QString& summary) {
-    drainTraining();
+    drainTraining();  // may still move the bar: the reset below comes after it
     m_trainEpochs = 0;
     m_window->trainPanel()->setRunning(false);
+    // ok is false for a cancelled run and for one that failed (the error is in the log).
+    if (!ok) m_window->trainPanel()->setStopped(m_control->cancelled.load() ? "cancelled" : "stopped: see the log");
     if (!summary.isEmpty()) info(summary);
     Q_EMIT trainingFinished(ok, summary);
   });
@@ -518,8 +520,10 @@ void Workbench::refresh() {
   const CostEstimate after = m_prune.whatIf();
   m_whatIf.before = totals(before, m_model.latencyMs);
   // Latency estimate: the measured latency scaled by the MACs kept (Compare measures it).
+  // With nothing planned the "after" model is the measured one.
   const double est = m_model.latencyMs > 0 && before.macs > 0 ? m_model.latencyMs * double(after.macs) / double(before.macs) : -1;
   m_whatIf.after = totals(after, est);
+  m_whatIf.after.latencyEstimated = est >= 0 && after.macs != before.macs;
   m_whatIf.channelsRemoved = m_prune.plan().removedCount();
   m_whatIf.highestSafePercent = m_prune.highestSafePercent();
   widgets::MainWindow& w = *m_window;

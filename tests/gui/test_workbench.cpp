@@ -3,6 +3,8 @@
 // same signals a user's clicks produce.
 
 #include <QLabel>
+#include <QProgressBar>
+#include <QStatusBar>
 #include <QPushButton>
 #include <QtTest/QtTest>
 
@@ -61,6 +63,7 @@ class TestWorkbench : public QObject {
   void srChangeReachesNextStep();
   void queuedRunKeepsSrAndCancel();
   void ratioEditUpdatesWhatIf();
+  void cancelResetsProgress();
   void channelToggleChangesPlan();
   void exportPanelWritesEveryFormat();
   void undoRestoresPreviousGraph();
@@ -187,6 +190,45 @@ void TestWorkbench::ratioEditUpdatesWhatIf() {
   QVERIFY(w.after.sizeBytes < w.before.sizeBytes);
   QCOMPARE(table->rows()[row].kept, 32);
   QCOMPARE(bench.window().prunePanel()->afterLabel(0)->text().isEmpty(), false);
+  // The latency row says which number is a measurement and which is the measured one
+  // scaled by the MACs kept (issue 15): nothing planned, "after" is the measured model.
+  QVERIFY(start.before.latencyMs > 0 && !start.before.latencyEstimated && !start.after.latencyEstimated);
+  QVERIFY(!w.before.latencyEstimated);
+  QVERIFY(w.after.latencyEstimated);
+  QCOMPARE(w.after.latencyMs, w.before.latencyMs * double(w.after.macs) / double(w.before.macs));
+  const QString latency = bench.window().prunePanel()->afterLabel(3)->text();
+  QVERIFY2(latency.contains("est.") && latency.contains("MACs") && !latency.contains("measured"), qPrintable(latency));
+  QVERIFY(!bench.window().prunePanel()->afterLabel(3)->toolTip().isEmpty());
+  QVERIFY(table->setData(table->index(row, widgets::LayerTableModel::Ratio), "0 %", Qt::EditRole));
+  const QString unplanned = bench.window().prunePanel()->afterLabel(3)->text();
+  QVERIFY2(unplanned.contains("measured") && !unplanned.contains("est."), qPrintable(unplanned));
+}
+
+// Cancel: the run ends early and the training progress bar does not keep its partial
+// value (issue 15); the status bar's task progress goes away with the task.
+void TestWorkbench::cancelResetsProgress() {
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  widgets::TrainPanel* panel = bench.window().trainPanel();
+  QSignalSpy finished(&bench, &Workbench::trainingFinished);
+  TrainSettings s;
+  s.epochs = 3;  // 3 x 128 steps: far more than the test needs before its Cancel
+  s.batch = 16;
+  s.lr = 0.05;
+  bench.startTraining(s);
+  QTRY_VERIFY_WITH_TIMEOUT(panel->progressBar()->value() > 0, kWaitMs);
+  QVERIFY(panel->cancelButton()->isEnabled());
+  panel->cancelButton()->click();
+  QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWaitMs);
+  QCOMPARE(finished.at(0).at(0).toBool(), false);  // it was cancelled, not completed
+  QCOMPARE(panel->progressBar()->value(), 0);
+  QCOMPARE(panel->etaLabel()->text(), QString("cancelled"));
+  QVERIFY(panel->startButton()->isEnabled());
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle(), kWaitMs);
+  const auto bars = bench.window().statusBar()->findChildren<QProgressBar*>();
+  QCOMPARE(bars.size(), qsizetype(1));
+  QVERIFY(!bars.front()->isVisible());
 }
 
 void TestWorkbench::channelToggleChangesPlan() {

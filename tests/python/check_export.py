@@ -7,7 +7,8 @@
   check_export.py torchscript FILE --input x.npy --expect out0.npy [out1.npy ...]
       torch.jit.load in eval mode: outputs equal the expected ones within 1e-5 (relative
       to max(1, |expected|)); then model.train() and one SGD step on a loss over every
-      output: every parameter gets a finite, non-zero gradient and changes, and the
+      output: every parameter gets a finite, non-zero gradient and changes wherever its
+      step is representable in float32 (params_unchanged must be empty), and the
       BatchNorm running statistics move (train-mode BN).
 Prints one JSON line; exits 1 on any failed check.
 """
@@ -66,11 +67,19 @@ def check_torchscript(args):
     loss.backward()
     no_grad = [k for k, p in params.items() if p.grad is None or not torch.isfinite(p.grad).all() or p.grad.abs().sum() == 0]
     opt.step()
-    unchanged = [k for k, p in params.items() if torch.equal(p.detach(), before[k])]
+    # A parameter must change where its step is visible in float32: an element whose update
+    # lr * |grad| exceeds two ulps of its value. A step below that (a tiny gradient on a
+    # weight near 1, e.g. the gamma of a 1-channel BN) rounds away and is reported apart.
+    lr = opt.param_groups[0]['lr']
+    visible = {k: bool(((lr * p.grad.abs()) > p.detach().abs() * 2.0 ** -22).any()) for k, p in params.items()
+               if p.grad is not None}
+    unchanged = [k for k, p in params.items() if visible.get(k, True) and torch.equal(p.detach(), before[k])]
+    below_resolution = [k for k, v in visible.items() if not v]
     stale_bn = [k for k, b in m.named_buffers() if k in buffers and torch.equal(b, buffers[k])]
     report.update({'params': len(params), 'params_without_grad': no_grad[:10], 'params_unchanged': unchanged[:10],
+                   'params_step_below_float32_resolution': below_resolution[:10],
                    'bn_stats_unchanged': stale_bn[:10], 'loss': float(loss)})
-    if no_grad or stale_bn or not params:
+    if no_grad or unchanged or stale_bn or not params:
         report['ok'] = False
     return report
 

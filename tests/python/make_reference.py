@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """Writes PyTorch reference data for PruneLab's parity tests.
 
-For each model: <name>.pt (plain torch.save(model.state_dict())), <name>_input.npy and
-<name>_output.npy (eval mode). BatchNorm statistics and affine parameters are randomised
-so that a wrong BN implementation cannot pass. Also writes training-mode references for
+For each model: <name>.pt (plain torch.save(model.state_dict())), <name>_input.npy,
+<name>_output.npy (eval mode) and <name>_zero_output.npy (the output for an all-zero input
+of the same shape: the tests require the two outputs to differ by far more than the
+tolerance, so a reference that ignores its input cannot pass). BatchNorm statistics are
+calibrated on a separate batch of data and then perturbed (bn_calibration.py), so that a
+wrong BN implementation cannot pass either. Also writes training-mode references for
 resnet20 and several state_dict variants for the loader's tests.
 Run with Debian's /usr/bin/python3 (python3-torch, python3-torchvision).
 """
 import argparse
+import copy
 import json
 import os
 import sys
@@ -17,30 +21,34 @@ import torch
 import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bn_calibration import calibrate_bn  # noqa: E402
 from reference_models import CifarResNet, CifarVGG  # noqa: E402
 
+# running_var = GAIN * calibrated variance: BN outputs at ~1/2 unit scale. Measured with
+# the calibration below: every eval reference moves by >= 0.1 when its input is replaced
+# by zeros (>= 1000x the 1e-4 tolerance) while float32 and float64 runs of the same model
+# differ by <= 2e-5.
+GAIN = 4.0
+CALIBRATION_BATCH = 8
 
-def randomise_bn(model, gen):
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                c = m.num_features
-                m.running_mean.copy_(torch.randn(c, generator=gen) * 0.2)
-                m.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.5)
-                m.weight.copy_(torch.rand(c, generator=gen) + 0.5)
-                m.bias.copy_(torch.randn(c, generator=gen) * 0.1)
-                m.num_batches_tracked.fill_(7)
+
+def randomise_bn(model, gen, input_shape):
+    """BN statistics calibrated on a random batch shaped like `input_shape` (see bn_calibration)."""
+    data = torch.randn(CALIBRATION_BATCH, *input_shape[1:], generator=gen)
+    calibrate_bn(model, gen, data, GAIN)
 
 
 def save_eval_reference(out, name, model, input_shape, gen):
-    randomise_bn(model, gen)
+    randomise_bn(model, gen, input_shape)
     model.eval()
     x = torch.randn(*input_shape, generator=gen)
     with torch.no_grad():
         y = model(x)
+        y0 = model(torch.zeros_like(x))
     torch.save(model.state_dict(), os.path.join(out, name + '.pt'))
     np.save(os.path.join(out, name + '_input.npy'), x.numpy())
     np.save(os.path.join(out, name + '_output.npy'), y.numpy())
+    np.save(os.path.join(out, name + '_zero_output.npy'), y0.numpy())
     return model
 
 
@@ -58,22 +66,24 @@ def main():
         'mobilenet_v2': (torchvision.models.mobilenet_v2(num_classes=10), (2, 3, 64, 64)),
         'resnet20': (CifarResNet(20), (2, 3, 32, 32)),
         'vgg11_bn': (CifarVGG(11), (2, 3, 32, 32)),
+        'resnet56': (CifarResNet(56), (2, 3, 32, 32)),
+        'resnet34': (torchvision.models.resnet34(num_classes=10), (2, 3, 32, 32)),
+        'vgg16_bn': (CifarVGG(16), (2, 3, 32, 32)),
     }
     for name, (model, shape) in models.items():
         save_eval_reference(args.out, name, model, shape, gen)
-        counts[name] = sum(p.numel() for p in model.parameters())
-    for name, model in {'resnet34': torchvision.models.resnet34(num_classes=10),
-                        'resnet56': CifarResNet(56), 'vgg16_bn': CifarVGG(16)}.items():
         counts[name] = sum(p.numel() for p in model.parameters())
     with open(os.path.join(args.out, 'param_counts.json'), 'w') as f:
         json.dump(counts, f, indent=1)
 
     # Training mode: output, input gradient of the first conv's weight, updated BN stats.
     model = CifarResNet(20)
-    randomise_bn(model, gen)
+    randomise_bn(model, gen, (4, 3, 32, 32))
     model.train()
     torch.save(model.state_dict(), os.path.join(args.out, 'resnet20_train_before.pt'))
     x = torch.randn(4, 3, 32, 32, generator=gen)
+    untouched = copy.deepcopy(model)  # the zero-input output, without updating the model's BN statistics
+    np.save(os.path.join(args.out, 'resnet20_train_zero_output.npy'), untouched(torch.zeros_like(x)).detach().numpy())
     y = model(x)
     loss = (y * torch.linspace(-1, 1, 10)).sum()
     loss.backward()

@@ -5,6 +5,8 @@ For --model NAME writes into --out:
   NAME.onnx            torch.onnx.export of the model in eval mode
   NAME_input.npy       float32 input (batch 2, so that a batch-1 assumption cannot pass)
   NAME_output{i}.npy   PyTorch's eval-mode outputs, in the ONNX graph's output order
+  NAME_zero_output{i}.npy  the same for an all-zero input (the tests require the outputs
+                       to depend on the input)
 
 Models:
   resnet18, mobilenet_v2   torchvision (random init, no download), BatchNorm kept
@@ -19,7 +21,7 @@ Models:
                            as a Reshape, not Flatten), 2x3x32x32, PRESERVE
   resnet20_reshape64       the same flattening with x.reshape(-1, 64): a Reshape whose target
                            records the feature count
-BatchNorm statistics and affine parameters are randomised so a wrong BN cannot pass.
+BatchNorm statistics are calibrated on data, then perturbed, so a wrong BN cannot pass.
 --opset selects the opset (default 17). Run with Debian's /usr/bin/python3.
 """
 import argparse
@@ -33,7 +35,7 @@ import torchvision
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_models  # noqa: E402
 import yolov5_reference  # noqa: E402
-from make_reference import randomise_bn  # noqa: E402  (random BN statistics, as for the state_dict tests)
+from make_reference import randomise_bn  # noqa: E402  (calibrated BN statistics, as for the state_dict tests)
 
 
 class DecodedYolo(torch.nn.Module):
@@ -66,6 +68,8 @@ class OpsMix(torch.nn.Module):
         self.conv4 = torch.nn.Conv2d(16, 16, 1)
         self.act4 = torch.nn.ReLU6()
         self.fc = torch.nn.Linear(24 * 4 * 4, 10, bias=False)
+        with torch.no_grad():  # logits of order 1: with the default init they move by < 1e-2 between x and 0
+            self.fc.weight.mul_(10)
 
     def forward(self, x):
         x = self.pool(self.act1(self.bn1(self.conv1(x))))
@@ -94,11 +98,11 @@ def build(name, gen):
     """(model, input, preserve_bn) for a model name."""
     if name in ('resnet18', 'resnet18_fused'):
         model = torchvision.models.resnet18(weights=None)
-        randomise_bn(model, gen)
+        randomise_bn(model, gen, (2, 3, 224, 224))
         return model, torch.randn(2, 3, 224, 224, generator=gen), name == 'resnet18'
     if name == 'mobilenet_v2':
         model = torchvision.models.mobilenet_v2(weights=None)
-        randomise_bn(model, gen)
+        randomise_bn(model, gen, (2, 3, 224, 224))
         return model, torch.randn(2, 3, 224, 224, generator=gen), True
     if name in ('yolov5n_raw', 'yolov5n_decoded'):
         yolo = yolov5_reference.build_model('yolov5n', 80)
@@ -107,11 +111,11 @@ def build(name, gen):
         return (yolo if name == 'yolov5n_raw' else DecodedYolo(yolo)), x, True
     if name in ('resnet20_view', 'resnet20_reshape64'):
         model = ViewFlattenResNet(20, name == 'resnet20_reshape64')
-        randomise_bn(model, gen)
+        randomise_bn(model, gen, (2, 3, 32, 32))
         return model, torch.randn(2, 3, 32, 32, generator=gen), True
     if name == 'ops_mix':
         model = OpsMix()
-        randomise_bn(model, gen)
+        randomise_bn(model, gen, (2, 3, 32, 32))
         return model, torch.randn(2, 3, 32, 32, generator=gen), True
     raise SystemExit('unknown model ' + name)
 
@@ -131,7 +135,9 @@ def main():
     model.eval()
     with torch.no_grad():
         y = model(x)
+        y0 = model(torch.zeros_like(x))
     outputs = list(y) if isinstance(y, (list, tuple)) else [y]
+    zero_outputs = list(y0) if isinstance(y0, (list, tuple)) else [y0]
     path = os.path.join(args.out, args.model + '.onnx')
     mode = torch.onnx.TrainingMode.PRESERVE if preserve else torch.onnx.TrainingMode.EVAL
     torch.onnx.export(model, x, path, opset_version=args.opset, training=mode, input_names=['images'],
@@ -139,6 +145,8 @@ def main():
     np.save(os.path.join(args.out, args.model + '_input.npy'), x.numpy().astype(np.float32))
     for i, o in enumerate(outputs):
         np.save(os.path.join(args.out, '%s_output%d.npy' % (args.model, i)), o.numpy().astype(np.float32))
+    for i, o in enumerate(zero_outputs):
+        np.save(os.path.join(args.out, '%s_zero_output%d.npy' % (args.model, i)), o.numpy().astype(np.float32))
     print('%s: %s (opset %d, %d outputs)' % (args.model, path, args.opset, len(outputs)))
 
 

@@ -21,11 +21,15 @@ Run with Debian's /usr/bin/python3 (python3-torch, python3-yaml).
 import argparse
 import math
 import os
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bn_calibration import calibrate_bn  # noqa: E402
 
 MODELS_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'resources', 'models'))
 STRIDES = (8, 16, 32)
@@ -228,27 +232,8 @@ def randomise_bn(model, gen, x):
     1e-3 changes the outputs by ~0.3 and a 1 % input change moves every level by ~0.01.
     """
     GAIN = 16.0
-
-    def pre_hook(bn, inputs):
-        t = inputs[0]
-        c = bn.num_features
-        mean = t.mean((0, 2, 3))
-        var = t.var((0, 2, 3), unbiased=False)
-        v = var + 0.1 * var.mean()
-        bn.running_mean.copy_(mean + torch.randn(c, generator=gen) * 0.2 * v.sqrt())
-        bn.running_var.copy_(GAIN * v * (torch.rand(c, generator=gen) * 1.5 + 0.5))
-        bn.weight.copy_(torch.rand(c, generator=gen) + 0.5)
-        bn.bias.copy_(torch.randn(c, generator=gen) * 0.1)
-        bn.num_batches_tracked.fill_(7)
-
-    hooks = [m.register_forward_pre_hook(pre_hook) for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    calibrate_bn(model, gen, x, GAIN)
+    model.eval()
 
 
 def build_model(model, nc):
@@ -284,12 +269,18 @@ def main():
     with torch.no_grad():
         raw = model(x)
         decoded = model.model[-1].decode(raw)
+        raw_zero = model(torch.zeros_like(x))
+        decoded_zero = model.model[-1].decode(raw_zero)
 
     torch.save(model.state_dict(), os.path.join(args.out, name + '_state_dict.pt'))
     np.save(os.path.join(args.out, name + '_input.npy'), x.numpy().astype(np.float32))
     for i, r in enumerate(raw):
         np.save(os.path.join(args.out, '%s_output%d.npy' % (name, i)), r.numpy().astype(np.float32))
     np.save(os.path.join(args.out, name + '_decoded.npy'), decoded.numpy().astype(np.float32))
+    # The same for an all-zero input: the test requires the outputs to depend on the input.
+    for i, r in enumerate(raw_zero):
+        np.save(os.path.join(args.out, '%s_zero_output%d.npy' % (name, i)), r.numpy().astype(np.float32))
+    np.save(os.path.join(args.out, name + '_zero_decoded.npy'), decoded_zero.numpy().astype(np.float32))
     params = sum(p.numel() for p in model.parameters())
     print('%s (nc %d, %dx%d, %d params): reference written to %s' % (name, args.nc, args.size, args.size, params, args.out))
 

@@ -54,8 +54,27 @@ class TestCli : public QObject {
                        QString::fromStdString(refPath(model.toStdString() + ".pt")), "--input",
                        QString::fromStdString(refPath(model.toStdString() + "_input.npy")), "--output", out});
     QVERIFY2(r.code == 0, r.err.c_str());
-    PRUNELAB_COMPARE_TENSORS(prunelab::readNpy(out.toStdString()),
-                             prunelab::readNpy(refPath(model.toStdString() + "_output.npy")), 1e-4);
+    const at::Tensor expected = prunelab::readNpy(refPath(model.toStdString() + "_output.npy"));
+    PRUNELAB_VERIFY_DEPENDS_ON_INPUT(
+        prunelab::test::maxAbsDiff(expected, prunelab::readNpy(refPath(model.toStdString() + "_zero_output.npy"))), 1e-4);
+    PRUNELAB_COMPARE_TENSORS(prunelab::readNpy(out.toStdString()), expected, 1e-4);
+  }
+
+  // export reads its file back and reports the difference; with --no-check it says that no
+  // check ran (JSON null, text "not checked") instead of a number that looks like a pass.
+  void exportSaysWhetherItChecked() {
+    const QString plm = m_dir.path() + "/r20.plm";
+    const Run checked = cli({"export", "--model", "resnet20", "--out", plm, "--json"});
+    QVERIFY2(checked.code == 0, checked.err.c_str());
+    const auto diff = nlohmann::json::parse(checked.out).at("max_rel_diff");
+    QVERIFY2(diff.is_number() && diff.get<double>() >= 0 && diff.get<double>() <= 1e-5, checked.out.c_str());
+    const Run unchecked = cli({"export", "--model", "resnet20", "--out", plm, "--no-check", "--json"});
+    QVERIFY2(unchecked.code == 0, unchecked.err.c_str());
+    QVERIFY2(nlohmann::json::parse(unchecked.out).at("max_rel_diff").is_null(), unchecked.out.c_str());
+    const Run text = cli({"export", "--model", "resnet20", "--out", plm, "--no-check"});
+    QVERIFY2(text.code == 0, text.err.c_str());
+    QVERIFY2(text.out.find("not checked") != std::string::npos, text.out.c_str());
+    QVERIFY2(text.out.find("difference") == std::string::npos, text.out.c_str());
   }
 
   void inferOutputDir() {

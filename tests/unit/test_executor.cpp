@@ -33,6 +33,20 @@ std::shared_ptr<Graph> smallResidualNet() {
   return g;
 }
 
+// smallResidualNet's eval-mode forward written with plain ATen calls on the graph's own
+// tensors (BN from its running statistics): an independent reference for the executor.
+torch::Tensor smallResidualNetEval(const Graph& g, const torch::Tensor& x) {
+  torch::NoGradGuard noGrad;
+  const auto t = [&](const char* node, const char* name) { return g.findNode(node)->tensor(name); };
+  torch::Tensor y = at::conv2d(x, t("block.conv1", "weight"), t("block.conv1", "bias"), 1, 1);
+  y = at::batch_norm(y, t("block.bn1", "weight"), t("block.bn1", "bias"), t("block.bn1", "running_mean"),
+                     t("block.bn1", "running_var"), /*training=*/false, 0.1, 1e-5, /*cudnn_enabled=*/false);
+  y = at::relu(y);
+  torch::Tensor z = at::conv2d(y, t("block.conv2", "weight"), {}, 1, 1);
+  z = at::silu(z + y).mean({2, 3});
+  return at::linear(z, t("fc", "weight"), t("fc", "bias"));
+}
+
 }  // namespace
 
 class TestExecutor : public QObject {
@@ -105,8 +119,13 @@ class TestExecutor : public QObject {
     const Node* bn = g->findNode("block.bn1");
     QCOMPARE(bn->tensor("num_batches_tracked").item<int64_t>(), int64_t(1));
     QVERIFY(bn->tensor("running_mean").abs().sum().item<float>() > 0);
-    m->eval();
-    QVERIFY(torch::allclose(m->forward(x), m->forward(x)));
+    m->eval();  // back to the running statistics the train step just updated
+    const torch::Tensor evalAgain = m->forward(x).detach();
+    const torch::Tensor reference = smallResidualNetEval(*g, x);
+    QVERIFY2(torch::allclose(evalAgain, reference, 1e-5, 1e-6),
+             qPrintable(QString("max diff %1").arg((evalAgain - reference).abs().max().item<double>())));
+    QVERIFY((reference - smallResidualNetEval(*g, torch::zeros_like(x))).abs().max().item<double>() > 1e-3);
+    QCOMPARE(bn->tensor("num_batches_tracked").item<int64_t>(), int64_t(1));  // eval updated nothing
   }
 
   // In-place ReLU after BN (planned by the executor) must not corrupt what backward

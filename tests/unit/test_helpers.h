@@ -52,4 +52,17 @@ inline double maxAbsDiff(const at::Tensor& a, const at::Tensor& b) {
     QVERIFY2(_d <= (tol), qPrintable(QString("max abs diff %1 > tolerance %2").arg(_d).arg(tol)));    \
   } while (0)
 
+// A parity comparison means something only if the reference depends on its input: an
+// executor that ignored x (or returned the biases' constant) would otherwise pass. `moved`
+// is max|f(x) - f(0)| in the comparison's own metric, with f(0) the reference's output for
+// an all-zero input; it must be at least 100x the comparison's tolerance.
+#define PRUNELAB_VERIFY_DEPENDS_ON_INPUT(moved, tol)                                                       \
+  do {                                                                                                   \
+    const double _m = (moved);                                                                           \
+    QVERIFY2(_m >= 100 * (tol), qPrintable(QString("the reference barely depends on its input: "          \
+                                                   "max|f(x) - f(0)| = %1 < 100 x tolerance %2")         \
+                                               .arg(_m)                                                  \
+                                               .arg(tol)));                                              \
+  } while (0)
+
 }  // namespace prunelab::test

@@ -281,17 +281,21 @@ class TestOpCompleteness : public QObject {
     QVERIFY2(!run(sample.graph, inputsFor(sample)).empty(), qPrintable(what(op, "forward produced nothing")));
     if (s.lowered) {
       inferShapes(sample.graph, kChw);
+      int lowered = 0;  // the sample holds the op, and its lowering makes something
       for (const Node& n : sample.graph.nodes()) {
         if (n.op != op) continue;
         std::vector<Shape> shapes;
         for (ValueId v : n.inputs) shapes.push_back(sample.graph.value(v).shape);
         const Graph fragment = passes::lowerNode(n, shapes);
+        QVERIFY2(!fragment.nodes().empty(), qPrintable(what(op, "its lowering is empty")));
+        ++lowered;
         for (const Node& f : fragment.nodes()) {
           const OpSpec& fs = opSpec(f.op);
           QVERIFY2(fs.forward && fs.onnxExport && fs.torchScript && !fs.lowered,
                    qPrintable(what(op, "its lowering makes " + std::string(opKindName(f.op)) + ", not a primitive with every form")));
         }
       }
+      QVERIFY2(lowered > 0, qPrintable(what(op, "the sample graph does not contain the op")));
     }
   }
 

@@ -44,6 +44,8 @@ class TestStateDict : public QObject {
       loadWeights(ref, refPath("resnet20.pt"));
       const double tol = std::string(f) == "half.pt" ? 1e-2 : 0.0;
       const auto a = g.stateDict(), b = ref.stateDict();
+      QCOMPARE(a.size(), b.size());
+      QVERIFY(!a.empty());
       for (size_t i = 0; i < a.size(); ++i)
         QVERIFY2(prunelab::test::maxAbsDiff(a[i].second, b[i].second) <= tol, (std::string(f) + " " + a[i].first).c_str());
     }

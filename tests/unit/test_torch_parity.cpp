@@ -1,6 +1,7 @@
 // Numeric parity with PyTorch: zoo models loaded from torch.save(state_dict) files give
 // PyTorch's outputs (eval), and one training-mode forward/backward matches PyTorch's
-// outputs, gradients and updated BN statistics.
+// outputs, gradients and updated BN statistics. Every reference is checked to depend on
+// its input (PRUNELAB_VERIFY_DEPENDS_ON_INPUT), so an executor ignoring x cannot pass.
 
 #include <torch/torch.h>
 
@@ -13,6 +14,7 @@
 #include "test_helpers.h"
 
 using namespace prunelab;
+using prunelab::test::maxAbsDiff;
 using prunelab::test::refPath;
 
 class TestTorchParity : public QObject {
@@ -20,7 +22,8 @@ class TestTorchParity : public QObject {
  private Q_SLOTS:
   void evalOutputsMatch_data() {
     QTest::addColumn<QString>("model");
-    for (const char* m : {"resnet18", "mobilenet_v2", "resnet20", "vgg11_bn"}) QTest::newRow(m) << m;
+    for (const char* m : {"resnet18", "mobilenet_v2", "resnet20", "vgg11_bn", "resnet56", "resnet34", "vgg16_bn"})
+      QTest::newRow(m) << m;
   }
   void evalOutputsMatch() {
     QFETCH(QString, model);
@@ -32,7 +35,9 @@ class TestTorchParity : public QObject {
     Graph g = loadModel(req);
     const at::Tensor x = readNpy(refPath(name + "_input.npy"));
     const at::Tensor out = runInference(g, {x})[0];
-    PRUNELAB_COMPARE_TENSORS(out, readNpy(refPath(name + "_output.npy")), 1e-4);
+    const at::Tensor expected = readNpy(refPath(name + "_output.npy"));
+    PRUNELAB_VERIFY_DEPENDS_ON_INPUT(maxAbsDiff(expected, readNpy(refPath(name + "_zero_output.npy"))), 1e-4);
+    PRUNELAB_COMPARE_TENSORS(out, expected, 1e-4);
   }
 
   void trainingStepMatches() {
@@ -45,7 +50,9 @@ class TestTorchParity : public QObject {
     const at::Tensor x = readNpy(refPath("resnet20_train_input.npy"));
     const at::Tensor y = m->forward(x);
     (y * torch::linspace(-1, 1, 10)).sum().backward();
-    PRUNELAB_COMPARE_TENSORS(y.detach(), readNpy(refPath("resnet20_train_output.npy")), 1e-4);
+    const at::Tensor expected = readNpy(refPath("resnet20_train_output.npy"));
+    PRUNELAB_VERIFY_DEPENDS_ON_INPUT(maxAbsDiff(expected, readNpy(refPath("resnet20_train_zero_output.npy"))), 1e-4);
+    PRUNELAB_COMPARE_TENSORS(y.detach(), expected, 1e-4);
     PRUNELAB_COMPARE_TENSORS(g->findNode("conv1")->tensor("weight").grad(),
                              readNpy(refPath("resnet20_train_grad_conv1.npy")), 1e-4);
     PRUNELAB_COMPARE_TENSORS(g->findNode("fc")->tensor("weight").grad(), readNpy(refPath("resnet20_train_grad_fc.npy")),
@@ -53,6 +60,8 @@ class TestTorchParity : public QObject {
     // Running statistics and batch counters updated exactly as PyTorch's.
     const StateDict after = readTorchStateDict(refPath("resnet20_train_after.pt"));
     const auto mine = g->stateDict();
+    QCOMPARE(mine.size(), after.size());
+    QVERIFY(after.size() > 100);  // ResNet-20: 19 BN layers x 5 tensors alone
     for (size_t i = 0; i < after.size(); ++i) {
       QCOMPARE(mine[i].first, after[i].first);
       PRUNELAB_COMPARE_TENSORS(mine[i].second.detach(), after[i].second, 1e-5);
