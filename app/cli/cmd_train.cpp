@@ -167,6 +167,7 @@ int runTrain(int argc, char** argv) {
   session.loadModelForData(model.request, resuming ? last : "", /*transfer=*/true);
   const bool json = cl.has("--json");
   const ModelLoadReport& loaded = session.lastLoadReport();
+  printLoadWarnings(loaded);
   if (!json)
     for (const std::string& line : loaded.lines()) std::printf("%s\n", line.c_str());
   const bool detect = session.data().task == TaskKind::Detect;
@@ -319,6 +320,7 @@ int runEval(int argc, char** argv) {
   session.openData(data.spec);
   printDataReport(session.data());
   session.loadModelForData(model.request);
+  printLoadWarnings(session.lastLoadReport());
   if (session.data().task == TaskKind::Detect) return evalDetector(cl, data, run, session);
   const DatasetSplits& cls = session.data().cls;
   const std::shared_ptr<Graph> graph = session.history().currentPtr();
