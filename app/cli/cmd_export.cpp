@@ -77,7 +77,9 @@ int runExport(int argc, char** argv) {
   if (format != "onnx" && format != "torchscript" && format != "native")
     throw Error("--format", "'" + format + "' is not one of onnx, torchscript, native");
 
-  Graph g = loadModel(model.request);
+  ModelLoadReport loaded;
+  Graph g = loadModel(model.request, &loaded);
+  printLoadWarnings(loaded);
   const Shape chw = cl.has("--input") ? parseShape(input) : defaultInputShape(g);
   g.metadata()["input"] = shapeToString(chw);  // the exported model's own default input
   if (!std::filesystem::path(out).parent_path().empty()) std::filesystem::create_directories(std::filesystem::path(out).parent_path());

@@ -32,7 +32,9 @@ int runInfer(int argc, char** argv) {
   configureThreads(model.threads);
   const std::string dev = resolveDevice(deviceArgument(device));
 
-  Graph g = loadModel(model.request);
+  ModelLoadReport loaded;
+  Graph g = loadModel(model.request, &loaded);
+  printLoadWarnings(loaded);
   at::Tensor x = readNpy(inputPath);
   if (!x.is_floating_point()) throw Error(inputPath, "input must be float32");
   x = x.to(at::kFloat);

@@ -37,6 +37,7 @@ int runInfo(int argc, char** argv) {
   if (!cl.parse(argc, argv)) return 0;
   ModelLoadReport loaded;
   Graph g = loadModel(model.request, &loaded);
+  printLoadWarnings(loaded);
   const std::vector<std::string> names = classNames(g);
   const Shape shape = cl.has("--input") ? parseShape(input) : defaultInputShape(g);
   inferShapes(g, shape);

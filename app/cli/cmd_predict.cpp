@@ -117,6 +117,7 @@ int runPredict(int argc, char** argv) {
   checkOutFolder(p.out, p.source);
   Session session;
   session.loadModel(model.request, p.imgsz);
+  printLoadWarnings(session.lastLoadReport());
   const std::shared_ptr<Graph> graph = session.history().currentPtr();
   if (!detect::isDetector(*graph)) throw Error(model.request.model, "is not a YOLO detector: predict needs one");
   const std::vector<std::string> names = classNames(*graph);

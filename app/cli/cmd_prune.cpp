@@ -43,9 +43,17 @@ std::vector<std::pair<std::string, double>> readRatios(const std::string& path, 
   } catch (const YAML::Exception& e) {
     throw Error(path, std::string("cannot read YAML: ") + e.what());
   }
-  // Either a map {layer: ratio} or {default: x, layers: {layer: ratio}}.
+  // Either a map {layer: ratio} or {default: x, layers: {layer: ratio}}. A scalar or a
+  // list (random bytes parse as one) has no keys to look up: say so before indexing.
+  if (!root.IsMap()) throw Error(path, "expected a map of layer name (or pattern) to ratio");
   YAML::Node layers = root["layers"] ? root["layers"] : root;
-  if (root["default"]) fallback = root["default"].as<double>();
+  if (root["default"]) {
+    try {
+      fallback = root["default"].as<double>();
+    } catch (const YAML::Exception&) {
+      throw Error(path, "'default' is not a number");
+    }
+  }
   if (!layers.IsMap()) throw Error(path, "expected a map of layer name (or pattern) to ratio");
   std::vector<std::pair<std::string, double>> r;
   for (const auto& kv : layers) {
@@ -125,6 +133,7 @@ int runPrune(int argc, char** argv) {
   configureThreads(model.threads);
   Session session;
   session.loadModel(model.request);
+  printLoadWarnings(session.lastLoadReport());
   const Graph& g = session.model();
   r.inputShape = cl.has("--input") ? parseShape(input) : defaultInputShape(g);
   r.importance.criterion = parseCriterion(criterion);

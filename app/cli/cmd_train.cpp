@@ -171,6 +171,7 @@ int runTrain(int argc, char** argv) {
   session.loadModelForData(model.request, resuming ? last : "", /*transfer=*/true);
   const bool json = cl.has("--json");
   const ModelLoadReport& loaded = session.lastLoadReport();
+  printLoadWarnings(loaded);
   if (!json)
     for (const std::string& line : loaded.lines()) std::printf("%s\n", line.c_str());
   const bool detect = session.data().task == TaskKind::Detect;
@@ -348,6 +349,7 @@ int runEval(int argc, char** argv) {
   session.openData(data.spec);
   printDataReport(session.data());
   session.loadModelForData(model.request);
+  printLoadWarnings(session.lastLoadReport());
   if (session.data().task == TaskKind::Detect) return evalDetector(cl, data, run, session, save);
   if (!save.dir.empty()) throw Error("--save-txt", "writes detections: the data is not detection data");
   const DatasetSplits& cls = session.data().cls;

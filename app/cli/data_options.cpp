@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "cli/device_arg.h"
+#include "cli/model_options.h"  // checkedCount
 #include "data/data_loader.h"
 #include "exec/runtime.h"
 
@@ -17,10 +18,17 @@ void addDataOptions(CommandLine& cl, DataArgs& d) {
       ->type_name("SPEC")
       ->capture_default_str();
   a.add_option("--task", d.spec.task, "classify or detect")->type_name("TASK")->default_str("detect for a YOLO data.yaml, else classify");
-  a.add_option("--train-limit", d.spec.trainLimit, "use only N training images (seeded subset)")
+  // Given, a limit is a number of images: 0 used to mean "all" silently.
+  a.add_option_function<int64_t>(
+       "--train-limit", [&d](const int64_t& v) { d.spec.trainLimit = checkedCount("--train-limit", v, 1, int64_t(1) << 40); },
+       "use only N training images (seeded subset)")
       ->type_name("N")
       ->default_str("all");
-  a.add_option("--val-limit", d.spec.valLimit, "use only N validation images")->type_name("N")->default_str("all");
+  a.add_option_function<int64_t>(
+       "--val-limit", [&d](const int64_t& v) { d.spec.valLimit = checkedCount("--val-limit", v, 1, int64_t(1) << 40); },
+       "use only N validation images")
+      ->type_name("N")
+      ->default_str("all");
   a.add_option("--seed", d.spec.seed, "seed for initialisation, data order, subsets and augmentation")
       ->type_name("N")
       ->capture_default_str();
@@ -65,8 +73,15 @@ void addRunOptions(CommandLine& cl, RunArgs& r, const std::string& batchDefault)
   CLI::App& a = cl.app();
   r.workers = LoaderOptions{}.workers;
   r.device = kDefaultDevice;
-  a.add_option("--batch", r.batch, "batch size")->type_name("N")->default_str(batchDefault);
-  a.add_option("--workers", r.workers, "data loader threads")->type_name("N")->capture_default_str();
+  a.add_option_function<int64_t>(
+       "--batch", [&r](const int64_t& v) { r.batch = checkedCount("--batch", v, 1, kMaxBatch); }, "batch size")
+      ->type_name("N")
+      ->default_str(batchDefault);
+  a.add_option_function<int64_t>(
+       "--workers", [&r](const int64_t& v) { r.workers = static_cast<int>(checkedCount("--workers", v, 0, kMaxThreads)); },
+       "data loader threads")
+      ->type_name("N")
+      ->default_str(std::to_string(r.workers));
   a.add_option("--device", r.device, "cpu, cuda, cuda:N, N (= cuda:N, as ultralytics' device=0) or auto")
       ->type_name("DEV")
       ->capture_default_str();

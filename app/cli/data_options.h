@@ -24,6 +24,7 @@ struct RunArgs {
   std::string device;       // as given; resolve with runDevice()
 };
 
+inline constexpr int64_t kMaxBatch = 1 << 16;  // --batch's bound (a typo, not a request)
 // --batch (its default described by `batchDefault`), --workers, --device, --json.
 void addRunOptions(CommandLine& cl, RunArgs& r, const std::string& batchDefault);
 

@@ -119,6 +119,7 @@ void Worker::loadModel(const ModelSpec& spec) {
       Q_EMIT info(QString("classes (%1): %2").arg(names.size()).arg(list.join(", ")));
     }
     for (const std::string& line : m->session.lastLoadReport().lines()) Q_EMIT info(QString::fromStdString(line));
+    for (const std::string& w : m->session.lastLoadReport().warnings) Q_EMIT info("warning: " + QString::fromStdString(w));
   });
 }
 

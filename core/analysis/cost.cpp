@@ -1,6 +1,7 @@
 #include "analysis/cost.h"
 
 #include "util/error.h"
+#include "util/tensor_limits.h"
 
 namespace prunelab {
 
@@ -41,10 +42,12 @@ GraphCost computeCost(const Graph& graph, MacsConvention convention) {
       const at::Tensor& t = n.tensors[i].tensor;
       (n.tensors[i].isBuffer ? total.buffers : lc.params) += t.numel();
       total.sizeBytes += t.numel() * static_cast<int64_t>(t.element_size());
-      lc.macs += t.numel() * factors[i];
+      // Shapes are bounded (analysis/shape_inference), but a product of two bounded
+      // counts can still pass int64: say so rather than print a negative MAC count.
+      lc.macs = checkedAdd(n.name + ": MACs", lc.macs, checkedMul(n.name + ": MACs", t.numel(), factors[i]));
     }
     total.params += lc.params;
-    total.macs += lc.macs;
+    total.macs = checkedAdd(n.name + ": MACs", total.macs, lc.macs);
     total.layers.push_back(std::move(lc));
   }
   return total;

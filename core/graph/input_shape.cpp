@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "util/error.h"
+#include "util/tensor_limits.h"
 
 namespace prunelab {
 
@@ -20,8 +21,12 @@ Shape parseShape(const std::string& text) {
     } catch (const std::exception&) {
       throw Error("shape '" + text + "'", "expected positive integers like 3x32x32");
     }
+    if (r.back() > kMaxInputDim)
+      throw Error("shape '" + text + "'", "dimension " + std::to_string(r.back()) + " is larger than " +
+                                           std::to_string(kMaxInputDim));
   }
   if (r.empty()) throw Error("shape '" + text + "'", "expected positive integers like 3x32x32");
+  checkedNumel("shape '" + text + "'", r);
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include "io/torch_zip.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/tensor_limits.h"
 
 namespace prunelab {
 
@@ -33,13 +34,16 @@ at::ScalarType dtypeFromName(const std::string& name, const std::string& path) {
 
 at::Tensor readTensor(const TorchZipReader& zip, const json& desc) {
   const std::string record = desc.at("record").get<std::string>();
-  at::Tensor t = at::empty(desc.at("shape").get<std::vector<int64_t>>(),
-                           at::TensorOptions().dtype(dtypeFromName(desc.at("dtype").get<std::string>(), zip.path())));
+  const auto shape = desc.at("shape").get<std::vector<int64_t>>();
+  const at::ScalarType type = dtypeFromName(desc.at("dtype").get<std::string>(), zip.path());
+  // The manifest's shape is checked against the record before anything is allocated.
+  const int64_t numel = checkedNumel(zip.path() + ": record " + record, shape);
+  const size_t expected = static_cast<size_t>(numel) * c10::elementSize(type);
   const std::string bytes = zip.readRecord(record);
-  const size_t expected = static_cast<size_t>(t.numel()) * t.element_size();
   if (bytes.size() != expected)
     throw Error(zip.path(), "record " + record + " has " + std::to_string(bytes.size()) + " bytes, expected " +
                                 std::to_string(expected));
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
   if (expected) std::memcpy(t.data_ptr(), bytes.data(), expected);
   return t;
 }
@@ -87,7 +91,13 @@ Checkpoint loadCheckpoint(const std::string& path) {
     throw Error(path, "written by a newer PruneLab (format version " + std::to_string(manifest.value("version", 0)) + ")");
   Checkpoint ck;
   try {
-    ck.graph = graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(zip, t); }, path);
+    try {
+      ck.graph = graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(zip, t); }, path);
+    } catch (const Error& e) {
+      // Errors about one op or tensor ("op 'X': unknown op kind") still name the file.
+      if (e.subject() == path) throw;
+      throw Error(path, e.what());
+    }
     ck.info = manifest.value("info", std::map<std::string, std::string>{});
     const json extras = manifest.value("extra_tensors", json::object());
     for (const auto& [name, desc] : extras.items()) ck.extraTensors[name] = readTensor(zip, desc);

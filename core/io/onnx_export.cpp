@@ -225,8 +225,11 @@ class OnnxExporter : public OnnxEmitter {
   void finishTag(const Node& n, const std::vector<std::string>& x, const std::vector<std::string>& y) {
     const int count = m_gp->node_size() - m_groupStart;
     if (count == 0) throw Error(n.name, "op " + std::string(opKindName(n.op)) + " produced no ONNX node");
+    std::vector<std::string> inits;
+    for (const auto& t : m_tensors) inits.push_back(t.at("init").get<std::string>());
     const json tag = {{"op", opKindName(n.op)}, {"name", n.name},  {"scope", n.scope}, {"attrs", attributesToJson(n.attrs)},
-                      {"tensors", m_tensors},   {"inputs", x},     {"outputs", y},     {"nodes", count}};
+                      {"tensors", m_tensors},   {"inputs", x},     {"outputs", y},     {"nodes", count},
+                      {"fp", onnxGroupFingerprint(*m_gp, m_groupStart, count, inits)}};
     m_gp->mutable_node(m_groupStart)->set_doc_string(kOnnxTagPrefix + tag.dump());
   }
 

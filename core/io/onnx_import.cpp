@@ -36,7 +36,8 @@ using nlohmann::json;
 
 class OnnxImporter {
  public:
-  OnnxImporter(std::string path, OnnxImportOptions options) : m_path(std::move(path)), m_options(options) {}
+  OnnxImporter(std::string path, OnnxImportOptions options, std::vector<std::string>* warnings)
+      : m_path(std::move(path)), m_options(options), m_warnings(warnings) {}
 
   Graph run(const std::string* bytes) {
     readModel(bytes);
@@ -47,6 +48,7 @@ class OnnxImporter {
     for (const auto& p : m_model.metadata_props())
       if (p.key().rfind("prunelab.", 0) == 0) ctx.m_graph.metadata()[p.key().substr(9)] = p.value();
     addInputs(gp);
+    if (m_options.useTags) checkTags(gp);
     planFusions(gp);
     const int count = gp.node_size();
     for (int i = 0; i < count; ++i) {
@@ -157,6 +159,36 @@ class OnnxImporter {
 
   // --- PruneLab's own tagged nodes ----------------------------------------------------------
 
+  // Tags are used only when every tagged group still fingerprints as exported; one edited
+  // group (or a tag without a fingerprint, from before they existed) and the whole file is
+  // imported as plain ONNX, with a warning: a graph half rebuilt from stale tags could
+  // wire a tag's outputs to nodes that no longer exist.
+  void checkTags(const onnx::GraphProto& gp) {
+    for (int i = 0; i < gp.node_size(); ++i) {
+      const onnx::NodeProto& n = gp.node(i);
+      if (!isOnnxTag(n.doc_string())) continue;
+      std::string problem;
+      try {
+        const json tag = json::parse(n.doc_string().substr(std::string(kOnnxTagPrefix).size()));
+        std::vector<std::string> inits;
+        for (const auto& t : tag.at("tensors")) inits.push_back(t.at("init").get<std::string>());
+        const int span = tag.value("nodes", 1);
+        if (!tag.contains("fp")) problem = "its PruneLab tag has no fingerprint (an older export)";
+        else if (span < 1 || i + span > gp.node_size() ||
+                 tag.at("fp").get<std::string>() != onnxGroupFingerprint(gp, i, span, inits))
+          problem = "it was changed after PruneLab exported it (its tag no longer matches)";
+      } catch (const json::exception&) {
+        problem = "its PruneLab tag is malformed";
+      }
+      if (problem.empty()) continue;
+      m_options.useTags = false;
+      if (m_warnings)
+        m_warnings->push_back(m_path + ": node '" + n.name() + "': " + problem +
+                              "; PruneLab's tags are ignored and the file is imported as plain ONNX");
+      return;
+    }
+  }
+
   // Imports the IR node tagged on node `first`; returns how many ONNX nodes it spans.
   int importTagged(const onnx::GraphProto& gp, int first) {
     OnnxImportContext& ctx = *m_ctx;
@@ -233,6 +265,7 @@ class OnnxImporter {
 
   std::string m_path;
   OnnxImportOptions m_options;
+  std::vector<std::string>* m_warnings = nullptr;
   onnx::ModelProto m_model;
   int64_t m_opset = 0;
   std::optional<OnnxImportContext> m_ctx;
@@ -240,10 +273,13 @@ class OnnxImporter {
   std::map<int, Fused> m_fused;
 };
 
-Graph importOnnx(const std::string& path, const OnnxImportOptions& options) { return OnnxImporter(path, options).run(nullptr); }
+Graph importOnnx(const std::string& path, const OnnxImportOptions& options, std::vector<std::string>* warnings) {
+  return OnnxImporter(path, options, warnings).run(nullptr);
+}
 
-Graph importOnnxFromString(const std::string& bytes, const OnnxImportOptions& options, const std::string& name) {
-  return OnnxImporter(name, options).run(&bytes);
+Graph importOnnxFromString(const std::string& bytes, const OnnxImportOptions& options, const std::string& name,
+                           std::vector<std::string>* warnings) {
+  return OnnxImporter(name, options, warnings).run(&bytes);
 }
 
 bool isOnnxPath(const std::string& path) {

@@ -17,6 +17,8 @@
 // - Files written by PruneLab's exporter carry a tag per IR node (ONNX doc_string) that
 //   names the IR op, node name, scope, attributes and tensors; with `useTags` those nodes
 //   come back exactly (DetectDecode, Unflatten, SiLU ... included): import(export(g)) == g.
+//   Only while the tagged nodes still fingerprint as exported: after an edit the file is
+//   imported as plain ONNX, with a warning.
 //
 // Shapes: a dynamic batch dim is taken as 1, and Reshape targets whose first entry equals
 // the file's batch are rewritten to 0 ("copy the batch"), so the graph runs at any batch.
@@ -24,6 +26,7 @@
 // an unsupported op names the op and the node.
 
 #include <string>
+#include <vector>
 
 #include "graph/graph.h"
 
@@ -33,11 +36,14 @@ struct OnnxImportOptions {
   bool useTags = true;  // false: ignore PruneLab's tags, map every node generically
 };
 
-Graph importOnnx(const std::string& path, const OnnxImportOptions& options = {});
+// `warnings` (optional) receives what the import accepted but the user should know: tags
+// that no longer match an edited graph (then ignored, see io/onnx_tag.h).
+Graph importOnnx(const std::string& path, const OnnxImportOptions& options = {},
+                 std::vector<std::string>* warnings = nullptr);
 // The same from a serialized model in memory; `name` stands for the file in errors and
 // gives the model's default name.
 Graph importOnnxFromString(const std::string& bytes, const OnnxImportOptions& options = {},
-                           const std::string& name = "memory.onnx");
+                           const std::string& name = "memory.onnx", std::vector<std::string>* warnings = nullptr);
 
 // True for a path ending in ".onnx" (case-insensitive).
 bool isOnnxPath(const std::string& path);

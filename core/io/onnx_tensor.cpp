@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "util/error.h"
+#include "util/tensor_limits.h"
 
 namespace prunelab {
 
@@ -37,9 +38,9 @@ int32_t elemTypeOf(at::ScalarType t) {
 }
 
 template <typename Field>
-at::Tensor fromField(const Field& field, const std::vector<int64_t>& dims, at::ScalarType type) {
+at::Tensor fromField(const Field& field, const std::vector<int64_t>& dims, at::ScalarType type, int64_t numel) {
+  if (static_cast<int64_t>(field.size()) != numel) return {};
   at::Tensor t = at::empty(dims, at::TensorOptions().dtype(type));
-  if (static_cast<int64_t>(field.size()) != t.numel()) return {};
   switch (type) {
     case at::kFloat: std::copy(field.begin(), field.end(), t.data_ptr<float>()); break;
     case at::kDouble: std::copy(field.begin(), field.end(), t.data_ptr<double>()); break;
@@ -59,21 +60,24 @@ at::Tensor tensorFromOnnx(const onnx::TensorProto& proto, const std::string& whe
     throw Error(where, "tensor '" + proto.name() + "' uses external data (save the model as one file)");
   const at::ScalarType type = scalarTypeOf(proto.data_type(), where);
   std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
-  at::Tensor t = at::empty(dims, at::TensorOptions().dtype(type));
-  const size_t bytes = static_cast<size_t>(t.numel()) * t.element_size();
+  const int64_t numel = checkedNumel(where + ": tensor '" + proto.name() + "'", dims);
+  const size_t bytes = static_cast<size_t>(numel) * c10::elementSize(type);
   if (proto.has_raw_data()) {
     if (proto.raw_data().size() != bytes)
       throw Error(where, "tensor '" + proto.name() + "' has " + std::to_string(proto.raw_data().size()) +
                              " bytes of data, its shape needs " + std::to_string(bytes));
+  }
+  if (proto.has_raw_data()) {
+    at::Tensor t = at::empty(dims, at::TensorOptions().dtype(type));
     if (bytes) std::memcpy(t.data_ptr(), proto.raw_data().data(), bytes);  // ONNX raw data is little-endian
     return t;
   }
   at::Tensor r;
   switch (proto.data_type()) {
-    case onnx::TensorProto::FLOAT: r = fromField(proto.float_data(), dims, type); break;
-    case onnx::TensorProto::DOUBLE: r = fromField(proto.double_data(), dims, type); break;
-    case onnx::TensorProto::INT64: r = fromField(proto.int64_data(), dims, type); break;
-    default: r = fromField(proto.int32_data(), dims, type); break;  // int32, uint8, bool
+    case onnx::TensorProto::FLOAT: r = fromField(proto.float_data(), dims, type, numel); break;
+    case onnx::TensorProto::DOUBLE: r = fromField(proto.double_data(), dims, type, numel); break;
+    case onnx::TensorProto::INT64: r = fromField(proto.int64_data(), dims, type, numel); break;
+    default: r = fromField(proto.int32_data(), dims, type, numel); break;  // int32, uint8, bool
   }
   if (!r.defined())
     throw Error(where, "tensor '" + proto.name() + "' holds a different number of values than its shape needs");

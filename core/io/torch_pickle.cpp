@@ -10,6 +10,7 @@
 
 #include "io/torch_zip.h"
 #include "util/error.h"
+#include "util/tensor_limits.h"
 
 namespace prunelab {
 
@@ -101,11 +102,13 @@ PyRef readTorchPickle(const std::string& path) {
     auto it = storages.find(key);
     if (it == storages.end()) {
       const std::string record = zip.readRecord("data/" + key);
-      at::Tensor flat = at::empty({numel}, at::TensorOptions().dtype(type));
-      const size_t bytes = static_cast<size_t>(numel) * flat.element_size();
+      // The declared size is checked against the record before anything is allocated.
+      const size_t bytes = static_cast<size_t>(checkedNumel(path + ": storage data/" + key, {numel})) *
+                           c10::elementSize(type);
       if (record.size() < bytes)
         throw Error(path, "storage data/" + key + " is truncated (" + std::to_string(record.size()) + " of " +
                               std::to_string(bytes) + " bytes)");
+      at::Tensor flat = at::empty({numel}, at::TensorOptions().dtype(type));
       if (bytes) std::memcpy(flat.data_ptr(), record.data(), bytes);
       it = storages.emplace(key, flat).first;
     }
@@ -142,7 +145,7 @@ PyRef readTorchPickle(const std::string& path) {
       for (size_t i = 0; i < size.size(); ++i) {
         if (size[i] < 0 || stride[i] < 0) throw Error(path, "malformed tensor record in pickle");
         empty |= size[i] == 0;
-        extent += (size[i] - 1) * stride[i];
+        if (size[i] > 0) extent = checkedAdd(path, extent, checkedMul(path, size[i] - 1, stride[i]));
       }
       if (!empty && (a[1]->integer < 0 || extent >= a[0]->tensor.numel()))
         throw Error(path, "a tensor reaches past the end of its storage");

@@ -4,7 +4,9 @@
 // name the file.
 
 #include <cstddef>
+#include <cstdint>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +25,9 @@ class TorchZipReader {
   ~TorchZipReader();
 
   bool hasRecord(const std::string& name) const;  // name without the archive prefix
+  // The record's bytes, checked against the CRC-32 the central directory records for it
+  // (LibTorch's reader does not check it, so a flipped byte would load as a wrong
+  // weight). Throws prunelab::Error naming the file and the record when they differ.
   std::string readRecord(const std::string& name) const;
   std::vector<std::string> records() const;
   const std::string& path() const { return m_path; }
@@ -30,6 +35,7 @@ class TorchZipReader {
  private:
   std::string m_path;
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> m_reader;
+  std::map<std::string, uint32_t> m_crc;  // record name (without the archive prefix) -> CRC-32
 };
 
 // True when the file starts like a zip archive ("PK\x03\x04").
@@ -47,7 +53,8 @@ class TorchZipWriter {
  private:
   std::string m_path;
   std::unique_ptr<std::ofstream> m_file;
-  std::unique_ptr<caffe2::serialize::PyTorchStreamWriter> m_writer;
+  bool m_failed = false;  // a write to m_file failed (disk full, file-size limit)
+  std::unique_ptr<caffe2::serialize::PyTorchStreamWriter> m_writer;  // after m_failed: its callback reads it
 };
 
 }  // namespace prunelab

@@ -2,6 +2,9 @@
 
 #include <filesystem>
 
+#include <ATen/ATen.h>
+
+#include "analysis/shape_inference.h"
 #include "io/checkpoint.h"
 #include "io/onnx_import.h"
 #include "io/state_dict.h"
@@ -32,6 +35,40 @@ void refuseTorchScript(const std::string& path) {
   if (TorchZipReader(path).hasRecord("constants.pkl"))
     throw Error(path, "is a TorchScript module; PruneLab reads torch.save() state_dicts and yolov5/ultralytics "
                       "training checkpoints (.pt), .plm and .onnx files");
+}
+
+// The model's ops' shape rules at the shapes its inputs already have: validation only
+// (the shapes it sets are the ones the graph holds).
+void checkStructure(Graph& g, const std::string& source) {
+  withErrorContext(source, [&] {
+    if (g.metadata().count("input")) parseShape(g.metadata().at("input"));  // the recorded default input
+    std::vector<Shape> shapes;
+    for (ValueId v : g.inputs()) shapes.push_back(g.value(v).shape);
+    if (g.inputs().size() == 1 && shapes[0].empty()) {
+      shapes[0] = {1};
+      const Shape chw = defaultInputShape(g);
+      shapes[0].insert(shapes[0].end(), chw.begin(), chw.end());
+    }
+    inferShapes(g, shapes);
+  });
+}
+
+// "file: 2 of 120 tensors hold NaN/Inf values (layer1.0.bn1.weight: 3, fc.bias: 1)".
+std::optional<std::string> nonFiniteWarning(const Graph& g, const std::string& source) {
+  int64_t tensors = 0, bad = 0;
+  std::string names;
+  for (const Node& n : g.nodes())
+    for (const NamedTensor& t : n.tensors) {
+      ++tensors;
+      if (!t.tensor.defined() || !t.tensor.is_floating_point()) continue;
+      const int64_t count = (~at::isfinite(t.tensor)).sum().item<int64_t>();
+      if (!count) continue;
+      if (++bad <= 8) names += (names.empty() ? "" : ", ") + n.key(t.name) + ": " + std::to_string(count);
+    }
+  if (!bad) return std::nullopt;
+  if (bad > 8) names += ", ...";
+  return source + ": " + std::to_string(bad) + " of " + std::to_string(tensors) + " tensors hold NaN/Inf values (" + names +
+         "); outputs and training will not be meaningful";
 }
 
 }  // namespace
@@ -95,7 +132,7 @@ Graph loadModel(const ModelRequest& req, ModelLoadReport* report) {
     yo.scale = req.scale;
     g = isYoloModelName(req.model) ? buildYoloModel(req.model, yo) : buildYoloFromFile(req.model, yo);
   } else if (isOnnxPath(req.model)) {
-    g = importOnnx(req.model);
+    g = importOnnx(req.model, {}, report ? &report->warnings : nullptr);
   } else if (std::filesystem::exists(req.model)) {
     if (isCheckpointFile(req.model)) {
       g = loadCheckpoint(req.model).graph;
@@ -129,6 +166,9 @@ Graph loadModel(const ModelRequest& req, ModelLoadReport* report) {
                                ", yolov5n/s, yolov8n/s/m/l/x, yolo11n/s/m/l/x)");
   }
   if (!req.weights.empty()) loadWeights(g, req.weights, req.transfer, report);
+  checkStructure(g, req.model);
+  if (report)
+    if (auto w = nonFiniteWarning(g, req.weights.empty() ? req.model : req.weights)) report->warnings.push_back(*w);
   return g;
 }
 

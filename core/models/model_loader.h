@@ -37,10 +37,18 @@ struct ModelLoadReport {
   std::string transferSource;              // the file tensors were transferred from
   std::optional<TransferReport> transfer;  // set when weights were transferred
   int64_t sourceClasses = -1;              // classes of that file, when it says
+  // Things loading accepted but the user should know: tensors holding NaN or Inf
+  // ("file: 3 tensors hold NaN/Inf values: ..."), PruneLab tags that no longer match an
+  // edited ONNX graph. Not part of lines(): the CLI prints them to stderr, the workbench
+  // logs them as warnings.
+  std::vector<std::string> warnings;
   std::vector<std::string> lines() const;  // "transferred 319/355 tensors from ...", "  skipped ..."
 };
 
-// Throws prunelab::Error naming the model or file on failure.
+// Throws prunelab::Error naming the model or file on failure. Every graph, whatever its
+// source, passes its ops' shape rules once here at its recorded input shape (that is
+// where a 0 stride or a weight of the wrong rank is refused), and its tensors are scanned
+// for NaN/Inf (a warning in `report`, not an error: such a file can still be inspected).
 Graph loadModel(const ModelRequest& request, ModelLoadReport* report = nullptr);
 
 // Loads `path` (torch state_dict, .plm or yolov5/ultralytics checkpoint) into `graph` by

@@ -41,14 +41,22 @@ int64_t convOutSize(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
 std::vector<Shape> convShape(const Node& n, const std::vector<Shape>& in) {
   const Shape& x = in.at(0);
   expectRank(n, x, 4);
-  const auto w = n.tensor("weight").sizes();
+  const at::Tensor& weight = n.tensor("weight");
+  if (weight.dim() != 4) throw Error(n.name, "weight must be 4-D [O, I/groups, kh, kw], got " + shapeToString(weight.sizes().vec()));
+  const auto w = weight.sizes();
   const int64_t groups = n.attrs.getInt("groups", 1);
+  if (groups < 1 || w[0] % groups) throw Error(n.name, "groups " + std::to_string(groups) + " does not divide the " +
+                                                          std::to_string(w[0]) + " output channels");
   if (x[1] != w[1] * groups)
     throw Error(n.name, "input has " + std::to_string(x[1]) + " channels, weight expects " +
                             std::to_string(w[1] * groups));
-  const auto s = n.attrs.getInts("stride", {1, 1});
-  const auto p = n.attrs.getInts("padding", {0, 0});
-  const auto d = n.attrs.getInts("dilation", {1, 1});
+  const at::Tensor bias = n.optionalTensor("bias");
+  if (bias.defined() && (bias.dim() != 1 || bias.size(0) != w[0]))
+    throw Error(n.name, "bias has shape " + shapeToString(bias.sizes().vec()) + ", expected [" + std::to_string(w[0]) + "]");
+  // The one place a Conv's attributes are checked (files, YAML and builders all end here).
+  const auto s = windowAttr(n, "stride", {1, 1}, 1);
+  const auto p = windowAttr(n, "padding", {0, 0}, 0);
+  const auto d = windowAttr(n, "dilation", {1, 1}, 1);
   const int64_t h = convOutSize(x[2], w[2], s[0], p[0], d[0]);
   const int64_t wd = convOutSize(x[3], w[3], s[1], p[1], d[1]);
   if (h <= 0 || wd <= 0) throw Error(n.name, "input " + shapeToString(x) + " is too small for the kernel");

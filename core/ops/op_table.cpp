@@ -72,6 +72,22 @@ void expectRank(const Node& n, const Shape& s, size_t rank) {
     throw Error(n.name, "expects a rank-" + std::to_string(rank) + " input, got " + shapeToString(s));
 }
 
+std::vector<int64_t> windowAttr(const Node& n, const char* name, std::vector<int64_t> fallback, int64_t min) {
+  std::vector<int64_t> v = n.attrs.getInts(name, std::move(fallback));
+  // 2^20: far beyond any real window, small enough that sums and products of a few of
+  // them (output-size formulas, kernel extents) stay far from int64 overflow.
+  constexpr int64_t kMax = int64_t(1) << 20;
+  bool ok = v.size() == 2;
+  for (int64_t x : v) ok = ok && x >= min && x <= kMax;
+  if (!ok) {
+    std::string got = "[";
+    for (size_t i = 0; i < v.size(); ++i) got += (i ? ", " : "") + std::to_string(v[i]);
+    throw Error(n.name, std::string("attribute '") + name + "' must be two integers in [" + std::to_string(min) + ", " +
+                            std::to_string(kMax) + "], got " + got + "]");
+  }
+  return v;
+}
+
 std::vector<Shape> sameShapeAsInput(const Node& n, const std::vector<Shape>& in) { return {in.at(0)}; }
 
 std::optional<double> constantPassesThrough(const ConstantQuery& q) { return q.input(0, q.channel); }

@@ -172,6 +172,11 @@ void addDetectOps(OpRegistry& r);
 
 // Helpers shared by the family files.
 void expectRank(const Node& n, const Shape& s, size_t rank);
+// A 2-D window attribute (kernel, stride, padding, dilation) as files and YAML give it,
+// checked where the family's shape rule reads it: exactly two integers, each >= `min`
+// (a stride of 0 divides by zero, a negative padding or a huge kernel is a lie). Throws
+// prunelab::Error naming the node, the attribute and the values.
+std::vector<int64_t> windowAttr(const Node& n, const char* name, std::vector<int64_t> fallback, int64_t min);
 std::vector<Shape> sameShapeAsInput(const Node& n, const std::vector<Shape>& in);
 // ConstantFn of ops that keep each channel's value where it is (identity, max pooling,
 // global averaging, nearest upsampling).

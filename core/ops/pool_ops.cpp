@@ -45,10 +45,11 @@ int64_t pooledSize(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool 
 std::vector<Shape> poolShape(const Node& n, const std::vector<Shape>& in) {
   const Shape& x = in.at(0);
   expectRank(n, x, 4);
-  const auto k = n.attrs.getInts("kernel");
-  const auto s = strideOf(n);
-  const auto p = n.attrs.getInts("padding", {0, 0});
-  const auto d = n.attrs.getInts("dilation", {1, 1});
+  // The one place a pooling window is checked (files, YAML and builders all end here).
+  const auto k = windowAttr(n, "kernel", {}, 1);
+  const auto s = windowAttr(n, "stride", k, 1);
+  const auto p = windowAttr(n, "padding", {0, 0}, 0);
+  const auto d = windowAttr(n, "dilation", {1, 1}, 1);
   const bool ceil = n.attrs.getInt("ceil_mode", 0) != 0;
   const int64_t h = pooledSize(x[2], k[0], s[0], p[0], d[0], ceil);
   const int64_t w = pooledSize(x[3], k[1], s[1], p[1], d[1], ceil);

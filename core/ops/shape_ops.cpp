@@ -71,7 +71,10 @@ std::vector<Shape> upsampleShape(const Node& n, const std::vector<Shape>& in) {
   const Shape& x = in.at(0);
   expectRank(n, x, 4);
   const double scale = n.attrs.getFloat("scale");
-  return {{x[0], x[1], static_cast<int64_t>(x[2] * scale), static_cast<int64_t>(x[3] * scale)}};
+  if (!(scale > 0 && scale <= 1024)) throw Error(n.name, "upsampling scale " + std::to_string(scale) + " is not in (0, 1024]");
+  const int64_t h = static_cast<int64_t>(double(x[2]) * scale), w = static_cast<int64_t>(double(x[3]) * scale);
+  if (h <= 0 || w <= 0) throw Error(n.name, "upsampling " + shapeToString(x) + " by " + std::to_string(scale) + " leaves nothing");
+  return {{x[0], x[1], h, w}};
 }
 
 std::vector<at::Tensor> flattenForward(const Node& n, const std::vector<at::Tensor>& in, const OpContext&) {

@@ -27,7 +27,7 @@ void Session::adopt(Graph g, int64_t imgsz, const std::string& asked, ModelLoadR
     chw = {chw.at(0), imgsz, imgsz};
     g.metadata()["input"] = shapeToString(chw);
   }
-  inferShapes(g, chw);
+  withErrorContext(asked, [&] { inferShapes(g, chw); });  // errors name the model and the node
   m_history.reset(std::move(g), "loaded " + asked);
   m_lastLoad = std::move(report);
 }

@@ -147,6 +147,23 @@ struct Trainer::Impl {
   }
 
   std::string lastPath() const { return (fs::path(opt.runDir) / "last.plm").string(); }
+
+  // What a run stopped by a divergence leaves: the end of its error message.
+  std::string keptCheckpoint() const {
+    if (opt.runDir.empty()) return "";
+    if (!fs::exists(lastPath())) return " (no checkpoint had been written yet)";
+    return ": the last good checkpoint " + lastPath() + " is intact";
+  }
+
+  // The state_dict key of the first parameter or buffer holding NaN/Inf, or "".
+  static std::string firstNonFiniteTensor(const Graph& g) {
+    at::NoGradGuard noGrad;
+    for (const Node& n : g.nodes())
+      for (const NamedTensor& t : n.tensors)
+        if (t.tensor.defined() && t.tensor.is_floating_point() && !at::isfinite(t.tensor).all().item<bool>())
+          return n.key(t.name);
+    return "";
+  }
   std::string bestPath() const { return (fs::path(opt.runDir) / "best.plm").string(); }
 
   void saveRunCheckpoint(const std::string& path, int epoch) {
@@ -259,9 +276,7 @@ struct Trainer::Impl {
         if (!std::isfinite(lossValue))
           throw Error("training", "loss is " + std::to_string(lossValue) + " at epoch " + std::to_string(epoch + 1) +
                                       ", batch " + std::to_string(b + 1) + " (lr " + std::to_string(lr) + ", sr " +
-                                      std::to_string(sr) + "); stopped without saving" +
-                                      (opt.runDir.empty() ? "" : ": the last good checkpoint " + lastPath() +
-                                                                     " is intact"));
+                                      std::to_string(sr) + "); stopped without saving" + keptCheckpoint());
         loss.backward();
         applyBnL1(*graph, sparseTargets, sr, opt.sparsity.srBeta);
         if (auto* sgd = dynamic_cast<torch::optim::SGD*>(optimizer.get()))
@@ -285,6 +300,13 @@ struct Trainer::Impl {
         }
       }
       if (result.cancelled) break;
+      // The loss is checked before each step; the step itself can still overflow the
+      // weights (the epoch's last one, whose result no loss has seen). Such weights must
+      // neither be validated nor saved over the last good checkpoint.
+      if (const std::string bad = firstNonFiniteTensor(*graph); !bad.empty())
+        throw Error("training", "weights became NaN/Inf at epoch " + std::to_string(epoch + 1) + " (" + bad +
+                                    ", after step " + std::to_string(globalStep) + ", lr " + std::to_string(lr) +
+                                    "); stopped without saving" + keptCheckpoint());
 
       EpochStats es;
       es.epoch = epoch;

@@ -2,6 +2,12 @@
 // Crash-safe file replacement: write everything to a temporary file in the same
 // directory, flush it to disk, then rename() over the target. A crash at any point
 // leaves either the old file or the new one, never a torn file.
+//
+// The target is what the user named, not the directory entry: a symlink is followed and
+// its final target replaced (the link stays a link); an existing target that is not a
+// regular file (a FIFO, a device such as /dev/full, a directory, a socket) is refused,
+// since renaming over it would silently turn it into a regular file. A failed write (disk
+// full, file-size limit) throws, removes the temporary file and leaves the old target.
 
 #include <functional>
 #include <ostream>

@@ -5,9 +5,12 @@
 #include <cstring>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/parse_number.h"
+#include "util/tensor_limits.h"
 
 namespace prunelab {
 
@@ -41,6 +44,8 @@ at::Tensor readNpy(const std::string& path) {
   } else {
     throw Error(path, "unsupported .npy version " + std::to_string(major));
   }
+  // numpy writes headers of a few hundred bytes; a length field of gigabytes is a lie.
+  if (headerLen > (1u << 20)) throw Error(path, "header length " + std::to_string(headerLen) + " is implausible");
   std::string header(headerLen, '\0');
   if (!in.read(header.data(), headerLen)) throw Error(path, "truncated header");
 
@@ -51,10 +56,20 @@ at::Tensor readNpy(const std::string& path) {
     throw Error(path, "Fortran-order arrays are not supported (save with np.ascontiguousarray)");
   if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)"))) throw Error(path, "header has no shape");
   std::vector<int64_t> shape;
-  const std::string dims = m[1];
-  static const std::regex digits("\\d+");
-  for (std::sregex_iterator it(dims.begin(), dims.end(), digits), end; it != end; ++it)
-    shape.push_back(std::stoll(it->str()));
+  {
+    // "(2, 3)", "(5,)", "()": comma-separated integers; a sign or an overflow is a lie.
+    std::stringstream dims(m[1].str());
+    std::string part;
+    while (std::getline(dims, part, ',')) {
+      const auto first = part.find_first_not_of(" \t");
+      if (first == std::string::npos) continue;
+      const std::string digits = part.substr(first, part.find_last_not_of(" \tL") - first + 1);
+      const auto v = parseInteger(digits);
+      if (!v) throw Error(path, "header shape entry '" + digits + "' is not a dimension");
+      shape.push_back(*v);
+    }
+  }
+  checkedNumel(path + ": header shape", shape);
 
   at::ScalarType type = at::kFloat;
   bool known = false;
@@ -62,8 +77,17 @@ at::Tensor readNpy(const std::string& path) {
     if (descr == c.code) type = c.type, known = true;
   if (!known) throw Error(path, "unsupported dtype '" + descr + "' (use float32)");
 
+  // The data must be in the file before anything is allocated for it.
+  const auto elementSize = static_cast<std::streamsize>(c10::elementSize(type));
+  const std::streamsize bytes = static_cast<std::streamsize>(checkedNumel(path, shape)) * elementSize;
+  const std::streamoff dataStart = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streamoff available = in.tellg() - dataStart;
+  in.seekg(dataStart);
+  if (available < bytes)
+    throw Error(path, "file is truncated: the header's shape needs " + std::to_string(bytes) + " bytes of data, the file has " +
+                          std::to_string(available));
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
-  const auto bytes = static_cast<std::streamsize>(t.numel() * t.element_size());
   if (!in.read(static_cast<char*>(t.data_ptr()), bytes))
     throw Error(path, "file is truncated: expected " + std::to_string(bytes) + " bytes of data");
   return t;

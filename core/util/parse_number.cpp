@@ -16,4 +16,15 @@ std::optional<double> parseNumber(const std::string& text) {
   }
 }
 
+std::optional<long long> parseInteger(const std::string& text) {
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used != text.size()) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {  // invalid_argument, out_of_range
+    return std::nullopt;
+  }
+}
+
 }  // namespace prunelab

@@ -11,4 +11,7 @@ namespace prunelab {
 // The finite number `text` spells in full, or nullopt.
 std::optional<double> parseNumber(const std::string& text);
 
+// The integer `text` spells in full ("-3", "12"), or nullopt ("1.5", "", "99999999999999999999").
+std::optional<long long> parseInteger(const std::string& text);
+
 }  // namespace prunelab

@@ -75,8 +75,16 @@ ParsedLabels parseYoloLabels(const std::string& path, int numClasses) {
   // ultralytics compares whole rows as float32 (np.unique over the label array).
   std::set<std::array<float, 5>> seen;
   std::string line;
+  size_t objectLines = 0;
   for (int lineNo = 1; std::getline(in, line); ++lineNo) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (++objectLines > kMaxBoxesPerImage) {
+      out.line = lineNo;
+      out.reason = "more than " + std::to_string(kMaxBoxesPerImage) + " objects in one image";
+      out.problem = path + ":" + std::to_string(lineNo) + ": " + out.reason;
+      out.boxes.clear();
+      return out;
+    }
     std::array<double, 5> row{};
     bool polygon = false;
     const std::string problem = parseLine(line, numClasses, row, polygon);

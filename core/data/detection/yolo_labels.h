@@ -26,6 +26,12 @@ struct BoxLabel {
 // Exporters round, so a coordinate a little past the border is clipped, not rejected.
 constexpr double kLabelTolerance = 1e-3;
 
+// Objects one image may have. The losses' box-to-anchor matrices grow with it (200k
+// boxes took 11 GB); real datasets stay in the hundreds (COCO's most crowded image: ~90).
+// A label file with more object lines (duplicates included: they still cost parsing) is a
+// bad label file: its image is skipped.
+constexpr size_t kMaxBoxesPerImage = 5000;
+
 struct ParsedLabels {
   std::vector<BoxLabel> boxes;
   std::string problem;    // "FILE:LINE: what is wrong" (or "FILE: ..."); empty when the file is good

@@ -24,6 +24,15 @@ namespace {
 // Build-time input: ultralytics computes strides from a 256x256 dummy forward.
 constexpr int64_t kBuildSize = 256;
 
+// Bounds on what a YAML may ask for; the shipped configs use depth/width multiples up to
+// 1.5, 9 repeats, 1024 channels and 25 layers. Beyond these a file is a typo or an attack
+// (depth_multiple 1e5 builds for hours, width 1e6 allocates terabytes).
+constexpr double kMaxMultiple = 16.0;
+constexpr int64_t kMaxRepeats = 100;
+constexpr int64_t kMaxChannels = 1 << 15;
+constexpr size_t kMaxLayers = 1000;
+constexpr int64_t kMaxClasses = 100000;
+
 int64_t makeDivisible(double x, int64_t d) { return static_cast<int64_t>(std::ceil(x / double(d))) * d; }
 
 struct Layer {
@@ -46,6 +55,8 @@ class YamlModel {
     if (!m_root.IsMap() || !m_root["backbone"] || !m_root["head"])
       throw Error(source, "not a YOLO model YAML (needs backbone: and head: lists)");
     m_nc = o.nc > 0 ? o.nc : get<int64_t>(m_root, "nc", 80);
+    if (m_nc < 1 || m_nc > kMaxClasses)
+      throw Error(source, "nc " + std::to_string(m_nc) + " is not in [1, " + std::to_string(kMaxClasses) + "]");
     m_anchorBased = static_cast<bool>(m_root["anchors"]);
     if (m_root["scales"]) {
       const YAML::Node scales = m_root["scales"];
@@ -62,17 +73,32 @@ class YamlModel {
       m_depth = get<double>(m_root, "depth_multiple", 1.0);
       m_width = get<double>(m_root, "width_multiple", 1.0);
     }
+    // Multipliers scale every layer: a negative, NaN or huge one would build nothing
+    // sensible or allocate without bound.
+    if (!(m_depth > 0 && m_depth <= kMaxMultiple))
+      throw Error(source, "depth multiple " + std::to_string(m_depth) + " is not in (0, " + std::to_string(kMaxMultiple) + "]");
+    if (!(m_width > 0 && m_width <= kMaxMultiple))
+      throw Error(source, "width multiple " + std::to_string(m_width) + " is not in (0, " + std::to_string(kMaxMultiple) + "]");
+    if (m_maxChannels < 1) throw Error(source, "max_channels " + std::to_string(m_maxChannels) + " is not positive");
     for (const char* part : {"backbone", "head"})
       for (const auto& l : m_root[part]) {
-        if (!l.IsSequence() || l.size() != 4)
-          throw Error(source, "layer " + std::to_string(m_layers.size()) + ": expected [from, number, module, args]");
+        const std::string where = "layer " + std::to_string(m_layers.size());
+        if (m_layers.size() >= kMaxLayers) throw Error(source, "has more than " + std::to_string(kMaxLayers) + " layers");
+        if (!l.IsSequence() || l.size() != 4) throw Error(source, where + ": expected [from, number, module, args]");
         Layer layer;
-        if (l[0].IsSequence())
-          for (const auto& f : l[0]) layer.from.push_back(f.as<int>());
-        else
-          layer.from.push_back(l[0].as<int>());
-        layer.repeats = l[1].as<int64_t>();
-        layer.module = l[2].as<std::string>();
+        try {
+          if (l[0].IsSequence())
+            for (const auto& f : l[0]) layer.from.push_back(f.as<int>());
+          else
+            layer.from.push_back(l[0].as<int>());
+          layer.repeats = l[1].as<int64_t>();
+          layer.module = l[2].as<std::string>();
+        } catch (const YAML::Exception& e) {
+          throw Error(source, where + ": " + e.what());
+        }
+        if (layer.repeats < 1 || layer.repeats > kMaxRepeats)
+          throw Error(source, where + ": number " + std::to_string(layer.repeats) + " is not in [1, " +
+                                  std::to_string(kMaxRepeats) + "]");
         layer.args = l[3];
         m_layers.push_back(layer);
       }
@@ -96,10 +122,13 @@ class YamlModel {
       if (L.module == "C3k2") legacy = false;
       try {
         outs.push_back(buildLayer(b, L, p, in, legacy));
-      } catch (const Error& e) {
-        throw Error(m_source, p + " (" + L.module + "): " + e.what());
-      } catch (const std::exception& e) {
-        throw Error(m_source, p + " (" + L.module + "): " + e.what());
+      } catch (...) {
+        // LibTorch's errors keep their first line only (no stack trace); YAML's say where.
+        try {
+          rethrowAsError(p + " (" + L.module + ")");
+        } catch (const Error& e) {
+          throw Error(m_source, e.what());
+        }
       }
     }
     if (g.outputs().empty()) throw Error(m_source, "has no Detect layer");
@@ -125,12 +154,23 @@ class YamlModel {
     }
   }
 
-  int64_t depth(int64_t n) const { return n > 1 ? std::max<int64_t>(static_cast<int64_t>(std::nearbyint(double(n) * m_depth)), 1) : n; }
+  int64_t depth(int64_t n) const {
+    const int64_t d = n > 1 ? std::max<int64_t>(static_cast<int64_t>(std::nearbyint(double(n) * m_depth)), 1) : n;
+    if (d > kMaxRepeats)
+      throw Error("number " + std::to_string(n) + " x depth multiple " + std::to_string(m_depth) + " = " + std::to_string(d) +
+                  " repeats, more than " + std::to_string(kMaxRepeats));
+    return d;
+  }
 
   int64_t width(int64_t c2) const {
-    if (m_anchorBased) return makeDivisible(double(c2) * m_width, 8);
-    if (c2 == m_nc) return c2;
-    return makeDivisible(double(std::min(c2, m_maxChannels)) * m_width, 8);
+    if (c2 < 1 || c2 > kMaxChannels) throw Error("channels " + std::to_string(c2) + " is not in [1, " + std::to_string(kMaxChannels) + "]");
+    int64_t c = c2;
+    if (m_anchorBased) c = makeDivisible(double(c2) * m_width, 8);
+    else if (c2 != m_nc) c = makeDivisible(double(std::min(c2, m_maxChannels)) * m_width, 8);
+    if (c > kMaxChannels)
+      throw Error("channels " + std::to_string(c2) + " x width multiple " + std::to_string(m_width) + " = " + std::to_string(c) +
+                  ", more than " + std::to_string(kMaxChannels));
+    return c;
   }
 
   // An argument: numbers, bools, 'nc', None.
@@ -166,6 +206,10 @@ class YamlModel {
       ValueId y = x;
       const int64_t c2 = width(intArg(L, 0, 0));
       const int64_t k = intArg(L, 1, 1), s = intArg(L, 2, 1), pad = intArg(L, 3, -1);
+      // Checked again by the Conv's shape rule; here so the message names the YAML argument.
+      if (k < 1 || k > 64) throw Error("kernel " + std::to_string(k) + " is not in [1, 64]");
+      if (s < 1 || s > 64) throw Error("stride " + std::to_string(s) + " is not in [1, 64]");
+      if (pad < -1 || pad > 64) throw Error("padding " + std::to_string(pad) + " is not in [-1, 64]");
       for (int64_t r = 0; r < n; ++r) y = yolo::conv(b, y, n > 1 ? p + "." + std::to_string(r) : p, c2, k, s, pad);
       return y;
     }
