@@ -4,7 +4,7 @@
   check_export.py onnx FILE [--dynamic-batch]
       onnx.checker.check_model(full_check=True) (structure and ONNX shape inference);
       prints the opset, node count and whether the batch dim is symbolic.
-  check_export.py torchscript FILE --input x.npy --expect out0.npy [out1.npy ...]
+  check_export.py torchscript FILE [--threads N] --input x.npy --expect out0.npy [out1.npy ...]
       torch.jit.load in eval mode: outputs equal the expected ones within 1e-5 (relative
       to max(1, |expected|)); then model.train() and one SGD step on a loss over every
       output: every parameter gets a finite, non-zero gradient and changes wherever its
@@ -91,7 +91,11 @@ def main():
     ap.add_argument('--dynamic-batch', action='store_true')
     ap.add_argument('--input')
     ap.add_argument('--expect', nargs='*', default=[])
+    ap.add_argument('--threads', type=int, default=0, help='torch intra-op threads (0: torch default)')
     args = ap.parse_args()
+    if args.threads > 0:
+        import torch
+        torch.set_num_threads(args.threads)
     try:
         report = check_onnx(args) if args.kind == 'onnx' else check_torchscript(args)
     except Exception as e:  # the checker's and torch's errors are the finding
