@@ -18,6 +18,9 @@ PACKAGES=(
   # tests: PyTorch references, headless GUI, report pages
   python3-torch python3-torchvision python3-onnx python3-opencv python3-numpy
   xvfb xauth poppler-utils
+  # tests: sanitizer and fuzz builds (scripts/sanitize.sh, scripts/fuzz.sh): clang, its
+  # ASan/UBSan/libFuzzer runtimes and llvm-symbolizer for readable reports
+  clang libclang-rt-14-dev llvm-14
   # packaging
   dpkg-dev
 )

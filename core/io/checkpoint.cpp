@@ -31,15 +31,20 @@ at::ScalarType dtypeFromName(const std::string& name, const std::string& path) {
   throw Error(path, "unknown tensor dtype '" + name + "'");
 }
 
-at::Tensor readTensor(const TorchZipReader& zip, const json& desc) {
+at::Tensor readTensor(const CheckpointRecordReader& readRecord, const json& desc, const std::string& path) {
   const std::string record = desc.at("record").get<std::string>();
-  at::Tensor t = at::empty(desc.at("shape").get<std::vector<int64_t>>(),
-                           at::TensorOptions().dtype(dtypeFromName(desc.at("dtype").get<std::string>(), zip.path())));
-  const std::string bytes = zip.readRecord(record);
-  const size_t expected = static_cast<size_t>(t.numel()) * t.element_size();
-  if (bytes.size() != expected)
-    throw Error(zip.path(), "record " + record + " has " + std::to_string(bytes.size()) + " bytes, expected " +
-                                std::to_string(expected));
+  const auto shape = desc.at("shape").get<std::vector<int64_t>>();
+  const at::ScalarType dtype = dtypeFromName(desc.at("dtype").get<std::string>(), path);
+  const std::string bytes = readRecord(record);
+  // The shape must account for the record's bytes exactly; checked before allocating so
+  // that a lying shape (negative, huge, overflowing) is an error, not an allocation.
+  uint64_t expected = c10::elementSize(dtype);
+  bool bad = false;
+  for (int64_t d : shape) bad |= d < 0 || __builtin_mul_overflow(expected, static_cast<uint64_t>(d), &expected);
+  if (bad || bytes.size() != expected)
+    throw Error(path, "record " + record + " has " + std::to_string(bytes.size()) + " bytes, which does not match " +
+                          "its shape " + json(shape).dump() + " of " + c10::toString(dtype));
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
   if (expected) std::memcpy(t.data_ptr(), bytes.data(), expected);
   return t;
 }
@@ -76,9 +81,15 @@ void saveCheckpoint(const std::string& path, const Checkpoint& ck) {
 Checkpoint loadCheckpoint(const std::string& path) {
   TorchZipReader zip(path);
   if (!zip.hasRecord(kManifest)) throw Error(path, "not a PruneLab checkpoint (no prunelab.json inside)");
+  return checkpointFromManifest(zip.readRecord(kManifest), [&](const std::string& name) { return zip.readRecord(name); },
+                                path);
+}
+
+Checkpoint checkpointFromManifest(const std::string& manifestText, const CheckpointRecordReader& readRecord,
+                                  const std::string& path) {
   json manifest;
   try {
-    manifest = json::parse(zip.readRecord(kManifest));
+    manifest = json::parse(manifestText);
   } catch (const json::exception& e) {
     throw Error(path, std::string("corrupt checkpoint manifest: ") + e.what());
   }
@@ -87,10 +98,10 @@ Checkpoint loadCheckpoint(const std::string& path) {
     throw Error(path, "written by a newer PruneLab (format version " + std::to_string(manifest.value("version", 0)) + ")");
   Checkpoint ck;
   try {
-    ck.graph = graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(zip, t); }, path);
+    ck.graph = graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(readRecord, t, path); }, path);
     ck.info = manifest.value("info", std::map<std::string, std::string>{});
     const json extras = manifest.value("extra_tensors", json::object());
-    for (const auto& [name, desc] : extras.items()) ck.extraTensors[name] = readTensor(zip, desc);
+    for (const auto& [name, desc] : extras.items()) ck.extraTensors[name] = readTensor(readRecord, desc, path);
   } catch (const json::exception& e) {
     throw Error(path, std::string("corrupt checkpoint manifest: ") + e.what());
   }

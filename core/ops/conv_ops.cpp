@@ -42,13 +42,24 @@ std::vector<Shape> convShape(const Node& n, const std::vector<Shape>& in) {
   const Shape& x = in.at(0);
   expectRank(n, x, 4);
   const auto w = n.tensor("weight").sizes();
+  if (w.size() != 4) throw Error(n.name, "weight must have 4 dims, has " + std::to_string(w.size()));
   const int64_t groups = n.attrs.getInt("groups", 1);
+  // Attributes come from files (ONNX tags, .plm, model YAML): a stride of 0 would divide
+  // by zero below, a short list would be read past its end.
+  if (groups < 1 || w[0] % groups != 0)
+    throw Error(n.name, "groups " + std::to_string(groups) + " must be >= 1 and divide " + std::to_string(w[0]) + " output channels");
   if (x[1] != w[1] * groups)
     throw Error(n.name, "input has " + std::to_string(x[1]) + " channels, weight expects " +
                             std::to_string(w[1] * groups));
   const auto s = n.attrs.getInts("stride", {1, 1});
   const auto p = n.attrs.getInts("padding", {0, 0});
   const auto d = n.attrs.getInts("dilation", {1, 1});
+  if (s.size() != 2 || p.size() != 2 || d.size() != 2)
+    throw Error(n.name, "stride, padding and dilation must have 2 values each");
+  for (int i = 0; i < 2; ++i)
+    if (s[size_t(i)] < 1 || d[size_t(i)] < 1 || p[size_t(i)] < 0 || w[2 + i] < 1 || s[size_t(i)] > 1 << 16 ||
+        d[size_t(i)] > 1 << 16 || p[size_t(i)] > 1 << 16)
+      throw Error(n.name, "stride and dilation must be 1..65536, padding 0..65536, kernel >= 1");
   const int64_t h = convOutSize(x[2], w[2], s[0], p[0], d[0]);
   const int64_t wd = convOutSize(x[3], w[3], s[1], p[1], d[1]);
   if (h <= 0 || wd <= 0) throw Error(n.name, "input " + shapeToString(x) + " is too small for the kernel");

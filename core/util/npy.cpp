@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <cstring>
+#include <climits>
 #include <fstream>
 #include <regex>
 
@@ -26,35 +27,42 @@ constexpr DtypeCode kCodes[] = {{"<f4", at::kFloat}, {"<f8", at::kDouble}, {"<i8
 at::Tensor readNpy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path, "cannot open file");
+  return readNpy(in, path);
+}
+
+at::Tensor readNpy(std::istream& in, const std::string& path) {
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) throw Error(path, "not a .npy file");
   const int major = static_cast<unsigned char>(magic[6]);
   uint32_t headerLen = 0;
   if (major == 1) {
     unsigned char b[2];
-    in.read(reinterpret_cast<char*>(b), 2);
+    if (!in.read(reinterpret_cast<char*>(b), 2)) throw Error(path, "truncated header");
     headerLen = b[0] | (b[1] << 8);
   } else if (major == 2 || major == 3) {
     unsigned char b[4];
-    in.read(reinterpret_cast<char*>(b), 4);
+    if (!in.read(reinterpret_cast<char*>(b), 4)) throw Error(path, "truncated header");
     headerLen = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
   } else {
     throw Error(path, "unsupported .npy version " + std::to_string(major));
   }
+  // numpy itself refuses headers above 10000 bytes (max_header_size); the limit also keeps
+  // the length field from allocating gigabytes and std::regex (recursive) within its stack.
+  constexpr uint32_t kMaxHeader = 10000;
+  if (headerLen > kMaxHeader)
+    throw Error(path, "header of " + std::to_string(headerLen) + " bytes is longer than " + std::to_string(kMaxHeader));
   std::string header(headerLen, '\0');
   if (!in.read(header.data(), headerLen)) throw Error(path, "truncated header");
 
+  // Compiled once: building a std::regex costs more than reading a small array.
+  static const std::regex descrRe("'descr':\\s*'([^']+)'"), fortranRe("'fortran_order':\\s*True"),
+      shapeRe("'shape':\\s*\\(([^)]*)\\)");
   std::smatch m;
-  if (!std::regex_search(header, m, std::regex("'descr':\\s*'([^']+)'"))) throw Error(path, "header has no descr");
+  if (!std::regex_search(header, m, descrRe)) throw Error(path, "header has no descr");
   const std::string descr = m[1];
-  if (std::regex_search(header, m, std::regex("'fortran_order':\\s*True")))
+  if (std::regex_search(header, m, fortranRe))
     throw Error(path, "Fortran-order arrays are not supported (save with np.ascontiguousarray)");
-  if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)"))) throw Error(path, "header has no shape");
-  std::vector<int64_t> shape;
-  const std::string dims = m[1];
-  static const std::regex digits("\\d+");
-  for (std::sregex_iterator it(dims.begin(), dims.end(), digits), end; it != end; ++it)
-    shape.push_back(std::stoll(it->str()));
+  if (!std::regex_search(header, m, shapeRe)) throw Error(path, "header has no shape");
 
   at::ScalarType type = at::kFloat;
   bool known = false;
@@ -62,9 +70,28 @@ at::Tensor readNpy(const std::string& path) {
     if (descr == c.code) type = c.type, known = true;
   if (!known) throw Error(path, "unsupported dtype '" + descr + "' (use float32)");
 
+  // The data size implied by the shape, with overflow checks, before anything is allocated:
+  // the dims come from the file.
+  std::vector<int64_t> shape;
+  const std::string dims = m[1];
+  static const std::regex digits("\\d+");
+  uint64_t bytes = c10::elementSize(type);
+  for (std::sregex_iterator it(dims.begin(), dims.end(), digits), end; it != end; ++it) {
+    const std::string d = it->str();
+    const unsigned long long v = d.size() > 18 ? ~0ull : std::stoull(d);
+    if (v > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(bytes, v, &bytes))
+      throw Error(path, "shape (" + dims + ") is too large");
+    shape.push_back(static_cast<int64_t>(v));
+  }
+  const std::streampos dataStart = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streampos fileEnd = in.tellg();
+  in.seekg(dataStart);
+  if (dataStart < 0 || fileEnd < dataStart || static_cast<uint64_t>(fileEnd - dataStart) < bytes)
+    throw Error(path, "file is truncated: expected " + std::to_string(bytes) + " bytes of data");
+
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
-  const auto bytes = static_cast<std::streamsize>(t.numel() * t.element_size());
-  if (!in.read(static_cast<char*>(t.data_ptr()), bytes))
+  if (bytes && !in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(bytes)))
     throw Error(path, "file is truncated: expected " + std::to_string(bytes) + " bytes of data");
   return t;
 }

@@ -62,6 +62,10 @@ class YamlModel {
       m_depth = get<double>(m_root, "depth_multiple", 1.0);
       m_width = get<double>(m_root, "width_multiple", 1.0);
     }
+    // The shipped scales use 0.33..1.25; NaN, negative or huge factors only make nonsense.
+    if (!(m_depth > 0 && m_depth <= 10 && m_width > 0 && m_width <= 10 && m_maxChannels > 0))
+      throw Error(source, "depth and width multiples must be in (0, 10] and max_channels positive");
+    if (m_nc < 1 || m_nc > 100000) throw Error(source, "nc " + std::to_string(m_nc) + " is not 1..100000");
     for (const char* part : {"backbone", "head"})
       for (const auto& l : m_root[part]) {
         if (!l.IsSequence() || l.size() != 4)
@@ -72,6 +76,8 @@ class YamlModel {
         else
           layer.from.push_back(l[0].as<int>());
         layer.repeats = l[1].as<int64_t>();
+        if (layer.repeats < 1 || layer.repeats > 100)
+          throw Error(source, "layer " + std::to_string(m_layers.size()) + ": number of repeats must be 1..100");
         layer.module = l[2].as<std::string>();
         layer.args = l[3];
         m_layers.push_back(layer);
@@ -84,6 +90,7 @@ class YamlModel {
     std::vector<ValueId> outs;  // output of every layer
     const ValueId input = b.input("input", {m_opt.inChannels, kBuildSize, kBuildSize});
     bool legacy = true;  // ultralytics: a C3k2 layer switches Detect to the depthwise class branch
+    if (m_layers.size() > 1000) throw Error(m_source, "has " + std::to_string(m_layers.size()) + " layers (at most 1000)");
     for (size_t i = 0; i < m_layers.size(); ++i) {
       const Layer& L = m_layers[i];
       const std::string p = layerName(i);
@@ -141,7 +148,10 @@ class YamlModel {
     const std::string s = a.as<std::string>();
     if (s == "nc") return m_nc;
     if (s == "None") return fallback;
-    return a.as<int64_t>();
+    const int64_t v = a.as<int64_t>();
+    // Channels, kernels, strides and paddings: anything beyond this is a broken file.
+    if (v < -1 || v > 65536) throw Error(L.module, "argument " + std::to_string(v) + " is out of range -1..65536");
+    return v;
   }
   bool boolArg(const Layer& L, size_t k, bool fallback) const {
     const YAML::Node a = arg(L, k);
@@ -229,9 +239,13 @@ std::string readText(const std::string& path) {
 
 Graph buildYoloFromYaml(const std::string& text, const std::string& source, const YoloOptions& options) {
   at::manual_seed(0);
-  YamlModel m(text, source, options);
-  m.setName(fs::path(source).stem().string());
-  return m.build();
+  try {
+    YamlModel m(text, source, options);
+    m.setName(fs::path(source).stem().string());
+    return m.build();
+  } catch (const YAML::Exception& e) {  // a field of the wrong type anywhere in the file
+    throw Error(source, std::string("bad value: ") + e.what());
+  }
 }
 
 Graph buildYoloFromFile(const std::string& path, const YoloOptions& options) {
