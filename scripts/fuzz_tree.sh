@@ -1,21 +1,21 @@
 # Sourced by scripts/fuzz.sh and scripts/sanitize.sh: configures and builds the
 # instrumented tree build-fuzz (clang, ASan + UBSan + libFuzzer coverage; cmake/Fuzz.cmake
 # says why one tree serves both) and sets the sanitizer options both use.
-#   build_fuzz_tree [TARGET...]   (no target: everything the tree has)
+#   build_fuzz_tree TARGET...
 # PRUNELAB_JOBS sets the build's parallelism (CI: 2; on a shared machine: 1).
 
 FUZZ_BUILD=${PRUNELAB_FUZZ_BUILD:-build-fuzz}
 FUZZ_SUPP=$PWD/tests/fuzz/sanitizers
 
-build_fuzz_tree() {
+configure_fuzz_tree() {
   # Without the GUI (its tests are not part of the sanitizer job) and without benchmarks.
   CXX=clang++ cmake -S . -B "$FUZZ_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPRUNELAB_FUZZ=ON \
     -DPRUNELAB_BUILD_GUI=OFF -DPRUNELAB_BUILD_BENCH=OFF > /dev/null
-  if (($#)); then
-    cmake --build "$FUZZ_BUILD" -j"${PRUNELAB_JOBS:-2}" --target "$@"
-  else
-    cmake --build "$FUZZ_BUILD" -j"${PRUNELAB_JOBS:-2}"
-  fi
+}
+
+build_fuzz_tree() {
+  configure_fuzz_tree
+  cmake --build "$FUZZ_BUILD" -j"${PRUNELAB_JOBS:-2}" --target "$@"
 }
 
 # halt_on_error: the first report fails the run (UBSan would otherwise print and go on).

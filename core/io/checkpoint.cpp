@@ -98,7 +98,10 @@ Checkpoint checkpointFromManifest(const std::string& manifestText, const Checkpo
     throw Error(path, "written by a newer PruneLab (format version " + std::to_string(manifest.value("version", 0)) + ")");
   Checkpoint ck;
   try {
-    ck.graph = graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(readRecord, t, path); }, path);
+    // withErrorContext: errors about a node (an unknown op kind...) also name the file.
+    ck.graph = withErrorContext(path, [&] {
+      return graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(readRecord, t, path); }, path);
+    });
     ck.info = manifest.value("info", std::map<std::string, std::string>{});
     const json extras = manifest.value("extra_tensors", json::object());
     for (const auto& [name, desc] : extras.items()) ck.extraTensors[name] = readTensor(readRecord, desc, path);

@@ -249,12 +249,16 @@ DetectionSplits openYoloData(const std::string& dataYaml, size_t limitTrain, siz
   std::ostringstream text;
   text << in.rdbuf();
   const YoloDataSpec spec = parseYoloDataYaml(text.str(), where);
-  const fs::path root = datasetRoot(spec.path, yamlPath.parent_path(), where);
-  DetectionSplits s;
-  s.train = openSplit(root, spec.train, "train", spec.names, where, limitTrain);
-  s.val = openSplit(root, spec.val, "val", spec.names, where, limitVal);
-  if (!spec.test.empty()) s.test = openSplit(root, spec.test, "test", spec.names, where, 0);
-  return s;
+  try {
+    const fs::path root = datasetRoot(spec.path, yamlPath.parent_path(), where);
+    DetectionSplits s;
+    s.train = openSplit(root, spec.train, "train", spec.names, where, limitTrain);
+    s.val = openSplit(root, spec.val, "val", spec.names, where, limitVal);
+    if (!spec.test.empty()) s.test = openSplit(root, spec.test, "test", spec.names, where, 0);
+    return s;
+  } catch (const fs::filesystem_error& e) {  // a path from the file the system refuses (too long, no access...)
+    throw Error(where, e.what());
+  }
 }
 
 }  // namespace prunelab
