@@ -22,6 +22,7 @@ seconds=${PRUNELAB_FUZZ_SECONDS:-20}
 mkdir -p "$FUZZ_BUILD/fuzz-artifacts"
 failed=()
 for h in "${harnesses[@]}"; do
+  # Absolute paths (fuzz_data_yaml works in a sandbox directory of its own).
   work="$FUZZ_BUILD/fuzz-corpus/$h"
   mkdir -p "$work"
   echo "== $h: ${seconds} s"
@@ -29,11 +30,11 @@ for h in "${harnesses[@]}"; do
   # built under ASan, take well under 1 s); -rss_limit_mb: LibTorch + ASan start near 1 GB.
   if ! "$FUZZ_BUILD/tests/fuzz/$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
       -print_final_stats=1 -artifact_prefix="$FUZZ_BUILD/fuzz-artifacts/$h-" \
-      "$work" "tests/fuzz/corpus/$h" > "$FUZZ_BUILD/fuzz-artifacts/$h.log" 2>&1; then
+      "$work" "$PWD/tests/fuzz/corpus/$h" > "$FUZZ_BUILD/fuzz-artifacts/$h.log" 2>&1; then
     failed+=("$h")
     tail -40 "$FUZZ_BUILD/fuzz-artifacts/$h.log"
   fi
-  grep -E "^stat::number_of_executed_units|^stat::average_exec_per_sec" "$FUZZ_BUILD/fuzz-artifacts/$h.log" | tr '\n' ' '
+  grep -E "^stat::number_of_executed_units|^stat::average_exec_per_sec" "$FUZZ_BUILD/fuzz-artifacts/$h.log" | tr '\n' ' ' || true
   echo
 done
 echo "fuzz: $(($(date +%s) - start)) s in all"

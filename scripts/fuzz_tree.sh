@@ -4,7 +4,7 @@
 #   build_fuzz_tree TARGET...
 # PRUNELAB_JOBS sets the build's parallelism (CI: 2; on a shared machine: 1).
 
-FUZZ_BUILD=${PRUNELAB_FUZZ_BUILD:-build-fuzz}
+FUZZ_BUILD=$(realpath -m "${PRUNELAB_FUZZ_BUILD:-build-fuzz}")  # absolute: fuzz_data_yaml changes directory
 FUZZ_SUPP=$PWD/tests/fuzz/sanitizers
 
 configure_fuzz_tree() {

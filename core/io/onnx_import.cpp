@@ -240,10 +240,14 @@ class OnnxImporter {
   std::map<int, Fused> m_fused;
 };
 
-Graph importOnnx(const std::string& path, const OnnxImportOptions& options) { return OnnxImporter(path, options).run(nullptr); }
+// withErrorContext: every error names the file, also those raised about one node or tag
+// (an unknown op kind in a tag said only the op before).
+Graph importOnnx(const std::string& path, const OnnxImportOptions& options) {
+  return withErrorContext(path, [&] { return OnnxImporter(path, options).run(nullptr); });
+}
 
 Graph importOnnxFromString(const std::string& bytes, const OnnxImportOptions& options, const std::string& name) {
-  return OnnxImporter(name, options).run(&bytes);
+  return withErrorContext(name, [&] { return OnnxImporter(name, options).run(&bytes); });
 }
 
 bool isOnnxPath(const std::string& path) {

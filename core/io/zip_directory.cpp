@@ -119,7 +119,10 @@ bool sameName(const std::string& a, const std::string& b) {  // the zip library'
 void checkTorchArchive(const std::string& path) {
   ZipFile zip(path);
   const auto entries = zip.directory();
-  if (!entries) return;
+  // The zip library is more lenient than this reader (it read a directory whose offset
+  // points past the end of the file, then failed on a record and leaked): what this reader
+  // cannot follow is refused here. torch.save and PruneLab write plain archives it reads.
+  if (!entries) throw Error(path, "zip archive's central directory is unreadable (truncated or corrupt file)");
   if (entries->empty()) throw Error(path, "zip archive holds no files");
   const std::string& first = entries->front().name;
   const size_t slash = first.find('/');

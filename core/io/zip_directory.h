@@ -11,9 +11,9 @@
 
 namespace prunelab {
 
-// Throws prunelab::Error naming `path` when the archive's directory reads fine but the
-// file is not a PyTorch archive LibTorch would open (see above). Returns quietly when the
-// directory itself cannot be read: the zip library refuses such files without leaking.
+// Throws prunelab::Error naming `path` when the archive's central directory cannot be
+// read (strictly: the zip library accepts more, then may leak), or when it reads fine but
+// the file is not a PyTorch archive LibTorch would open (see above).
 void checkTorchArchive(const std::string& path);
 
 }  // namespace prunelab
