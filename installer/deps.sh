@@ -20,6 +20,9 @@ PACKAGES=(
   xvfb xauth poppler-utils
   # tests: the package's .desktop file (tests/package/check_deb.sh)
   desktop-file-utils
+  # tests: sanitizer and fuzz builds (scripts/sanitize.sh, scripts/fuzz.sh): clang, its
+  # ASan/UBSan/libFuzzer runtimes and llvm-symbolizer for readable reports
+  clang libclang-rt-14-dev llvm-14
   # packaging
   dpkg-dev
 )

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
@@ -15,6 +14,7 @@
 #include "cli/model_options.h"
 #include "cli/number_text.h"
 #include "cli/progress_line.h"
+#include "cli/ratio_file.h"
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
 #include "pruning/pruner.h"
@@ -34,38 +34,6 @@ std::string reductionName(GroupReduction r) {
     case GroupReduction::Max: return "max";
   }
   return "sum";
-}
-
-std::vector<std::pair<std::string, double>> readRatios(const std::string& path, double& fallback) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::Exception& e) {
-    throw Error(path, std::string("cannot read YAML: ") + e.what());
-  }
-  // Either a map {layer: ratio} or {default: x, layers: {layer: ratio}}. A scalar or a
-  // list (random bytes parse as one) has no keys to look up: say so before indexing.
-  if (!root.IsMap()) throw Error(path, "expected a map of layer name (or pattern) to ratio");
-  YAML::Node layers = root["layers"] ? root["layers"] : root;
-  if (root["default"]) {
-    try {
-      fallback = root["default"].as<double>();
-    } catch (const YAML::Exception&) {
-      throw Error(path, "'default' is not a number");
-    }
-  }
-  if (!layers.IsMap()) throw Error(path, "expected a map of layer name (or pattern) to ratio");
-  std::vector<std::pair<std::string, double>> r;
-  for (const auto& kv : layers) {
-    const std::string key = kv.first.as<std::string>();
-    if (key == "default" && !root["layers"]) continue;
-    try {
-      r.emplace_back(key, kv.second.as<double>());
-    } catch (const YAML::Exception&) {
-      throw Error(path, "ratio of '" + key + "' is not a number");
-    }
-  }
-  return r;
 }
 
 }  // namespace

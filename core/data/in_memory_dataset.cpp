@@ -64,7 +64,11 @@ std::shared_ptr<InMemoryDataset> loadFashionMnist(const std::string& dir, bool t
   if (labels.size() < 8 || bigEndian32(labels, 0) != 0x801) throw Error(labelsPath, "not an IDX label file");
   const uint32_t n = bigEndian32(images, 4), h = bigEndian32(images, 8), w = bigEndian32(images, 12);
   if (bigEndian32(labels, 4) != n) throw Error(labelsPath, "label count differs from the image count");
-  if (images.size() < 16 + size_t(n) * h * w) throw Error(imagesPath, "file is truncated");
+  // The header's counts are checked against the bytes actually there, in 64-bit steps that
+  // cannot overflow (each count is below 2^32), before anything is sized from them.
+  if (h == 0 || w == 0 || h > 65535 || w > 65535)
+    throw Error(imagesPath, "image size " + std::to_string(h) + "x" + std::to_string(w) + " is not 1..65535 per side");
+  if (n > (images.size() - 16) / (size_t(h) * w)) throw Error(imagesPath, "file is truncated");
   if (labels.size() < 8 + size_t(n)) throw Error(labelsPath, "file is truncated");
   std::vector<uint8_t> pixels(images.begin() + 16, images.begin() + 16 + long(n) * h * w);
   std::vector<int64_t> y(n);

@@ -32,18 +32,20 @@ at::ScalarType dtypeFromName(const std::string& name, const std::string& path) {
   throw Error(path, "unknown tensor dtype '" + name + "'");
 }
 
-at::Tensor readTensor(const TorchZipReader& zip, const json& desc) {
+at::Tensor readTensor(const CheckpointRecordReader& readRecord, const json& desc, const std::string& path) {
   const std::string record = desc.at("record").get<std::string>();
   const auto shape = desc.at("shape").get<std::vector<int64_t>>();
-  const at::ScalarType type = dtypeFromName(desc.at("dtype").get<std::string>(), zip.path());
-  // The manifest's shape is checked against the record before anything is allocated.
-  const int64_t numel = checkedNumel(zip.path() + ": record " + record, shape);
-  const size_t expected = static_cast<size_t>(numel) * c10::elementSize(type);
-  const std::string bytes = zip.readRecord(record);
-  if (bytes.size() != expected)
-    throw Error(zip.path(), "record " + record + " has " + std::to_string(bytes.size()) + " bytes, expected " +
-                                std::to_string(expected));
-  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
+  const at::ScalarType dtype = dtypeFromName(desc.at("dtype").get<std::string>(), path);
+  const std::string bytes = readRecord(record);
+  // The shape must account for the record's bytes exactly; checked before allocating so
+  // that a lying shape (negative, huge, overflowing) is an error, not an allocation.
+  uint64_t expected = c10::elementSize(dtype);
+  bool bad = false;
+  for (int64_t d : shape) bad |= d < 0 || __builtin_mul_overflow(expected, static_cast<uint64_t>(d), &expected);
+  if (bad || bytes.size() != expected)
+    throw Error(path, "record " + record + " has " + std::to_string(bytes.size()) + " bytes, which does not match " +
+                          "its shape " + json(shape).dump() + " of " + c10::toString(dtype));
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
   if (expected) std::memcpy(t.data_ptr(), bytes.data(), expected);
   return t;
 }
@@ -80,9 +82,15 @@ void saveCheckpoint(const std::string& path, const Checkpoint& ck) {
 Checkpoint loadCheckpoint(const std::string& path) {
   TorchZipReader zip(path);
   if (!zip.hasRecord(kManifest)) throw Error(path, "not a PruneLab checkpoint (no prunelab.json inside)");
+  return checkpointFromManifest(zip.readRecord(kManifest), [&](const std::string& name) { return zip.readRecord(name); },
+                                path);
+}
+
+Checkpoint checkpointFromManifest(const std::string& manifestText, const CheckpointRecordReader& readRecord,
+                                  const std::string& path) {
   json manifest;
   try {
-    manifest = json::parse(zip.readRecord(kManifest));
+    manifest = json::parse(manifestText);
   } catch (const json::exception& e) {
     throw Error(path, std::string("corrupt checkpoint manifest: ") + e.what());
   }
@@ -91,16 +99,13 @@ Checkpoint loadCheckpoint(const std::string& path) {
     throw Error(path, "written by a newer PruneLab (format version " + std::to_string(manifest.value("version", 0)) + ")");
   Checkpoint ck;
   try {
-    try {
-      ck.graph = graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(zip, t); }, path);
-    } catch (const Error& e) {
-      // Errors about one op or tensor ("op 'X': unknown op kind") still name the file.
-      if (e.subject() == path) throw;
-      throw Error(path, e.what());
-    }
+    // withErrorContext: errors about a node (an unknown op kind...) also name the file.
+    ck.graph = withErrorContext(path, [&] {
+      return graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(readRecord, t, path); }, path);
+    });
     ck.info = manifest.value("info", std::map<std::string, std::string>{});
     const json extras = manifest.value("extra_tensors", json::object());
-    for (const auto& [name, desc] : extras.items()) ck.extraTensors[name] = readTensor(zip, desc);
+    for (const auto& [name, desc] : extras.items()) ck.extraTensors[name] = readTensor(readRecord, desc, path);
   } catch (const json::exception& e) {
     throw Error(path, std::string("corrupt checkpoint manifest: ") + e.what());
   }

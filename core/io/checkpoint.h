@@ -8,6 +8,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -24,6 +25,12 @@ struct Checkpoint {
 void saveCheckpoint(const std::string& path, const Checkpoint& checkpoint);
 // Throws prunelab::Error naming `path` for missing, truncated or foreign files.
 Checkpoint loadCheckpoint(const std::string& path);
+// The same from the text of prunelab.json and a reader of the other records ("t/<i>",
+// "x/<i>"; throws prunelab::Error for a missing one); `path` names the file in errors.
+// loadCheckpoint is this over the zip; the fuzz harness calls it with records in memory.
+using CheckpointRecordReader = std::function<std::string(const std::string& record)>;
+Checkpoint checkpointFromManifest(const std::string& manifestText, const CheckpointRecordReader& readRecord,
+                                  const std::string& path);
 
 bool isCheckpointFile(const std::string& path);  // a zip with prunelab.json
 

@@ -273,13 +273,15 @@ class OnnxImporter {
   std::map<int, Fused> m_fused;
 };
 
+// withErrorContext: every error names the file, also those raised about one node or tag
+// (an unknown op kind in a tag said only the op before).
 Graph importOnnx(const std::string& path, const OnnxImportOptions& options, std::vector<std::string>* warnings) {
-  return OnnxImporter(path, options, warnings).run(nullptr);
+  return withErrorContext(path, [&] { return OnnxImporter(path, options, warnings).run(nullptr); });
 }
 
 Graph importOnnxFromString(const std::string& bytes, const OnnxImportOptions& options, const std::string& name,
                            std::vector<std::string>* warnings) {
-  return OnnxImporter(name, options, warnings).run(&bytes);
+  return withErrorContext(name, [&] { return OnnxImporter(name, options, warnings).run(&bytes); });
 }
 
 bool isOnnxPath(const std::string& path) {

@@ -58,10 +58,19 @@ std::string sanitize(std::string s) {
 const std::string& OnnxNodeView::opType() const { return m_proto->op_type(); }
 const std::string& OnnxNodeView::name() const { return m_proto->name(); }
 int OnnxNodeView::inputCount() const { return m_proto->input_size(); }
-const std::string& OnnxNodeView::input(int i) const { return m_proto->input(i); }
+// Checked: a converter asks for the inputs and outputs its op has, the file may hold fewer.
+const std::string& OnnxNodeView::input(int i) const {
+  if (i < 0 || i >= m_proto->input_size())
+    throw Error("node " + name() + " (" + opType() + ")", "has no input " + std::to_string(i));
+  return m_proto->input(i);
+}
 bool OnnxNodeView::hasInput(int i) const { return m_proto->input_size() > i && !m_proto->input(i).empty(); }
 int OnnxNodeView::outputCount() const { return m_proto->output_size(); }
-const std::string& OnnxNodeView::output(int i) const { return m_proto->output(i); }
+const std::string& OnnxNodeView::output(int i) const {
+  if (i < 0 || i >= m_proto->output_size())
+    throw Error("node " + name() + " (" + opType() + ")", "has no output " + std::to_string(i));
+  return m_proto->output(i);
+}
 bool OnnxNodeView::hasAttr(const std::string& name) const { return findAttr(*m_proto, name) != nullptr; }
 int64_t OnnxNodeView::attrInt(const std::string& name, int64_t fallback) const {
   const auto* a = findAttr(*m_proto, name);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <map>
+#include <unordered_map>
 
 #include "util/error.h"
 
@@ -27,6 +28,33 @@ std::string PyValue::describe() const {
 
 namespace {
 
+// Moves the direct children of `v` into `out` (leaving `v` without any).
+void takeChildren(PyValue& v, std::vector<PyRef>& out) {
+  for (auto& i : v.items) out.push_back(std::move(i));
+  for (auto& [k, val] : v.entries) {
+    out.push_back(std::move(k));
+    out.push_back(std::move(val));
+  }
+  v.items.clear();
+  v.entries.clear();
+  for (PyRef* r : {&v.callable, &v.args, &v.state}) out.push_back(std::move(*r));
+}
+
+}  // namespace
+
+PyValue::~PyValue() {
+  std::vector<PyRef> pending;
+  takeChildren(*this, pending);
+  while (!pending.empty()) {
+    PyRef v = std::move(pending.back());
+    pending.pop_back();
+    // The last owner: empty it first, so that destroying it recurses no further.
+    if (v && v.use_count() == 1) takeChildren(*v, pending);
+  }
+}
+
+namespace {
+
 PyRef make(PyValue::Kind k) {
   auto v = std::make_shared<PyValue>();
   v->kind = k;
@@ -37,6 +65,59 @@ class Unpickler {
  public:
   Unpickler(const std::string& data, const PickleHooks& hooks, const std::string& subject)
       : m_data(data), m_hooks(hooks), m_subject(subject) {}
+
+  // Every value this parse made or received from a hook, for the checks below.
+  std::vector<PyRef> m_all;
+  PyRef keep(PyRef v) {
+    if (v) m_all.push_back(v);
+    return v;
+  }
+  PyRef make(PyValue::Kind k) { return keep(prunelab::make(k)); }
+
+  // Refuses a value graph with a cycle (an object whose state, a list or a dict holds
+  // itself, directly or not); an iterative depth-first search over what was made.
+  void checkAcyclic() {
+    enum Color { Open = 1, Done = 2 };
+    std::unordered_map<const PyValue*, int> color;
+    auto children = [](const PyValue* v) {
+      std::vector<const PyValue*> c;
+      for (const auto& i : v->items) c.push_back(i.get());
+      for (const auto& [k, val] : v->entries) c.push_back(k.get()), c.push_back(val.get());
+      for (const PyRef* r : {&v->callable, &v->args, &v->state}) c.push_back(r->get());
+      return c;
+    };
+    for (const PyRef& start : m_all) {
+      if (color.count(start.get())) continue;
+      std::vector<std::pair<const PyValue*, std::vector<const PyValue*>>> stack;
+      color[start.get()] = Open;
+      stack.emplace_back(start.get(), children(start.get()));
+      while (!stack.empty()) {
+        auto& [v, next] = stack.back();
+        if (next.empty()) {
+          color[v] = Done;
+          stack.pop_back();
+          continue;
+        }
+        const PyValue* c = next.back();
+        next.pop_back();
+        if (!c) continue;
+        const auto it = color.find(c);
+        if (it != color.end()) {
+          if (it->second == Open) fail("a value refers back to itself (reference cycle), which PruneLab does not read");
+          continue;
+        }
+        color[c] = Open;
+        stack.emplace_back(c, children(c));
+      }
+    }
+  }
+  // After a failed parse: empties every value, so that cycles made so far are freed.
+  void releaseAll() {
+    std::vector<PyRef> drop;
+    for (const PyRef& v : m_all) takeChildren(*v, drop);
+    m_stack.clear();
+    m_memo.clear();
+  }
 
   PyRef run() {
     while (true) {
@@ -186,7 +267,8 @@ class Unpickler {
     return v;
   }
   std::vector<PyRef> popN(size_t n) {
-    if (m_stack.size() < n) fail("stack underflow");
+    // Never below the innermost MARK: that would leave the mark past the stack's end.
+    if (m_stack.size() < n || (!m_marks.empty() && m_stack.size() - n < m_marks.back())) fail("stack underflow");
     std::vector<PyRef> r(m_stack.end() - static_cast<long>(n), m_stack.end());
     m_stack.resize(m_stack.size() - n);
     return r;
@@ -195,6 +277,7 @@ class Unpickler {
     if (m_marks.empty()) fail("missing MARK");
     const size_t at = m_marks.back();
     m_marks.pop_back();
+    if (at > m_stack.size()) fail("stack underflow");
     std::vector<PyRef> r(m_stack.begin() + static_cast<long>(at), m_stack.end());
     m_stack.resize(at);
     return r;
@@ -210,7 +293,7 @@ class Unpickler {
   }
   PyRef reduce(const PyRef& fn, const PyRef& args) {
     if (fn->kind == PyValue::Kind::Global && m_hooks.reduce)
-      if (PyRef r = m_hooks.reduce(fn->text, args)) return r;
+      if (PyRef r = m_hooks.reduce(fn->text, args)) return keep(r);
     auto o = make(PyValue::Kind::Object);
     o->callable = fn;
     o->args = args;
@@ -222,7 +305,7 @@ class Unpickler {
   }
   PyRef persistent(const PyRef& pid) {
     if (!m_hooks.persistentLoad) fail("persistent ids are not supported here");
-    return m_hooks.persistentLoad(pid);
+    return keep(m_hooks.persistentLoad(pid));
   }
 
   const std::string& m_data;
@@ -237,7 +320,15 @@ class Unpickler {
 }  // namespace
 
 PyRef unpickle(const std::string& data, const PickleHooks& hooks, const std::string& subject) {
-  return Unpickler(data, hooks, subject).run();
+  Unpickler u(data, hooks, subject);
+  try {
+    PyRef root = u.run();
+    u.checkAcyclic();
+    return root;
+  } catch (...) {
+    u.releaseAll();
+    throw;
+  }
 }
 
 }  // namespace prunelab

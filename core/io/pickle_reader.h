@@ -31,6 +31,10 @@ struct PyValue {
   PyRef callable, args, state;                  // Object: callable(*args), then BUILD(state)
   at::Tensor tensor;                            // Tensor (made by the reduce hook)
 
+  // Releases the children without recursion: a hostile pickle can nest values a million
+  // deep, which a recursive destructor would not survive.
+  ~PyValue();
+
   bool isString(const std::string& s) const { return kind == Kind::String && text == s; }
   std::string describe() const;  // "dict", "tuple", "torch._utils._rebuild_tensor_v2(...)"
 };
@@ -47,7 +51,9 @@ struct PickleHooks {
 };
 
 // Parses `data` (a whole pickle). Throws prunelab::Error("<subject>", ...) on malformed
-// or unsupported input; `subject` names the file for messages.
+// or unsupported input; `subject` names the file for messages. The result is a tree (a
+// DAG where the file shares values): a pickle whose values refer back to themselves is
+// refused, as shared_ptr cycles would never be freed (torch checkpoints have none).
 PyRef unpickle(const std::string& data, const PickleHooks& hooks, const std::string& subject);
 
 }  // namespace prunelab

@@ -87,6 +87,10 @@ PyRef readTorchPickle(const std::string& path) {
   if (zip.hasRecord("byteorder") && zip.readRecord("byteorder") != "little")
     throw Error(path, "big-endian tensor data is not supported");
 
+  return unpickleTorch(pickle, [&](const std::string& name) { return zip.readRecord(name); }, path);
+}
+
+PyRef unpickleTorch(const std::string& pickle, const TorchRecordReader& readRecord, const std::string& path) {
   std::map<std::string, at::Tensor> storages;
   PickleHooks hooks;
   hooks.allowGlobal = isKnownTorchGlobal;
@@ -101,14 +105,14 @@ PyRef readTorchPickle(const std::string& path) {
     if (numel < 0) throw Error(path, "storage data/" + key + " has a negative size");
     auto it = storages.find(key);
     if (it == storages.end()) {
-      const std::string record = zip.readRecord("data/" + key);
-      // The declared size is checked against the record before anything is allocated.
-      const size_t bytes = static_cast<size_t>(checkedNumel(path + ": storage data/" + key, {numel})) *
-                           c10::elementSize(type);
-      if (record.size() < bytes)
+      const std::string record = readRecord("data/" + key);
+      // Sized from the record, not from numel: a lying numel must not allocate.
+      const size_t itemSize = c10::elementSize(type);
+      if (static_cast<uint64_t>(numel) > record.size() / itemSize)
         throw Error(path, "storage data/" + key + " is truncated (" + std::to_string(record.size()) + " of " +
-                              std::to_string(bytes) + " bytes)");
+                              std::to_string(numel) + " elements of " + std::to_string(itemSize) + " bytes)");
       at::Tensor flat = at::empty({numel}, at::TensorOptions().dtype(type));
+      const size_t bytes = static_cast<size_t>(numel) * itemSize;
       if (bytes) std::memcpy(flat.data_ptr(), record.data(), bytes);
       it = storages.emplace(key, flat).first;
     }
@@ -140,14 +144,17 @@ PyRef readTorchPickle(const std::string& path) {
         throw Error(path, "malformed tensor record in pickle");
       const std::vector<int64_t> size = ints(a[2]), stride = ints(a[3]);
       // A view past its storage would read other memory: check the extent first.
+      // Computed with overflow checks: sizes and strides come from the file.
       int64_t extent = a[1]->integer;
-      bool empty = false;
+      bool empty = false, overflow = extent < 0;
       for (size_t i = 0; i < size.size(); ++i) {
         if (size[i] < 0 || stride[i] < 0) throw Error(path, "malformed tensor record in pickle");
         empty |= size[i] == 0;
-        if (size[i] > 0) extent = checkedAdd(path, extent, checkedMul(path, size[i] - 1, stride[i]));
+        int64_t reach = 0;
+        overflow |= size[i] > 0 && (__builtin_mul_overflow(size[i] - 1, stride[i], &reach) ||
+                                    __builtin_add_overflow(extent, reach, &extent));
       }
-      if (!empty && (a[1]->integer < 0 || extent >= a[0]->tensor.numel()))
+      if (!empty && (overflow || extent >= a[0]->tensor.numel()))
         throw Error(path, "a tensor reaches past the end of its storage");
       if (empty) return tensorValue(at::empty(size, a[0]->tensor.options()));
       return tensorValue(a[0]->tensor.as_strided(size, stride, a[1]->integer));

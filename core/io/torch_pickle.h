@@ -12,6 +12,7 @@
 // paths, numpy scalars/arrays). Anything else, `os.system`, `builtins.eval`,
 // `subprocess.Popen`..., stops the read with an Error naming the file and the name.
 
+#include <functional>
 #include <string>
 
 #include "io/pickle_reader.h"
@@ -24,6 +25,13 @@ bool isKnownTorchGlobal(const std::string& global);
 // Reads the pickle of the torch.save() zip at `path`. Throws prunelab::Error naming `path`
 // for a missing, non-zip, truncated or refused file.
 PyRef readTorchPickle(const std::string& path);
+
+// The same from the bytes of data.pkl and a reader of the archive's other records (the
+// storages, "data/<key>"; it throws prunelab::Error for a missing one). `path` names the
+// file in errors. readTorchPickle is this over a TorchZipReader; the fuzz harness
+// (tests/fuzz/fuzz_torch_pickle.cpp) calls it with records held in memory.
+using TorchRecordReader = std::function<std::string(const std::string& name)>;
+PyRef unpickleTorch(const std::string& pickle, const TorchRecordReader& readRecord, const std::string& path);
 
 // A pickled object of class `module.Class` (NEWOBJ/REDUCE on a Global) and its BUILD
 // state as a dict (nullptr when `v` is not such an object or has no dict state).

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "io/zip_directory.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -82,6 +83,7 @@ TorchZipReader::TorchZipReader(const std::string& path) : m_path(path) {
   std::ifstream probe(path, std::ios::binary);
   if (!probe) throw Error(path, "cannot open file");
   if (!looksLikeZip(path)) throw Error(path, "not a zip archive");
+  checkTorchArchive(path);  // refuses what LibTorch's reader would leak on (io/zip_directory.h)
   withErrorContext(path, [&] { m_reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path); });
   m_crc = centralDirectoryCrcs(path);
 }

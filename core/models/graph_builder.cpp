@@ -36,7 +36,15 @@ NodeId GraphBuilder::node(OpKind op, const std::string& scope, const std::vector
 ValueId GraphBuilder::conv(ValueId x, const std::string& scope, int64_t outChannels, int64_t kernel, int64_t stride,
                            int64_t padding, int64_t groups, bool bias, int64_t dilation) {
   const int64_t in = channels(x);
+  // Sizes may come from a model YAML: refuse what would divide by zero or allocate
+  // gigabytes (the largest conv of YOLOv8x has 3.7M weights).
+  constexpr int64_t kMaxWeights = int64_t{1} << 27;
+  if (groups < 1 || outChannels < 1 || kernel < 1 || stride < 1 || dilation < 1)
+    throw Error(scope, "channels, kernel, stride, dilation and groups must be positive");
   if (in % groups || outChannels % groups) throw Error(scope, "channels not divisible by groups");
+  if (kernel > 1024 || double(outChannels) * double(in / groups) * double(kernel) * double(kernel) > double(kMaxWeights))
+    throw Error(scope, "a " + std::to_string(outChannels) + "x" + std::to_string(in / groups) + "x" + std::to_string(kernel) +
+                           "x" + std::to_string(kernel) + " weight is larger than " + std::to_string(kMaxWeights) + " elements");
   if (padding < 0) padding = (kernel / 2) * dilation;
   at::Tensor w = at::empty({outChannels, in / groups, kernel, kernel});
   const double fanOut = static_cast<double>(outChannels) * kernel * kernel / groups;

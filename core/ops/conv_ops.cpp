@@ -57,6 +57,7 @@ std::vector<Shape> convShape(const Node& n, const std::vector<Shape>& in) {
   const auto s = windowAttr(n, "stride", {1, 1}, 1);
   const auto p = windowAttr(n, "padding", {0, 0}, 0);
   const auto d = windowAttr(n, "dilation", {1, 1}, 1);
+  if (w[2] < 1 || w[3] < 1) throw Error(n.name, "kernel " + shapeToString(weight.sizes().vec()) + " has an empty window");
   const int64_t h = convOutSize(x[2], w[2], s[0], p[0], d[0]);
   const int64_t wd = convOutSize(x[3], w[3], s[1], p[1], d[1]);
   if (h <= 0 || wd <= 0) throw Error(n.name, "input " + shapeToString(x) + " is too small for the kernel");

@@ -29,32 +29,42 @@ constexpr DtypeCode kCodes[] = {{"<f4", at::kFloat}, {"<f8", at::kDouble}, {"<i8
 at::Tensor readNpy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path, "cannot open file");
+  return readNpy(in, path);
+}
+
+at::Tensor readNpy(std::istream& in, const std::string& path) {
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) throw Error(path, "not a .npy file");
   const int major = static_cast<unsigned char>(magic[6]);
   uint32_t headerLen = 0;
   if (major == 1) {
     unsigned char b[2];
-    in.read(reinterpret_cast<char*>(b), 2);
+    if (!in.read(reinterpret_cast<char*>(b), 2)) throw Error(path, "truncated header");
     headerLen = b[0] | (b[1] << 8);
   } else if (major == 2 || major == 3) {
     unsigned char b[4];
-    in.read(reinterpret_cast<char*>(b), 4);
+    if (!in.read(reinterpret_cast<char*>(b), 4)) throw Error(path, "truncated header");
     headerLen = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
   } else {
     throw Error(path, "unsupported .npy version " + std::to_string(major));
   }
-  // numpy writes headers of a few hundred bytes; a length field of gigabytes is a lie.
-  if (headerLen > (1u << 20)) throw Error(path, "header length " + std::to_string(headerLen) + " is implausible");
+  // numpy itself refuses headers above 10000 bytes (max_header_size); the limit also keeps
+  // the length field from allocating gigabytes and std::regex (recursive) within its stack.
+  constexpr uint32_t kMaxHeader = 10000;
+  if (headerLen > kMaxHeader)
+    throw Error(path, "header of " + std::to_string(headerLen) + " bytes is longer than " + std::to_string(kMaxHeader));
   std::string header(headerLen, '\0');
   if (!in.read(header.data(), headerLen)) throw Error(path, "truncated header");
 
+  // Compiled once: building a std::regex costs more than reading a small array.
+  static const std::regex descrRe("'descr':\\s*'([^']+)'"), fortranRe("'fortran_order':\\s*True"),
+      shapeRe("'shape':\\s*\\(([^)]*)\\)");
   std::smatch m;
-  if (!std::regex_search(header, m, std::regex("'descr':\\s*'([^']+)'"))) throw Error(path, "header has no descr");
+  if (!std::regex_search(header, m, descrRe)) throw Error(path, "header has no descr");
   const std::string descr = m[1];
-  if (std::regex_search(header, m, std::regex("'fortran_order':\\s*True")))
+  if (std::regex_search(header, m, fortranRe))
     throw Error(path, "Fortran-order arrays are not supported (save with np.ascontiguousarray)");
-  if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)"))) throw Error(path, "header has no shape");
+  if (!std::regex_search(header, m, shapeRe)) throw Error(path, "header has no shape");
   std::vector<int64_t> shape;
   {
     // "(2, 3)", "(5,)", "()": comma-separated integers; a sign or an overflow is a lie.
@@ -88,7 +98,7 @@ at::Tensor readNpy(const std::string& path) {
     throw Error(path, "file is truncated: the header's shape needs " + std::to_string(bytes) + " bytes of data, the file has " +
                           std::to_string(available));
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
-  if (!in.read(static_cast<char*>(t.data_ptr()), bytes))
+  if (bytes && !in.read(static_cast<char*>(t.data_ptr()), bytes))
     throw Error(path, "file is truncated: expected " + std::to_string(bytes) + " bytes of data");
   return t;
 }

@@ -4,6 +4,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <istream>
 #include <string>
 
 namespace prunelab {
@@ -11,6 +12,8 @@ namespace prunelab {
 // Reads float32/float64/int64/int32/uint8/bool arrays; float64 stays float64 (callers
 // convert). Throws prunelab::Error naming the file for anything it cannot read.
 at::Tensor readNpy(const std::string& path);
+// The same from a seekable stream positioned at the file's start; `path` names it in errors.
+at::Tensor readNpy(std::istream& in, const std::string& path);
 
 // Writes a CPU copy of `t` (any supported dtype), atomically.
 void writeNpy(const std::string& path, const at::Tensor& t);

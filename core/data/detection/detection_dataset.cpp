@@ -119,7 +119,11 @@ std::vector<std::string> readNames(const YAML::Node& root, const std::string& ya
       names.push_back(name);
     }
   } else if (root["nc"]) {
-    for (int i = 0; i < root["nc"].as<int>(); ++i) names.push_back("class" + std::to_string(i));
+    const int nc = root["nc"].as<int>();
+    // A class count is also a loop bound here and a tensor width later: refuse absurd ones.
+    if (nc > kMaxDataClasses)
+      throw Error(yamlPath, "nc " + std::to_string(nc) + " is more than " + std::to_string(kMaxDataClasses) + " classes");
+    for (int i = 0; i < nc; ++i) names.push_back("class" + std::to_string(i));
   }
   if (names.empty()) throw Error(yamlPath, "has no 'names' (list or map of class names)");
   if (root["nc"] && root["nc"].as<int>() != static_cast<int>(names.size()))
@@ -136,8 +140,8 @@ fs::path splitPath(const fs::path& root, const std::string& value) {
   return under;
 }
 
-DetectionDatasetPtr openSplit(const fs::path& root, const YAML::Node& yaml, const char* key,
-                              const std::vector<std::string>& names, const std::string& yamlPath, size_t limit) {
+// A split's entries as written: one path or a list of them.
+std::vector<std::string> splitEntries(const YAML::Node& yaml, const char* key, const std::string& yamlPath) {
   const YAML::Node node = yaml[key];
   if (!node || node.IsNull()) throw Error(yamlPath, std::string("has no '") + key + "' split");
   std::vector<std::string> entries;
@@ -147,6 +151,11 @@ DetectionDatasetPtr openSplit(const fs::path& root, const YAML::Node& yaml, cons
   } else {
     entries.push_back(node.as<std::string>());
   }
+  return entries;
+}
+
+DetectionDatasetPtr openSplit(const fs::path& root, const std::vector<std::string>& entries, const char* key,
+                              const std::vector<std::string>& names, const std::string& yamlPath, size_t limit) {
   LabelCheck check;
   std::vector<std::string> images;
   std::string where;
@@ -194,9 +203,9 @@ DetectionDatasetPtr openSplit(const fs::path& root, const YAML::Node& yaml, cons
 }
 
 // ROOT from `path` (see the header).
-fs::path datasetRoot(const YAML::Node& yaml, const fs::path& yamlDir, const std::string& yamlPath) {
-  if (!yaml["path"] || yaml["path"].IsNull()) return yamlDir;
-  const fs::path p = yaml["path"].as<std::string>();
+fs::path datasetRoot(const std::optional<std::string>& path, const fs::path& yamlDir, const std::string& yamlPath) {
+  if (!path) return yamlDir;
+  const fs::path p = *path;
   if (p.is_absolute()) return p;
   const fs::path nextToYaml = (yamlDir / p).lexically_normal();
   if (pathExists(nextToYaml)) return nextToYaml;
@@ -208,28 +217,47 @@ fs::path datasetRoot(const YAML::Node& yaml, const fs::path& yamlDir, const std:
 
 }  // namespace
 
+YoloDataSpec parseYoloDataYaml(const std::string& yamlText, const std::string& yamlPath) {
+  YAML::Node yaml;
+  try {
+    yaml = YAML::Load(yamlText);
+  } catch (const YAML::Exception& e) {
+    throw Error(yamlPath, std::string("is not valid YAML: ") + e.what());
+  }
+  if (!yaml.IsMap()) throw Error(yamlPath, "is not a YOLO data.yaml (expected a mapping)");
+  try {
+    YoloDataSpec spec;
+    if (yaml["path"] && !yaml["path"].IsNull()) spec.path = yaml["path"].as<std::string>();
+    spec.names = readNames(yaml, yamlPath);
+    spec.train = splitEntries(yaml, "train", yamlPath);
+    spec.val = splitEntries(yaml, "val", yamlPath);
+    const YAML::Node test = yaml["test"];
+    if (test && !test.IsNull() && !(test.IsScalar() && test.Scalar().empty()))
+      spec.test = splitEntries(yaml, "test", yamlPath);
+    return spec;
+  } catch (const YAML::Exception& e) {
+    throw Error(yamlPath, std::string("bad field: ") + e.what());
+  }
+}
+
 DetectionSplits openYoloData(const std::string& dataYaml, size_t limitTrain, size_t limitVal) {
   fs::path yamlPath = dataYaml;
   if (fs::is_directory(yamlPath)) yamlPath /= "data.yaml";
-  if (!fs::exists(yamlPath)) throw Error(yamlPath.string(), "does not exist (expected a YOLO data.yaml)");
-  YAML::Node yaml;
+  const std::string where = yamlPath.string();
+  std::ifstream in(yamlPath, std::ios::binary);
+  if (!fs::exists(yamlPath) || !in) throw Error(where, "does not exist (expected a YOLO data.yaml)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  const YoloDataSpec spec = parseYoloDataYaml(text.str(), where);
   try {
-    yaml = YAML::LoadFile(yamlPath.string());
-  } catch (const YAML::Exception& e) {
-    throw Error(yamlPath.string(), std::string("is not valid YAML: ") + e.what());
-  }
-  if (!yaml.IsMap()) throw Error(yamlPath.string(), "is not a YOLO data.yaml (expected a mapping)");
-  try {
-    const fs::path root = datasetRoot(yaml, yamlPath.parent_path(), yamlPath.string());
-    const auto names = readNames(yaml, yamlPath.string());
+    const fs::path root = datasetRoot(spec.path, yamlPath.parent_path(), where);
     DetectionSplits s;
-    s.train = openSplit(root, yaml, "train", names, yamlPath.string(), limitTrain);
-    s.val = openSplit(root, yaml, "val", names, yamlPath.string(), limitVal);
-    const YAML::Node test = yaml["test"];
-    if (test && !test.IsNull() && !(test.IsScalar() && test.Scalar().empty())) s.test = openSplit(root, yaml, "test", names, yamlPath.string(), 0);
+    s.train = openSplit(root, spec.train, "train", spec.names, where, limitTrain);
+    s.val = openSplit(root, spec.val, "val", spec.names, where, limitVal);
+    if (!spec.test.empty()) s.test = openSplit(root, spec.test, "test", spec.names, where, 0);
     return s;
-  } catch (const YAML::Exception& e) {
-    throw Error(yamlPath.string(), std::string("bad field: ") + e.what());
+  } catch (const fs::filesystem_error& e) {  // a path from the file the system refuses (too long, no access...)
+    throw Error(where, e.what());
   }
 }
 

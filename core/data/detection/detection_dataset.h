@@ -21,6 +21,7 @@
 //   names/nc, a split that does not exist or holds no images.
 // - image() decodes on demand with OpenCV (RGB, 3 channels) and is thread-safe.
 
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,5 +66,16 @@ struct DetectionSplits {
 // file and the problem. `limitTrain`/`limitVal` > 0 keep only the first N images (of the
 // sorted list, before labels are checked).
 DetectionSplits openYoloData(const std::string& dataYaml, size_t limitTrain = 0, size_t limitVal = 0);
+
+// What a data.yaml says, before anything on disk is looked at (openYoloData's first step;
+// the fuzz harness's entry). Throws prunelab::Error naming `yamlPath` for bad YAML, no
+// names/nc, an nc above kMaxDataClasses, a missing train/val split or a bad field.
+constexpr int kMaxDataClasses = 100000;
+struct YoloDataSpec {
+  std::optional<std::string> path;  // `path` as written (ROOT); unset when absent or null
+  std::vector<std::string> train, val, test;  // entries as written; `test` empty when absent
+  std::vector<std::string> names;
+};
+YoloDataSpec parseYoloDataYaml(const std::string& yamlText, const std::string& yamlPath);
 
 }  // namespace prunelab

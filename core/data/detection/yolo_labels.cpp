@@ -65,13 +65,18 @@ std::string parseLine(const std::string& line, int numClasses, std::array<double
 }  // namespace
 
 ParsedLabels parseYoloLabels(const std::string& path, int numClasses) {
-  ParsedLabels out;
   std::ifstream in(path);
   if (!in) {
+    ParsedLabels out;
     out.reason = "cannot read label file";
     out.problem = path + ": " + out.reason;
     return out;
   }
+  return parseYoloLabels(in, path, numClasses);
+}
+
+ParsedLabels parseYoloLabels(std::istream& in, const std::string& path, int numClasses) {
+  ParsedLabels out;
   // ultralytics compares whole rows as float32 (np.unique over the label array).
   std::set<std::array<float, 5>> seen;
   std::string line;

@@ -13,6 +13,7 @@
 // - Boxes are clipped to the image; a box left with zero width or height is dropped.
 // - An empty file (or only blank lines) is a background image: no boxes, `empty` set.
 
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ struct ParsedLabels {
 };
 
 ParsedLabels parseYoloLabels(const std::string& path, int numClasses);
+// The same over a stream holding the file's text; `path` names it in `problem`.
+ParsedLabels parseYoloLabels(std::istream& in, const std::string& path, int numClasses);
 
 // The strict form: throws prunelab::Error naming `path` and the line when the file is bad.
 std::vector<BoxLabel> readYoloLabels(const std::string& path, int numClasses);

@@ -110,6 +110,7 @@ class YamlModel {
     std::vector<ValueId> outs;  // output of every layer
     const ValueId input = b.input("input", {m_opt.inChannels, kBuildSize, kBuildSize});
     bool legacy = true;  // ultralytics: a C3k2 layer switches Detect to the depthwise class branch
+    if (m_layers.size() > 1000) throw Error(m_source, "has " + std::to_string(m_layers.size()) + " layers (at most 1000)");
     for (size_t i = 0; i < m_layers.size(); ++i) {
       const Layer& L = m_layers[i];
       const std::string p = layerName(i);
@@ -181,7 +182,10 @@ class YamlModel {
     const std::string s = a.as<std::string>();
     if (s == "nc") return m_nc;
     if (s == "None") return fallback;
-    return a.as<int64_t>();
+    const int64_t v = a.as<int64_t>();
+    // Channels, kernels, strides and paddings: anything beyond this is a broken file.
+    if (v < -1 || v > 65536) throw Error(L.module, "argument " + std::to_string(v) + " is out of range -1..65536");
+    return v;
   }
   bool boolArg(const Layer& L, size_t k, bool fallback) const {
     const YAML::Node a = arg(L, k);
@@ -273,9 +277,13 @@ std::string readText(const std::string& path) {
 
 Graph buildYoloFromYaml(const std::string& text, const std::string& source, const YoloOptions& options) {
   at::manual_seed(0);
-  YamlModel m(text, source, options);
-  m.setName(fs::path(source).stem().string());
-  return m.build();
+  try {
+    YamlModel m(text, source, options);
+    m.setName(fs::path(source).stem().string());
+    return m.build();
+  } catch (const YAML::Exception& e) {  // a field of the wrong type anywhere in the file
+    throw Error(source, std::string("bad value: ") + e.what());
+  }
 }
 
 Graph buildYoloFromFile(const std::string& path, const YoloOptions& options) {

@@ -78,6 +78,9 @@ namespace {
 // v @ attn^T, plus a depthwise 3x3 positional term on v, then a 1x1 projection.
 ValueId attention(GraphBuilder& b, ValueId x, const std::string& p, int64_t heads) {
   const int64_t dim = b.channels(x);
+  // ultralytics takes dim // 64 heads: below 64 channels it divides by zero too.
+  if (heads < 1 || dim % heads != 0 || dim / heads < 2)
+    throw Error(p, std::to_string(dim) + " channels cannot make " + std::to_string(heads) + " attention heads (C2PSA needs 64 or more)");
   const int64_t headDim = dim / heads, keyDim = headDim / 2;
   const ValueId qkv = conv(b, x, p + ".qkv", dim + 2 * keyDim * heads, 1, 1, -1, 1, false);
   const ValueId t = node1(b, OpKind::Reshape, p + ".view", {qkv}, {{"shape", std::vector<int64_t>{0, heads, 2 * keyDim + headDim, -1}}});

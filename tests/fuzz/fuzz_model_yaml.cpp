@@ -1,0 +1,24 @@
+// Ultralytics-style model YAML (models/yolo/yolo_builder.h), then shape inference and
+// costs at a small input (the builder's own default is 640; 64 keeps executions fast and
+// is still a multiple of every stride the shipped models use).
+
+#include "analysis/cost.h"
+#include "analysis/shape_inference.h"
+#include "fuzz_targets.h"
+#include "models/yolo/yolo_builder.h"
+
+using namespace prunelab;
+
+int fuzz::fuzz_model_yaml(const uint8_t* data, size_t size) {
+  YoloOptions options;
+  options.inputSize = 64;
+  Graph g;
+  if (!fuzz::parsesOrNamesFile("fuzz-model.yaml",
+                               [&] { g = buildYoloFromYaml(fuzz::bytesOf(data, size), "fuzz-model.yaml", options); }))
+    return 0;
+  fuzz::runOrError([&] {
+    inferShapes(g, defaultInputShape(g));
+    computeCost(g);
+  });
+  return 0;
+}
