@@ -36,13 +36,17 @@ at::Tensor readTensor(const CheckpointRecordReader& readRecord, const json& desc
   const std::string record = desc.at("record").get<std::string>();
   const auto shape = desc.at("shape").get<std::vector<int64_t>>();
   const at::ScalarType dtype = dtypeFromName(desc.at("dtype").get<std::string>(), path);
-  const std::string bytes = readRecord(record);
   // The shape must account for the record's bytes exactly; checked before allocating so
   // that a lying shape (negative, huge, overflowing) is an error, not an allocation.
-  uint64_t expected = c10::elementSize(dtype);
-  bool bad = false;
-  for (int64_t d : shape) bad |= d < 0 || __builtin_mul_overflow(expected, static_cast<uint64_t>(d), &expected);
-  if (bad || bytes.size() != expected)
+  int64_t numel = 0;
+  try {
+    numel = checkedNumel("record " + record, shape);
+  } catch (const Error& e) {
+    throw Error(path, e.what());  // "x.plm: record t/0: shape [...] is too large"
+  }
+  const uint64_t expected = static_cast<uint64_t>(numel) * c10::elementSize(dtype);
+  const std::string bytes = readRecord(record);
+  if (bytes.size() != expected)
     throw Error(path, "record " + record + " has " + std::to_string(bytes.size()) + " bytes, which does not match " +
                           "its shape " + json(shape).dump() + " of " + c10::toString(dtype));
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
@@ -101,7 +105,11 @@ Checkpoint checkpointFromManifest(const std::string& manifestText, const Checkpo
   try {
     // withErrorContext: errors about a node (an unknown op kind...) also name the file.
     ck.graph = withErrorContext(path, [&] {
-      return graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(readRecord, t, path); }, path);
+      try {
+        return graphFromJson(manifest.at("graph"), [&](const json& t) { return readTensor(readRecord, t, path); }, path);
+      } catch (const json::exception& e) {  // before withErrorContext turns it into a plain error
+        throw Error(path, std::string("corrupt checkpoint manifest: ") + e.what());
+      }
     });
     ck.info = manifest.value("info", std::map<std::string, std::string>{});
     const json extras = manifest.value("extra_tensors", json::object());

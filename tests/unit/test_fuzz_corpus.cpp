@@ -128,10 +128,12 @@ class TestFuzzCorpus : public QObject {
   // .npy: a shape far beyond the data, and one beyond 64 bits.
   void npyShapeChecksBeforeAllocating() {
     std::istringstream lie(readAll(kCorpus / "fuzz_npy" / "big_shape_lie.npy"));
-    QVERIFY(test::errorOf([&] { readNpy(lie, "a.npy"); }).find("a.npy: file is truncated: expected 399999999996 bytes") == 0);
+    const std::string truncated = test::errorOf([&] { readNpy(lie, "a.npy"); });
+    QVERIFY2(truncated.find("a.npy: header shape: shape [99999999999] is too large") == 0, truncated.c_str());
     const std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }\n";
     std::istringstream huge(std::string("\x93NUMPY\x01\x00", 8) + char(header.size()) + '\0' + header);
-    QVERIFY(test::errorOf([&] { readNpy(huge, "b.npy"); }).find("b.npy: shape (99999999999999999999,) is too large") == 0);
+    const std::string tooLarge = test::errorOf([&] { readNpy(huge, "b.npy"); });
+    QVERIFY2(tooLarge.find("b.npy: header shape entry '99999999999999999999' is not a dimension") == 0, tooLarge.c_str());
   }
   // IDX: counts whose product wrapped around 64 bits passed the size check.
   void idxSizesChecked() {
@@ -159,8 +161,7 @@ class TestFuzzCorpus : public QObject {
     (*tensor)["shape"] = {int64_t{1} << 40, 1024};
     const std::string err = test::errorOf(
         [&] { checkpointFromManifest(m.dump(), [&](const std::string& r) { return zip.readRecord(r); }, "x.plm"); });
-    QVERIFY2(err.find("x.plm: record t/0 has") == 0 && err.find("does not match its shape [1099511627776,1024]") != std::string::npos,
-             err.c_str());
+    QVERIFY2(err.find("x.plm: record t/0: shape [1099511627776, 1024] is too large") == 0, err.c_str());
   }
   // A convolution whose attributes come from a file: stride 0 divided by zero, a short list
   // was read past its end.

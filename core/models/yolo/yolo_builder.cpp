@@ -176,14 +176,18 @@ class YamlModel {
 
   // An argument: numbers, bools, 'nc', None.
   YAML::Node arg(const Layer& L, size_t k) const { return k < L.args.size() ? L.args[k] : YAML::Node(); }
-  int64_t intArg(const Layer& L, size_t k, int64_t fallback) const {
+  // As written; channel arguments go through width(), which bounds them and says so.
+  int64_t rawIntArg(const Layer& L, size_t k, int64_t fallback) const {
     const YAML::Node a = arg(L, k);
     if (!a || a.IsNull()) return fallback;
     const std::string s = a.as<std::string>();
     if (s == "nc") return m_nc;
     if (s == "None") return fallback;
-    const int64_t v = a.as<int64_t>();
-    // Channels, kernels, strides and paddings: anything beyond this is a broken file.
+    return a.as<int64_t>();
+  }
+  int64_t intArg(const Layer& L, size_t k, int64_t fallback) const {
+    const int64_t v = rawIntArg(L, k, fallback);
+    // Kernels, strides, paddings, dimensions: anything beyond this is a broken file.
     if (v < -1 || v > 65536) throw Error(L.module, "argument " + std::to_string(v) + " is out of range -1..65536");
     return v;
   }
@@ -208,7 +212,7 @@ class YamlModel {
     ValueId x = in.at(0);
     if (m == "Conv") {
       ValueId y = x;
-      const int64_t c2 = width(intArg(L, 0, 0));
+      const int64_t c2 = width(rawIntArg(L, 0, 0));
       const int64_t k = intArg(L, 1, 1), s = intArg(L, 2, 1), pad = intArg(L, 3, -1);
       // Checked again by the Conv's shape rule; here so the message names the YAML argument.
       if (k < 1 || k > 64) throw Error("kernel " + std::to_string(k) + " is not in [1, 64]");
@@ -217,19 +221,19 @@ class YamlModel {
       for (int64_t r = 0; r < n; ++r) y = yolo::conv(b, y, n > 1 ? p + "." + std::to_string(r) : p, c2, k, s, pad);
       return y;
     }
-    if (m == "C3") return yolo::c3(b, x, p, width(intArg(L, 0, 0)), n, boolArg(L, 1, true), floatArg(L, 2, 0.5), 1, 3);
-    if (m == "C3k") return yolo::c3(b, x, p, width(intArg(L, 0, 0)), n, boolArg(L, 1, true), floatArg(L, 2, 0.5),
+    if (m == "C3") return yolo::c3(b, x, p, width(rawIntArg(L, 0, 0)), n, boolArg(L, 1, true), floatArg(L, 2, 0.5), 1, 3);
+    if (m == "C3k") return yolo::c3(b, x, p, width(rawIntArg(L, 0, 0)), n, boolArg(L, 1, true), floatArg(L, 2, 0.5),
                                     intArg(L, 3, 3), intArg(L, 3, 3));
-    if (m == "C2f") return yolo::c2f(b, x, p, width(intArg(L, 0, 0)), n, boolArg(L, 1, false), floatArg(L, 2, 0.5), "c2f");
+    if (m == "C2f") return yolo::c2f(b, x, p, width(rawIntArg(L, 0, 0)), n, boolArg(L, 1, false), floatArg(L, 2, 0.5), "c2f");
     if (m == "C3k2") {
       bool c3k = boolArg(L, 1, false);
       if (!m_scale.empty() && std::string("mlx").find(m_scale) != std::string::npos) c3k = true;
-      return yolo::c2f(b, x, p, width(intArg(L, 0, 0)), n, boolArg(L, 4, true), floatArg(L, 2, 0.5),
+      return yolo::c2f(b, x, p, width(rawIntArg(L, 0, 0)), n, boolArg(L, 4, true), floatArg(L, 2, 0.5),
                        c3k ? "c3k" : "bottleneck");
     }
-    if (m == "Bottleneck") return yolo::bottleneck(b, x, p, width(intArg(L, 0, 0)), boolArg(L, 1, true), 3, 3, floatArg(L, 3, 0.5));
-    if (m == "SPPF") return yolo::sppf(b, x, p, width(intArg(L, 0, 0)), intArg(L, 1, 5));
-    if (m == "C2PSA") return yolo::c2psa(b, x, p, width(intArg(L, 0, 0)), n, floatArg(L, 1, 0.5));
+    if (m == "Bottleneck") return yolo::bottleneck(b, x, p, width(rawIntArg(L, 0, 0)), boolArg(L, 1, true), 3, 3, floatArg(L, 3, 0.5));
+    if (m == "SPPF") return yolo::sppf(b, x, p, width(rawIntArg(L, 0, 0)), intArg(L, 1, 5));
+    if (m == "C2PSA") return yolo::c2psa(b, x, p, width(rawIntArg(L, 0, 0)), n, floatArg(L, 1, 0.5));
     if (m == "Concat") {
       if (intArg(L, 0, 1) != 1) throw Error(p, "Concat is supported along channels (dimension 1) only");
       return b.graph().out(b.node(OpKind::Concat, p, in, {{"axis", int64_t{1}}}));
