@@ -65,10 +65,6 @@ void checkOutFolder(const std::string& out, const std::string& source) {
   if (ec || !fs::is_directory(out)) throw Error("--out", "cannot create the folder " + out + ": " + ec.message());
 }
 
-void writeText(const fs::path& path, const std::string& text) {
-  writeFileAtomically(path.string(), [&](std::ostream& s) { s << text; });
-}
-
 void writeImage(const fs::path& path, const cv::Mat& bgr) {
   std::vector<uchar> bytes;
   std::string ext = path.extension().string();
@@ -114,12 +110,12 @@ int runPredict(int argc, char** argv) {
   const bool json = cl.has("--json");
 
   const std::vector<fs::path> images = sourceImages(p.source);
-  checkOutFolder(p.out, p.source);
   Session session;
   session.loadModel(model.request, p.imgsz);
   printLoadWarnings(session.lastLoadReport());
   const std::shared_ptr<Graph> graph = session.history().currentPtr();
   if (!detect::isDetector(*graph)) throw Error(model.request.model, "is not a YOLO detector: predict needs one");
+  checkOutFolder(p.out, p.source);  // created only once there is something to write into it
   const std::vector<std::string> names = classNames(*graph);
 
   PredictOptions po;
@@ -164,7 +160,7 @@ int runPredict(int argc, char** argv) {
       const std::vector<Detection>& d = dets[k];
       if (!p.noImages) writeImage(fs::path(p.out) / paths[k].filename(), drawDetections(image, d, names));
       if (p.saveTxt)
-        writeText(labelsDir / (paths[k].stem().string() + ".txt"), yoloLabelText(d, image.cols, image.rows, p.saveConf));
+        writeYoloLabels((labelsDir / (paths[k].stem().string() + ".txt")).string(), d, image.cols, image.rows, p.saveConf);
       std::map<int, int> counts;
       for (const Detection& x : d) ++counts[x.cls], ++total[x.cls];
       ++done;

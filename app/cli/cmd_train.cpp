@@ -16,7 +16,6 @@
 #include "eval/detection_files.h"
 #include "eval/detection_predictor.h"
 #include "data/detection/detection_augment.h"
-#include "util/atomic_file.h"
 #include "exec/graph_module.h"
 #include "cli/model_options.h"
 #include "data/data_loader.h"
@@ -295,8 +294,7 @@ int evalDetector(const CommandLine& cl, const DataArgs& data, const RunArgs& run
       const LetterboxGeometry g = letterboxGeometry(image.width, image.height, to.augment.imgsz);
       const std::filesystem::path path =
           std::filesystem::path(save.dir) / (std::filesystem::path(det.val->imagePath(index)).stem().string() + ".txt");
-      const std::string text = yoloLabelText(toImagePixels(found, g), image.width, image.height, save.withScore);
-      writeFileAtomically(path.string(), [&](std::ostream& s) { s << text; });
+      writeYoloLabels(path.string(), toImagePixels(found, g), image.width, image.height, save.withScore);
     };
   }
   const DetectEvalResult r =

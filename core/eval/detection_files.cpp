@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <opencv2/imgproc.hpp>
 
+#include "util/atomic_file.h"
+
 namespace prunelab {
 
 std::string yoloLabelText(const std::vector<Detection>& detections, int width, int height, bool withScore) {
@@ -20,6 +22,12 @@ std::string yoloLabelText(const std::vector<Detection>& detections, int width, i
     text += '\n';
   }
   return text;
+}
+
+void writeYoloLabels(const std::string& path, const std::vector<Detection>& detections, int width, int height,
+                     bool withScore) {
+  const std::string text = yoloLabelText(detections, width, height, withScore);
+  writeFileAtomically(path, [&](std::ostream& s) { s << text; });
 }
 
 std::string className(const std::vector<std::string>& names, int cls) {

@@ -19,6 +19,11 @@ namespace prunelab {
 // when `withScore`. Six decimals. Empty for no detections.
 std::string yoloLabelText(const std::vector<Detection>& detections, int width, int height, bool withScore);
 
+// Writes yoloLabelText(...) to `path`, replacing it atomically (util/atomic_file.h): the
+// one writer of predict's and eval's label files.
+void writeYoloLabels(const std::string& path, const std::vector<Detection>& detections, int width, int height,
+                     bool withScore);
+
 // names[cls] when there is one, else the class number.
 std::string className(const std::vector<std::string>& names, int cls);
 
