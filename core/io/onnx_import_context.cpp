@@ -9,6 +9,7 @@
 #include "io/onnx_tensor.h"
 #include "ops/op_table.h"
 #include "util/error.h"
+#include "util/tensor_limits.h"
 
 namespace prunelab {
 
@@ -158,7 +159,12 @@ NodeId OnnxImportContext::addNode(OpKind op, const std::string& name, const std:
   Node& n = m_graph.node(id);
   std::vector<Shape> in;
   for (ValueId v : n.inputs) in.push_back(m_graph.value(v).shape);
-  const auto out = withErrorContext(m_path, [&] { return opSpec(op).inferShapes(n, in); });
+  const auto out = withErrorContext(m_path, [&] {
+    auto shapes = opSpec(op).inferShapes(n, in);
+    // As inferShapes does: the next shape rule must never see an overflowing size.
+    for (const Shape& s : shapes) checkedNumel(n.name + ": output", s);
+    return shapes;
+  });
   for (size_t i = 0; i < out.size() && i < n.outputs.size(); ++i) m_graph.value(n.outputs[i]).shape = out[i];
   return id;
 }

@@ -14,6 +14,7 @@
 #include "ops/torchscript_emitter.h"
 #include "ops/op_table.h"
 #include "util/error.h"
+#include "util/tensor_limits.h"
 
 namespace prunelab::ops {
 
@@ -22,8 +23,9 @@ namespace {
 // ONNX Reshape semantics: 0 copies the input's dim, one -1 is inferred.
 std::vector<int64_t> resolveShape(const Node& n, const std::vector<int64_t>& in) {
   std::vector<int64_t> out = n.attrs.getInts("shape");
-  int64_t known = 1, total = 1, infer = -1;
-  for (int64_t d : in) total *= d;
+  // Checked products: a file may ask for [2^62, 8] (found by tests/fuzz/fuzz_onnx).
+  const int64_t total = checkedNumel(n.name, in);
+  int64_t known = 1, infer = -1;
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i] == 0) {
       if (i >= in.size()) throw Error(n.name, "shape 0 at a position the input does not have");
@@ -32,14 +34,14 @@ std::vector<int64_t> resolveShape(const Node& n, const std::vector<int64_t>& in)
     if (out[i] == -1) {
       if (infer >= 0) throw Error(n.name, "more than one -1 in the target shape");
       infer = static_cast<int64_t>(i);
+    } else if (out[i] < 0) {
+      throw Error(n.name, "target shape has a negative dim " + std::to_string(out[i]));
     } else {
-      known *= out[i];
+      known = checkedMul(n.name, known, out[i]);
     }
   }
   if (infer >= 0) out[infer] = known ? total / known : 0;
-  int64_t product = 1;
-  for (int64_t d : out) product *= d;
-  if (product != total) throw Error(n.name, "cannot reshape " + shapeToString(in) + " to " + shapeToString(out));
+  if (checkedNumel(n.name, out) != total) throw Error(n.name, "cannot reshape " + shapeToString(in) + " to " + shapeToString(out));
   return out;
 }
 
@@ -51,10 +53,7 @@ std::vector<at::Tensor> reshapeForward(const Node& n, const std::vector<at::Tens
 }
 std::vector<Shape> reshapeShape(const Node& n, const std::vector<Shape>& in) {
   if (in.size() == 2) {
-    int64_t a = 1, b = 1;
-    for (int64_t d : in[0]) a *= d;
-    for (int64_t d : in[1]) b *= d;
-    if (a != b) throw Error(n.name, "cannot view " + shapeToString(in[0]) + " as " + shapeToString(in[1]));
+    if (checkedNumel(n.name, in[0]) != checkedNumel(n.name, in[1])) throw Error(n.name, "cannot view " + shapeToString(in[0]) + " as " + shapeToString(in[1]));
     return {in[1]};
   }
   return {resolveShape(n, in.at(0))};

@@ -174,11 +174,22 @@ class TestFuzzCorpus : public QObject {
       QVERIFY2(err.find("model.0.conv") != std::string::npos && err.find("stride") != std::string::npos, err.c_str());
     }
   }
-  // An archive LibTorch's reader opens and then refuses (here: no version record) leaked
-  // its zip state; refused first now (the leak itself shows under scripts/sanitize.sh).
+  // Archives LibTorch's reader opened and then refused (no version record, a zip64 record
+  // disagreeing with the old one, an encrypted or unparsable version record) leaked its zip
+  // state; PruneLab reads zips itself now and names each problem (the leaks themselves would
+  // show under scripts/sanitize.sh, which replays these files).
   void zipWithoutVersionRefused() {
     const std::string pt = (kCorpus / "fuzz_pt_file" / "regress_reader_leak.pt").string();
     QVERIFY(test::errorOf([&] { readTorchStateDict(pt); }).find(pt + ": zip archive has no version record") == 0);
+    const std::pair<const char*, const char*> cases[] = {
+        {"regress_zip64_disagrees.pt", "zip archive holds no files"},
+        {"regress_encrypted_version.pt", "record 'archive/version' is encrypted"},
+        {"regress_version_unread.pt", "record 'archive/data.pkl' is corrupt"}};
+    for (const auto& [file, message] : cases) {
+      const std::string path = (kCorpus / "fuzz_pt_file" / file).string();
+      const std::string err = test::errorOf([&] { readTorchStateDict(path); });
+      QVERIFY2(err.find(path + ": " + message) == 0, err.c_str());
+    }
   }
 };
 

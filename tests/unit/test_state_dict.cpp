@@ -51,6 +51,34 @@ class TestStateDict : public QObject {
     }
   }
 
+  // PruneLab reads zips itself (io/zip_reader.h): a torch.save archive re-packed with
+  // deflate (as `zip -r` or Python's zipfile would) loads like the stored original, and
+  // PyTorch itself loads the re-packed file too, so it is a valid archive, not a lenient read.
+  void readsADeflatedArchive() {
+    const QString repacked = QDir(PRUNELAB_REF_DIR).filePath("resnet20_deflated.pt");
+    QProcess py;
+    py.start(PRUNELAB_PYTHON, {"-c",
+                               "import sys, zipfile, torch\n"
+                               "src, dst = sys.argv[1], sys.argv[2]\n"
+                               "with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, 'w', zipfile.ZIP_DEFLATED) as b:\n"
+                               "    for i in a.infolist(): b.writestr(i.filename, a.read(i.filename))\n"
+                               "with zipfile.ZipFile(dst) as b:\n"
+                               "    assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in b.infolist())\n"
+                               "sd = torch.load(dst)\n"
+                               "print(len(sd))\n",
+                               QString::fromStdString(refPath("resnet20.pt")), repacked});
+    QVERIFY(py.waitForFinished(120000));
+    QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+    const StateDict a = readTorchStateDict(refPath("resnet20.pt")), b = readTorchStateDict(repacked.toStdString());
+    QCOMPARE(QString(py.readAllStandardOutput()).trimmed().toInt(), static_cast<int>(a.size()));
+    QCOMPARE(b.size(), a.size());
+    QVERIFY(!a.empty());
+    for (size_t i = 0; i < a.size(); ++i) {
+      QCOMPARE(b[i].first, a[i].first);
+      QVERIFY2(at::equal(b[i].second, a[i].second), a[i].first.c_str());
+    }
+  }
+
   void mismatchesAreListedInOneError() {
     Graph g = buildZooModel("resnet20", {});
     const std::string e = errorOf([&] { loadWeights(g, refPath("mismatched.pt")); });
