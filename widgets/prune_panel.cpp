@@ -20,6 +20,7 @@ PrunePanel::PrunePanel(QWidget* parent)
     : QWidget(parent), m_criterion(new QComboBox(this)), m_score(new QPushButton("Score", this)),
       m_planBy(new QComboBox(this)), m_slider(new QSlider(Qt::Horizontal, this)), m_spin(new QDoubleSpinBox(this)), m_roundTo(new QSpinBox(this)),
       m_minChannels(new QSpinBox(this)), m_normalize(new QComboBox(this)), m_fold(new QCheckBox("fold removed channels' β into the next layer (where exact)", this)),
+      m_refit(new QCheckBox("refit the next layers by least squares (reconstruct)", this)),
       m_safe(new QLabel(this)), m_removed(new QLabel(this)), m_apply(new QPushButton("Apply", this)),
       m_reset(new QPushButton("Clear plan", this)), m_undo(new QPushButton("Undo", this)),
       m_redo(new QPushButton("Redo", this)) {
@@ -47,6 +48,9 @@ PrunePanel::PrunePanel(QWidget* parent)
                           "--normalize): auto ranks raw scores for a percent and scores divided by their "
                           "layer's mean for a MACs/params target");
   m_fold->setChecked(true);
+  m_refit->setToolTip("After the cut, solve for the weights of every layer that lost inputs so that its output "
+                      "matches the unpruned model's on calibration batches of the open dataset (He et al. 2017, "
+                      "seed 000; prunelab-cli prune --reconstruct)");
   m_apply->setToolTip("Cut the planned channels (dependency-aware surgery, forward-checked)");
 
   auto* crit = new QHBoxLayout;
@@ -64,6 +68,7 @@ PrunePanel::PrunePanel(QWidget* parent)
   form->addRow("Min channels", m_minChannels);
   form->addRow("Rank layers", m_normalize);
   form->addRow("", m_fold);
+  form->addRow("", m_refit);
 
   auto* box = new QGroupBox("What if", this);
   auto* grid = new QGridLayout(box);
@@ -123,6 +128,8 @@ QString PrunePanel::normalization() const { return m_normalize->currentData().to
 void PrunePanel::setPlanBy(const QString& planBy) { m_planBy->setCurrentIndex(std::max(0, m_planBy->findData(planBy))); }
 void PrunePanel::setNormalization(const QString& n) { m_normalize->setCurrentIndex(std::max(0, m_normalize->findData(n))); }
 bool PrunePanel::foldBeta() const { return m_fold->isChecked(); }
+bool PrunePanel::reconstruct() const { return m_refit->isChecked(); }
+void PrunePanel::setReconstruct(bool on) { m_refit->setChecked(on); }
 
 void PrunePanel::setPercent(double fraction) {
   fraction = std::clamp(fraction, 0.0, 0.95);

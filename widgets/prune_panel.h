@@ -38,6 +38,9 @@ class PrunePanel : public QWidget {
   QString normalization() const;  // "auto", "none" or "mean"
   void setNormalization(const QString& n);  // emits constraintsChanged when it changes
   bool foldBeta() const;
+  // Refit the layers after the cut by least squares on calibration batches (prune --reconstruct).
+  bool reconstruct() const;
+  void setReconstruct(bool on);
 
   void setWhatIf(const WhatIf& w);
   void setUndoRedo(bool canUndo, bool canRedo);
@@ -64,6 +67,7 @@ class PrunePanel : public QWidget {
   QSpinBox* m_minChannels;
   QComboBox* m_normalize;
   QCheckBox* m_fold;
+  QCheckBox* m_refit;
   QLabel* m_before[4];
   QLabel* m_after[4];
   QLabel* m_change[4];

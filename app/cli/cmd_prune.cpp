@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -86,8 +87,19 @@ int runPrune(int argc, char** argv) {
   a.add_flag("--fold-beta", r.surgery.foldBeta,
              "fold removed channels' constant output into the next layer's bias "
              "where exact (Linear, unpadded convs); padded convs are listed, not folded");
+  a.add_flag("--reconstruct", r.reconstruct,
+             "after the cut, refit every conv/linear that lost inputs by least squares so that its output "
+             "matches the unpruned model's on the calibration data (He et al. 2017; seed 000)");
+  a.add_option("--reconstruct-samples", r.reconstruction.samples,
+               "output positions sampled per refitted layer (0: max(4096, 4 x its inputs))")
+      ->type_name("N")
+      ->capture_default_str();
+  a.add_option("--reconstruct-ridge", r.reconstruction.ridge, "ridge term, relative to the mean input energy")
+      ->type_name("X")
+      ->capture_default_str();
   a.add_option("--calib", calib,
-               "calibration data for activation/taylor/reconstruction: fashion-mnist, DIR or a YOLO data.yaml")
+               "calibration data for activation/taylor/reconstruction and --reconstruct: fashion-mnist, DIR or a YOLO "
+               "data.yaml")
       ->type_name("SPEC")
       ->default_str("random inputs");
   a.add_option("--calib-batches", co.batches, "calibration batches")->type_name("N")->capture_default_str();
@@ -128,7 +140,9 @@ int runPrune(int argc, char** argv) {
     r.mode = PruneRequest::Mode::TargetParams;
     r.target = parseCount("--target-params", targetParams);
   }
-  if (needsCalibration(r.importance.criterion)) {
+  if (!r.reconstruct && (cl.has("--reconstruct-samples") || cl.has("--reconstruct-ridge")))
+    throw Error("--reconstruct-samples/--reconstruct-ridge", "need --reconstruct");
+  if (needsCalibration(r.importance.criterion) || r.reconstruct) {
     if (cl.has("--calib")) {
       DataSpec spec;
       spec.spec = calib;
@@ -143,10 +157,19 @@ int runPrune(int argc, char** argv) {
     progress.finish();
   }
 
+  r.reconstruction.seed = r.importance.seed;
+  ProgressLine refitProgress(cl.has("--json"));
+  if (r.reconstruct) {
+    refitProgress.start("reconstruct");
+    r.reconstructProgress = [&refitProgress](int done, int total, const std::string&) {
+      refitProgress.update(done, total, 0);
+    };
+  }
   Graph before = g.clone();
   inferShapes(before, r.inputShape);
   const GraphCost c0 = computeCost(before);
   const PruneOutcome out = session.prune(r, "pruned");
+  if (r.reconstruct) refitProgress.finish();
   const GraphCost c1 = computeCost(out.graph);
   Checkpoint ck;
   ck.graph = out.graph.share();
@@ -171,6 +194,14 @@ int runPrune(int argc, char** argv) {
       for (const auto& [layer, why] : out.betaFold.skipped) skipped.push_back({{"layer", layer}, {"reason", why}});
       j["beta_fold"] = {{"folded", out.betaFold.folded}, {"skipped", skipped}};
     }
+    if (r.reconstruct) {
+      nlohmann::json layers = nlohmann::json::array();
+      for (const auto& c : out.reconstruction.consumers)
+        layers.push_back({{"layer", c.node}, {"applied", c.applied}, {"error_before", c.errorBefore},
+                          {"error_after", c.errorAfter}, {"samples", c.samples}, {"columns", c.columns},
+                          {"bias", c.biasTarget}, {"note", c.note}});
+      j["reconstruction"] = {{"layers", layers}, {"seconds", out.reconstruction.seconds}};
+    }
     std::cout << j.dump(1) << "\n";
     return 0;
   }
@@ -183,6 +214,19 @@ int runPrune(int argc, char** argv) {
     if (!out.betaFold.skipped.empty()) std::printf("; not folded (inexact) into %zu:", out.betaFold.skipped.size());
     std::printf("\n");
     for (const auto& [layer, why] : out.betaFold.skipped) std::printf("  %-32s %s\n", layer.c_str(), why.c_str());
+  }
+  if (r.reconstruct) {
+    const auto& rc = out.reconstruction.consumers;
+    const auto applied = std::count_if(rc.begin(), rc.end(), [](const ConsumerRefit& c) { return c.applied; });
+    std::printf("\nreconstruction: %lld of %zu layer(s) refitted in %.1f s (relative output error on the "
+                "calibration samples)\n",
+                static_cast<long long>(applied), rc.size(), out.reconstruction.seconds);
+    for (const auto& c : rc) {
+      if (c.applied)
+        std::printf("  %-32s %.4f -> %.4f\n", c.node.c_str(), c.errorBefore, c.errorAfter);
+      else
+        std::printf("  %-32s kept: %s\n", c.node.c_str(), c.note.c_str());
+    }
   }
   if (out.highestSafePercent >= 0)
     std::printf("\nhighest safe percent (no layer loses all channels): %.1f%%\n", 100 * out.highestSafePercent);

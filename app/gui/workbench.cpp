@@ -300,11 +300,12 @@ void Workbench::applyPlan() {
   if (!m_prune.hasGraph() || m_prune.plan().empty()) return fail("Prune", "the plan removes no channels");
   const auto log = m_prune.planLog();
   const bool fold = m_window->prunePanel()->foldBeta();
+  const bool refit = m_window->prunePanel()->reconstruct();
   const QString label = QString("pruned %1 channels (%2, %3 %)")
                             .arg(m_prune.plan().removedCount())
                             .arg(QString::fromStdString(m_prune.criterion()))
                             .arg(m_prune.globalPercent() * 100, 0, 'f', 1);
-  post([w = m_worker, log, fold, label] { w->applyPlan(log, fold, label); });
+  post([w = m_worker, log, fold, refit, label] { w->applyPlan(log, fold, refit, label); });
 }
 
 void Workbench::undo() { post([w = m_worker] { w->undo(); }); }

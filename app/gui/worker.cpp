@@ -237,11 +237,13 @@ void Worker::computeImportance(const QString& criterion) {
   });
 }
 
-void Worker::applyPlan(const std::vector<SurgeryLogEntry>& plan, bool foldBeta, const QString& label) {
+void Worker::applyPlan(const std::vector<SurgeryLogEntry>& plan, bool foldBeta, bool reconstruct, const QString& label) {
   guarded("Prune", [&] {
     SurgeryOptions so;
     so.foldBeta = foldBeta;
-    const SurgeryResult r = m->session.applyPlan(plan, so, label.toStdString());
+    Session::Refit refit;
+    const Session::Applied a = m->session.applyPlan(plan, so, label.toStdString(), reconstruct ? &refit : nullptr);
+    const SurgeryResult& r = a.surgery;
     publish(label.toStdString());
     int64_t removed = 0;
     for (const SurgeryLogEntry& e : r.log) removed += static_cast<int64_t>(e.channels.size());
@@ -252,6 +254,24 @@ void Worker::applyPlan(const std::vector<SurgeryLogEntry>& plan, bool foldBeta, 
         fold += QString("; not folded into %1 padded/grouped layer(s), where it would be inexact at the borders")
                     .arg(r.betaFold.skipped.size());
       Q_EMIT info(fold);
+    }
+    if (reconstruct) {
+      int applied = 0;
+      double before = 0, after = 0;
+      for (const ConsumerRefit& c : a.reconstruction.consumers) {
+        if (!c.applied) continue;
+        ++applied;
+        before += c.errorBefore;
+        after += c.errorAfter;
+      }
+      Q_EMIT info(QString("Refitted %1 of %2 layer(s) by least squares on %3 in %4 s; mean relative output error "
+                          "%5 -> %6")
+                      .arg(applied)
+                      .arg(a.reconstruction.consumers.size())
+                      .arg(QString::fromStdString(a.calibratedOn))
+                      .arg(a.reconstruction.seconds, 0, 'f', 1)
+                      .arg(applied ? before / applied : 0.0, 0, 'f', 3)
+                      .arg(applied ? after / applied : 0.0, 0, 'f', 3));
     }
   });
 }

@@ -79,7 +79,9 @@ class Worker : public QObject {
   void openData(const prunelab::DataSpec& spec);
   void train(const prunelab::gui::TrainSettings& settings, const std::shared_ptr<prunelab::TrainControl>& control);
   void computeImportance(const QString& criterion);
-  void applyPlan(const std::vector<prunelab::SurgeryLogEntry>& plan, bool foldBeta, const QString& label);
+  // `reconstruct`: least-squares refit after the cut (pruning/reconstruction.h).
+  void applyPlan(const std::vector<prunelab::SurgeryLogEntry>& plan, bool foldBeta, bool reconstruct,
+                 const QString& label);
   void undo();
   void redo();
   void evaluate();

@@ -87,8 +87,22 @@ std::vector<at::Tensor> GraphModuleImpl::run(const std::vector<at::Tensor>& inpu
 
   OpContext ctx;
   ctx.training = is_training();
+  // Capturing: keep the captured values, release the others after their last use as a
+  // forward does, and stop after the last node a captured value needs (the layer-by-layer
+  // refit of pruning/reconstruction.h captures one early value per pass).
+  std::vector<bool> keep;
+  NodeId lastNeeded = g.nodes().empty() ? -1 : g.nodes().back().id;
+  if (capture) {
+    keep.assign(g.values().size(), false);
+    lastNeeded = -1;
+    for (ValueId v : *capture) {
+      keep.at(static_cast<size_t>(v)) = true;
+      lastNeeded = std::max(lastNeeded, g.value(v).producer);
+    }
+  }
   std::vector<at::Tensor> args;
   for (const Node& n : g.nodes()) {
+    if (n.id > lastNeeded) break;
     if (ctx.training && !capture && opSpec(n.op).inferenceOnly) continue;
     args.clear();
     for (ValueId v : n.inputs) args.push_back(values[v]);
@@ -101,8 +115,8 @@ std::vector<at::Tensor> GraphModuleImpl::run(const std::vector<at::Tensor>& inpu
       rethrowAsError(n.name);
     }
     for (size_t i = 0; i < out.size(); ++i) values[n.outputs[i]] = std::move(out[i]);
-    if (!capture)
-      for (ValueId v : m_releaseAfter[n.id]) values[v].reset();
+    for (ValueId v : m_releaseAfter[n.id])
+      if (!capture || !keep[static_cast<size_t>(v)]) values[v].reset();
   }
   if (capture) {
     std::vector<at::Tensor> captured;

@@ -6,7 +6,7 @@
 //   activation      mean |activation| over calibration batches, after the group's nonlinearity (seed 001)
 //   taylor          |sum w * dL/dw| over the group's weights (first-order Taylor), calibration batches
 //   reconstruction  energy of each channel's contribution to the next layers' outputs (seed 000);
-//                   pair with refitConsumers() after surgery
+//                   pair with PruneRequest::reconstruct (pruning/reconstruction.h)
 //   random          seeded uniform: the baseline
 // Member scores are reduced over the group with sum, mean or max.
 

@@ -109,6 +109,14 @@ PruneOutcome runPruning(const Graph& input, const PruneRequest& r) {
     const GroupScores scores = computeImportance(deps, r.importance);
     const PrunePlan plan = planStep(deps, scores, r, step, startCost, out);
     SurgeryResult cut = applySurgery(deps, plan, r.surgery);
+    if (r.reconstruct) {
+      ReconstructOptions ro = r.reconstruction;
+      if (ro.calibration.empty()) ro.calibration = r.importance.calibration;
+      ReconstructReport refit = reconstructConsumers(deps, plan, cut.graph, ro, r.reconstructProgress);
+      auto& all = out.reconstruction;
+      all.consumers.insert(all.consumers.end(), refit.consumers.begin(), refit.consumers.end());
+      all.seconds += refit.seconds;
+    }
     out.log.insert(out.log.end(), cut.log.begin(), cut.log.end());
     auto& fold = out.betaFold;
     fold.folded.insert(fold.folded.end(), cut.betaFold.folded.begin(), cut.betaFold.folded.end());

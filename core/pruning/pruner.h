@@ -12,6 +12,7 @@
 #include "graph/graph.h"
 #include "pruning/importance.h"
 #include "pruning/planner.h"
+#include "pruning/reconstruction.h"
 #include "pruning/surgery.h"
 
 namespace prunelab {
@@ -30,6 +31,11 @@ struct PruneRequest {
   std::vector<std::string> pinnedScopes;     // keep every channel these scopes read or write
   ImportanceOptions importance;
   SurgeryOptions surgery;
+  // Least-squares refit of every consumer after each step's cut (pruning/reconstruction.h);
+  // its calibration batches default to importance.calibration.
+  bool reconstruct = false;
+  ReconstructOptions reconstruction;
+  ReconstructProgress reconstructProgress;  // optional, on the calling thread
   Shape inputShape;  // C x H x W used for shapes and MACs
 };
 
@@ -45,6 +51,7 @@ struct PruneOutcome {
   std::vector<LayerChannels> layers;  // per Conv/Linear: output channels before/after
   double highestSafePercent = -1.0;   // GlobalPercent: the largest safe percent (ranked as planned)
   BetaFoldReport betaFold;            // with surgery.foldBeta: every step's folds, in order
+  ReconstructReport reconstruction;   // with reconstruct: every step's refits, in order
 };
 
 // `graph` is not modified. Throws prunelab::Error for impossible requests.

@@ -124,14 +124,22 @@ PruneOutcome Session::prune(const PruneRequest& request, const std::string& labe
   return out;
 }
 
-SurgeryResult Session::applyPlan(const std::vector<SurgeryLogEntry>& log, const SurgeryOptions& options,
-                                 const std::string& label) {
+Session::Applied Session::applyPlan(const std::vector<SurgeryLogEntry>& log, const SurgeryOptions& options,
+                                    const std::string& label, const Refit* refit) {
   const DependencyGraph deps(model());
   const PrunePlan plan = planFromLog(deps, log);
   if (plan.empty()) throw Error("prune", "the plan removes no channels");
-  SurgeryResult r = applySurgery(deps, plan, options);
-  m_history.push(r.graph.share(), label, true);
-  return r;
+  Applied a;
+  a.surgery = applySurgery(deps, plan, options);
+  if (refit) {
+    ReconstructOptions ro = refit->options;
+    ImportanceOptions io;
+    a.calibratedOn = calibrate(io, refit->calibration);
+    ro.calibration = std::move(io.calibration);
+    a.reconstruction = reconstructConsumers(deps, plan, a.surgery.graph, ro);
+  }
+  m_history.push(a.surgery.graph.share(), label, true);
+  return a;
 }
 
 std::string trainLabel(const TrainResult& r) {

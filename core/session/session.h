@@ -72,8 +72,19 @@ class Session {
   // Prunes the current model and pushes the result.
   PruneOutcome prune(const PruneRequest& request, const std::string& label);
   // Replays a surgery log (recorded on a copy of the current model) and pushes the result.
-  SurgeryResult applyPlan(const std::vector<SurgeryLogEntry>& log, const SurgeryOptions& options,
-                          const std::string& label);
+  // With `refit`, the consumers are refitted by least squares on calibration batches of the
+  // open data (random inputs without data) before the push (pruning/reconstruction.h).
+  struct Refit {
+    CalibrationOptions calibration;
+    ReconstructOptions options;  // its calibration batches are filled here
+  };
+  struct Applied {
+    SurgeryResult surgery;
+    ReconstructReport reconstruction;  // empty without refit
+    std::string calibratedOn;          // what the refit calibrated on, for logs
+  };
+  Applied applyPlan(const std::vector<SurgeryLogEntry>& log, const SurgeryOptions& options, const std::string& label,
+                    const Refit* refit = nullptr);
 
  private:
   // Shapes `g` at `imgsz` x `imgsz` (0: its own input size), records the size in its

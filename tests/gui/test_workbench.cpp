@@ -67,6 +67,7 @@ class TestWorkbench : public QObject {
   void channelToggleChangesPlan();
   void exportPanelWritesEveryFormat();
   void undoRestoresPreviousGraph();
+  void applyWithRefitLowersError();
   void workerErrorShowsInLog();
   void projectRoundTrip();
 };
@@ -277,6 +278,31 @@ void TestWorkbench::undoRestoresPreviousGraph() {
   bench.redo();
   QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().historyIndex == 1, kWaitMs);
   QCOMPARE(bench.model().skeleton->parameterCount(), planned);
+}
+
+// The Prune panel's "refit" box runs the least-squares reconstruction after the cut on
+// the open data's calibration batches, and the log reports the error it removed.
+void TestWorkbench::applyWithRefitLowersError() {
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  bench.score("l1");
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().criterion() == "l1", kWaitMs);
+  widgets::PrunePanel* panel = bench.window().prunePanel();
+  panel->setPercent(0.3);
+  QVERIFY(!panel->reconstruct());  // off by default: it needs data and time
+  panel->setReconstruct(true);
+  const int64_t planned = bench.whatIf().after.params;
+  bench.applyPlan();
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().historyIndex == 1, kWaitMs);
+  QCOMPARE(bench.model().skeleton->parameterCount(), planned);  // a refit changes weights, not shapes
+  const QString log = bench.window().logPanel()->toPlainText();
+  const QRegularExpression refit("Refitted (\\d+) of (\\d+) layer\\(s\\) by least squares on (.+) in .* error ([0-9.]+) -> ([0-9.]+)");
+  const auto m = refit.match(log);
+  QVERIFY2(m.hasMatch(), qPrintable(log));
+  QVERIFY(m.captured(1).toInt() > 0);
+  QVERIFY2(m.captured(3).contains("fashion-mnist"), qPrintable(m.captured(3)));
+  QVERIFY2(m.captured(5).toDouble() < m.captured(4).toDouble(), qPrintable(m.captured(0)));
 }
 
 void TestWorkbench::workerErrorShowsInLog() {
