@@ -50,6 +50,7 @@ int runPrune(int argc, char** argv) {
   CalibrationOptions co;
   std::string input, criterion = criterionName(r.importance.criterion), reduction = reductionName(r.importance.reduction);
   std::string percent, ratios, targetMacs, targetParams, protect, pin, calib, outPath, normalize = "auto";
+  std::string fromSensitivity;
   CLI::App& a = cl.app();
   a.add_option("--input", input, "input size CxHxW")->type_name("CxHxW")->default_str("the model's");
   a.add_option("--criterion", criterion, "l1, l2, bn, activation, taylor, reconstruction, random")
@@ -64,6 +65,10 @@ int runPrune(int argc, char** argv) {
   a.add_option("--ratios", ratios, "YAML file: layer name or pattern -> ratio (optional 'default')")->type_name("FILE");
   a.add_option("--target-macs", targetMacs, "prune until MACs <= this (e.g. 18M)")->type_name("COUNT");
   a.add_option("--target-params", targetParams, "prune until params <= this")->type_name("COUNT");
+  a.add_option("--from-sensitivity", fromSensitivity,
+               "with --target-macs: choose per-layer ratios from a `prunelab-cli sensitivity` table, the least "
+               "predicted metric drop per MAC saved first (the criterion defaults to the table's)")
+      ->type_name("FILE");
   a.add_option("--steps", r.steps, "iterative schedule: prune in N steps, re-scoring between them")
       ->type_name("N")
       ->capture_default_str();
@@ -117,6 +122,12 @@ int runPrune(int argc, char** argv) {
   const Graph& g = session.model();
   r.inputShape = cl.has("--input") ? parseShape(input) : defaultInputShape(g);
   r.importance.criterion = parseCriterion(criterion);
+  if (!fromSensitivity.empty()) {
+    if (!cl.has("--target-macs")) throw Error("--from-sensitivity", "needs --target-macs");
+    r.sensitivity = std::make_shared<const SensitivityTable>(readSensitivityJson(fromSensitivity));
+    // The table predicts the drop of cuts made by its own criterion.
+    if (!cl.has("--criterion")) r.importance.criterion = parseCriterion(r.sensitivity->criterion);
+  }
   r.importance.reduction = parseReduction(reduction);
   r.constraints.normalize = parseNormalization(normalize);
   r.protectedScopes = splitPatterns(protect);

@@ -21,6 +21,7 @@ const std::vector<Command>& commandTable() {
       {"train", "train, sparse-train (--sr) or fine-tune a classifier or detector; resumable", runTrain},
       {"eval", "top-1/top-5 of a classifier or mAP of a detector on the validation split", runEval},
       {"predict", "a detector on images or a folder: annotated images and YOLO-format labels", runPredict},
+      {"sensitivity", "prune each layer group alone at several ratios: metric, MACs, latency per cut", runSensitivity},
       {"prune", "dependency-aware channel pruning: score, plan, cut, verify", runPrune},
       {"export", "write a model as ONNX, TorchScript or a native checkpoint, then check it", runExport},
 #ifdef PRUNELAB_HAVE_REPORT

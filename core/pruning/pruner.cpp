@@ -38,6 +38,8 @@ PrunePlan planStep(const DependencyGraph& deps, const GroupScores& scores, const
       return planGlobalPercent(deps, scores, stepPercent, r.constraints);
     }
     case PruneRequest::Mode::TargetMacs:
+      if (r.sensitivity) return planFromSensitivity(*r.sensitivity, deps, scores, r.target, r.constraints).plan;
+      [[fallthrough]];
     case PruneRequest::Mode::TargetParams: {
       const double goal = double(startCost) - share * double(startCost - r.target);
       return planToTarget(deps, scores, static_cast<int64_t>(std::ceil(goal)),
@@ -59,6 +61,8 @@ void checkRequest(const Graph& graph, const PruneRequest& r) {
   constexpr int kMaxSteps = 100;  // each step re-scores the whole model
   if (r.steps < 1 || r.steps > kMaxSteps)
     throw Error("--steps", "must be between 1 and " + std::to_string(kMaxSteps) + ", got " + std::to_string(r.steps));
+  if (r.sensitivity && (r.mode != PruneRequest::Mode::TargetMacs || r.steps != 1))
+    throw Error("--from-sensitivity", "plans for --target-macs in one step");
   if (r.constraints.roundTo < 1) throw Error("--round-to", "must be at least 1, got " + std::to_string(r.constraints.roundTo));
   if (r.constraints.minChannels < 1)
     throw Error("--min-channels", "must be at least 1, got " + std::to_string(r.constraints.minChannels));

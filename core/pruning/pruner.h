@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "pruning/importance.h"
 #include "pruning/planner.h"
 #include "pruning/reconstruction.h"
+#include "pruning/sensitivity.h"
 #include "pruning/surgery.h"
 
 namespace prunelab {
@@ -25,6 +27,9 @@ struct PruneRequest {
   std::vector<std::pair<std::string, double>> ratios;  // Ratios
   double fallbackRatio = 0.0;                         // Ratios: groups no pattern matches
   int64_t target = 0;  // TargetMacs / TargetParams
+  // TargetMacs from a sensitivity table (planFromSensitivity) instead of a global ranking;
+  // one step only.
+  std::shared_ptr<const SensitivityTable> sensitivity;
   int steps = 1;
   PlanConstraints constraints;
   std::vector<std::string> protectedScopes;  // keep these scopes' output channels (DependencyGraph::Options)
