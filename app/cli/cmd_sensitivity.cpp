@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "analysis/shape_inference.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/data_options.h"
@@ -42,7 +41,6 @@ int runSensitivity(int argc, char** argv) {
   DataArgs data;
   addDataOptions(cl, data);
   SensitivityOptions so;
-  CalibrationOptions co;
   std::string ratios = "0.1,0.3,0.5,0.7,0.9", criterion = criterionName(Criterion::L1), outPath;
   int64_t valImages = 1000;
   bool noLatency = false;
@@ -74,37 +72,21 @@ int runSensitivity(int argc, char** argv) {
   so.ratios = parseRatios(ratios);
   so.importance.criterion = parseCriterion(criterion);
   so.latency = !noLatency;
-  if (cl.has("--val-limit") && cl.has("--val-images")) throw Error("--val-images", "give --val-images or --val-limit, not both");
+  // Detection data is evaluated as opened: limit it there (classification is limited either way).
   if (!cl.has("--val-limit")) data.spec.valLimit = valImages;
   Session session;
   session.openData(data.spec);
   printDataReport(session.data());
   session.loadModelForData(model.request);
   printLoadWarnings(session.lastLoadReport());
-  const Shape input = defaultInputShape(session.model());
-  Graph graph = session.model().share();
-  inferShapes(graph, input);
-  if (needsCalibration(so.importance.criterion)) {
-    co.seed = data.spec.seed;
-    session.calibrate(so.importance, co, input);
-  }
-  std::string metricName;
-  const SensitivityMetric metric = [&](const std::shared_ptr<Graph>& g) {
-    const Metric m = session.validate(g, data.task);
-    metricName = m.name;
-    return m.value;
-  };
   ProgressLine progress(cl.has("--json"));
   progress.start("sensitivity");
-  SensitivityTable t = sweepSensitivity(graph, input, metric, so, [&](int done, int total, const std::string&, double) {
+  SensitivityTable t = session.sweepSensitivity(so, valImages, data.task, [&](int done, int total, const std::string&, double) {
     progress.update(done, total, 0);
     return true;
   });
   progress.finish();
   t.model = model.request.model;
-  t.metric = metricName;
-  t.valImages = static_cast<int64_t>(session.data().task == TaskKind::Detect ? session.data().det.val->size()
-                                                                           : session.data().cls.val->size());
   writeSensitivityJson(t, outPath);
 
   if (cl.has("--json")) {

@@ -7,6 +7,7 @@
 #include "graph/input_shape.h"
 #include "models/yolo/yolo_checkpoint.h"
 #include "detect/yolo_head.h"
+#include "data/dataset.h"
 #include "pruning/dependency_graph.h"
 #include "util/error.h"
 
@@ -122,6 +123,34 @@ PruneOutcome Session::prune(const PruneRequest& request, const std::string& labe
   PruneOutcome out = runPruning(model(), request);
   m_history.push(out.graph.share(), label, true);
   return out;
+}
+
+SensitivityTable Session::sweepSensitivity(SensitivityOptions options, int64_t valImages, const TaskSettings& settings,
+                                           const SensitivityProgress& progress) const {
+  if (!m_data) throw Error("sensitivity", "needs validation data: open a dataset first");
+  if (valImages < 0) throw Error("--val-images", "must be >= 0");
+  const Graph& model = m_history.current();
+  const Shape input = defaultInputShape(model);
+  Graph g = model.share();
+  inferShapes(g, input);
+  if (needsCalibration(options.importance.criterion) && options.importance.calibration.empty())
+    calibrate(options.importance, CalibrationOptions{}, input);
+  OpenedData sub = *m_data;  // shares the datasets
+  if (valImages > 0 && sub.task == TaskKind::Classify)
+    sub.cls.val = limitDataset(sub.cls.val, static_cast<size_t>(valImages), sub.spec.seed + 2);
+  std::string metricName;
+  const SensitivityMetric metric = [&](const std::shared_ptr<Graph>& m) {
+    auto task = makeTrainTask(sub, *m, settings, 128);
+    const Metric r = validateModel(m, *task);
+    metricName = r.name;
+    return r.value;
+  };
+  SensitivityTable t = prunelab::sweepSensitivity(g, input, metric, options, progress);
+  t.metric = metricName;
+  t.valImages = static_cast<int64_t>(sub.task == TaskKind::Detect ? sub.det.val->size() : sub.cls.val->size());
+  const auto name = model.metadata().find("model");
+  t.model = name == model.metadata().end() ? std::string() : name->second;
+  return t;
 }
 
 Session::Applied Session::applyPlan(const std::vector<SurgeryLogEntry>& log, const SurgeryOptions& options,

@@ -71,6 +71,13 @@ class Session {
   TrainResult train(const SessionTrainRequest& request);
   // Prunes the current model and pushes the result.
   PruneOutcome prune(const PruneRequest& request, const std::string& label);
+  // The sensitivity sweep (pruning/sensitivity.h) of the current model on the open data's
+  // validation split: a seeded subset of `valImages` of it for classification (0: all);
+  // detection data is evaluated on the split as opened. Calibrates first when the
+  // criterion needs it. Throws prunelab::Error without data.
+  SensitivityTable sweepSensitivity(SensitivityOptions options, int64_t valImages, const TaskSettings& settings = {},
+                                    const SensitivityProgress& progress = {}) const;
+
   // Replays a surgery log (recorded on a copy of the current model) and pushes the result.
   // With `refit`, the consumers are refitted by least squares on calibration batches of the
   // open data (random inputs without data) before the push (pruning/reconstruction.h).
