@@ -24,6 +24,7 @@
 #include "widgets/log_panel.h"
 #include "widgets/network_graph_view.h"
 #include "widgets/prune_panel.h"
+#include "widgets/sensitivity_panel.h"
 #include "widgets/train_panel.h"
 
 namespace prunelab::widgets {
@@ -32,7 +33,7 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), m_graph(new NetworkGraphView(this)), m_layers(new LayersPanel(this)),
       m_channels(new ChannelsPanel(this)), m_gammas(new GammaPanel(this)), m_curves(new CurvesPanel(this)),
       m_train(new TrainPanel(this)), m_prune(new PrunePanel(this)), m_compare(new ComparePanel(this)),
-      m_detections(new DetectionsPanel(this)),
+      m_detections(new DetectionsPanel(this)), m_sensitivity(new SensitivityPanel(this)),
       m_export(new ExportPanel(this)), m_log(new LogPanel(this)), m_models(new QComboBox(this)),
       m_modelLabel(new QLabel(this)), m_dataLabel(new QLabel(this)), m_taskLabel(new QLabel(this)),
       m_progress(new QProgressBar(this)) {
@@ -56,11 +57,13 @@ MainWindow::MainWindow(QWidget* parent)
   QDockWidget* channels = dock("Channels", m_channels, Qt::BottomDockWidgetArea);
   QDockWidget* compare = dock("Compare", m_compare, Qt::BottomDockWidgetArea);
   QDockWidget* detections = dock("Detections", m_detections, Qt::BottomDockWidgetArea);
+  QDockWidget* sensitivity = dock("Sensitivity", m_sensitivity, Qt::BottomDockWidgetArea);
   QDockWidget* log = dock("Log", m_log, Qt::BottomDockWidgetArea);
   splitDockWidget(layers, channels, Qt::Horizontal);
   splitDockWidget(channels, log, Qt::Horizontal);
   tabifyDockWidget(channels, compare);
   tabifyDockWidget(compare, detections);
+  tabifyDockWidget(detections, sensitivity);
   channels->raise();
   resizeDocks({train, gammas}, {400, 470}, Qt::Horizontal);
   resizeDocks({train, prune}, {330, 470}, Qt::Vertical);

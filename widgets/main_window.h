@@ -25,6 +25,7 @@ class LayersPanel;
 class LogPanel;
 class NetworkGraphView;
 class PrunePanel;
+class SensitivityPanel;
 class TrainPanel;
 
 class MainWindow : public QMainWindow {
@@ -41,6 +42,7 @@ class MainWindow : public QMainWindow {
   PrunePanel* prunePanel() const { return m_prune; }
   ComparePanel* comparePanel() const { return m_compare; }
   DetectionsPanel* detectionsPanel() const { return m_detections; }
+  SensitivityPanel* sensitivityPanel() const { return m_sensitivity; }
   ExportPanel* exportPanel() const { return m_export; }
   LogPanel* logPanel() const { return m_log; }
 
@@ -85,6 +87,7 @@ class MainWindow : public QMainWindow {
   PrunePanel* m_prune;
   ComparePanel* m_compare;
   DetectionsPanel* m_detections;
+  SensitivityPanel* m_sensitivity;
   ExportPanel* m_export;
   LogPanel* m_log;
   QComboBox* m_models;

@@ -16,6 +16,7 @@
 #include <QVector>
 
 #include <functional>
+#include <atomic>
 #include <memory>
 
 #include "gui/prune_model.h"
@@ -60,6 +61,9 @@ class Workbench : public QObject {
   void compare();
   // format: native, onnx (opset 13-17, optional BN folding) or torchscript.
   void exportModel(const QString& format, const QString& path, int opset = 17, bool foldBn = false);
+  // The Sensitivity dock's sweep (cuts by the Prune panel's criterion); cancel stops it.
+  void sweepSensitivity(const QVector<double>& ratios, int valImages);
+  void cancelSensitivity();
 
   // GUI-side edits (synchronous).
   void setGlobalPercent(double percent);  // a global percent whatever the panel's "Plan by"
@@ -121,6 +125,7 @@ class Workbench : public QObject {
 
   std::unique_ptr<widgets::MainWindow> m_window;
   std::shared_ptr<TrainControl> m_control;  // the current run's; replaced by each startTraining()
+  std::shared_ptr<std::atomic<bool>> m_sensitivityCancel;  // the running sweep's
   QThread m_thread;
   Worker* m_worker;  // lives on m_thread; deleted when it finishes
   PruneModel m_prune;

@@ -276,6 +276,47 @@ void Worker::applyPlan(const std::vector<SurgeryLogEntry>& plan, bool foldBeta, 
   });
 }
 
+void Worker::sweepSensitivity(const QVector<double>& ratios, int valImages, const QString& criterion,
+                              const std::shared_ptr<std::atomic<bool>>& cancel) {
+  guarded("Sensitivity", [&] {
+    SensitivityOptions o;
+    o.ratios.assign(ratios.begin(), ratios.end());
+    o.importance.criterion = parseCriterion(criterion.toStdString());
+    const auto t0 = std::chrono::steady_clock::now();
+    const SensitivityTable t =
+        m->session.sweepSensitivity(o, valImages, {}, [&](int done, int total, const std::string&, double) {
+          const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          const double eta = done > 0 ? elapsed * (total - done) / done : -1.0;
+          Q_EMIT sensitivityProgress(done, total, eta);
+          Q_EMIT progress(total > 0 ? double(done) / total : 0.0, eta);
+          return !cancel->load();
+        });
+    widgets::SensitivityView v;
+    v.metric = QString::fromStdString(t.metric);
+    v.baseline = t.baseline;
+    v.macs = t.macs;
+    v.ratios = QVector<double>(t.ratios.begin(), t.ratios.end());
+    for (const SensitivityRow& r : t.rows) {
+      widgets::SensitivityView::Row row;
+      row.group = QString::fromStdString(r.group);
+      row.channels = r.channels;
+      for (const SensitivityCell& c : r.cells) {
+        row.metric.push_back(c.metric);
+        row.macs.push_back(c.macs);
+        row.latencyMs.push_back(c.latencyMs);
+      }
+      v.rows.push_back(row);
+    }
+    Q_EMIT sensitivityReady(v);
+    Q_EMIT info(QString("Sensitivity: %1 groups x %2 ratios on %3 validation images in %4 s%5")
+                    .arg(t.rows.size())
+                    .arg(t.ratios.size())
+                    .arg(t.valImages)
+                    .arg(t.seconds, 0, 'f', 1)
+                    .arg(cancel->load() ? " (cancelled: the rows finished so far)" : ""));
+  });
+}
+
 void Worker::undo() {
   guarded("Undo", [&] {
     ModelHistory& h = m->session.history();

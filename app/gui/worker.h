@@ -12,7 +12,9 @@
 
 #include <QObject>
 #include <QString>
+#include <QVector>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +27,7 @@
 #include "train/bn_stats.h"
 #include "train/train_observer.h"
 #include "widgets/detections_panel.h"
+#include "widgets/sensitivity_panel.h"
 
 namespace prunelab::gui {
 
@@ -93,6 +96,11 @@ class Worker : public QObject {
   void collectStory(const QString& runDir);
   // Writes the built-in fashion-det images into `dir` unless its data.yaml exists.
   void prepareFashionDet(const QString& dir, int trainImages, int valImages);
+  // The sensitivity sweep of the current model on `valImages` validation images (0: all),
+  // cuts chosen by `criterion`; `cancel` set from the GUI thread stops it after the cut
+  // in progress (the finished rows are still shown).
+  void sweepSensitivity(const QVector<double>& ratios, int valImages, const QString& criterion,
+                        const std::shared_ptr<std::atomic<bool>>& cancel);
 
  Q_SIGNALS:
   void modelChanged(const prunelab::gui::ModelSnapshot& snapshot);
@@ -112,6 +120,8 @@ class Worker : public QObject {
   // images (after each model change and each training epoch), or why there are none.
   void detectionsReady(const prunelab::widgets::DetectionsPreview& preview);
   void detectionsCleared(const QString& why);
+  void sensitivityProgress(int done, int total, double etaSeconds);
+  void sensitivityReady(const prunelab::widgets::SensitivityView& table);
 
  private:
   struct Impl;

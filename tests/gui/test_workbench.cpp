@@ -13,6 +13,7 @@
 #include "io/checkpoint.h"
 #include "io/onnx_import.h"
 #include "widgets/export_panel.h"
+#include "widgets/sensitivity_panel.h"
 #include "widgets/channels_panel.h"
 #include "widgets/gamma_panel.h"
 #include "widgets/layer_table_model.h"
@@ -68,6 +69,7 @@ class TestWorkbench : public QObject {
   void exportPanelWritesEveryFormat();
   void undoRestoresPreviousGraph();
   void applyWithRefitLowersError();
+  void sensitivityCellSetsPlan();
   void workerErrorShowsInLog();
   void projectRoundTrip();
 };
@@ -303,6 +305,37 @@ void TestWorkbench::applyWithRefitLowersError() {
   QVERIFY(m.captured(1).toInt() > 0);
   QVERIFY2(m.captured(3).contains("fashion-mnist"), qPrintable(m.captured(3)));
   QVERIFY2(m.captured(5).toDouble() < m.captured(4).toDouble(), qPrintable(m.captured(0)));
+}
+
+// The Sensitivity dock: a sweep on the worker fills the heat map; clicking a cell puts
+// that group's ratio into the plan (issue 18 item 1).
+void TestWorkbench::sensitivityCellSetsPlan() {
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  widgets::SensitivityPanel* panel = bench.window().sensitivityPanel();
+  QSignalSpy progress(panel->heatMap(), &widgets::SensitivityHeatMap::cellClicked);
+  bench.sweepSensitivity({0.25, 0.5}, 64);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && !panel->heatMap()->view().rows.isEmpty(), kWaitMs);
+  const widgets::SensitivityView& v = panel->heatMap()->view();
+  QCOMPARE(v.ratios, (QVector<double>{0.25, 0.5}));
+  QCOMPARE(v.metric, QString("top1"));
+  int row = -1;
+  for (int r = 0; r < v.rows.size(); ++r)
+    if (v.rows[r].group == "layer2.1.conv1") row = r;
+  QVERIFY(row >= 0);
+  for (const auto& r : v.rows) QCOMPARE(r.metric.size(), 2);
+  const int g = bench.pruneModel().groupOfLayer("layer2.1.conv1");
+  QVERIFY(bench.pruneModel().plan().removed[g].empty());
+  // A real click on the cell (row, 50 %).
+  panel->heatMap()->resize(panel->heatMap()->sizeHint());
+  QTest::mouseClick(panel->heatMap(), Qt::LeftButton, {}, panel->heatMap()->cellRect(row, 1).center());
+  QCOMPARE(progress.count(), 1);
+  QCOMPARE(bench.pruneModel().plan().removed[g].size(), size_t(16));  // 50 % of 32 channels
+  QVERIFY(bench.whatIf().channelsRemoved >= 16);
+  // Another ratio of the same group replaces it.
+  QTest::mouseClick(panel->heatMap(), Qt::LeftButton, {}, panel->heatMap()->cellRect(row, 0).center());
+  QCOMPARE(bench.pruneModel().plan().removed[g].size(), size_t(8));
 }
 
 void TestWorkbench::workerErrorShowsInLog() {
