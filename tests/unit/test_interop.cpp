@@ -483,6 +483,46 @@ class TestInterop : public QObject {
     for (size_t i = 0; i < e3.size(); ++i) COMPARE_REL(g3[i], e3[i], 1e-4);
   }
 
+  // check_export.py's training check can fail: a module whose parameter never receives a
+  // gradient (used as 0 * p) is refused, the same module using it passes (issue 15 item 5).
+  void checkExportRefusesAFrozenParameter() {
+    const QString made = path("frozen");
+    QDir().mkpath(made);
+    const Proc make = python({"-c",
+                              "import sys, numpy as np, torch\n"
+                              "d = sys.argv[1]\n"
+                              "class M(torch.nn.Module):\n"
+                              "    def __init__(self, k: float):\n"
+                              "        super().__init__()\n"
+                              "        self.conv = torch.nn.Conv2d(3, 4, 3)\n"
+                              "        self.bn = torch.nn.BatchNorm2d(4)\n"
+                              "        self.dead = torch.nn.Parameter(torch.ones(4))\n"
+                              "        self.k = k\n"
+                              "    def forward(self, x):\n"
+                              "        return self.bn(self.conv(x)) + self.k * self.dead.view(1, 4, 1, 1)\n"
+                              "torch.manual_seed(0)\n"
+                              "x = torch.randn(2, 3, 8, 8)\n"
+                              "np.save(d + '/x.npy', x.numpy())\n"
+                              "for name, k in (('used', 1.0), ('frozen', 0.0)):\n"
+                              "    m = torch.jit.trace(M(k), x)  # train-mode BN: its running stats move in the step\n"
+                              "    m.save(d + '/' + name + '.pt')\n"
+                              "    with torch.no_grad():\n"
+                              "        np.save(d + '/' + name + '_y.npy', m(x).numpy())\n",
+                              made});
+    QVERIFY2(make.code == 0, make.out.c_str());
+    const auto check = [&](const QString& name) {
+      return python({kCheckExport, "torchscript", made + "/" + name + ".pt", "--input", made + "/x.npy", "--expect",
+                     made + "/" + name + "_y.npy"});
+    };
+    const Proc used = check("used");
+    QVERIFY2(used.code == 0, used.out.c_str());
+    const Proc frozen = check("frozen");
+    QCOMPARE(frozen.code, 1);
+    const auto report = nlohmann::json::parse(frozen.out);
+    QCOMPARE(report["ok"].get<bool>(), false);
+    QCOMPARE(report["params_without_grad"], nlohmann::json::array({"dead"}));
+  }
+
   void torchScriptLoadsInPythonAndTrains_data() {
     QTest::addColumn<QString>("model");
     QTest::addColumn<int>("size");
