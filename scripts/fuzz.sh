@@ -16,7 +16,7 @@ source scripts/fuzz_tree.sh
 harnesses=("$@")
 if ((${#harnesses[@]} == 0)); then
   harnesses=(fuzz_onnx fuzz_torch_pickle fuzz_pt_file fuzz_plm fuzz_model_yaml fuzz_data_yaml fuzz_labels fuzz_idx
-             fuzz_npy fuzz_ratios)
+             fuzz_npy fuzz_ratios fuzz_sensitivity)
 fi
 start=$(date +%s)
 build_fuzz_tree "${harnesses[@]}"
@@ -25,7 +25,7 @@ echo "fuzz build: $(($(date +%s) - start)) s"
 # Executions per harness in CI mode, from the rates measured on this machine (BENCHMARKS.md).
 declare -A RUNS=([fuzz_labels]=400000 [fuzz_npy]=200000 [fuzz_idx]=200000 [fuzz_ratios]=120000
                  [fuzz_torch_pickle]=100000 [fuzz_data_yaml]=80000 [fuzz_pt_file]=40000 [fuzz_onnx]=8000
-                 [fuzz_plm]=8000 [fuzz_model_yaml]=8000)
+                 [fuzz_plm]=8000 [fuzz_model_yaml]=8000 [fuzz_sensitivity]=60000)
 seconds=${PRUNELAB_FUZZ_SECONDS:-}
 export OMP_NUM_THREADS=1  # one LibTorch thread: repeatable coverage, no thread start-up per input
 mkdir -p "$FUZZ_BUILD/fuzz-artifacts"

@@ -21,5 +21,6 @@ int fuzz_labels(const uint8_t* data, size_t size);
 int fuzz_idx(const uint8_t* data, size_t size);
 int fuzz_npy(const uint8_t* data, size_t size);
 int fuzz_ratios(const uint8_t* data, size_t size);
+int fuzz_sensitivity(const uint8_t* data, size_t size);
 
 }  // namespace prunelab::fuzz

@@ -39,7 +39,8 @@ const std::map<std::string, Harness>& harnesses() {
       {"fuzz_pt_file", fuzz::fuzz_pt_file}, {"fuzz_plm", fuzz::fuzz_plm},
       {"fuzz_model_yaml", fuzz::fuzz_model_yaml}, {"fuzz_data_yaml", fuzz::fuzz_data_yaml},
       {"fuzz_labels", fuzz::fuzz_labels}, {"fuzz_idx", fuzz::fuzz_idx},
-      {"fuzz_npy", fuzz::fuzz_npy},       {"fuzz_ratios", fuzz::fuzz_ratios}};
+      {"fuzz_npy", fuzz::fuzz_npy},       {"fuzz_ratios", fuzz::fuzz_ratios},
+      {"fuzz_sensitivity", fuzz::fuzz_sensitivity}};
   return all;
 }
 
