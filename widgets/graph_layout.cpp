@@ -21,7 +21,7 @@ QMutex& graphvizMutex() {
 QString dotSource(const LayoutInput& in) {
   QString s;
   QTextStream o(&s);
-  o << "digraph g { graph [rankdir=TB, nodesep=0.25, ranksep=0.35, splines=spline];\n"
+  o << "digraph g { graph [rankdir=TB, nodesep=0.25, ranksep=" << in.rankSep << ", splines=spline];\n"
     << " node [shape=box, fixedsize=true];\n";
   for (int i = 0; i < in.nodes.size(); ++i)
     o << " n" << i << " [width=" << in.nodes[i].width / kDpi << ", height=" << in.nodes[i].height / kDpi << "];\n";

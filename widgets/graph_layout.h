@@ -20,6 +20,7 @@ struct LayoutInput {
   };
   QVector<Node> nodes;
   QVector<QPair<int, int>> edges;  // indices into nodes
+  double rankSep = 0.35;           // inches (72 pixels) between ranks
 };
 
 struct GraphLayout {

@@ -1,5 +1,6 @@
 // NetworkGraphView on its own (offscreen): Graphviz layout off the GUI thread, rank order,
-// clicks, collapse/expand, recolouring without re-layout, superseded requests, 400 nodes.
+// clicks, collapse/expand, recolouring without re-layout, superseded requests, 400 nodes,
+// the switch between the block and node levels (test_graph_zoom measures the text drawn).
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -7,6 +8,7 @@
 #include <QGraphicsView>
 #include <QtTest/QtTest>
 
+#include "widgets/graph_minimap.h"
 #include "widgets/network_graph_view.h"
 
 using namespace prunelab::widgets;
@@ -79,6 +81,8 @@ class TestNetworkGraphView : public QObject {
   void newerRequestWins();
   void wheelZooms();
   void largeChainLaysOut();
+  void semanticZoomKeepsTheBlockUnderTheMouse();
+  void doubleClickOpensABlock();
 };
 
 void TestNetworkGraphView::laysOutDownwardsWithoutOverlap() {
@@ -262,6 +266,66 @@ void TestNetworkGraphView::largeChainLaysOut() {
   paint.start();
   view.grab();
   qInfo("full repaint of 400 boxes: %lld ms", static_cast<long long>(paint.elapsed()));
+}
+
+// Wheel in over a block until its nodes open: the node under the mouse is one of that
+// block's, and wheeling back out lands on the block again.
+void TestNetworkGraphView::semanticZoomKeepsTheBlockUnderTheMouse() {
+  NetworkGraphView view;
+  view.resize(800, 800);
+  view.show();
+  view.setNetwork(chain(200));  // 50 blocks of 4
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 60000);
+  view.fit();
+  QCOMPARE(view.level(), NetworkGraphView::Level::Blocks);
+  QVERIFY(view.hasBlockLevel());
+  QGraphicsView* gv = graphicsView(view);
+  // A block near the middle, brought under a point of the viewport.
+  view.selectLayer("model.30.n0");
+  const QPoint at = view.viewportPointOf("[model.30]");
+  QVERIFY(gv->viewport()->rect().contains(at));
+  QSignalSpy levels(&view, &NetworkGraphView::levelChanged);
+  for (int i = 0; i < 40 && view.level() == NetworkGraphView::Level::Blocks; ++i) view.zoomBy(1.2, at);
+  QCOMPARE(view.level(), NetworkGraphView::Level::Nodes);
+  QCOMPARE(levels.count(), 1);
+  QVERIFY(view.zoom() >= NetworkGraphView::kNodeMinZoom);
+  QCOMPARE(view.visibleKeys().size(), 200);
+  const QGraphicsItem* under = gv->itemAt(at);
+  QVERIFY2(under && under->toolTip().contains("model.30."), qPrintable(under ? under->toolTip() : "nothing"));
+  // Zooming within a level changes no level.
+  view.zoomBy(1.1, at);
+  QCOMPARE(view.level(), NetworkGraphView::Level::Nodes);
+  for (int i = 0; i < 40 && view.level() == NetworkGraphView::Level::Nodes; ++i) view.zoomBy(1 / 1.2, at);
+  QCOMPARE(view.level(), NetworkGraphView::Level::Blocks);
+  QVERIFY(view.zoom() < NetworkGraphView::kBlocksMaxZoom);
+  under = gv->itemAt(at);
+  QVERIFY2(under && under->toolTip().contains("<b>model.30</b>"), qPrintable(under ? under->toolTip() : "nothing"));
+  // The kept/total of a block counts its prunable convs: 1 conv of 32 channels per block.
+  NetworkView planned = chain(200);
+  planned.nodes[120].kept = 8;  // model.30.n0, the block's conv
+  view.updateChannels(planned);
+  QVERIFY(view.fillOf("[model.30]").green() < 200);
+  QVERIFY2(under->toolTip().contains("kept 8 / 32"), qPrintable(under->toolTip()));
+}
+
+void TestNetworkGraphView::doubleClickOpensABlock() {
+  NetworkGraphView view;
+  view.resize(800, 800);
+  view.show();
+  view.setNetwork(chain(200));
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 60000);
+  QCOMPARE(view.level(), NetworkGraphView::Level::Blocks);
+  view.selectLayer("model.12.n0");
+  QTest::mouseDClick(view.viewport(), Qt::LeftButton, {}, view.viewportPointOf("[model.12]"));
+  QCOMPARE(view.level(), NetworkGraphView::Level::Nodes);
+  for (int i = 0; i < 4; ++i) {
+    const QString node = QString("model.12.n%1").arg(i);
+    QVERIFY2(view.viewport()->rect().contains(view.viewportPointOf(node)), qPrintable(node));
+  }
+  // The whole chain does not fit at a readable zoom: the minimap shows where we are.
+  QVERIFY(view.minimap()->isVisible());
+  view.fit();
+  QCOMPARE(view.level(), NetworkGraphView::Level::Blocks);
 }
 
 QTEST_MAIN(TestNetworkGraphView)
