@@ -75,7 +75,7 @@ void GraphNodeItem::paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*
   // Text in device pixels: the zoom scales it, down to kMinTextPx and no further.
   const QTransform world = p->worldTransform();
   const double scale = std::sqrt(std::abs(world.determinant()));
-  const QRectF box = world.mapRect(m_rect).adjusted(4, 2, -4, -2);
+  const QRectF box = world.mapRect(m_rect).adjusted(4, 1, -4, -1);
   const int px = std::max(kMinTextPx, int(std::lround(m_textPx * scale)));
   const QStringList& lines = fitted(px, box.width(), box.height());
   if (lines.isEmpty()) return;

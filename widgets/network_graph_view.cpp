@@ -2,8 +2,6 @@
 
 #include <QApplication>
 #include <QComboBox>
-#include <QEvent>
-#include <QFontMetricsF>
 #include <QGraphicsItem>
 #include <QGraphicsPathItem>
 #include <QGraphicsScene>
@@ -20,7 +18,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "widgets/format.h"
 #include "widgets/graph_minimap.h"
 #include "widgets/graph_node_item.h"
 #include "widgets/graph_palette.h"
@@ -33,9 +30,9 @@ constexpr int kDrillAbove = 40;         // expanding a scope this large shows it
 // Boxes and text in scene pixels. The block level is a chain of ~20 boxes on a YOLO or a
 // ResNet: tall boxes close together, so that Fit in a portrait panel leaves room for both
 // lines of every block.
-constexpr QSizeF kNodeBox(150, 32), kBlockBox(320, 64);
-constexpr double kNodeTextPx = 10, kBlockTextPx = 12;
-constexpr double kNodeRankSep = 0.35, kBlockRankSep = 0.2;  // inches
+constexpr QSizeF kNodeBox(150, 32), kBlockBox(320, 72);
+constexpr double kNodeTextPx = 10, kBlockTextPx = 14;
+constexpr double kNodeRankSep = 0.35, kBlockRankSep = 0.18;  // inches
 
 // Wheel zoom goes to the owner, which decides the level.
 class ZoomView : public QGraphicsView {

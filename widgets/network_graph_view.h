@@ -117,7 +117,8 @@ class NetworkGraphView : public QWidget {
   void fitShown();
   void placeAt(QPointF scenePoint, QPointF viewportPos, double scale);
   void switchLevel(Level to, QPointF scenePoint, QPointF viewportPos);
-  QRectF extentOf(Level l, const QVector<int>& nodes) const;  // boxes holding any of `nodes`
+  QVector<QRectF> boxesOf(Level l, const QVector<int>& nodes) const;  // the boxes holding any of `nodes`
+  QRectF extentOf(Level l, const QVector<int>& nodes) const;          // ... and their union
   int unitAt(const LevelData& level, QPointF scenePoint) const;  // under it, else nearest
   void zoomIntoUnit(const QString& key);
   void recolour();
@@ -149,6 +150,7 @@ class NetworkGraphView : public QWidget {
   bool m_nodesTopPending = false;   // show the next node layout at a readable zoom
   bool m_blocksPending = false;     // a request with the block level is on its way
   bool m_placedUnseen = false;      // placed before the viewport had its size: redo on resize
+  bool m_fitted = false;            // showing Fit and not zoomed since: a resize fits again
   std::shared_ptr<std::atomic<int>> m_latest;  // newest generation, read by layout threads
   QList<QPointer<QThread>> m_threads;
 

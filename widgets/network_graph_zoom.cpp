@@ -45,6 +45,7 @@ void NetworkGraphView::placeAfterLayout() {
     return;
   }
   if (m_focusScope.isEmpty()) return updateMinimap();
+  m_fitted = false;
   showLevel(Level::Nodes);
   QRectF r;
   const LevelData& n = data(Level::Nodes);
@@ -88,10 +89,12 @@ void NetworkGraphView::fitShown() {
   const double s = std::clamp(0.99 * std::min(vp.width() / r.width(), vp.height() / r.height()), kMinZoom, kFitMax);
   m_view->setTransform(QTransform::fromScale(s, s));
   m_view->centerOn(r.center());
+  m_fitted = true;
   updateMinimap();
 }
 
 void NetworkGraphView::placeAt(QPointF scenePoint, QPointF viewportPos, double scale) {
+  m_fitted = false;
   m_view->setTransform(QTransform::fromScale(scale, scale));
   const QSize vp = viewportSize();
   const QPointF centre(vp.width() / 2.0, vp.height() / 2.0);
@@ -127,16 +130,22 @@ int NetworkGraphView::unitAt(const LevelData& level, QPointF p) const {
   return best;
 }
 
-QRectF NetworkGraphView::extentOf(Level l, const QVector<int>& nodes) const {
+QVector<QRectF> NetworkGraphView::boxesOf(Level l, const QVector<int>& nodes) const {
   const LevelData& level = data(l);
-  QRectF r;
+  QVector<QRectF> boxes;
   QSet<int> done;
   for (int n : nodes) {
     const int u = n < level.units.unitOfNode.size() ? level.units.unitOfNode[n] : -1;
     if (u < 0 || done.contains(u)) continue;
     done.insert(u);
-    if (const GraphNodeItem* item = level.items.value(level.units.units[u].key)) r |= item->sceneBoundingRect();
+    if (const GraphNodeItem* item = level.items.value(level.units.units[u].key)) boxes << item->sceneBoundingRect();
   }
+  return boxes;
+}
+
+QRectF NetworkGraphView::extentOf(Level l, const QVector<int>& nodes) const {
+  QRectF r;
+  for (const QRectF& box : boxesOf(l, nodes)) r |= box;
   return r;
 }
 
@@ -154,7 +163,18 @@ void NetworkGraphView::switchLevel(Level to, QPointF scenePoint, QPointF viewpor
   if (src.isEmpty() || dst.isEmpty()) return;
   const double fx = std::clamp((scenePoint.x() - src.left()) / src.width(), 0.0, 1.0);
   const double fy = std::clamp((scenePoint.y() - src.top()) / src.height(), 0.0, 1.0);
-  const QPointF p(dst.left() + fx * dst.width(), dst.top() + fy * dst.height());
+  QPointF p(dst.left() + fx * dst.width(), dst.top() + fy * dst.height());
+  // Onto the nearest of the block's boxes there: the mouse stays over the block's content,
+  // not over the gap beside a skip connection.
+  QRectF nearest;
+  double best = -1;
+  for (const QRectF& box : boxesOf(to, hinge)) {
+    const QPointF c(std::clamp(p.x(), box.left(), box.right()), std::clamp(p.y(), box.top(), box.bottom()));
+    const double d = QLineF(c, p).length();
+    if (best < 0 || d < best) best = d, nearest = box;
+  }
+  if (best > 0) p = QPointF(std::clamp(p.x(), nearest.left() + 2, nearest.right() - 2),
+                            std::clamp(p.y(), nearest.top() + 2, nearest.bottom() - 2));
   const double s = to == Level::Nodes ? kNodesEnterZoom
                                       : std::clamp(before * src.height() / dst.height(), kMinZoom, kBlocksEnterMax);
   showLevel(to);
@@ -178,8 +198,9 @@ void NetworkGraphView::zoomIntoUnit(const QString& key) {
 
 bool NetworkGraphView::eventFilter(QObject* watched, QEvent* e) {
   if (watched == m_view->viewport() && e->type() == QEvent::Resize) {
-    // Placed while the view had no size yet (a hidden dock): place again now.
-    if (m_placedUnseen && m_view->viewport()->isVisible() && layoutReady()) {
+    // Placed while the view had no size yet (a hidden dock): place again now. Showing Fit
+    // (the panels around it settle, the user resizes the window): fit again.
+    if ((m_placedUnseen || m_fitted) && m_view->viewport()->isVisible() && layoutReady()) {
       m_placedUnseen = false;
       fit();
     } else {

@@ -194,6 +194,8 @@ class TestGraphZoom : public QObject {
     QVERIFY2(clicked.at(0).at(0).toString().startsWith("model.2."), qPrintable(clicked.at(0).at(0).toString()));
     QTRY_COMPARE(bench.selectedLayer(), clicked.at(0).at(0).toString());
 
+    // Fit means no scroll bars (once the scroll area has settled).
+    QTRY_VERIFY(!gv->verticalScrollBar()->isVisible() && !gv->horizontalScrollBar()->isVisible());
     QImage fitShot;
     const QByteArray shots = qgetenv("PRUNELAB_SCREENSHOT_DIR");
     if (!shots.isEmpty()) fitShot = view.grab().toImage();
@@ -250,7 +252,10 @@ class TestGraphZoom : public QObject {
     QCOMPARE(clicked.last().at(0).toString(), conv);
 
     QImage nodesShot;
-    if (!shots.isEmpty()) nodesShot = view.grab().toImage();
+    if (!shots.isEmpty()) {
+      QTest::qWait(50);  // the scroll bars settle
+      nodesShot = view.grab().toImage();
+    }
 
     // ---- Wheel out: back to the blocks, readable again.
     const QPoint out = view.viewportPointOf(conv);
@@ -281,6 +286,34 @@ class TestGraphZoom : public QObject {
       p.end();
       QVERIFY(both.save(QDir(QString::fromLocal8Bit(shots)).filePath("graph-fit.png")));
     }
+  }
+
+  // The demo classifier (ResNet-20, 73 nodes) in a small panel: its blocks are layer1..3,
+  // beside the stem and head nodes, all readable; a few wheel notches open the nodes.
+  void classifierBlocksAreLayers() {
+    Workbench bench;
+    bench.window().resize(1200, 800);
+    bench.window().show();
+    ModelSpec m;
+    m.model = resourceDir() + "/demo/classifier.plm";
+    bench.openModel(m);
+    QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasGraph(), kWaitMs);
+    NetworkGraphView& view = *bench.window().graphView();
+    QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), kWaitMs);
+    view.fit();
+    QCOMPARE(view.level(), NetworkGraphView::Level::Blocks);
+    const QStringList keys = view.visibleKeys();
+    QVERIFY2(keys.contains("[layer1]") && keys.contains("[layer2]") && keys.contains("[layer3]") && keys.contains("fc"),
+             qPrintable(keys.join(" ")));
+    const QVector<DrawnText> texts = drawnTexts(view);
+    for (const DrawnText& t : texts)
+      QVERIFY2(t.px >= kReadablePx, qPrintable(QString("'%1' drawn %2 px tall").arg(t.text).arg(t.px)));
+    for (const QString& name : QStringList{"layer1", "layer2", "layer3"}) QVERIFY2(drawnContains(texts, name), qPrintable(describe(texts)));
+    QGraphicsView* gv = graphicsView(view);
+    const QPoint at = view.viewportPointOf("[layer2]");
+    for (int i = 0; i < 12 && view.level() == NetworkGraphView::Level::Blocks; ++i) wheel(gv, at, 120);
+    QCOMPARE(view.level(), NetworkGraphView::Level::Nodes);
+    QVERIFY(gv->itemAt(at) && gv->itemAt(at)->toolTip().contains("layer2."));
   }
 };
 

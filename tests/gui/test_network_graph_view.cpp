@@ -83,6 +83,7 @@ class TestNetworkGraphView : public QObject {
   void largeChainLaysOut();
   void semanticZoomKeepsTheBlockUnderTheMouse();
   void doubleClickOpensABlock();
+  void fitHoldsWhileResizing();
 };
 
 void TestNetworkGraphView::laysOutDownwardsWithoutOverlap() {
@@ -326,6 +327,31 @@ void TestNetworkGraphView::doubleClickOpensABlock() {
   QVERIFY(view.minimap()->isVisible());
   view.fit();
   QCOMPARE(view.level(), NetworkGraphView::Level::Blocks);
+}
+
+// Fit stays Fit when the panel changes size (docks settling, the window resized) until the
+// user zooms; then a resize keeps the zoom.
+void TestNetworkGraphView::fitHoldsWhileResizing() {
+  NetworkGraphView view;
+  view.resize(800, 800);
+  view.show();
+  view.setNetwork(chain(200));
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 60000);
+  QGraphicsView* gv = graphicsView(view);
+  auto wholeInView = [&] {
+    return gv->mapToScene(gv->viewport()->rect()).boundingRect().contains(gv->scene()->itemsBoundingRect());
+  };
+  view.fit();
+  QVERIFY(wholeInView());
+  const double fitted = view.zoom();
+  view.resize(800, 500);
+  QTRY_VERIFY(view.zoom() < fitted * 0.8);
+  QVERIFY(wholeInView());
+  view.zoomBy(1.2, QPointF(100, 100));
+  const double zoomed = view.zoom();
+  view.resize(800, 700);
+  QTest::qWait(50);
+  QCOMPARE(view.zoom(), zoomed);
 }
 
 QTEST_MAIN(TestNetworkGraphView)
