@@ -13,12 +13,6 @@ QString childScope(const QString& root, const QString& scope) {
   return dot < 0 ? scope : scope.left(dot);
 }
 
-int GraphUnits::unitOf(const QString& nodeName, const NetworkView& net) const {
-  for (int i = 0; i < net.nodes.size() && i < unitOfNode.size(); ++i)
-    if (net.nodes[i].name == nodeName) return unitOfNode[i];
-  return -1;
-}
-
 GraphUnits groupUnits(const NetworkView& net, const QSet<QString>& collapsed) {
   GraphUnits g;
   g.unitOfNode = QVector<int>(net.nodes.size(), -1);

@@ -26,7 +26,6 @@ struct GraphUnits {
   QVector<int> unitOfNode;         // node index -> index into units
   QHash<QString, int> unitIndex;   // key -> index into units
   QVector<QPair<int, int>> edges;  // between units, without self loops or duplicates
-  int unitOf(const QString& nodeName, const NetworkView& net) const;  // -1 if absent
 };
 
 // `scope` is `outer` or lies below it ("model.2.cv1" is within "model.2", "model.20" is not).

@@ -291,6 +291,8 @@ class TestGraphZoom : public QObject {
   // The demo classifier (ResNet-20, 73 nodes) in a small panel: its blocks are layer1..3,
   // beside the stem and head nodes, all readable; a few wheel notches open the nodes.
   void classifierBlocksAreLayers() {
+    QTemporaryDir runs;
+    QSettings().setValue("runs/dir", runs.path());
     Workbench bench;
     bench.window().resize(1200, 800);
     bench.window().show();
