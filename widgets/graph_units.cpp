@@ -1,5 +1,7 @@
 #include "widgets/graph_units.h"
 
+#include <algorithm>
+
 namespace prunelab::widgets {
 
 bool scopeWithin(const QString& scope, const QString& outer) {
@@ -80,12 +82,21 @@ QSet<QString> topLevelBlocks(const NetworkView& net) {
   return out;
 }
 
+bool countsInBlock(const GraphNodeInfo& n, bool networkHasGroups) {
+  return n.channelSource && (n.group >= 0 || !networkHasGroups);
+}
+
+bool hasGroups(const NetworkView& net) {
+  return std::any_of(net.nodes.begin(), net.nodes.end(), [](const GraphNodeInfo& n) { return n.group >= 0; });
+}
+
 BlockSummary summarise(const GraphUnit& unit, const NetworkView& net) {
   BlockSummary s;
+  const bool groups = hasGroups(net);
   for (int i : unit.nodes) {
     const GraphNodeInfo& n = net.nodes[i];
     s.macs += n.macs;
-    if (n.channelSource && n.group >= 0) ++s.convs, s.channels += n.channels, s.kept += n.kept;
+    if (countsInBlock(n, groups)) ++s.convs, s.channels += n.channels, s.kept += n.kept;
   }
   return s;
 }

@@ -42,7 +42,13 @@ QSet<QString> childBlocks(const NetworkView& net, const QString& root, const QSt
 // features.3 / layer1 rather than one giant box.
 QSet<QString> topLevelBlocks(const NetworkView& net);
 
-// A block's summary over its prunable Conv/Linear nodes (channel sources with a group).
+// Whether a node counts in its block's kept/total and colour: a prunable Conv/Linear (a
+// channel source in a dependency group). Networks that carry no groups at all (the
+// report's, rebuilt from a checkpoint) count every channel source.
+bool countsInBlock(const GraphNodeInfo& n, bool networkHasGroups);
+bool hasGroups(const NetworkView& net);
+
+// A block's summary over the nodes that count in it.
 struct BlockSummary {
   qint64 macs = 0;  // of every node in it
   int convs = 0;

@@ -73,9 +73,10 @@ void NetworkGraphView::updateLegend() {
 QColor NetworkGraphView::colourOf(const GraphUnit& u) const {
   int channels = 0, kept = 0, group = -2, scored = 0;
   double importance = 0;
+  const bool groups = u.block && hasGroups(m_net);
   for (int i : u.nodes) {
     const GraphNodeInfo& n = m_net.nodes[i];
-    if (u.block && !(n.channelSource && n.group >= 0)) continue;  // a block is summarised by its prunable convs
+    if (u.block && !countsInBlock(n, groups)) continue;  // a block is summarised by its prunable convs
     channels += n.channels;
     kept += n.kept;
     if (n.group >= 0) importance += n.importance, ++scored;
@@ -100,9 +101,11 @@ QStringList NetworkGraphView::linesOf(const GraphUnit& u) const {
     return {n.channels > 0 ? QString("%1  %2/%3").arg(n.op).arg(n.kept).arg(n.channels) : n.op, n.name};
   }
   const BlockSummary s = summarise(u, m_net);
-  QString second = formatCount(double(s.macs)) + " MACs";
-  if (s.channels > 0) second += QString("  %1/%2").arg(s.kept).arg(s.channels);
-  return {u.scope(), second};
+  QStringList second;
+  if (s.macs > 0) second << formatCount(double(s.macs)) + " MACs";  // 0: not counted (the report's network)
+  if (s.channels > 0) second << QString("%1/%2").arg(s.kept).arg(s.channels);
+  if (second.isEmpty()) return {u.scope()};
+  return {u.scope(), second.join("  ")};
 }
 
 QString NetworkGraphView::tooltipOf(const GraphUnit& u) const {

@@ -84,6 +84,7 @@ class TestNetworkGraphView : public QObject {
   void semanticZoomKeepsTheBlockUnderTheMouse();
   void doubleClickOpensABlock();
   void fitHoldsWhileResizing();
+  void blocksOfANetworkWithoutGroups();
 };
 
 void TestNetworkGraphView::laysOutDownwardsWithoutOverlap() {
@@ -352,6 +353,27 @@ void TestNetworkGraphView::fitHoldsWhileResizing() {
   view.resize(800, 700);
   QTest::qWait(50);
   QCOMPARE(view.zoom(), zoomed);
+}
+
+// The report rebuilds its network from a checkpoint: no dependency groups, no MACs. Its
+// blocks still count their convs' channels (and say nothing about MACs).
+void TestNetworkGraphView::blocksOfANetworkWithoutGroups() {
+  NetworkView net = chain(200);
+  for (GraphNodeInfo& n : net.nodes) n.group = -1, n.macs = 0;
+  net.nodes[12].kept = 16;  // model.3.n0, its conv
+  NetworkGraphView view;
+  view.resize(800, 800);
+  view.show();
+  view.setNetwork(net);
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 60000);
+  view.fit();
+  QCOMPARE(view.level(), NetworkGraphView::Level::Blocks);
+  QGraphicsView* gv = graphicsView(view);
+  const QGraphicsItem* block = gv->itemAt(view.viewportPointOf("[model.3]"));
+  QVERIFY(block);
+  QVERIFY2(block->toolTip().contains("kept 16 / 32"), qPrintable(block->toolTip()));
+  QVERIFY(view.fillOf("[model.3]").green() < 200);  // half of its conv planned away
+  QCOMPARE(view.fillOf("[model.4]"), QColor(Qt::white));
 }
 
 QTEST_MAIN(TestNetworkGraphView)
