@@ -113,7 +113,28 @@ QSize NetworkGraphView::viewportSize() const {
   return QSize(std::max(1, width() - 4), std::max(1, height() - 30));
 }
 
+namespace {
+
+// Same nodes (names, scopes, ops) and edges: a new snapshot of the same model (training).
+bool sameStructure(const NetworkView& a, const NetworkView& b) {
+  if (a.nodes.size() != b.nodes.size() || a.edges.size() != b.edges.size()) return false;
+  for (int i = 0; i < a.nodes.size(); ++i)
+    if (a.nodes[i].name != b.nodes[i].name || a.nodes[i].scope != b.nodes[i].scope || a.nodes[i].op != b.nodes[i].op)
+      return false;
+  for (int i = 0; i < a.edges.size(); ++i)
+    if (a.edges[i].from != b.edges[i].from || a.edges[i].to != b.edges[i].to) return false;
+  return true;
+}
+
+}  // namespace
+
 void NetworkGraphView::setNetwork(const NetworkView& network) {
+  // A snapshot of the same structure (every training epoch) keeps the layout, the level and
+  // the user's zoom; only the values change.
+  if (m_generation > 0 && sameStructure(network, m_net)) {
+    m_net = network;
+    return recolour();
+  }
   m_net = network;
   m_nodeIndex.clear();
   for (int i = 0; i < m_net.nodes.size(); ++i) m_nodeIndex[m_net.nodes[i].name] = i;

@@ -54,7 +54,8 @@ class NetworkGraphView : public QWidget {
   explicit NetworkGraphView(QWidget* parent = nullptr);
   ~NetworkGraphView() override;  // waits for layouts still running
 
-  // A new model: lays out both levels and fits.
+  // A new model: lays out both levels and fits. The same structure again (a training
+  // snapshot) only recolours, keeping the level and zoom.
   void setNetwork(const NetworkView& network);
   // Same structure, new kept/importance values: recolours only (a different node count
   // falls back to setNetwork()).

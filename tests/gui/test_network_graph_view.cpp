@@ -85,6 +85,7 @@ class TestNetworkGraphView : public QObject {
   void doubleClickOpensABlock();
   void fitHoldsWhileResizing();
   void blocksOfANetworkWithoutGroups();
+  void sameStructureKeepsTheZoom();
 };
 
 void TestNetworkGraphView::laysOutDownwardsWithoutOverlap() {
@@ -374,6 +375,33 @@ void TestNetworkGraphView::blocksOfANetworkWithoutGroups() {
   QVERIFY2(block->toolTip().contains("kept 16 / 32"), qPrintable(block->toolTip()));
   QVERIFY(view.fillOf("[model.3]").green() < 200);  // half of its conv planned away
   QCOMPARE(view.fillOf("[model.4]"), QColor(Qt::white));
+}
+
+// Training hands the view a new snapshot every epoch: the user's level and zoom stay.
+void TestNetworkGraphView::sameStructureKeepsTheZoom() {
+  NetworkGraphView view;
+  view.resize(800, 800);
+  view.show();
+  view.setNetwork(chain(200));
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 60000);
+  view.fit();
+  for (int i = 0; i < 40 && view.level() == NetworkGraphView::Level::Blocks; ++i) view.zoomBy(1.2, QPointF(400, 300));
+  QCOMPARE(view.level(), NetworkGraphView::Level::Nodes);
+  const double zoomed = view.zoom();
+  QSignalSpy laidOut(&view, &NetworkGraphView::layoutFinished);
+  NetworkView next = chain(200);
+  next.nodes[0].kept = 8;
+  view.setNetwork(next);
+  QVERIFY(view.layoutReady());
+  QTest::qWait(200);
+  QCOMPARE(laidOut.count(), 0);
+  QCOMPARE(view.level(), NetworkGraphView::Level::Nodes);
+  QCOMPARE(view.zoom(), zoomed);
+  QVERIFY(view.fillOf("model.0.n0").green() < 200);  // the new values are shown
+  // A different structure is a new model: laid out again and fitted.
+  view.setNetwork(chain(120));
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady() && laidOut.count() == 1, 60000);
+  QCOMPARE(view.visibleKeys().size(), 30);
 }
 
 QTEST_MAIN(TestNetworkGraphView)
