@@ -56,12 +56,12 @@ bool SrPilotDriver::write(double sr) {
 
 void SrPilotDriver::beforeStep(int64_t globalStep, double epochPos, double lr, double stepsPerEpoch, StepStats& step) {
   if (!enabled()) return;
-  const bool wanted = m_control->autopilot.load();
-  if (m_pilot && !wanted) disengage("turned off; sr stays at " + num(m_control->sr.load()));
+  if (m_pilot && !m_control->autopilot.load()) disengage("turned off; sr stays at " + num(m_control->sr.load()));
   if (m_pilot && m_control->sr.load() != m_written)
     disengage("sr was set by hand to " + num(m_control->sr.load()) + " before step " + std::to_string(globalStep + 1) +
               "; the run keeps that value");
-  if (!m_pilot && wanted) engage(epochPos, globalStep == 0 ? "on" : "engaged");
+  // Read again: a disengagement above cleared it.
+  if (!m_pilot && m_control->autopilot.load()) engage(epochPos, globalStep == 0 ? "on" : "engaged");
   if (!m_pilot || globalStep % m_o.everySteps != 0) return;
   const SparsityMeasure m = measure();
   const double sr = m_pilot->update(epochPos, m, lr, stepsPerEpoch);

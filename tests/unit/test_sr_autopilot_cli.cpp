@@ -50,9 +50,12 @@ class TestSrAutopilotCli : public QObject {
  private Q_SLOTS:
   void reachesTheTargetFromTheDemoClassifier() {
     const QString run = m_dir.path() + "/pilot";
+    // 3 x 48 steps. The metric guard is off: on a budget this small, taking 40% of the
+    // channels to zero costs more than its default 5 points of top-1 however the push is
+    // spread (BENCHMARKS.md, "sr autopilot"), and the guard would rightly stop short.
     const CliRun r = runCli({"train", "--model", kDemo, "--data", "fashion-mnist", "--epochs", "3", "--train-limit",
-                             "3072", "--val-limit", "500", "--batch", "64", "--sparsity-target", "0.4", "--by-epoch",
-                             "3", "--out", run});
+                             "1536", "--val-limit", "256", "--batch", "32", "--sparsity-target", "0.4", "--by-epoch",
+                             "3", "--sparsity-max-drop", "0", "--out", run});
     qInfo("%s", r.out.c_str());
     QVERIFY2(r.code == 0, r.err.c_str());
     const auto epochs = readCsv(run.toStdString() + "/results.csv");
@@ -68,7 +71,7 @@ class TestSrAutopilotCli : public QObject {
 
     // The sr curve: one row per step, sr moving, the fraction rising from ~0 toward 0.4.
     const auto curve = readCsv(run.toStdString() + "/sr_autopilot.csv");
-    QCOMPARE(curve.size(), size_t(3 * 3072 / 64));
+    QCOMPARE(curve.size(), size_t(3 * 1536 / 32));
     double lo = 1e9, hi = 0;
     for (const auto& row : curve) {
       lo = std::min(lo, std::stod(row.at("sr")));
