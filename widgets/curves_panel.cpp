@@ -72,6 +72,7 @@ QCPGraph* CurvesPanel::series(const QString& name, Plot plot, bool rightAxis) {
   QPen pen(seriesColour(m_colour++), 1.6);
   if (name.startsWith("pruned_now/")) pen.setStyle(Qt::DashLine), pen.setWidthF(2.0);
   if (name == "step/loss") pen = QPen(QColor(160, 190, 225), 0.8);
+  if (name == "step/sparse_target") pen.setStyle(Qt::DashLine);
   g->setAntialiased(!name.startsWith("step/") && name != "lr" && name != "sr");  // thousands of points
   g->setPen(pen);
   if (!name.startsWith("step/") && name != "lr" && name != "sr")
@@ -85,6 +86,10 @@ void CurvesPanel::addStep(const StepPoint& p) {
   series("step/loss", Losses)->addData(p.epochPos, p.loss);
   series("lr", Rates)->addData(p.epochPos, p.lr);
   series("sr", Rates, true)->addData(p.epochPos, p.sr);
+  if (p.sparseFraction >= 0) {  // the sr autopilot measured before this step
+    series("step/sparse_fraction", Metrics)->addData(p.epochPos, p.sparseFraction);
+    series("step/sparse_target", Metrics)->addData(p.epochPos, p.sparseTarget);
+  }
   m_xMax = std::max(m_xMax, p.epochPos);
   scheduleRescale();
 }

@@ -2,7 +2,11 @@
 // CurvesPanel: training curves against epochs in three stacked plots sharing the x range:
 // losses (per step and per epoch), learning rate and sr, and the metrics - top-1/top-5 or
 // mAP, with the "pruned now" probe dashed: the accuracy the model would keep if it were
-// pruned at the chosen percent right now, the signal people tune sr by.
+// pruned at the chosen percent right now, the signal people tune sr by. The metric plot
+// also shows the fraction of BN |gamma| below the sparsity threshold ("sparse/fraction"
+// per epoch) and, while the sr autopilot steers, its per-step measurement and target
+// ("step/sparse_fraction", "step/sparse_target", dashed): sr, the fraction and the metric
+// on one time axis.
 // Series are created on first use from their names ("val/top1", "metrics/mAP50-95(B)",
 // "pruned_now/top1", "train/box_loss"...). Thread: GUI thread; appends are O(1) and replots
 // are queued.

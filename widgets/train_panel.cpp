@@ -17,7 +17,8 @@ namespace prunelab::widgets {
 TrainPanel::TrainPanel(QWidget* parent)
     : QWidget(parent), m_epochs(new QSpinBox(this)), m_batch(new QSpinBox(this)), m_lr(new QDoubleSpinBox(this)),
       m_sr(new SrControl(this)), m_srDecay(new QCheckBox("linear decay (YOLOv5 slimming)", this)),
-      m_prunedNow(new QDoubleSpinBox(this)), m_start(new QPushButton("Start", this)),
+      m_prunedNow(new QDoubleSpinBox(this)), m_autopilot(new QCheckBox("autopilot: reach", this)),
+      m_sparsityTarget(new QDoubleSpinBox(this)), m_byEpoch(new QSpinBox(this)), m_start(new QPushButton("Start", this)),
       m_pause(new QPushButton("Pause", this)), m_cancel(new QPushButton("Cancel", this)),
       m_progress(new QProgressBar(this)), m_eta(new QLabel(this)) {
   m_epochs->setRange(1, 1000);
@@ -29,6 +30,14 @@ TrainPanel::TrainPanel(QWidget* parent)
   m_prunedNow->setSuffix(" %");
   m_prunedNow->setToolTip("After each epoch, evaluate a copy pruned by BN |gamma| at this percent "
                           "(the accuracy you would keep if you pruned now); 0 = off");
+  m_autopilot->setToolTip("sr autopilot: a controller moves sr during the run so that this share of BN |gamma| "
+                          "falls below 0.01 by the chosen epoch, backing off if validation top-1 / mAP drops by more "
+                          "than 5 points; moving the slider turns it off");
+  m_sparsityTarget->setRange(1, 99);
+  m_sparsityTarget->setDecimals(0);
+  m_sparsityTarget->setSuffix(" %");
+  m_byEpoch->setRange(1, 1000);
+  m_byEpoch->setPrefix("by epoch ");
   m_pause->setCheckable(true);
   m_start->setToolTip("Train the current model on the open dataset (sparse when sr > 0)");
   m_progress->setRange(0, 1000);
@@ -39,6 +48,13 @@ TrainPanel::TrainPanel(QWidget* parent)
   form->addRow("Batch", m_batch);
   form->addRow("Learning rate", m_lr);
   form->addRow("sr (BN L1)", m_sr);
+  auto* pilot = new QHBoxLayout;
+  pilot->addWidget(m_autopilot);
+  pilot->addWidget(m_sparsityTarget);
+  pilot->addWidget(new QLabel("of |gamma| < 0.01", this));
+  pilot->addWidget(m_byEpoch);
+  pilot->addStretch(1);
+  form->addRow("", pilot);
   form->addRow("", m_srDecay);
   form->addRow("Pruned-now probe", m_prunedNow);
   auto* buttons = new QHBoxLayout;
@@ -58,7 +74,19 @@ TrainPanel::TrainPanel(QWidget* parent)
     Q_EMIT pauseToggled(on);
   });
   connect(m_cancel, &QPushButton::clicked, this, &TrainPanel::cancelRequested);
-  connect(m_sr, &SrControl::valueChanged, this, &TrainPanel::srChanged);
+  connect(m_sr, &SrControl::valueChanged, this, [this](double sr) {
+    if (m_quiet) return;  // the pilot's value on display
+    if (m_running && m_autopilot->isChecked()) {  // the hand takes over: the pilot goes off first
+      m_handMove = true;
+      m_autopilot->setChecked(false);
+      m_handMove = false;
+    }
+    Q_EMIT srChanged(sr);
+  });
+  connect(m_autopilot, &QCheckBox::toggled, this, [this](bool on) {
+    if (m_running && !m_quiet) Q_EMIT autopilotToggled(on, m_handMove);
+  });
+  connect(m_epochs, &QSpinBox::valueChanged, this, [this](int epochs) { m_byEpoch->setMaximum(epochs); });
   connect(m_lr, &QDoubleSpinBox::valueChanged, this, &TrainPanel::lrChanged);
   setRequest(TrainRequest{});
   setRunning(false);
@@ -72,6 +100,9 @@ TrainRequest TrainPanel::request() const {
   r.sr = m_sr->value();
   r.srDecay = m_srDecay->isChecked();
   r.prunedNowPercent = m_prunedNow->value() / 100.0;
+  r.autopilot = m_autopilot->isChecked();
+  r.sparsityTarget = m_sparsityTarget->value() / 100.0;
+  r.byEpoch = m_byEpoch->value();
   return r;
 }
 
@@ -82,9 +113,30 @@ void TrainPanel::setRequest(const TrainRequest& r) {
   m_sr->setValue(r.sr);
   m_srDecay->setChecked(r.srDecay);
   m_prunedNow->setValue(r.prunedNowPercent * 100.0);
+  m_autopilot->setChecked(r.autopilot);
+  m_sparsityTarget->setValue(r.sparsityTarget * 100.0);
+  m_byEpoch->setMaximum(r.epochs);
+  m_byEpoch->setValue(r.byEpoch);
+}
+
+void TrainPanel::showAutopilotSr(double sr) {
+  m_quiet = true;
+  m_sr->setValue(sr);
+  m_quiet = false;
+}
+
+void TrainPanel::clearAutopilot() {
+  m_quiet = true;
+  m_autopilot->setChecked(false);
+  m_quiet = false;
 }
 
 void TrainPanel::setRunning(bool running) {
+  m_running = running;
+  m_runHasPilot = running && m_autopilot->isChecked();
+  m_autopilot->setEnabled(!running || m_runHasPilot);  // a run without a pilot cannot get one
+  m_sparsityTarget->setEnabled(!running);
+  m_byEpoch->setEnabled(!running);
   m_start->setEnabled(!running);
   m_pause->setEnabled(running);
   m_cancel->setEnabled(running);

@@ -3,6 +3,10 @@
 // sr and lr stay live (their change signals go straight to the trainer's atomics), Pause
 // and Cancel act between batches. setProgress() shows the fraction and ETA; a run that
 // ends early (Cancel) resets them through setStopped() so no partial bar is left behind.
+// The sr autopilot box beside the slider: checked at Start, the run steers sr toward "F %
+// of |gamma| below 0.01 by epoch E" and the slider follows it (showAutopilotSr); moving the
+// slider by hand during the run unchecks it (autopilotToggled(false, true)) before the new
+// sr goes out, so the hand always wins. Re-checking it during that run re-engages the pilot.
 // Thread: GUI thread.
 
 #include <QWidget>
@@ -25,6 +29,9 @@ struct TrainRequest {
   double sr = 0.0;
   bool srDecay = false;
   double prunedNowPercent = 0.0;  // 0..1; 0 = off
+  bool autopilot = false;          // steer sr toward sparsityTarget by byEpoch
+  double sparsityTarget = 0.4;     // 0..1
+  int byEpoch = 3;                 // 1..epochs
 };
 
 class TrainPanel : public QWidget {
@@ -43,6 +50,11 @@ class TrainPanel : public QWidget {
   QPushButton* cancelButton() const { return m_cancel; }
   QProgressBar* progressBar() const { return m_progress; }
   QLabel* etaLabel() const { return m_eta; }
+  QCheckBox* autopilotBox() const { return m_autopilot; }
+  // The autopilot moved sr: the slider shows it without emitting srChanged.
+  void showAutopilotSr(double sr);
+  // The run's pilot let go (someone else wrote sr): the box unchecks without emitting.
+  void clearAutopilot();
 
  Q_SIGNALS:
   void startRequested(const prunelab::widgets::TrainRequest& request);
@@ -50,6 +62,8 @@ class TrainPanel : public QWidget {
   void cancelRequested();
   void srChanged(double sr);
   void lrChanged(double lr);
+  // During a run only; `byHand`: the slider was moved (the new sr follows in srChanged).
+  void autopilotToggled(bool on, bool byHand);
 
  private:
   QSpinBox* m_epochs;
@@ -58,6 +72,13 @@ class TrainPanel : public QWidget {
   SrControl* m_sr;
   QCheckBox* m_srDecay;
   QDoubleSpinBox* m_prunedNow;
+  QCheckBox* m_autopilot;
+  QDoubleSpinBox* m_sparsityTarget;
+  QSpinBox* m_byEpoch;
+  bool m_running = false;
+  bool m_runHasPilot = false;  // the running run was started with the autopilot (it can re-engage)
+  bool m_quiet = false;        // showing the pilot's values: not the user's doing
+  bool m_handMove = false;     // the box is being unchecked by a slider move
   QPushButton* m_start;
   QPushButton* m_pause;
   QPushButton* m_cancel;

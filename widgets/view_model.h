@@ -92,10 +92,14 @@ struct StepPoint {
   double imagesPerSec = 0.0;
   double progress = 0.0;  // 0..1 of the whole run
   double epochPos = 0.0;  // epoch + fraction of it done: the x of step curves
+  // The sr autopilot's measured fraction of |gamma| below its threshold and its target
+  // (both < 0 on steps it did not measure).
+  double sparseFraction = -1.0, sparseTarget = -1.0;
 };
 
 // One epoch's numbers as (name, value) pairs, e.g. ("train/loss", 0.4),
-// ("val/top1", 0.91), ("metrics/mAP50", 0.6), ("pruned_now/top1", 0.88).
+// ("val/top1", 0.91), ("metrics/mAP50", 0.6), ("pruned_now/top1", 0.88),
+// ("sparse/fraction", 0.3) and, while the sr autopilot steers, ("sparse/target", 0.35).
 struct EpochPoint {
   int epoch = 0;  // 0-based
   QVector<QPair<QString, double>> values;

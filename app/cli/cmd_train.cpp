@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/shape_inference.h"
+#include "cli/autopilot_options.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/progress_line.h"
@@ -68,7 +69,9 @@ class ConsoleObserver : public TrainObserver {
   }
   void onEpoch(const EpochStats& s) override {
     m_progress.finish();
-    if (!m_quiet) printEpoch(s);
+    if (m_quiet) return;
+    printEpoch(s);
+    printAutopilotEpoch(s);
   }
   void onMessage(const std::string& m) override {
     m_progress.finish();
@@ -154,9 +157,12 @@ int runTrain(int argc, char** argv) {
       ->capture_default_str();
   a.add_option("--out", runDir, "run directory (checkpoints, results.csv, log.jsonl)")->type_name("RUN_DIR")->required();
   a.add_flag("--resume", "continue the run in --out from its last checkpoint");
+  SrAutopilotOptions autopilot;
+  addAutopilotOptions(cl, autopilot);
   cl.footer("\nTraining recipes (the task's defaults; the workbench's Train panel starts from the same):\n" +
             recipeSummary());
   if (!cl.parse(argc, argv)) return 0;
+  checkAutopilotArgs(cl, autopilot, given.epochs);
   configureThreads(model.threads);
   const std::string last = (std::filesystem::path(runDir) / "last.plm").string();
   const bool resume = cl.has("--resume");
@@ -195,6 +201,7 @@ int runTrain(int argc, char** argv) {
   o.device = runDevice(run);
   o.seed = data.spec.seed;
   o.workers = run.workers;
+  if (cl.has("--sparsity-target")) o.autopilot = autopilot;
 
   auto control = std::make_shared<TrainControl>(sr, o.lr);
   g_control = control;

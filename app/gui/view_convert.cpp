@@ -141,6 +141,8 @@ widgets::StepPoint stepPoint(const StepStats& s, int epochs) {
   const double perEpoch = std::max<int64_t>(1, s.batchesPerEpoch);
   p.epochPos = s.epoch + (s.batch + 1) / perEpoch;
   p.progress = epochs > 0 ? p.epochPos / epochs : 0.0;
+  p.sparseFraction = s.sparseFraction;
+  p.sparseTarget = s.sparseTarget;
   return p;
 }
 
@@ -158,6 +160,8 @@ widgets::EpochPoint epochPoint(const EpochStats& e) {
   p.values.append({"speed/images_per_s", e.imagesPerSec});
   p.values.append({"gamma/abs_mean", e.gamma.absMean});
   p.values.append({"gamma/frac_below_0.01", e.gamma.fracBelow001});
+  p.values.append({"sparse/fraction", e.sparseFraction});
+  if (e.sparseTarget >= 0) p.values.append({"sparse/target", e.sparseTarget});
   return p;
 }
 

@@ -1,5 +1,6 @@
 #include "gui/workbench.h"
 
+#include <QCheckBox>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -218,12 +219,23 @@ void Workbench::wire() {
     s.sr = r.sr;
     s.srDecay = r.srDecay;
     s.prunedNowPercent = r.prunedNowPercent;
+    if (r.autopilot) {
+      s.autopilot.target = r.sparsityTarget;
+      s.autopilot.byEpoch = r.byEpoch;
+    }
     s.runDir = newRunDir().toStdString();
     startTraining(s);
   });
   // The panel writes the current run's control: the trainer reads it at its next step.
   connect(t, &widgets::TrainPanel::srChanged, this, [this](double sr) { m_control->sr.store(sr); });
   connect(t, &widgets::TrainPanel::lrChanged, this, [this](double lr) { m_control->lr.store(lr); });
+  // The pilot toggle reaches the trainer through the control (it re-engages from the current sr).
+  connect(t, &widgets::TrainPanel::autopilotToggled, this, [this](bool on, bool byHand) {
+    m_control->autopilot.store(on);
+    if (on) info("sr autopilot on: it steers sr again from its current value");
+    else if (byHand) info("sr autopilot off: sr was moved by hand; the run keeps your value");
+    else info("sr autopilot off: sr stays where it is");
+  });
   connect(t, &widgets::TrainPanel::pauseToggled, this, [this](bool p) {
     m_control->paused.store(p);
     info(p ? "Training paused" : "Training resumed");
@@ -298,6 +310,7 @@ void Workbench::startTraining(const TrainSettings& settings) {
   // A new control per run, created here and kept by both sides: sr, lr, pause and Cancel
   // set from now on reach this run even while it still waits in the worker's queue.
   m_control = std::make_shared<TrainControl>(settings.sr, settings.lr);
+  m_control->autopilot.store(settings.autopilot.enabled());
   post([w = m_worker, settings, control = m_control] { w->train(settings, control); });
 }
 
@@ -443,6 +456,14 @@ void Workbench::drainTraining() {
     w.setProgress(last.progress, eta);
   }
   if (!steps.isEmpty()) Q_EMIT trainSteps(steps);
+  // While the sr autopilot steers, the slider follows it; when it let go on its own (sr was
+  // written elsewhere), the box follows that.
+  if (!steps.isEmpty() && m_trainEpochs > 0 && w.trainPanel()->autopilotBox()->isChecked()) {
+    if (m_control->autopilot.load())
+      w.trainPanel()->showAutopilotSr(m_control->sr.load());
+    else
+      w.trainPanel()->clearAutopilot();
+  }
   for (const GammaSnapshot& g : p.gammas) w.gammaPanel()->addFrame(gammaFrame(g));
   for (const EpochStats& e : p.epochs) {
     const widgets::EpochPoint point = epochPoint(e);

@@ -161,6 +161,7 @@ void Worker::train(const TrainSettings& s, const std::shared_ptr<TrainControl>& 
     req.options.sparsity.linearDecay = s.srDecay;
     req.options.gammaEvery = s.gammaEvery;
     req.options.runDir = s.runDir;
+    req.options.autopilot = s.autopilot;
     req.control = control;  // the GUI's controls for this run; never reset here (a queued Cancel holds)
     req.observers = {&m_bridge};
     m_bridge.reset();

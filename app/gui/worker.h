@@ -25,6 +25,7 @@
 #include "pruning/surgery.h"
 #include "report/story_report.h"
 #include "train/bn_stats.h"
+#include "train/sr_autopilot.h"
 #include "train/train_observer.h"
 #include "widgets/detections_panel.h"
 #include "widgets/sensitivity_panel.h"
@@ -50,6 +51,7 @@ struct TrainSettings {
   double prunedNowPercent = 0.0;  // > 0: after each epoch, evaluate a bn-pruned copy at this percent
   std::string runDir;             // empty: no files
   int gammaEvery = 20;
+  SrAutopilotOptions autopilot;   // target > 0: the sr autopilot steers the run's control
 };
 
 struct ModelSnapshot {

@@ -16,8 +16,9 @@ namespace {
 
 const std::vector<std::string> kOwnClassify = {"train/top1"};
 const std::vector<std::string> kOwnDetect = {"train/loss", "val/loss", "fitness"};
-const std::vector<std::string> kOwnTail = {"sr",           "bn/gamma_mean", "bn/frac_lt_0.01", "bn/gamma_p10",
-                                           "bn/gamma_p50", "bn/gamma_p90",  "time_s",          "images_per_s"};
+const std::vector<std::string> kOwnTail = {"sr",           "sparse_fraction", "sparse_target", "bn/gamma_mean",
+                                           "bn/frac_lt_0.01", "bn/gamma_p10", "bn/gamma_p50", "bn/gamma_p90",
+                                           "time_s",       "images_per_s"};
 
 // The log.jsonl key a CSV column reads: ultralytics' names map onto PruneLab's.
 std::string keyFor(const std::string& column) {
@@ -48,7 +49,10 @@ json toJson(const EpochStats& s) {
             {"data_wait", s.dataWaitFraction},
             {"bn/gamma_p25", s.gamma.p25},
             {"bn/gamma_p75", s.gamma.p75},
-            {"bn/gamma_max", s.gamma.maxAbs}};
+            {"bn/gamma_max", s.gamma.maxAbs},
+            {"sparse_fraction", s.sparseFraction},
+            {"sparse_threshold", s.sparseThreshold}};
+  if (s.sparseTarget >= 0) j["sparse_target"] = s.sparseTarget;  // only while the autopilot steers
   if (s.validated) {
     j["fitness"] = s.fitness;
     j["val/loss"] = s.valLoss;

@@ -18,6 +18,16 @@ std::vector<NodeId> sparsityTargets(const Graph& graph, const SparsityOptions& o
   return r;
 }
 
+std::vector<float> absGammas(const Graph& graph, const std::vector<NodeId>& targets) {
+  at::NoGradGuard noGrad;
+  std::vector<float> out;
+  for (NodeId id : targets) {
+    const at::Tensor g = graph.node(id).tensor("weight").detach().abs().to(at::kCPU, at::kFloat).contiguous();
+    out.insert(out.end(), g.data_ptr<float>(), g.data_ptr<float>() + g.numel());
+  }
+  return out;
+}
+
 void applyBnL1(Graph& graph, const std::vector<NodeId>& targets, double sr, double srBeta) {
   if (sr == 0.0) return;
   at::NoGradGuard noGrad;

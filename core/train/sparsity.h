@@ -23,6 +23,9 @@ double effectiveSr(const SparsityOptions& o, double sr, int epoch, int epochs);
 // BN nodes the penalty applies to (not excluded, with a weight).
 std::vector<NodeId> sparsityTargets(const Graph& graph, const SparsityOptions& o);
 
+// |gamma| of every target's channels (on the CPU), in node order.
+std::vector<float> absGammas(const Graph& graph, const std::vector<NodeId>& targets);
+
 // Adds the subgradient to the gradients of `targets` (no-op for sr == 0 or missing grads).
 void applyBnL1(Graph& graph, const std::vector<NodeId>& targets, double sr, double srBeta);
 

@@ -24,6 +24,9 @@ struct StepStats {
   double lr = 0.0;          // base lr in effect (first parameter group)
   double sr = 0.0;          // effective sparsity coefficient used by this step
   double imagesPerSec = 0.0;  // over this step, data wait included
+  // The sr autopilot's measurement before this step: the fraction of |gamma| below its
+  // threshold and its schedule's target (both < 0 when it did not measure this step).
+  double sparseFraction = -1.0, sparseTarget = -1.0;
 };
 
 struct EpochStats {
@@ -36,6 +39,10 @@ struct EpochStats {
   double imagesPerSec = 0.0;  // training, data loading included
   double dataWaitFraction = 0.0;  // share of the epoch the trainer waited for batches
   GammaStats gamma;
+  // Fraction of the penalised BNs' |gamma| below sparseThreshold (the autopilot's
+  // threshold, 0.01 without it) at the epoch's end, and the autopilot's target then
+  // (< 0: no autopilot steering at the epoch's end).
+  double sparseFraction = 0.0, sparseThreshold = 0.01, sparseTarget = -1.0;
   std::string task = "classify";  // "detect": valTop1/valTop5/trainTop1 are unused
   // Task-specific columns in log order, e.g. ("metrics/mAP50", 0.81) for detection.
   std::vector<std::pair<std::string, double>> taskMetrics;
@@ -63,6 +70,10 @@ struct TrainControl {
   std::atomic<double> lr;             // live base learning rate (before the schedule)
   std::atomic<bool> paused{false};
   std::atomic<bool> cancelled{false};
+  // The sr autopilot may steer sr (when the run has one: TrainerOptions::autopilot). The
+  // trainer clears it when sr is written by anyone else (a hand on the slider takes over);
+  // a GUI toggle clears it, and setting it again re-engages the pilot from the current sr.
+  std::atomic<bool> autopilot{true};
 };
 
 }  // namespace prunelab

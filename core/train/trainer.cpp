@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include "train/classification_task.h"
 #include "train/fused_sgd.h"
 #include "train/run_log.h"
+#include "train/sr_pilot_driver.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -69,7 +71,10 @@ json optionsToJson(const TrainerOptions& o, double sr) {
           {"sr_exclude", o.sparsity.exclude},
           {"freeze", o.freeze},
           {"train_only", o.trainOnly},
-          {"seed", o.seed}};
+          {"seed", o.seed},
+          {"sparsity_target", o.autopilot.target},
+          {"sparsity_by_epoch", o.autopilot.byEpoch},
+          {"sparsity_threshold", o.autopilot.threshold}};
 }
 
 }  // namespace
@@ -86,6 +91,7 @@ struct Trainer::Impl {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::vector<double> groupMultipliers;  // lr multiplier of each param group
   std::vector<NodeId> sparseTargets;
+  std::unique_ptr<SrPilotDriver> pilot;  // always there; steers only with options.autopilot
   RunLog log;
 
   int startEpoch = 0;
@@ -215,6 +221,13 @@ struct Trainer::Impl {
     task->prepare(*graph);
     buildOptimizer();
     sparseTargets = sparsityTargets(*graph, opt.sparsity);
+    if (opt.autopilot.enabled()) {
+      checkAutopilotOptions(opt.autopilot, opt.epochs);
+      if (sparseTargets.empty())
+        throw Error("--sparsity-target", "the model has no BatchNorm gammas under the L1 penalty to make sparse");
+    }
+    pilot = std::make_unique<SrPilotDriver>(opt.autopilot, control, *graph, sparseTargets,
+                                            [this](const std::string& m) { message(m); });
     if (!opt.runDir.empty()) {
       fs::create_directories(opt.runDir);
       log.open(opt.runDir, opt.resume);
@@ -222,6 +235,7 @@ struct Trainer::Impl {
                           [&](std::ostream& os) { os << optionsToJson(opt, srStart).dump(1) << "\n"; });
     }
     tryResume();
+    pilot->openTrace(opt.runDir, startEpoch);
 
     LoaderOptions trainLo;
     trainLo.batchSize = opt.batchSize;
@@ -234,6 +248,15 @@ struct Trainer::Impl {
     DataLoader trainLoader(task->trainSource(opt.seed, opt.epochs), trainLo);
     DataLoader valLoader(task->valSource(opt.seed), valLo);
     const int64_t batches = static_cast<int64_t>(trainLoader.batchesPerEpoch());
+    if (pilot->enabled() && opt.autopilot.metricMargin > 0 && control->autopilot.load()) {
+      EpochStats before;  // the autopilot's metric guard compares to the model as it starts
+      task->validate(*module, valLoader, opt.device, startEpoch, before);
+      pilot->setReference(before.fitness);
+      char line[96];
+      std::snprintf(line, sizeof line, "sr autopilot: validation metric %.4f before training (the guard's reference)",
+                    before.fitness);
+      message(line);
+    }
 
     TrainResult result;
     result.bestFitness = std::max(0.0, bestFitness);
@@ -258,12 +281,14 @@ struct Trainer::Impl {
           result.cancelled = true;
           break;
         }
+        lr = control->lr.load() * lrFactor(opt.schedule, epoch + double(b) / double(batches), opt.epochs);
+        setLr(lr);
+        StepStats s{epoch, globalStep, b, batches, 0.0, lr, 0.0, 0.0};
+        pilot->beforeStep(globalStep, epoch + double(b) / double(batches), lr, double(batches), s);
         const double baseSr = control->sr.load();
         result.srMovedLive |= baseSr != srStart;
         result.srEnd = baseSr;
         sr = effectiveSr(opt.sparsity, baseSr, epoch, opt.epochs);
-        lr = control->lr.load() * lrFactor(opt.schedule, epoch + double(b) / double(batches), opt.epochs);
-        setLr(lr);
 
         const auto x = batch.images.to(device);
         // Drop the gradients rather than zero them (LibTorch 1.13's zero_grad() memsets
@@ -291,7 +316,9 @@ struct Trainer::Impl {
         trainSecondsThisRun += dt;
         imagesThisRun += n;
         if (!observers.empty()) {
-          StepStats s{epoch, globalStep - 1, b, batches, lossValue, lr, sr, double(n) / std::max(dt, 1e-9)};
+          s.loss = lossValue;
+          s.sr = sr;
+          s.imagesPerSec = double(n) / std::max(dt, 1e-9);
           for (auto* o : observers) o->onStep(s);
           if (opt.gammaEvery > 0 && (globalStep - 1) % opt.gammaEvery == 0) {
             const GammaSnapshot g = snapshotGammas(*graph, globalStep - 1, epoch + double(b) / double(batches));
@@ -325,6 +352,7 @@ struct Trainer::Impl {
       es.sr = sr;
       es.seconds = secondsSince(epochStart);
       es.gamma = gammaStats(snapshotGammas(*graph));
+      pilot->endEpoch(es, epoch + 1.0);
       es.best = validate && es.fitness > bestFitness;
       if (es.best) bestFitness = es.fitness;
 

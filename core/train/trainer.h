@@ -1,13 +1,14 @@
 #pragma once
 // The trainer: SGD/AdamW, schedules with warm-up, label smoothing,
 // BN-L1 sparse training with a live sr, freezing and per-group learning rates,
-// crash-safe checkpoints and exact resume.
+// an sr autopilot (train/sr_autopilot.h), crash-safe checkpoints and exact resume.
 //
 // Threads: run() blocks and must be called on the thread that owns the Graph (the
 // worker); observers are called on that thread. TrainControl may be written from any
 // thread; each step reads it once.
 // Files in runDir: last.plm (every epoch), best.plm (best val top-1), results.csv and
-// log.jsonl (one row per epoch, rewritten atomically), options.json.
+// log.jsonl (one row per epoch, rewritten atomically), options.json; with the autopilot,
+// sr_autopilot.csv (one row per controller update: the sr curve it took; see SrTrace).
 
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 #include "graph/graph.h"
 #include "train/lr_schedule.h"
 #include "train/sparsity.h"
+#include "train/sr_autopilot.h"
 #include "train/train_observer.h"
 #include "train/train_task.h"
 
@@ -34,6 +36,9 @@ struct TrainerOptions {
   ScheduleOptions schedule;
   double labelSmoothing = 0.0;
   SparsityOptions sparsity;
+  // Steers TrainControl::sr toward a gamma-sparsity target (off unless target > 0); it
+  // writes sr with a compare-and-swap, so any other write (the slider) disengages it.
+  SrAutopilotOptions autopilot;
   std::vector<std::string> freeze;     // scope patterns whose parameters are frozen
   std::vector<std::string> trainOnly;  // if set, every other parameter is frozen
   std::vector<std::pair<std::string, double>> lrMultipliers;  // scope pattern -> lr x

@@ -11,6 +11,8 @@
 #include "widgets/gamma_panel.h"
 #include "widgets/layer_table_model.h"
 #include "widgets/network_graph_view.h"
+#include "widgets/sr_control.h"
+#include "widgets/train_panel.h"
 
 using namespace prunelab::widgets;
 
@@ -62,6 +64,8 @@ class TestPanels : public QObject {
   void channelClicksAndDrags();
   void gammaHistogramCounts();
   void curvesCreateSeries();
+  void curvesShowTheAutopilot();
+  void autopilotBoxYieldsToTheSlider();
   void compareShowsChanges();
   void ratioEditParsesPercent();
 };
@@ -181,6 +185,68 @@ void TestPanels::curvesCreateSeries() {
   QVERIFY(!panel.seriesNames().contains("gamma/abs_mean"));
   QCOMPARE(panel.pointCount("pruned_now/top1"), 3);
   QCOMPARE(panel.pointCount("step/loss"), 3);
+}
+
+// sr, the sparse fraction and the metric on one time axis: the pilot's per-step measurement
+// and target appear only on steps it measured.
+void TestPanels::curvesShowTheAutopilot() {
+  CurvesPanel panel;
+  for (int i = 0; i < 4; ++i) {
+    StepPoint s;
+    s.epochPos = 0.25 * (i + 1);
+    s.sr = 1e-4 * (i + 1);
+    if (i % 2 == 0) s.sparseFraction = 0.1 * i, s.sparseTarget = 0.1 * i + 0.05;
+    panel.addStep(s);
+  }
+  EpochPoint p;
+  p.values = {{"val/top1", 0.8}, {"sparse/fraction", 0.2}, {"sparse/target", 0.25}};
+  panel.addEpoch(p);
+  QCOMPARE(panel.pointCount("sr"), 4);
+  QCOMPARE(panel.pointCount("step/sparse_fraction"), 2);
+  QCOMPARE(panel.pointCount("step/sparse_target"), 2);
+  QCOMPARE(panel.pointCount("sparse/fraction"), 1);
+  QCOMPARE(panel.pointCount("val/top1"), 1);
+}
+
+// The Train panel's autopilot box: the pilot's sr shown on the slider is not a hand move;
+// a hand move during a piloted run unchecks the box (autopilotToggled(false, true)) before
+// srChanged carries the new value; before a run the box is just a setting.
+void TestPanels::autopilotBoxYieldsToTheSlider() {
+  TrainPanel panel;
+  TrainRequest r;
+  r.epochs = 4;
+  r.autopilot = true;
+  r.sparsityTarget = 0.3;
+  r.byEpoch = 9;  // more than the epochs: the spin box keeps it within them
+  panel.setRequest(r);
+  QCOMPARE(panel.request().byEpoch, 4);
+  QCOMPARE(panel.request().sparsityTarget, 0.3);
+  QStringList order;
+  connect(&panel, &TrainPanel::autopilotToggled, this,
+          [&](bool on, bool byHand) { order << QString("pilot %1 %2").arg(on).arg(byHand); });
+  connect(&panel, &TrainPanel::srChanged, this, [&](double sr) { order << QString("sr %1").arg(sr); });
+
+  panel.srControl()->setValue(1e-3);  // not running: a setting, the box stays
+  QCOMPARE(order, QStringList{"sr 0.001"});
+  QVERIFY(panel.autopilotBox()->isChecked());
+
+  order.clear();
+  panel.setRunning(true);
+  panel.showAutopilotSr(2e-3);  // the pilot's value on display
+  QCOMPARE(panel.srControl()->value(), 2e-3);
+  QVERIFY(order.isEmpty());
+  QVERIFY(panel.autopilotBox()->isChecked());
+
+  panel.srControl()->setValue(5e-4);  // the hand
+  QCOMPARE(order, (QStringList{"pilot 0 1", "sr 0.0005"}));
+  QVERIFY(!panel.autopilotBox()->isChecked());
+
+  order.clear();
+  panel.autopilotBox()->setChecked(true);  // re-engage during the run
+  QCOMPARE(order, QStringList{"pilot 1 0"});
+  panel.clearAutopilot();  // the trainer let go on its own: no signal back
+  QVERIFY(!panel.autopilotBox()->isChecked());
+  QCOMPARE(order.size(), 1);
 }
 
 void TestPanels::compareShowsChanges() {

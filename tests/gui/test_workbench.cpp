@@ -63,6 +63,7 @@ class TestWorkbench : public QObject {
   }
   void srChangeReachesNextStep();
   void queuedRunKeepsSrAndCancel();
+  void autopilotToggleHandsOverToTheSlider();
   void ratioEditUpdatesWhatIf();
   void cancelResetsProgress();
   void channelToggleChangesPlan();
@@ -168,6 +169,46 @@ void TestWorkbench::queuedRunKeepsSrAndCancel() {
   }
   QTRY_VERIFY_WITH_TIMEOUT(bench.idle(), kWaitMs);
   QCOMPARE(bench.model().historySize, versions);  // nothing trained, nothing pushed
+}
+
+// The sr autopilot box (issue 18 item 6): checked at Start, the pilot moves sr and the
+// slider follows without that counting as a hand move; the user's move unchecks the box,
+// the log says so and the pilot never writes sr again in that run.
+void TestWorkbench::autopilotToggleHandsOverToTheSlider() {
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  widgets::TrainPanel* panel = bench.window().trainPanel();
+  widgets::TrainRequest r = panel->request();
+  r.epochs = 2;
+  r.batch = 16;
+  r.lr = 0.05;
+  r.sr = 0.0;
+  r.autopilot = true;
+  r.sparsityTarget = 0.3;
+  r.byEpoch = 2;
+  panel->setRequest(r);
+  QSignalSpy finished(&bench, &Workbench::trainingFinished);
+  panel->startButton()->click();
+  QVERIFY(panel->autopilotBox()->isEnabled());  // a piloted run can be handed over
+  QTRY_VERIFY_WITH_TIMEOUT(bench.lastTrainerStep() >= 8, kWaitMs);
+  QVERIFY(bench.control().autopilot.load());
+  QVERIFY(bench.control().sr.load() > 0);  // the pilot started from 0 and moved it
+  QTRY_VERIFY_WITH_TIMEOUT(panel->srControl()->value() > 0, kWaitMs);  // the slider follows the pilot
+  QVERIFY(panel->autopilotBox()->isChecked());  // ...and following it was no hand move
+
+  panel->srControl()->setValue(7e-4);  // the user's hand
+  QVERIFY(!panel->autopilotBox()->isChecked());
+  QVERIFY(!bench.control().autopilot.load());
+  QCOMPARE(bench.control().sr.load(), 7e-4);
+  const int64_t after = bench.lastTrainerStep();
+  QTRY_VERIFY_WITH_TIMEOUT(bench.lastTrainerStep() >= after + 6, kWaitMs);
+  QCOMPARE(bench.control().sr.load(), 7e-4);  // the pilot let go
+  QCOMPARE(panel->srControl()->value(), 7e-4);
+  bench.control().cancelled.store(true);
+  QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWaitMs);
+  const QString log = bench.window().logPanel()->toPlainText();
+  QVERIFY2(log.contains("sr autopilot off: sr was moved by hand"), qPrintable(log));
 }
 
 void TestWorkbench::ratioEditUpdatesWhatIf() {

@@ -62,6 +62,8 @@ class Recorder : public TrainObserver {
     if (hook) hook(s);
   }
   void onEpoch(const EpochStats& s) override { epochs.push_back(s); }
+  std::vector<std::string> messages;
+  void onMessage(const std::string& m) override { messages.push_back(m); }
 };
 
 }  // namespace
@@ -138,6 +140,49 @@ class TestTrainer : public QObject {
     QCOMPARE(r.srEnd, 0.02);
     QVERIFY(r.srMovedLive);
     QVERIFY2(trainLabel(r).find("sr 0 -> 0.02, moved live") != std::string::npos, trainLabel(r).c_str());
+  }
+
+  // The sr autopilot moves sr through the run's TrainControl; a write by anyone else (the
+  // slider) hands control back for good: the pilot disengages, says so and the hand's
+  // value stays in effect. Its trace (sr_autopilot.csv) ends where it let go.
+  void autopilotHandsOverToTheSlider() {
+    const auto d = smallData(2048, 200);
+    auto g = smallCnn();
+    TrainerOptions o = baseOptions(d);
+    o.autopilot.target = 0.3;
+    o.autopilot.byEpoch = 2;
+    o.autopilot.metricMargin = 0;  // no validation before training: this is about the hand-over
+    o.runDir = path("autopilot_handover");
+    auto control = std::make_shared<TrainControl>(0.0, o.lr);
+    Recorder rec;
+    const int64_t handStep = 12;
+    rec.hook = [&](const StepStats& s) {
+      if (s.step == handStep - 1) control->sr.store(4e-4);  // between two steps, as a slider would
+    };
+    Trainer t(g, d, o, control);
+    t.addObserver(&rec);
+    t.run();
+    QVERIFY(rec.steps.size() > size_t(handStep) + 5);
+    bool moved = false;
+    for (int64_t i = 0; i < handStep; ++i) {
+      QVERIFY2(rec.steps[i].sparseFraction >= 0, "the pilot did not measure while engaged");
+      moved |= rec.steps[i].sr != rec.steps[0].sr;
+    }
+    QVERIFY2(moved, "the pilot never moved sr");
+    for (size_t i = handStep; i < rec.steps.size(); ++i) {
+      QCOMPARE(rec.steps[i].sr, 4e-4);
+      QVERIFY(rec.steps[i].sparseFraction < 0);
+    }
+    QVERIFY(!control->autopilot.load());
+    bool said = false;
+    for (const auto& m : rec.messages) said |= m.find("sr autopilot off: sr was set by hand to 0.0004") == 0;
+    QVERIFY2(said, "no log line about the hand-over");
+    std::ifstream trace(path("autopilot_handover/sr_autopilot.csv"));
+    std::string line, last;
+    int rows = -1;
+    while (std::getline(trace, line)) ++rows, last = line;
+    QCOMPARE(rows, int(handStep));  // one row per step until the hand took over
+    QCOMPARE(std::stoll(last.substr(0, last.find(','))), handStep - 1);
   }
 
   void nonFiniteLossStopsAndKeepsTheCheckpoint() {
