@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include "../support/workbench_test_settings.h"
 #include "gui/workbench.h"
 #include "widgets/detections_panel.h"
 #include "widgets/main_window.h"
@@ -36,11 +37,7 @@ bool sameBoxes(const QVector<widgets::DetectionBox>& a, const QVector<widgets::D
 class TestDetectionsView : public QObject {
   Q_OBJECT
  private Q_SLOTS:
-  void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName("PruneLabTest");
-    QSettings().clear();
-  }
+  void initTestCase() { prunelab::test::useCleanWorkbenchSettings(); }
 
   void beforeAfterOnTheDemoDetector() {
     QTemporaryDir runs;

@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "core/util/resources.h"
+#include "../support/workbench_test_settings.h"
 #include "gui/workbench.h"
 #include "widgets/graph_minimap.h"
 #include "widgets/main_window.h"
@@ -132,11 +133,7 @@ bool drawnContains(const QVector<DrawnText>& texts, const QString& s) {
 class TestGraphZoom : public QObject {
   Q_OBJECT
  private Q_SLOTS:
-  void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName("PruneLabTest");
-    QSettings().clear();
-  }
+  void initTestCase() { prunelab::test::useCleanWorkbenchSettings(); }
 
   void demoDetectorReadableAtAnyZoom() {
     QTemporaryDir runs;

@@ -9,6 +9,7 @@
 #include <QProcess>
 #include <QtTest/QtTest>
 
+#include "../support/workbench_test_settings.h"
 #include "gui/workbench.h"
 #include "io/checkpoint.h"
 #include "io/onnx_import.h"
@@ -27,11 +28,7 @@ class TestPtWorkbench : public QObject {
   QTemporaryDir m_dir;
 
  private Q_SLOTS:
-  void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName("PruneLabTest");
-    QSettings().clear();
-  }
+  void initTestCase() { prunelab::test::useCleanWorkbenchSettings(); }
 
   void openPtThenDataTransfers() {
     QProcess p;

@@ -17,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include "../support/workbench_test_settings.h"
 #include "gui/workbench.h"
 #include "io/checkpoint.h"
 #include "io/onnx_import.h"
@@ -30,11 +31,7 @@ using namespace prunelab::gui;
 class TestStory : public QObject {
   Q_OBJECT
  private Q_SLOTS:
-  void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName("PruneLabTest");
-    QSettings().clear();
-  }
+  void initTestCase() { prunelab::test::useCleanWorkbenchSettings(); }
 
   void storyWritesCheckpointsAndReport() {
     QTemporaryDir runs;

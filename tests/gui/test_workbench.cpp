@@ -9,6 +9,7 @@
 #include <QtTest/QtTest>
 
 #include "analysis/cost.h"
+#include "../support/workbench_test_settings.h"
 #include "gui/workbench.h"
 #include "io/checkpoint.h"
 #include "io/onnx_import.h"
@@ -56,11 +57,7 @@ std::map<std::string, Shape> shapesOf(const Graph& g) {
 class TestWorkbench : public QObject {
   Q_OBJECT
  private Q_SLOTS:
-  void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);  // QSettings of the tests stay apart from the user's
-    QCoreApplication::setOrganizationName("PruneLabTest");
-    QSettings().clear();  // no settings left by an earlier run
-  }
+  void initTestCase() { prunelab::test::useCleanWorkbenchSettings(); }
   void srChangeReachesNextStep();
   void queuedRunKeepsSrAndCancel();
   void autopilotToggleHandsOverToTheSlider();
