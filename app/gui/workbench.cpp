@@ -279,7 +279,11 @@ void Workbench::wire() {
   widgets::SensitivityPanel* sens = w.sensitivityPanel();
   connect(sens, &widgets::SensitivityPanel::sweepRequested, this, &Workbench::sweepSensitivity);
   connect(sens, &widgets::SensitivityPanel::cancelRequested, this, &Workbench::cancelSensitivity);
-  connect(sens, &widgets::SensitivityPanel::cellChosen, this, &Workbench::setLayerRatio);
+  // A row key "layer#2" is the layer's second group (pruning/sensitivity.h); a layer ratio
+  // applies to every group the layer is a source of.
+  connect(sens, &widgets::SensitivityPanel::cellChosen, this, [this](const QString& group, double ratio) {
+    setLayerRatio(group.section('#', 0, 0), ratio);
+  });
   connect(m_worker, &Worker::sensitivityProgress, sens, &widgets::SensitivityPanel::setProgress);
   connect(m_worker, &Worker::sensitivityReady, sens, &widgets::SensitivityPanel::setTable);
   connect(m_worker, &Worker::busy, sens, [sens](const QString& task) { sens->setBusy(task == "Sensitivity"); });

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -43,6 +44,16 @@ bool scored(const std::vector<double>& s) {
 
 }  // namespace
 
+std::vector<std::string> sensitivityKeys(const DependencyGraph& deps) {
+  std::vector<std::string> keys;
+  std::map<std::string, int> seen;
+  for (const Group& g : deps.groups()) {
+    const int n = ++seen[g.name];
+    keys.push_back(n == 1 ? g.name : g.name + "#" + std::to_string(n));
+  }
+  return keys;
+}
+
 SensitivityTable sweepSensitivity(const Graph& model, const Shape& input, const SensitivityMetric& metric,
                                   const SensitivityOptions& o, const SensitivityProgress& progress) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -62,6 +73,7 @@ SensitivityTable sweepSensitivity(const Graph& model, const Shape& input, const 
   t.baseline = metric(original);
   if (o.latency) t.latencyMs = measureLatencyMs(*original, o.latencyIters);
 
+  const std::vector<std::string> keys = sensitivityKeys(deps);
   std::vector<int> groups;
   for (const Group& g : deps.groups())
     if (g.prunable() && scored(scores[static_cast<size_t>(g.id)])) groups.push_back(g.id);
@@ -72,7 +84,7 @@ SensitivityTable sweepSensitivity(const Graph& model, const Shape& input, const 
   for (int gid : groups) {
     const Group& g = deps.groups()[static_cast<size_t>(gid)];
     SensitivityRow row;
-    row.group = g.name;
+    row.group = keys[static_cast<size_t>(gid)];
     row.channels = g.size;
     for (double ratio : o.ratios) {
       SensitivityCell cell;
@@ -96,7 +108,7 @@ SensitivityTable sweepSensitivity(const Graph& model, const Shape& input, const 
       }
       row.cells.push_back(cell);
       ++done;
-      if (progress && !progress(done, total, g.name, ratio)) {
+      if (progress && !progress(done, total, row.group, ratio)) {
         t.rows.push_back(std::move(row));
         t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         return t;
@@ -199,8 +211,9 @@ SensitivityPlan planFromSensitivity(const SensitivityTable& table, const Depende
     int cell = -1;
   };
   std::vector<Choice> choices;
+  const std::vector<std::string> keys = sensitivityKeys(deps);
   for (const Group& g : deps.groups()) {
-    const SensitivityRow* row = table.row(g.name);
+    const SensitivityRow* row = table.row(keys[static_cast<size_t>(g.id)]);
     if (row && g.prunable() && scored(scores[static_cast<size_t>(g.id)])) choices.push_back({g.id, row, -1});
   }
   const auto drop = [&](const Choice& ch, int cell) {

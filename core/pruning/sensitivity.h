@@ -36,7 +36,7 @@ struct SensitivityCell {
 };
 
 struct SensitivityRow {
-  std::string group;  // Group::name (its first source layer)
+  std::string group;  // sensitivityKeys(): the group's name, "#N" for a repeated name
   int64_t channels = 0;
   std::vector<SensitivityCell> cells;  // one per swept ratio, in order
 };
@@ -75,6 +75,11 @@ using SensitivityProgress = std::function<bool(int done, int total, const std::s
 // ratios outside (0, 1).
 SensitivityTable sweepSensitivity(const Graph& model, const Shape& input, const SensitivityMetric& metric,
                                   const SensitivityOptions& options, const SensitivityProgress& progress = {});
+
+// The key of each group in a table: its name (its first source layer), with "#2", "#3", ...
+// for the second and later groups of the same name (YOLO's C2f cv1 is the first source of
+// both halves of its output), in dependency-analysis order. Indexed by group id.
+std::vector<std::string> sensitivityKeys(const DependencyGraph& deps);
 
 // JSON (the `sensitivity --out` file). Reading throws prunelab::Error naming the file.
 void writeSensitivityJson(const SensitivityTable& t, const std::string& path);

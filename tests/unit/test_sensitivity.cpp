@@ -16,7 +16,10 @@
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
 #include "exec/inference.h"
+#include "graph/input_shape.h"
+#include "models/yolo/yolo_builder.h"
 #include "models/zoo.h"
+#include <set>
 #include "pruning/sensitivity.h"
 #include "pruning/surgery.h"
 #include "test_helpers.h"
@@ -115,6 +118,21 @@ class TestSensitivity : public QObject {
     SurgeryResult cut = applySurgery(deps, p);
     QCOMPARE(computeCost(cut.graph).macs, row.cells[1].macs);
     QCOMPARE(computeCost(cut.graph).params, row.cells[1].params);
+  }
+
+  // YOLO's C2f cv1 is the first source of two groups (both halves of its output): each gets
+  // its own key, so the planner never reads one half's row for the other.
+  void repeatedGroupNamesGetTheirOwnKeys() {
+    YoloOptions yo;
+    yo.inputSize = 64;
+    Graph g = buildYoloModel("yolov8n", yo);
+    inferShapes(g, defaultInputShape(g));
+    const DependencyGraph deps(g);
+    const auto keys = sensitivityKeys(deps);
+    QCOMPARE(keys.size(), deps.groups().size());
+    QCOMPARE(std::set<std::string>(keys.begin(), keys.end()).size(), keys.size());
+    QVERIFY(std::count(keys.begin(), keys.end(), "model.2.cv1.conv") == 1);
+    QVERIFY(std::count(keys.begin(), keys.end(), "model.2.cv1.conv#2") == 1);
   }
 
   void cancelStopsTheSweep() {
