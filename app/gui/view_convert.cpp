@@ -165,4 +165,24 @@ widgets::EpochPoint epochPoint(const EpochStats& e) {
   return p;
 }
 
+widgets::SensitivityView sensitivityView(const SensitivityTable& t) {
+  widgets::SensitivityView v;
+  v.metric = QString::fromStdString(t.metric);
+  v.baseline = t.baseline;
+  v.macs = t.macs;
+  v.ratios = QVector<double>(t.ratios.begin(), t.ratios.end());
+  for (const SensitivityRow& r : t.rows) {
+    widgets::SensitivityView::Row row;
+    row.group = QString::fromStdString(r.group);
+    row.channels = r.channels;
+    for (const SensitivityCell& c : r.cells) {
+      row.metric.push_back(c.metric);
+      row.macs.push_back(c.macs);
+      row.latencyMs.push_back(c.latencyMs);
+    }
+    v.rows.push_back(row);
+  }
+  return v;
+}
+
 }  // namespace prunelab::gui

@@ -7,8 +7,10 @@
 
 #include "graph/graph.h"
 #include "gui/prune_model.h"
+#include "pruning/sensitivity.h"
 #include "train/bn_stats.h"
 #include "train/train_observer.h"
+#include "widgets/sensitivity_panel.h"
 #include "widgets/view_model.h"
 
 namespace prunelab::gui {
@@ -29,5 +31,6 @@ widgets::ChannelScores channelScores(const PruneModel& model, const QString& lay
 widgets::GammaFrame gammaFrame(const GammaSnapshot& snapshot);
 widgets::StepPoint stepPoint(const StepStats& s, int epochs);
 widgets::EpochPoint epochPoint(const EpochStats& e);
+widgets::SensitivityView sensitivityView(const SensitivityTable& t);
 
 }  // namespace prunelab::gui

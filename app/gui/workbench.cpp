@@ -32,7 +32,6 @@
 #include "widgets/log_panel.h"
 #include "widgets/main_window.h"
 #include "widgets/network_graph_view.h"
-#include "widgets/sensitivity_panel.h"
 #include "widgets/prune_panel.h"
 #include "widgets/train_panel.h"
 
@@ -276,17 +275,7 @@ void Workbench::wire() {
   connect(w.channelsPanel(), &widgets::ChannelsPanel::channelsToggled, this, &Workbench::toggleChannels);
   connect(w.exportPanel(), &widgets::ExportPanel::exportRequested, this, &Workbench::exportModel);
 
-  widgets::SensitivityPanel* sens = w.sensitivityPanel();
-  connect(sens, &widgets::SensitivityPanel::sweepRequested, this, &Workbench::sweepSensitivity);
-  connect(sens, &widgets::SensitivityPanel::cancelRequested, this, &Workbench::cancelSensitivity);
-  // A row key "layer#2" is the layer's second group (pruning/sensitivity.h); a layer ratio
-  // applies to every group the layer is a source of.
-  connect(sens, &widgets::SensitivityPanel::cellChosen, this, [this](const QString& group, double ratio) {
-    setLayerRatio(group.section('#', 0, 0), ratio);
-  });
-  connect(m_worker, &Worker::sensitivityProgress, sens, &widgets::SensitivityPanel::setProgress);
-  connect(m_worker, &Worker::sensitivityReady, sens, &widgets::SensitivityPanel::setTable);
-  connect(m_worker, &Worker::busy, sens, [sens](const QString& task) { sens->setBusy(task == "Sensitivity"); });
+  wireSensitivity();
 }
 
 // ---- worker calls -------------------------------------------------------------------
@@ -333,19 +322,6 @@ void Workbench::applyPlan() {
                             .arg(QString::fromStdString(m_prune.criterion()))
                             .arg(m_prune.globalPercent() * 100, 0, 'f', 1);
   post([w = m_worker, log, fold, refit, label] { w->applyPlan(log, fold, refit, label); });
-}
-
-void Workbench::sweepSensitivity(const QVector<double>& ratios, int valImages) {
-  if (!m_hasData) return fail("Sensitivity", "open a dataset first: each cut is evaluated on its validation split");
-  m_sensitivityCancel = std::make_shared<std::atomic<bool>>(false);
-  const QString criterion = m_window->prunePanel()->criterion();
-  post([w = m_worker, ratios, valImages, criterion, cancel = m_sensitivityCancel] {
-    w->sweepSensitivity(ratios, valImages, criterion, cancel);
-  });
-}
-
-void Workbench::cancelSensitivity() {
-  if (m_sensitivityCancel) m_sensitivityCancel->store(true);
 }
 
 void Workbench::undo() { post([w = m_worker] { w->undo(); }); }

@@ -112,6 +112,7 @@ class Workbench : public QObject {
   template <class F>
   void post(F&& call);  // queue a call on the worker thread
   void wire();
+  void wireSensitivity();  // workbench_sensitivity.cpp
   void onModelChanged(const ModelSnapshot& s);
   void onScores(const QString& criterion, const std::shared_ptr<const std::vector<std::vector<double>>>& scores);
   void onBusy(const QString& task);

@@ -11,6 +11,7 @@
 
 #include "data/detection/fashion_det.h"
 #include "gui/detection_preview.h"
+#include "gui/view_convert.h"
 #include "detect/yolo_head.h"
 #include "exec/latency.h"
 #include "io/checkpoint.h"
@@ -292,23 +293,7 @@ void Worker::sweepSensitivity(const QVector<double>& ratios, int valImages, cons
           Q_EMIT progress(total > 0 ? double(done) / total : 0.0, eta);
           return !cancel->load();
         });
-    widgets::SensitivityView v;
-    v.metric = QString::fromStdString(t.metric);
-    v.baseline = t.baseline;
-    v.macs = t.macs;
-    v.ratios = QVector<double>(t.ratios.begin(), t.ratios.end());
-    for (const SensitivityRow& r : t.rows) {
-      widgets::SensitivityView::Row row;
-      row.group = QString::fromStdString(r.group);
-      row.channels = r.channels;
-      for (const SensitivityCell& c : r.cells) {
-        row.metric.push_back(c.metric);
-        row.macs.push_back(c.macs);
-        row.latencyMs.push_back(c.latencyMs);
-      }
-      v.rows.push_back(row);
-    }
-    Q_EMIT sensitivityReady(v);
+    Q_EMIT sensitivityReady(sensitivityView(t));
     Q_EMIT info(QString("Sensitivity: %1 groups x %2 ratios on %3 validation images in %4 s%5")
                     .arg(t.rows.size())
                     .arg(t.ratios.size())
