@@ -9,8 +9,6 @@
 
 namespace prunelab {
 
-namespace {
-
 bool scored(const std::vector<double>& s) { return !s.empty() && !std::isnan(s[0]); }
 
 PrunePlan emptyPlan(const DependencyGraph& deps) {
@@ -18,6 +16,8 @@ PrunePlan emptyPlan(const DependencyGraph& deps) {
   p.removed.resize(deps.groups().size());
   return p;
 }
+
+namespace {
 
 // Removes channels of each group whose score is below `threshold(g)`.
 PrunePlan planBelow(const DependencyGraph& deps, const GroupScores& scores, const std::vector<double>& threshold,

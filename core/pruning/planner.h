@@ -40,6 +40,12 @@ struct PlanConstraints {
   ScoreNormalization normalize = ScoreNormalization::Auto;
 };
 
+// Whether a group's scores can rank its channels (NaN: `bn` on a group without BatchNorm);
+// every planner, and the sensitivity sweep, leave unscored groups alone.
+bool scored(const std::vector<double>& groupScores);
+// A plan that removes nothing, sized for `deps`.
+PrunePlan emptyPlan(const DependencyGraph& deps);
+
 // Seed 001: prune floor(amount x channels) of the group created by layer `name`.
 PrunePlan planLayerAmount(const DependencyGraph& deps, const GroupScores& scores, const std::string& name,
                           double amount, const PlanConstraints& c);

@@ -26,20 +26,10 @@ const SensitivityRow* SensitivityTable::row(const std::string& group) const {
 
 namespace {
 
-PrunePlan emptyPlan(const DependencyGraph& deps) {
-  PrunePlan p;
-  p.removed.resize(deps.groups().size());
-  return p;
-}
-
 PrunePlan onlyGroup(const DependencyGraph& deps, int group, std::vector<int64_t> removed) {
   PrunePlan p = emptyPlan(deps);
   p.removed.at(static_cast<size_t>(group)) = std::move(removed);
   return p;
-}
-
-bool scored(const std::vector<double>& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](double v) { return std::isfinite(v); });
 }
 
 }  // namespace
