@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/graph_json.h"
+#include "io/json_ints.h"
 #include "io/torch_zip.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -34,7 +35,7 @@ at::ScalarType dtypeFromName(const std::string& name, const std::string& path) {
 
 at::Tensor readTensor(const CheckpointRecordReader& readRecord, const json& desc, const std::string& path) {
   const std::string record = desc.at("record").get<std::string>();
-  const auto shape = desc.at("shape").get<std::vector<int64_t>>();
+  const auto shape = jsonInts<int64_t>(desc.at("shape"));
   const at::ScalarType dtype = dtypeFromName(desc.at("dtype").get<std::string>(), path);
   // The shape must account for the record's bytes exactly; checked before allocating so
   // that a lying shape (negative, huge, overflowing) is an error, not an allocation.
@@ -98,9 +99,17 @@ Checkpoint checkpointFromManifest(const std::string& manifestText, const Checkpo
   } catch (const json::exception& e) {
     throw Error(path, std::string("corrupt checkpoint manifest: ") + e.what());
   }
-  if (manifest.value("format", "") != kFormat) throw Error(path, "not a PruneLab checkpoint");
-  if (manifest.value("version", 0) > kVersion)
-    throw Error(path, "written by a newer PruneLab (format version " + std::to_string(manifest.value("version", 0)) + ")");
+  // value() throws on anything but an object; a manifest of another JSON type is simply not ours.
+  if (!manifest.is_object() || manifest.value("format", "") != kFormat)
+    throw Error(path, "not a PruneLab checkpoint");
+  int64_t version = 0;
+  try {
+    version = jsonIntOr<int64_t>(manifest, "version", 0);
+  } catch (const json::exception&) {
+    throw Error(path, "corrupt checkpoint manifest: 'version' is not an integer");
+  }
+  if (version > kVersion)
+    throw Error(path, "written by a newer PruneLab (format version " + std::to_string(version) + ")");
   Checkpoint ck;
   try {
     // withErrorContext: errors about a node (an unknown op kind...) also name the file.

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_ints.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -23,10 +24,10 @@ json attrToJson(const AttrValue& v) {
 }
 
 AttrValue attrFromJson(const json& j) {
-  if (j.contains("i")) return j.at("i").get<int64_t>();
+  if (j.contains("i")) return jsonInt<int64_t>(j.at("i"));
   if (j.contains("f")) return j.at("f").get<double>();
   if (j.contains("s")) return j.at("s").get<std::string>();
-  return j.at("ints").get<std::vector<int64_t>>();
+  return jsonInts<int64_t>(j.at("ints"));
 }
 
 }  // namespace
@@ -71,11 +72,11 @@ Graph graphFromJson(const json& j, const std::function<at::Tensor(const json&)>&
     Graph g;
     // Values are recreated in the same order: graph inputs first where they were, node
     // outputs as each node is added, so ids stay identical.
-    std::vector<ValueId> inputs = j.at("inputs").get<std::vector<ValueId>>();
+    std::vector<ValueId> inputs = jsonInts<ValueId>(j.at("inputs"));
     std::map<ValueId, ValueId> remap;
     for (ValueId in : inputs) {
       const json& v = values.at(static_cast<size_t>(in));
-      remap[in] = g.addInput(v.at("name").get<std::string>(), v.at("shape").get<Shape>());
+      remap[in] = g.addInput(v.at("name").get<std::string>(), jsonInts<int64_t>(v.at("shape")));
     }
     for (const json& jn : j.at("nodes")) {
       Attributes attrs = attributesFromJson(jn.at("attrs"));
@@ -83,12 +84,12 @@ Graph graphFromJson(const json& j, const std::function<at::Tensor(const json&)>&
       for (const json& t : jn.at("tensors"))
         tensors.push_back({t.at("name").get<std::string>(), loadTensor(t), t.at("buffer").get<bool>()});
       std::vector<ValueId> in;
-      for (ValueId v : jn.at("inputs").get<std::vector<ValueId>>()) {
+      for (ValueId v : jsonInts<ValueId>(jn.at("inputs"))) {
         auto it = remap.find(v);
         if (it == remap.end()) throw Error(source, "node " + jn.at("name").get<std::string>() + " uses an undefined value");
         in.push_back(it->second);
       }
-      const auto outs = jn.at("outputs").get<std::vector<ValueId>>();
+      const auto outs = jsonInts<ValueId>(jn.at("outputs"));
       const NodeId id = g.addNode(opKindFromName(jn.at("op").get<std::string>()), jn.at("name").get<std::string>(), in,
                                   std::move(attrs), std::move(tensors), static_cast<int>(outs.size()),
                                   jn.at("scope").get<std::string>());
@@ -97,10 +98,10 @@ Graph graphFromJson(const json& j, const std::function<at::Tensor(const json&)>&
         remap[outs[i]] = n.outputs[i];
         Value& v = g.value(n.outputs[i]);
         v.name = values.at(static_cast<size_t>(outs[i])).at("name").get<std::string>();
-        v.shape = values.at(static_cast<size_t>(outs[i])).at("shape").get<Shape>();
+        v.shape = jsonInts<int64_t>(values.at(static_cast<size_t>(outs[i])).at("shape"));
       }
     }
-    for (ValueId v : j.at("outputs").get<std::vector<ValueId>>()) g.markOutput(remap.at(v));
+    for (ValueId v : jsonInts<ValueId>(j.at("outputs"))) g.markOutput(remap.at(v));
     g.metadata() = j.at("metadata").get<std::map<std::string, std::string>>();
     return g;
   } catch (const json::exception& e) {

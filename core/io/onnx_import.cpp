@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "io/graph_json.h"
+#include "io/json_ints.h"
 #include "io/onnx_constants.h"
 #include "ops/onnx_import_context.h"
 #include "io/onnx_tag.h"
@@ -172,7 +173,7 @@ class OnnxImporter {
         const json tag = json::parse(n.doc_string().substr(std::string(kOnnxTagPrefix).size()));
         std::vector<std::string> inits;
         for (const auto& t : tag.at("tensors")) inits.push_back(t.at("init").get<std::string>());
-        const int span = tag.value("nodes", 1);
+        const int span = jsonIntOr<int>(tag, "nodes", 1);
         if (!tag.contains("fp")) problem = "its PruneLab tag has no fingerprint (an older export)";
         else if (span < 1 || i + span > gp.node_size() ||
                  tag.at("fp").get<std::string>() != onnxGroupFingerprint(gp, i, span, inits))
@@ -210,7 +211,7 @@ class OnnxImporter {
                                     attributesFromJson(tag.at("attrs")), std::move(tensors), static_cast<int>(outs.size()),
                                     tag.at("scope").get<std::string>());
       for (size_t i = 0; i < outs.size(); ++i) ctx.m_refs[outs[i]] = OnnxRef{ctx.m_graph.node(id).outputs[i], {}};
-      const int span = tag.value("nodes", 1);
+      const int span = jsonIntOr<int>(tag, "nodes", 1);
       if (span < 1 || first + span > gp.node_size()) throw Error(m_path, where + ": bad node count in its tag");
       return span;
     } catch (const json::exception& e) {

@@ -11,6 +11,7 @@
 
 #include "analysis/cost.h"
 #include "exec/latency.h"
+#include "io/json_ints.h"
 #include "pruning/prune_plan.h"
 #include "pruning/surgery.h"
 #include "util/atomic_file.h"
@@ -152,25 +153,25 @@ SensitivityTable readSensitivityJson(const std::string& path) {
       t.model = j.at("model").get<std::string>();
       t.metric = j.at("metric").get<std::string>();
       t.criterion = j.at("criterion").get<std::string>();
-      t.valImages = j.at("val_images").get<int64_t>();
-      t.input = j.at("input").get<Shape>();
+      t.valImages = jsonInt<int64_t>(j.at("val_images"));
+      t.input = jsonInts<int64_t>(j.at("input"));
       t.baseline = j.at("baseline").get<double>();
-      t.params = j.at("params").get<int64_t>();
-      t.macs = j.at("macs").get<int64_t>();
+      t.params = jsonInt<int64_t>(j.at("params"));
+      t.macs = jsonInt<int64_t>(j.at("macs"));
       t.latencyMs = j.at("latency_ms").get<double>();
       t.ratios = j.at("ratios").get<std::vector<double>>();
       t.seconds = j.value("seconds", 0.0);
       for (const auto& r : j.at("groups")) {
         SensitivityRow row;
         row.group = r.at("group").get<std::string>();
-        row.channels = r.at("channels").get<int64_t>();
+        row.channels = jsonInt<int64_t>(r.at("channels"));
         for (const auto& c : r.at("cells")) {
           SensitivityCell cell;
           cell.ratio = c.at("ratio").get<double>();
-          cell.removed = c.at("removed").get<int64_t>();
+          cell.removed = jsonInt<int64_t>(c.at("removed"));
           cell.metric = c.at("metric").get<double>();
-          cell.params = c.at("params").get<int64_t>();
-          cell.macs = c.at("macs").get<int64_t>();
+          cell.params = jsonInt<int64_t>(c.at("params"));
+          cell.macs = jsonInt<int64_t>(c.at("macs"));
           cell.latencyMs = c.at("latency_ms").get<double>();
           if (!std::isfinite(cell.ratio) || cell.ratio <= 0 || cell.ratio >= 1 || cell.macs < 0 || cell.macs > t.macs)
             throw Error(path, "group '" + row.group + "' has a cell out of range");

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "io/json_ints.h"
 #include "util/atomic_file.h"
 
 namespace fs = std::filesystem;
@@ -129,7 +130,9 @@ void RunLog::open(const std::string& runDir, bool keepExisting) {
   while (std::getline(in, line)) {
     try {
       const json j = json::parse(line);
-      m_epochs.push_back(j.at("epoch").get<int>() - 1);
+      const int epoch = jsonInt<int>(j.at("epoch"));  // 1-based in the file
+      if (epoch < 1) continue;
+      m_epochs.push_back(epoch - 1);
       m_jsonRows.push_back(line);
     } catch (const json::exception&) {
       // a foreign or damaged line: drop it

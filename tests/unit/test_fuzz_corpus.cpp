@@ -20,10 +20,12 @@
 #include "analysis/shape_inference.h"
 #include "data/in_memory_dataset.h"
 #include "io/checkpoint.h"
+#include "io/json_ints.h"
 #include "io/pickle_reader.h"
 #include "io/torch_pickle.h"
 #include "io/state_dict.h"
 #include "io/torch_zip.h"
+#include "pruning/sensitivity.h"
 #include "test_helpers.h"
 #include "util/npy.h"
 
@@ -163,6 +165,38 @@ class TestFuzzCorpus : public QObject {
     const std::string err = test::errorOf(
         [&] { checkpointFromManifest(m.dump(), [&](const std::string& r) { return zip.readRecord(r); }, "x.plm"); });
     QVERIFY2(err.find("x.plm: record t/0: shape [1099511627776, 1024] is too large") == 0, err.c_str());
+  }
+  // .plm: a manifest that is valid JSON but not an object, or whose version is not an
+  // integer, escaped as a raw nlohmann type_error (found by fuzz_plm).
+  void plmManifestOfWrongType() {
+    auto none = [](const std::string& r) -> std::string { throw Error("x.plm", "no record " + r); };
+    const std::string notObject = test::errorOf([&] { checkpointFromManifest("1", none, "x.plm"); });
+    QVERIFY2(notObject == "x.plm: not a PruneLab checkpoint", notObject.c_str());
+    const std::string badVersion = test::errorOf(
+        [&] { checkpointFromManifest(R"({"format":"prunelab-checkpoint","version":"2"})", none, "x.plm"); });
+    QVERIFY2(badVersion == "x.plm: corrupt checkpoint manifest: 'version' is not an integer", badVersion.c_str());
+  }
+  // A float where an integer belongs: nlohmann's get<int64_t>() casts it, undefined
+  // behaviour out of range (fuzz_sensitivity: 4e41 MACs); now a message naming the file.
+  void floatWhereIntegerExpected() {
+    const std::string table = (kCorpus / "fuzz_sensitivity" / "regress_float_macs.json").string();
+    const std::string err = test::errorOf([&] { readSensitivityJson(table); });
+    QVERIFY2(err.find(table + ": malformed sensitivity table:") == 0 && err.find("expected an integer") != std::string::npos,
+             err.c_str());
+    QCOMPARE(jsonInt<int>(nlohmann::json(7)), 7);
+    auto refused = [](auto read) {
+      try {
+        read();
+      } catch (const nlohmann::json::type_error&) {
+        return true;
+      }
+      return false;
+    };
+    QVERIFY(refused([] { jsonInt<int>(nlohmann::json(3e9)); }));
+    QVERIFY(refused([] { jsonInt<int>(nlohmann::json(int64_t{1} << 40)); }));
+    QVERIFY(refused([] { jsonInt<int64_t>(nlohmann::json(2.5)); }));
+    QVERIFY(refused([] { jsonInt<int64_t>(nlohmann::json(4.06e41)); }));
+    QCOMPARE(jsonInts<int64_t>(nlohmann::json::parse("[1, -2, 3]")), (std::vector<int64_t>{1, -2, 3}));
   }
   // A convolution whose attributes come from a file: stride 0 divided by zero, a short list
   // was read past its end.
