@@ -33,6 +33,13 @@ NodeId GraphBuilder::node(OpKind op, const std::string& scope, const std::vector
   return id;
 }
 
+void GraphBuilder::spendWeights(const std::string& scope, int64_t elements) {
+  m_weights += elements;
+  if (m_weightBudget >= 0 && m_weights > m_weightBudget)
+    throw Error(scope, "the model would have more than " + std::to_string(m_weightBudget) +
+                           " weight elements (the limit for a model built from a description)");
+}
+
 ValueId GraphBuilder::conv(ValueId x, const std::string& scope, int64_t outChannels, int64_t kernel, int64_t stride,
                            int64_t padding, int64_t groups, bool bias, int64_t dilation) {
   const int64_t in = channels(x);
@@ -46,6 +53,7 @@ ValueId GraphBuilder::conv(ValueId x, const std::string& scope, int64_t outChann
     throw Error(scope, "a " + std::to_string(outChannels) + "x" + std::to_string(in / groups) + "x" + std::to_string(kernel) +
                            "x" + std::to_string(kernel) + " weight is larger than " + std::to_string(kMaxWeights) + " elements");
   if (padding < 0) padding = (kernel / 2) * dilation;
+  spendWeights(scope, outChannels * (in / groups) * kernel * kernel);
   at::Tensor w = at::empty({outChannels, in / groups, kernel, kernel});
   const double fanOut = static_cast<double>(outChannels) * kernel * kernel / groups;
   w.normal_(0.0, std::sqrt(2.0 / fanOut));
@@ -91,6 +99,8 @@ ValueId GraphBuilder::flatten(ValueId x, const std::string& scope) {
 
 ValueId GraphBuilder::linear(ValueId x, const std::string& scope, int64_t outFeatures, bool bias) {
   const int64_t in = shape(x).back();
+  if (outFeatures < 1 || double(outFeatures) * double(in) > 9e18) throw Error(scope, "bad number of features");
+  spendWeights(scope, outFeatures * in);
   at::Tensor w = at::empty({outFeatures, in});
   at::Tensor b;
   if (m_linearInit == LinearInit::Normal001) {

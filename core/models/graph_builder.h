@@ -44,9 +44,18 @@ class GraphBuilder {
   const Shape& shape(ValueId v) const { return m_graph.value(v).shape; }
   Graph& graph() { return m_graph; }
 
+  // At most `elements` Conv/Linear weight elements in all (-1: no limit): sizes that come
+  // from a file (model YAML) are refused before they allocate gigabytes, with an error
+  // naming the layer that crossed the limit.
+  void setWeightBudget(int64_t elements) { m_weightBudget = elements; }
+
  private:
+  void spendWeights(const std::string& scope, int64_t elements);
+
   Graph& m_graph;
   LinearInit m_linearInit;
+  int64_t m_weightBudget = -1;
+  int64_t m_weights = 0;
 };
 
 }  // namespace prunelab

@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <QtTest/QtTest>
+#include <fstream>
 #include <cmath>
 #include <random>
 
@@ -14,6 +15,7 @@
 #include "models/model_loader.h"
 #include "models/yolo/yolo_builder.h"
 #include "pruning/pruner.h"
+#include "test_helpers.h"
 #include "util/error.h"
 
 using namespace prunelab;
@@ -125,6 +127,18 @@ class TestYolo : public QObject {
                    std::string(e.what()).find("model.1") != std::string::npos,
                e.what());
     }
+    // A weight budget: yolov8s (11.2M parameters) does not fit in 8M weights; the error
+    // names the file and the layer that crossed it, before anything large is allocated.
+    YoloOptions small;
+    small.scale = "s";
+    small.maxWeights = int64_t{1} << 23;
+    std::ifstream in(r.model);
+    const std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string err = test::errorOf([&] { buildYoloFromYaml(yaml, "v8.yaml", small); });
+    QVERIFY2(err.rfind("v8.yaml: model.", 0) == 0 && err.find("more than 8388608 weight elements") != std::string::npos,
+             err.c_str());
+    small.scale = "n";  // 3.2M: fits
+    QVERIFY(test::errorOf([&] { buildYoloFromYaml(yaml, "v8.yaml", small); }).empty());
   }
 
   // Detectors prune exactly too: C2f/C3k2 splits, SPPF, Concat, shortcut Adds; the heads'

@@ -107,6 +107,7 @@ class YamlModel {
   Graph build() {
     Graph g;
     GraphBuilder b(g);
+    b.setWeightBudget(m_opt.maxWeights);
     std::vector<ValueId> outs;  // output of every layer
     const ValueId input = b.input("input", {m_opt.inChannels, kBuildSize, kBuildSize});
     bool legacy = true;  // ultralytics: a C3k2 layer switches Detect to the depthwise class branch

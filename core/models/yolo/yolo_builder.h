@@ -22,6 +22,9 @@ struct YoloOptions {
   std::string scale;       // n/s/m/l/x for files with `scales:`; empty: from the name or the first
   int64_t inChannels = 3;
   int64_t inputSize = 640;  // recorded as the default input
+  // Conv/Linear weight elements in all: YOLOv8x has 68M; beyond this a YAML is refused
+  // before it allocates (GraphBuilder::setWeightBudget).
+  int64_t maxWeights = int64_t{1} << 30;
 };
 
 // `source` names the file in errors. Throws prunelab::Error for malformed YAML,

@@ -125,6 +125,11 @@ std::vector<ValueId> detectV5(GraphBuilder& b, const std::vector<ValueId>& in, c
   const int64_t na = static_cast<int64_t>(anchors.at(0).size() / 2), no = nc + 5;
   if (static_cast<int64_t>(anchors.size()) != nl) throw Error(p, "anchors list has " + std::to_string(anchors.size()) +
                                                                       " levels, Detect has " + std::to_string(nl));
+  // Every level has the same anchors count, as (w, h) pairs: the rows are read as na pairs.
+  for (const auto& row : anchors)
+    if (na < 1 || static_cast<int64_t>(row.size()) != 2 * na)
+      throw Error(p, "every anchors row must hold the same number of (w, h) pairs, got rows of " +
+                         std::to_string(anchors.front().size()) + " and " + std::to_string(row.size()) + " numbers");
   std::vector<ValueId> raw;
   at::Tensor grid = at::empty({nl, na, 2});
   for (int64_t i = 0; i < nl; ++i) {
