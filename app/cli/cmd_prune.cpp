@@ -3,25 +3,31 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "analysis/cost.h"
 #include "analysis/shape_inference.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/data_options.h"
+#include "cli/latency_table_file.h"
 #include "cli/model_options.h"
 #include "cli/number_text.h"
 #include "cli/progress_line.h"
 #include "cli/ratio_file.h"
+#include "cli/usage_error.h"
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
+#include "pruning/latency_target.h"
 #include "pruning/pruner.h"
 #include "graph/scope_pattern.h"
 #include "session/session.h"
 #include "util/error.h"
+#include "util/parse_number.h"
 
 namespace prunelab::cli {
 
@@ -37,11 +43,25 @@ std::string reductionName(GroupReduction r) {
   return "sum";
 }
 
+// --target-latency: "12.5" or "12.5ms" (milliseconds), or "60%" of the measured latency.
+// Returns ms, or the negated fraction for a percent (resolved once the table is measured).
+double parseLatencyTarget(const std::string& text) {
+  std::string number = text;
+  const bool percent = !number.empty() && number.back() == '%';
+  if (percent) number.pop_back();
+  if (!percent && number.size() > 2 && number.compare(number.size() - 2, 2, "ms") == 0) number.resize(number.size() - 2);
+  const std::optional<double> v = parseNumber(number);
+  if (!v) throw UsageError("--target-latency", "expects milliseconds like 12.5 or a percent like 60%, got '" + text + "'");
+  if (!std::isfinite(*v) || *v <= 0 || (percent && *v >= 100))
+    throw Error("--target-latency", "must be positive (a percent below 100), got " + text);
+  return percent ? -*v / 100.0 : *v;
+}
+
 }  // namespace
 
 int runPrune(int argc, char** argv) {
   CommandLine cl("prune", "--model NAME|PATH --criterion C (--layer L --amount A | --percent P | --ratios F.yaml | "
-                          "--target-macs X | --target-params X) --out FILE [options]");
+                          "--target-macs X | --target-params X | --target-latency MS) --out FILE [options]");
   ModelArgs model;
   addModelOptions(cl, model);
   // The request's own defaults (PruneRequest, PlanConstraints, ImportanceOptions,
@@ -50,7 +70,7 @@ int runPrune(int argc, char** argv) {
   CalibrationOptions co;
   std::string input, criterion = criterionName(r.importance.criterion), reduction = reductionName(r.importance.reduction);
   std::string percent, ratios, targetMacs, targetParams, protect, pin, calib, outPath, normalize = "auto";
-  std::string fromSensitivity;
+  std::string fromSensitivity, targetLatency, latencyTablePath, roundTo = std::to_string(r.constraints.roundTo);
   CLI::App& a = cl.app();
   a.add_option("--input", input, "input size CxHxW")->type_name("CxHxW")->default_str("the model's");
   a.add_option("--criterion", criterion, "l1, l2, bn, activation, taylor, reconstruction, random")
@@ -72,8 +92,17 @@ int runPrune(int argc, char** argv) {
   a.add_option("--steps", r.steps, "iterative schedule: prune in N steps, re-scoring between them")
       ->type_name("N")
       ->capture_default_str();
-  a.add_option("--round-to", r.constraints.roundTo, "keep a multiple of N channels per layer")
-      ->type_name("N")
+  a.add_option("--target-latency", targetLatency,
+               "prune until the executor's batch-1 latency on this machine is this: milliseconds (12.5) or a "
+               "percent of today's (60%); plans from a per-layer latency table, then corrects by measuring")
+      ->type_name("MS|P%");
+  a.add_option("--latency-table", latencyTablePath,
+               "latency table for --target-latency / --round-to auto: read when the file exists, else measured "
+               "and written there (prunelab-cli latency-table)")
+      ->type_name("FILE");
+  a.add_option("--round-to", roundTo,
+               "keep a multiple of N channels per layer; auto: where this machine's measured latency steps")
+      ->type_name("N|auto")
       ->capture_default_str();
   a.add_option("--min-channels", r.constraints.minChannels, "never keep fewer channels per layer")
       ->type_name("N")
@@ -133,8 +162,28 @@ int runPrune(int argc, char** argv) {
   r.protectedScopes = splitPatterns(protect);
   r.pinnedScopes = splitPatterns(pin);
   const int modes = cl.has("--layer") + cl.has("--percent") + cl.has("--ratios") + cl.has("--target-macs") +
-                    cl.has("--target-params");
-  if (modes != 1) throw Error("prune", "choose exactly one of --layer/--amount, --percent, --ratios, --target-macs, --target-params");
+                    cl.has("--target-params") + cl.has("--target-latency");
+  if (modes != 1)
+    throw Error("prune", "choose exactly one of --layer/--amount, --percent, --ratios, --target-macs, --target-params, "
+                         "--target-latency");
+  // The latency table, when a latency is asked for: measured on the model as loaded, with
+  // the same protected and pinned scopes as the plan (they decide what can shrink).
+  if (cl.has("--target-latency") || roundTo == "auto") {
+    Graph shaped = g.clone();
+    inferShapes(shaped, r.inputShape);
+    DependencyGraph::Options o;
+    o.protectedScopes = r.protectedScopes;
+    o.pinnedScopes = r.pinnedScopes;
+    const DependencyGraph deps(shaped, o);
+    LatencyTableSource source;
+    source.path = latencyTablePath;
+    source.quiet = cl.has("--json");
+    r.latency = std::make_shared<const LatencyTable>(obtainLatencyTable(source, shaped, deps, r.inputShape,
+                                                                        model.request.model));
+  } else if (cl.has("--latency-table")) {
+    throw Error("--latency-table", "is used by --target-latency or --round-to auto");
+  }
+  r.constraints.roundTo = roundTo == "auto" ? r.latency->suggestedRoundTo : parseCount("--round-to", roundTo);
   if (cl.has("--layer")) {
     r.mode = PruneRequest::Mode::LayerAmount;
     if (!cl.has("--amount")) throw Error("--amount", "is required with --layer");
@@ -147,9 +196,13 @@ int runPrune(int argc, char** argv) {
   } else if (cl.has("--target-macs")) {
     r.mode = PruneRequest::Mode::TargetMacs;
     r.target = parseCount("--target-macs", targetMacs);
-  } else {
+  } else if (cl.has("--target-params")) {
     r.mode = PruneRequest::Mode::TargetParams;
     r.target = parseCount("--target-params", targetParams);
+  } else {
+    r.mode = PruneRequest::Mode::TargetLatency;
+    const double v = parseLatencyTarget(targetLatency);
+    r.targetLatencyMs = v > 0 ? v : -v * r.latency->totalMs;
   }
   if (!r.reconstruct && (cl.has("--reconstruct-samples") || cl.has("--reconstruct-ridge")))
     throw Error("--reconstruct-samples/--reconstruct-ridge", "need --reconstruct");
@@ -176,6 +229,19 @@ int runPrune(int argc, char** argv) {
       refitProgress.update(done, total, 0);
     };
   }
+  // --target-latency: find the planner goal whose model measures at the target, then make
+  // that model once more in the session (planning is deterministic) so only it is recorded.
+  LatencyGoal latencyGoal;
+  if (r.mode == PruneRequest::Mode::TargetLatency) {
+    LatencyGoalOptions lo;
+    if (!cl.has("--json"))
+      lo.onRound = [](const LatencyRound& round) {
+        std::printf("latency round: planned for %.2f ms (table predicts %.2f), measured %.2f ms, %.2fM MACs\n",
+                    round.goalMs, round.predictedMs, round.measuredMs, round.macs / 1e6);
+      };
+    latencyGoal = aimAtLatency(session.model(), r, lo);
+    r.targetLatencyMs = latencyGoal.goalMs;
+  }
   Graph before = g.clone();
   inferShapes(before, r.inputShape);
   const GraphCost c0 = computeCost(before);
@@ -200,6 +266,16 @@ int runPrune(int argc, char** argv) {
                         {"normalize", normalizationName(r.constraints.normalize)},
                         {"layers", layers},           {"out", outPath}};
     if (out.highestSafePercent >= 0) j["highest_safe_percent"] = out.highestSafePercent;
+    if (r.latency) j["round_to"] = r.constraints.roundTo;
+    if (r.mode == PruneRequest::Mode::TargetLatency) {
+      nlohmann::json rounds = nlohmann::json::array();
+      for (const LatencyRound& x : latencyGoal.rounds)
+        rounds.push_back({{"goal_ms", x.goalMs}, {"predicted_ms", x.predictedMs}, {"measured_ms", x.measuredMs},
+                          {"macs", x.macs}});
+      j["latency"] = {{"target_ms", latencyGoal.targetMs}, {"before_ms", r.latency->totalMs},
+                      {"measured_ms", latencyGoal.measuredMs}, {"predicted_ms", out.predictedLatencyMs},
+                      {"rounds", rounds}};
+    }
     if (r.surgery.foldBeta) {
       nlohmann::json skipped = nlohmann::json::array();
       for (const auto& [layer, why] : out.betaFold.skipped) skipped.push_back({{"layer", layer}, {"reason", why}});
@@ -239,6 +315,10 @@ int runPrune(int argc, char** argv) {
         std::printf("  %-32s kept: %s\n", c.node.c_str(), c.note.c_str());
     }
   }
+  if (r.mode == PruneRequest::Mode::TargetLatency)
+    std::printf("\nlatency (batch 1, measured): %.2f ms -> %.2f ms, target %.2f ms (%+.1f%%)\n", r.latency->totalMs,
+                latencyGoal.measuredMs, latencyGoal.targetMs,
+                100.0 * (latencyGoal.measuredMs - latencyGoal.targetMs) / latencyGoal.targetMs);
   if (out.highestSafePercent >= 0)
     std::printf("\nhighest safe percent (no layer loses all channels): %.1f%%\n", 100 * out.highestSafePercent);
   std::printf("\nparams %lld -> %lld (%.1f%%), MACs %.2fM -> %.2fM (%.1f%%), size %.2f MB -> %.2f MB; saved %s\n",

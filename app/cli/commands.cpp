@@ -22,6 +22,7 @@ const std::vector<Command>& commandTable() {
       {"eval", "top-1/top-5 of a classifier or mAP of a detector on the validation split", runEval},
       {"predict", "a detector on images or a folder: annotated images and YOLO-format labels", runPredict},
       {"sensitivity", "prune each layer group alone at several ratios: metric, MACs, latency per cut", runSensitivity},
+      {"latency-table", "time each Conv/Linear at a grid of widths: the table prune --target-latency plans from", runLatencyTable},
       {"prune", "dependency-aware channel pruning: score, plan, cut, verify", runPrune},
       {"export", "write a model as ONNX, TorchScript or a native checkpoint, then check it", runExport},
 #ifdef PRUNELAB_HAVE_REPORT

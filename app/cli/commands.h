@@ -15,6 +15,7 @@ int runEval(int argc, char** argv);
 int runPredict(int argc, char** argv);
 int runPrune(int argc, char** argv);
 int runSensitivity(int argc, char** argv);
+int runLatencyTable(int argc, char** argv);
 int runMakeDataset(int argc, char** argv);
 int runExport(int argc, char** argv);
 int runReport(int argc, char** argv);  // GUI builds only (PRUNELAB_HAVE_REPORT)

@@ -41,6 +41,14 @@ double measureLatencyMs(Graph& graph, int iters) {
   return quantile(ms, 0.5);
 }
 
+double measureLatencyMs(Graph& graph, const Shape& nchw, int iters) {
+  const at::Tensor x = at::randn(nchw);
+  for (int i = 0; i < 3; ++i) runInference(graph, {x});
+  std::vector<double> ms;
+  for (int i = 0; i < std::max(1, iters); ++i) ms.push_back(timedRunMs(graph, x));
+  return quantile(ms, 0.25);
+}
+
 std::pair<double, double> measureLatencyPairMs(Graph& a, Graph& b, int iters) {
   const at::Tensor xa = batchOne(a), xb = batchOne(b);
   for (int i = 0; i < 3; ++i) {

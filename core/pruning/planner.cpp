@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "graph/scope_pattern.h"
@@ -18,6 +19,14 @@ PrunePlan emptyPlan(const DependencyGraph& deps) {
 }
 
 namespace {
+
+// A cost for a message: integers as integers (MACs, params), else 3 decimals (ms).
+std::string formatCost(double v) {
+  if (v == std::floor(v) && std::abs(v) < 9e15) return std::to_string(static_cast<int64_t>(v));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
 
 // Removes channels of each group whose score is below `threshold(g)`.
 PrunePlan planBelow(const DependencyGraph& deps, const GroupScores& scores, const std::vector<double>& threshold,
@@ -192,23 +201,21 @@ double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores
   return double(below) / double(all.size());
 }
 
-PrunePlan planToTarget(const DependencyGraph& deps, const GroupScores& scores, int64_t target, bool params,
-                       const PlanConstraints& c) {
+PrunePlan planToCost(const DependencyGraph& deps, const GroupScores& scores,
+                     const std::function<double(const PrunePlan&)>& cost, double target, const std::string& what,
+                     const PlanConstraints& c) {
   // Under Auto each group's scores are divided by their mean, so one threshold compares
   // layers whose weight norms differ in scale.
   const GroupScores norm = rankingScores(deps, scores, resolveNormalization(c.normalize, true));
-  auto cost = [&](const PrunePlan& p) {
-    const CostEstimate e = estimateCost(deps, p);
-    return params ? e.params : e.macs;
-  };
   double lo = 0.0, hi = 0.0;
   for (const auto& s : norm)
     if (scored(s)) hi = std::max(hi, *std::max_element(s.begin(), s.end()));
   hi += 1.0;
   PrunePlan best = planBelow(deps, norm, std::vector<double>(deps.groups().size(), hi), c);
-  if (cost(best) > target)
-    throw Error("--target", "unreachable: even the strongest plan leaves " + std::to_string(cost(best)) +
-                                (params ? " params" : " MACs") + " (minimum channels / protected layers)");
+  const double strongest = cost(best);
+  if (strongest > target)
+    throw Error("--target", "unreachable: even the strongest plan leaves " + formatCost(strongest) + " " + what +
+                                " (minimum channels / protected layers)");
   for (int it = 0; it < 40; ++it) {
     const double mid = 0.5 * (lo + hi);
     PrunePlan p = planBelow(deps, norm, std::vector<double>(deps.groups().size(), mid), c);
@@ -220,6 +227,15 @@ PrunePlan planToTarget(const DependencyGraph& deps, const GroupScores& scores, i
     }
   }
   return best;
+}
+
+PrunePlan planToTarget(const DependencyGraph& deps, const GroupScores& scores, int64_t target, bool params,
+                       const PlanConstraints& c) {
+  auto cost = [&](const PrunePlan& p) {
+    const CostEstimate e = estimateCost(deps, p);
+    return double(params ? e.params : e.macs);
+  };
+  return planToCost(deps, scores, cost, double(target), params ? "params" : "MACs", c);
 }
 
 }  // namespace prunelab

@@ -10,6 +10,7 @@
 // lowest-scored channels go first. Groups whose scores are NaN (e.g. `bn` on a group
 // without BatchNorm) are left alone.
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -71,8 +72,14 @@ double globalPercentThreshold(const DependencyGraph& deps, const GroupScores& sc
 // below the smallest per-group maximum (ranked as planGlobalPercent ranks).
 double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores, const PlanConstraints& c = {});
 
-// Smallest global threshold over ranking scores (GroupMean under Auto) whose plan reaches
-// `target` MACs (or params) - binary search over the what-if estimate.
+// Smallest global threshold over ranking scores (GroupMean under Auto) whose plan's
+// `cost` is at most `target` - binary search; `cost` must not grow as the threshold rises
+// (more channels removed). `what` names the unit in the "unreachable" error.
+PrunePlan planToCost(const DependencyGraph& deps, const GroupScores& scores,
+                     const std::function<double(const PrunePlan&)>& cost, double target, const std::string& what,
+                     const PlanConstraints& c);
+
+// planToCost on the what-if estimate: `target` MACs (or params).
 PrunePlan planToTarget(const DependencyGraph& deps, const GroupScores& scores, int64_t target, bool params,
                        const PlanConstraints& c);
 

@@ -45,6 +45,11 @@ PrunePlan planStep(const DependencyGraph& deps, const GroupScores& scores, const
       return planToTarget(deps, scores, static_cast<int64_t>(std::ceil(goal)),
                           r.mode == PruneRequest::Mode::TargetParams, r.constraints);
     }
+    case PruneRequest::Mode::TargetLatency: {
+      PrunePlan plan = planToLatency(deps, scores, *r.latency, r.targetLatencyMs, r.constraints);
+      out.predictedLatencyMs = predictLatencyMs(*r.latency, deps, plan);
+      return plan;
+    }
   }
   return {};
 }
@@ -63,6 +68,8 @@ void checkRequest(const Graph& graph, const PruneRequest& r) {
     throw Error("--steps", "must be between 1 and " + std::to_string(kMaxSteps) + ", got " + std::to_string(r.steps));
   if (r.sensitivity && (r.mode != PruneRequest::Mode::TargetMacs || r.steps != 1))
     throw Error("--from-sensitivity", "plans for --target-macs in one step");
+  if (r.mode == PruneRequest::Mode::TargetLatency && (!r.latency || r.steps != 1))
+    throw Error("--target-latency", "plans in one step from a latency table measured on this model");
   if (r.constraints.roundTo < 1) throw Error("--round-to", "must be at least 1, got " + std::to_string(r.constraints.roundTo));
   if (r.constraints.minChannels < 1)
     throw Error("--min-channels", "must be at least 1, got " + std::to_string(r.constraints.minChannels));

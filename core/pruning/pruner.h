@@ -12,6 +12,7 @@
 
 #include "graph/graph.h"
 #include "pruning/importance.h"
+#include "pruning/latency_table.h"
 #include "pruning/planner.h"
 #include "pruning/reconstruction.h"
 #include "pruning/sensitivity.h"
@@ -20,7 +21,7 @@
 namespace prunelab {
 
 struct PruneRequest {
-  enum class Mode { LayerAmount, Ratios, GlobalPercent, TargetMacs, TargetParams };
+  enum class Mode { LayerAmount, Ratios, GlobalPercent, TargetMacs, TargetParams, TargetLatency };
   Mode mode = Mode::GlobalPercent;
   std::string layer;   // LayerAmount
   double amount = 0.0; // LayerAmount, GlobalPercent (as fraction)
@@ -30,6 +31,10 @@ struct PruneRequest {
   // TargetMacs from a sensitivity table (planFromSensitivity) instead of a global ranking;
   // one step only.
   std::shared_ptr<const SensitivityTable> sensitivity;
+  // TargetLatency: the predicted latency (planToLatency) at most this, from `latency`, a
+  // table measured on this model; one step only.
+  double targetLatencyMs = 0;
+  std::shared_ptr<const LatencyTable> latency;
   int steps = 1;
   PlanConstraints constraints;
   std::vector<std::string> protectedScopes;  // keep these scopes' output channels (DependencyGraph::Options)
@@ -55,6 +60,7 @@ struct PruneOutcome {
   std::vector<SurgeryLogEntry> log;   // all steps, in order
   std::vector<LayerChannels> layers;  // per Conv/Linear: output channels before/after
   double highestSafePercent = -1.0;   // GlobalPercent: the largest safe percent (ranked as planned)
+  double predictedLatencyMs = -1.0;   // TargetLatency: the table's prediction of the plan
   BetaFoldReport betaFold;            // with surgery.foldBeta: every step's folds, in order
   ReconstructReport reconstruction;   // with reconstruct: every step's refits, in order
 };
