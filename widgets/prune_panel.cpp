@@ -23,7 +23,7 @@ PrunePanel::PrunePanel(QWidget* parent)
       m_refit(new QCheckBox("refit the next layers by least squares (reconstruct)", this)),
       m_safe(new QLabel(this)), m_removed(new QLabel(this)), m_apply(new QPushButton("Apply", this)),
       m_reset(new QPushButton("Clear plan", this)), m_undo(new QPushButton("Undo", this)),
-      m_redo(new QPushButton("Redo", this)) {
+      m_redo(new QPushButton("Redo", this)), m_measureLatency(new QPushButton("Measure latency", this)) {
   m_criterion->addItems({"bn", "l1", "l2", "activation", "taylor", "reconstruction", "random"});
   m_criterion->setToolTip("bn: |gamma| (Network Slimming); l1/l2: weight norms; activation, taylor and "
                           "reconstruction use calibration batches from the open dataset; random: baseline");
@@ -52,6 +52,9 @@ PrunePanel::PrunePanel(QWidget* parent)
                       "matches the unpruned model's on calibration batches of the open dataset (He et al. 2017, "
                       "seed 000; prunelab-cli prune --reconstruct)");
   m_apply->setToolTip("Cut the planned channels (dependency-aware surgery, forward-checked)");
+  m_measureLatency->setToolTip("Time every Conv/Linear on this machine at a grid of widths (prunelab-cli "
+                               "latency-table): the after-latency is then predicted from these measurements "
+                               "instead of scaled by MACs");
 
   auto* crit = new QHBoxLayout;
   crit->addWidget(m_criterion, 1);
@@ -85,7 +88,8 @@ PrunePanel::PrunePanel(QWidget* parent)
     grid->addWidget(m_after[i], i + 1, 2, Qt::AlignRight);
     grid->addWidget(m_change[i], i + 1, 3, Qt::AlignRight);
   }
-  grid->addWidget(m_removed, 5, 0, 1, 4);
+  grid->addWidget(m_removed, 5, 0, 1, 3);
+  grid->addWidget(m_measureLatency, 5, 3, Qt::AlignRight);
 
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(m_apply);
@@ -115,6 +119,7 @@ PrunePanel::PrunePanel(QWidget* parent)
   connect(m_reset, &QPushButton::clicked, this, &PrunePanel::resetRequested);
   connect(m_undo, &QPushButton::clicked, this, &PrunePanel::undoRequested);
   connect(m_redo, &QPushButton::clicked, this, &PrunePanel::redoRequested);
+  connect(m_measureLatency, &QPushButton::clicked, this, &PrunePanel::latencyTableRequested);
   setUndoRedo(false, false);
 }
 
@@ -147,18 +152,23 @@ void PrunePanel::setWhatIf(const WhatIf& w) {
   for (int i = 0; i < 4; ++i) {
     // Latency says where it comes from: a measurement on this machine, or the measured
     // latency scaled by the MACs kept (the cut model is not run until Compare).
-    auto text = [i](double v, bool estimated) {
+    auto text = [i](double v, const CostTotals& t) {
       if (v < 0) return QString("-");
       if (i == 2) return formatBytes(v);
-      if (i == 3) return QString::number(v, 'f', 2) + (estimated ? " ms (est. from MACs)" : " ms (measured)");
+      if (i == 3)
+        return QString::number(v, 'f', 2) +
+               (t.latencyFromTable ? " ms (latency table)" : t.latencyEstimated ? " ms (est. from MACs)" : " ms (measured)");
       return formatCount(v);
     };
-    m_before[i]->setText(text(b[i], w.before.latencyEstimated));
-    m_after[i]->setText(text(a[i], w.after.latencyEstimated));
+    m_before[i]->setText(text(b[i], w.before));
+    m_after[i]->setText(text(a[i], w.after));
     if (i == 3)
-      m_after[i]->setToolTip(w.after.latencyEstimated ? "Estimate: the measured latency x MACs after / MACs before; "
-                                                        "Compare measures the cut model"
-                                                      : "Measured on this machine at batch 1");
+      m_after[i]->setToolTip(w.after.latencyFromTable
+                                 ? "Predicted from per-layer latencies measured on this machine (Measure latency); "
+                                   "Compare measures the cut model"
+                             : w.after.latencyEstimated ? "Estimate: the measured latency x MACs after / MACs before; "
+                                                          "Measure latency for a prediction from measured layers"
+                                                        : "Measured on this machine at batch 1");
     m_change[i]->setText(b[i] > 0 && a[i] >= 0 ? formatChange(b[i], a[i]) : "-");
   }
   m_removed->setText(QString("%1 channels planned for removal").arg(w.channelsRemoved));
@@ -175,6 +185,7 @@ void PrunePanel::setUndoRedo(bool canUndo, bool canRedo) {
 void PrunePanel::setBusy(bool busy) {
   m_apply->setEnabled(!busy);
   m_score->setEnabled(!busy);
+  m_measureLatency->setEnabled(!busy);
 }
 
 }  // namespace prunelab::widgets

@@ -56,6 +56,7 @@ class PrunePanel : public QWidget {
   void resetRequested();
   void undoRequested();
   void redoRequested();
+  void latencyTableRequested();  // "Measure latency": time the layers for the what-if
 
  private:
   QComboBox* m_criterion;
@@ -77,6 +78,7 @@ class PrunePanel : public QWidget {
   QPushButton* m_reset;
   QPushButton* m_undo;
   QPushButton* m_redo;
+  QPushButton* m_measureLatency;
   bool m_syncing = false;
 };
 

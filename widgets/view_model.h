@@ -73,6 +73,9 @@ struct CostTotals {
   // latencyMs is not a measurement but the measured latency scaled by the MACs kept
   // (what-if); views must say so.
   bool latencyEstimated = false;
+  // latencyMs is predicted from per-layer latencies measured on this machine (a latency
+  // table: the Prune panel's "Measure latency"), not scaled by MACs.
+  bool latencyFromTable = false;
 };
 
 struct WhatIf {

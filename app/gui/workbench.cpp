@@ -45,10 +45,6 @@ using ScoresPtr = std::shared_ptr<const std::vector<std::vector<double>>>;
 
 double nowSeconds() { return QDateTime::currentMSecsSinceEpoch() / 1000.0; }
 
-widgets::CostTotals totals(const CostEstimate& c, double latencyMs) {
-  return {c.params, c.macs, c.sizeBytes, latencyMs};
-}
-
 }  // namespace
 
 Workbench::Workbench() : m_window(std::make_unique<widgets::MainWindow>()), m_control(std::make_shared<TrainControl>()), m_worker(new Worker) {
@@ -276,6 +272,7 @@ void Workbench::wire() {
   connect(w.exportPanel(), &widgets::ExportPanel::exportRequested, this, &Workbench::exportModel);
 
   wireSensitivity();
+  wireLatencyTable();
 }
 
 // ---- worker calls -------------------------------------------------------------------
@@ -543,12 +540,7 @@ void Workbench::refresh() {
   if (!m_prune.hasGraph()) return;
   const CostEstimate before = m_prune.before();
   const CostEstimate after = m_prune.whatIf();
-  m_whatIf.before = totals(before, m_model.latencyMs);
-  // Latency estimate: the measured latency scaled by the MACs kept (Compare measures it).
-  // With nothing planned the "after" model is the measured one.
-  const double est = m_model.latencyMs > 0 && before.macs > 0 ? m_model.latencyMs * double(after.macs) / double(before.macs) : -1;
-  m_whatIf.after = totals(after, est);
-  m_whatIf.after.latencyEstimated = est >= 0 && after.macs != before.macs;
+  setWhatIfLatency(before, after);
   m_whatIf.channelsRemoved = m_prune.plan().removedCount();
   m_whatIf.highestSafePercent = m_prune.highestSafePercent();
   widgets::MainWindow& w = *m_window;

@@ -113,6 +113,10 @@ class Workbench : public QObject {
   void post(F&& call);  // queue a call on the worker thread
   void wire();
   void wireSensitivity();  // workbench_sensitivity.cpp
+  void wireLatencyTable();  // workbench_latency.cpp
+  // The what-if's after-latency: from the latency table when one was measured on this
+  // model, else the measured latency scaled by MACs (the table's absence is said).
+  void setWhatIfLatency(const CostEstimate& before, const CostEstimate& after);
   void onModelChanged(const ModelSnapshot& s);
   void onScores(const QString& criterion, const std::shared_ptr<const std::vector<std::vector<double>>>& scores);
   void onBusy(const QString& task);
@@ -126,7 +130,8 @@ class Workbench : public QObject {
 
   std::unique_ptr<widgets::MainWindow> m_window;
   std::shared_ptr<TrainControl> m_control;  // the current run's; replaced by each startTraining()
-  std::shared_ptr<std::atomic<bool>> m_sensitivityCancel;  // the running sweep's
+  std::shared_ptr<std::atomic<bool>> m_sensitivityCancel;
+  std::shared_ptr<const LatencyTable> m_latencyTable;  // of the model it was measured on (checked per use)  // the running sweep's
   QThread m_thread;
   Worker* m_worker;  // lives on m_thread; deleted when it finishes
   PruneModel m_prune;

@@ -20,7 +20,9 @@
 #include "graph/input_shape.h"
 #include "models/model_loader.h"
 #include "models/yolo/yolo_checkpoint.h"
+#include "analysis/shape_inference.h"
 #include "pruning/importance.h"
+#include "pruning/latency_table.h"
 #include "pruning/pruner.h"
 #include "session/session.h"
 #include "util/error.h"
@@ -300,6 +302,30 @@ void Worker::sweepSensitivity(const QVector<double>& ratios, int valImages, cons
                     .arg(t.valImages)
                     .arg(t.seconds, 0, 'f', 1)
                     .arg(cancel->load() ? " (cancelled: the rows finished so far)" : ""));
+  });
+}
+
+void Worker::measureLatencyTable() {
+  guarded("Latency table", [&] {
+    Graph g = m->session.history().current().clone();
+    const Shape input = defaultInputShape(g);
+    inferShapes(g, input);
+    const DependencyGraph deps(g);
+    LatencyTableOptions o;
+    const auto t0 = std::chrono::steady_clock::now();
+    o.progress = [&](int done, int total, const std::string&) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      Q_EMIT progress(total > 0 ? double(done) / total : 0.0, done > 0 ? elapsed * (total - done) / done : -1.0);
+    };
+    auto t = std::make_shared<const LatencyTable>(prunelab::measureLatencyTable(g, deps, input, m->session.history().currentLabel(), o));
+    Q_EMIT info(QString("Latency table: %1 layers at %2, batch 1, in %3 s; whole model %4 ms%5")
+                    .arg(t->layers.size())
+                    .arg(QString::fromStdString(shapeToString(input)))
+                    .arg(t->seconds, 0, 'f', 1)
+                    .arg(t->totalMs, 0, 'f', 2)
+                    .arg(t->suggestedRoundTo > 1 ? QString("; latency steps every %1 channels").arg(t->suggestedRoundTo)
+                                                 : QString()));
+    Q_EMIT latencyTableReady(t);
   });
 }
 

@@ -22,6 +22,7 @@
 #include "graph/graph.h"
 #include "session/dataset_spec.h"
 #include "gui/train_bridge.h"
+#include "pruning/latency_table.h"
 #include "pruning/surgery.h"
 #include "report/story_report.h"
 #include "train/bn_stats.h"
@@ -103,6 +104,9 @@ class Worker : public QObject {
   // in progress (the finished rows are still shown).
   void sweepSensitivity(const QVector<double>& ratios, int valImages, const QString& criterion,
                         const std::shared_ptr<std::atomic<bool>>& cancel);
+  // The per-layer latency table of the current model at its default input, batch 1
+  // (pruning/latency_table.h): what the what-if's latency is predicted from.
+  void measureLatencyTable();
 
  Q_SIGNALS:
   void modelChanged(const prunelab::gui::ModelSnapshot& snapshot);
@@ -124,6 +128,7 @@ class Worker : public QObject {
   void detectionsCleared(const QString& why);
   void sensitivityProgress(int done, int total, double etaSeconds);
   void sensitivityReady(const prunelab::widgets::SensitivityView& table);
+  void latencyTableReady(const std::shared_ptr<const prunelab::LatencyTable>& table);
 
  private:
   struct Impl;
