@@ -17,6 +17,7 @@ namespace prunelab::widgets {
 TrainPanel::TrainPanel(QWidget* parent)
     : QWidget(parent), m_epochs(new QSpinBox(this)), m_batch(new QSpinBox(this)), m_lr(new QDoubleSpinBox(this)),
       m_sr(new SrControl(this)), m_srDecay(new QCheckBox("linear decay (YOLOv5 slimming)", this)),
+      m_distill(new QCheckBox("distil from the original", this)),
       m_prunedNow(new QDoubleSpinBox(this)), m_start(new QPushButton("Start", this)),
       m_pause(new QPushButton("Pause", this)), m_cancel(new QPushButton("Cancel", this)),
       m_progress(new QProgressBar(this)), m_eta(new QLabel(this)) {
@@ -29,6 +30,8 @@ TrainPanel::TrainPanel(QWidget* parent)
   m_prunedNow->setSuffix(" %");
   m_prunedNow->setToolTip("After each epoch, evaluate a copy pruned by BN |gamma| at this percent "
                           "(the accuracy you would keep if you pruned now); 0 = off");
+  m_distill->setToolTip("Fine-tune with the model before the first cut as teacher: it sees the same batches and "
+                        "its softened outputs join the loss (knowledge distillation)");
   m_pause->setCheckable(true);
   m_start->setToolTip("Train the current model on the open dataset (sparse when sr > 0)");
   m_progress->setRange(0, 1000);
@@ -41,6 +44,7 @@ TrainPanel::TrainPanel(QWidget* parent)
   form->addRow("sr (BN L1)", m_sr);
   form->addRow("", m_srDecay);
   form->addRow("Pruned-now probe", m_prunedNow);
+  form->addRow("", m_distill);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(m_start);
   buttons->addWidget(m_pause);
@@ -72,6 +76,7 @@ TrainRequest TrainPanel::request() const {
   r.sr = m_sr->value();
   r.srDecay = m_srDecay->isChecked();
   r.prunedNowPercent = m_prunedNow->value() / 100.0;
+  r.distill = m_distill->isChecked();
   return r;
 }
 
@@ -82,6 +87,7 @@ void TrainPanel::setRequest(const TrainRequest& r) {
   m_sr->setValue(r.sr);
   m_srDecay->setChecked(r.srDecay);
   m_prunedNow->setValue(r.prunedNowPercent * 100.0);
+  m_distill->setChecked(r.distill);
 }
 
 void TrainPanel::setRunning(bool running) {
@@ -92,6 +98,7 @@ void TrainPanel::setRunning(bool running) {
   m_batch->setEnabled(!running);
   m_srDecay->setEnabled(!running);
   m_prunedNow->setEnabled(!running);
+  m_distill->setEnabled(!running);
   if (!running) {
     m_pause->setChecked(false);
   } else {

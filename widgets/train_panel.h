@@ -25,6 +25,7 @@ struct TrainRequest {
   double sr = 0.0;
   bool srDecay = false;
   double prunedNowPercent = 0.0;  // 0..1; 0 = off
+  bool distill = false;           // distil from the original (the model before the first cut)
 };
 
 class TrainPanel : public QWidget {
@@ -35,6 +36,7 @@ class TrainPanel : public QWidget {
   void setRequest(const TrainRequest& r);
   SrControl* srControl() const { return m_sr; }
   QPushButton* startButton() const { return m_start; }
+  QCheckBox* distillBox() const { return m_distill; }
 
   void setRunning(bool running);
   void setProgress(double fraction, double etaSeconds, double imagesPerSec);
@@ -57,6 +59,7 @@ class TrainPanel : public QWidget {
   QDoubleSpinBox* m_lr;
   SrControl* m_sr;
   QCheckBox* m_srDecay;
+  QCheckBox* m_distill;
   QDoubleSpinBox* m_prunedNow;
   QPushButton* m_start;
   QPushButton* m_pause;

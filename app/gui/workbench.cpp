@@ -216,6 +216,7 @@ void Workbench::wire() {
     s.sr = r.sr;
     s.srDecay = r.srDecay;
     s.prunedNowPercent = r.prunedNowPercent;
+    s.distill = r.distill;
     s.runDir = newRunDir().toStdString();
     startTraining(s);
   });

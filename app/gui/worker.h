@@ -23,6 +23,7 @@
 #include "pruning/surgery.h"
 #include "report/story_report.h"
 #include "train/bn_stats.h"
+#include "train/distillation.h"
 #include "train/train_observer.h"
 #include "widgets/detections_panel.h"
 
@@ -47,6 +48,9 @@ struct TrainSettings {
   double prunedNowPercent = 0.0;  // > 0: after each epoch, evaluate a bn-pruned copy at this percent
   std::string runDir;             // empty: no files
   int gammaEvery = 20;
+  // Distil from the history's baseline (the version before the first cut) with these.
+  bool distill = false;
+  DistillOptions kd;
 };
 
 struct ModelSnapshot {
