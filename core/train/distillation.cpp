@@ -41,7 +41,7 @@ void checkTeacherOutputs(const std::vector<at::Tensor>& student, const std::vect
     throw Error(teacherName, "the teacher has " + std::to_string(teacher.size()) + " outputs, the model trained has " +
                                  std::to_string(student.size()) + ": it cannot teach this model");
   for (size_t i = 0; i < student.size(); ++i)
-    if (!student[i].sizes().equals(teacher[i].sizes()))
+    if (student[i].numel() > 0 && !student[i].sizes().equals(teacher[i].sizes()))
       throw Error(teacherName, "the teacher's output " + std::to_string(i) + " is " + shapeText(teacher[i]) +
                                    " where the model trained outputs " + shapeText(student[i]) +
                                    " (made for other classes or another head?)");
@@ -87,7 +87,8 @@ at::Tensor detectionKdTerm(const detect::YoloHead& head, const std::vector<at::T
       const at::Tensor sf = s.flatten(2), tf = t.flatten(2);
       const at::Tensor sCls = sf.narrow(1, 4 * r, head.nc), tCls = tf.narrow(1, 4 * r, head.nc);
       const at::Tensor w = at::sigmoid(tCls).amax(1);  // [bs, A]
-      weighted = weighted + binaryKdTerm(sCls, tCls, temperature).sum();
+      objSum = objSum + binaryKdTerm(sCls, tCls, temperature).sum();  // the class scores are the objectness
+      anchors += bs * a;
       const at::Tensor boxKl = softmaxKl(sf.narrow(1, 0, 4 * r).reshape({bs, 4, r, a}),
                                          tf.narrow(1, 0, 4 * r).reshape({bs, 4, r, a}), temperature, 2)
                                    .sum(1);  // [bs, A]

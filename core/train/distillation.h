@@ -17,14 +17,16 @@
 // KD compares the raw head outputs level by level, per anchor and image:
 //   dfl (v8/11), raw [bs, 4 * reg_max + nc, ny, nx]; w = the teacher's highest class
 //   probability at the anchor:
-//     classes: T^2 * binary KL(sigmoid(t / T) || sigmoid(s / T)) summed over classes and
-//              anchors (background anchors included: the class scores are also the
-//              objectness, and the teacher's "nothing here" is information);
+//     classes: T^2 * binary KL(sigmoid(t / T) || sigmoid(s / T)) summed over classes,
+//              averaged over every anchor (background anchors included: the class scores
+//              are also the objectness, and the teacher's "nothing here" is information);
 //     box:     T^2 * KL(softmax(t / T) || softmax(s / T)) over each side's reg_max bins,
 //              summed over the 4 sides, times w, summed over anchors (the box
 //              distribution of a background anchor is noise the student should not copy);
-//     KD = (classes + box) / max(sum of w, 1): as ultralytics divides its class BCE by the
-//     sum of the target scores, so the term is on the scale of the detection loss's parts.
+//     KD = classes + box / max(sum of w, 1).
+//   (A first version divided the class sum by the sum of w too, as ultralytics' class BCE
+//   is divided by its target scores' sum: with T = 4, W = 1 the demo detector's fine-tune
+//   diverged in its first epoch; averaged over anchors it does not.)
 //   v5, raw [bs, na, ny, nx, 5 + nc]; w = the teacher's objectness probability:
 //     objectness: T^2 * binary KL on the logit, averaged over every anchor;
 //     classes:    T^2 * binary KL summed over classes, times w, summed over anchors;
@@ -58,7 +60,8 @@ struct DistillOptions {
 void checkDistillOptions(const DistillOptions& options);
 
 // Throws prunelab::Error naming `teacherName` when the teacher's outputs differ in number
-// or shape from the student's (e.g. a teacher made for other classes).
+// or shape from the student's (e.g. a teacher made for other classes). Student outputs
+// left empty in training (a detector's decoded tensor) are not compared.
 void checkTeacherOutputs(const std::vector<at::Tensor>& student, const std::vector<at::Tensor>& teacher,
                          const std::string& teacherName);
 
