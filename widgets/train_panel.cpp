@@ -17,8 +17,9 @@ namespace prunelab::widgets {
 TrainPanel::TrainPanel(QWidget* parent)
     : QWidget(parent), m_epochs(new QSpinBox(this)), m_batch(new QSpinBox(this)), m_lr(new QDoubleSpinBox(this)),
       m_sr(new SrControl(this)), m_srDecay(new QCheckBox("linear decay (YOLOv5 slimming)", this)),
-      m_prunedNow(new QDoubleSpinBox(this)), m_autopilot(new QCheckBox("autopilot: reach", this)),
-      m_sparsityTarget(new QDoubleSpinBox(this)), m_byEpoch(new QSpinBox(this)), m_start(new QPushButton("Start", this)),
+      m_distill(new QCheckBox("distil from the original", this)), m_prunedNow(new QDoubleSpinBox(this)),
+      m_autopilot(new QCheckBox("autopilot: reach", this)), m_sparsityTarget(new QDoubleSpinBox(this)),
+      m_byEpoch(new QSpinBox(this)), m_start(new QPushButton("Start", this)),
       m_pause(new QPushButton("Pause", this)), m_cancel(new QPushButton("Cancel", this)),
       m_progress(new QProgressBar(this)), m_eta(new QLabel(this)) {
   m_epochs->setRange(1, 1000);
@@ -38,6 +39,8 @@ TrainPanel::TrainPanel(QWidget* parent)
   m_sparsityTarget->setSuffix(" %");
   m_byEpoch->setRange(1, 1000);
   m_byEpoch->setPrefix("by epoch ");
+  m_distill->setToolTip("Fine-tune with the model before the first cut as teacher: it sees the same batches and "
+                        "its softened outputs join the loss (knowledge distillation)");
   m_pause->setCheckable(true);
   m_start->setToolTip("Train the current model on the open dataset (sparse when sr > 0)");
   m_progress->setRange(0, 1000);
@@ -57,6 +60,7 @@ TrainPanel::TrainPanel(QWidget* parent)
   form->addRow("", pilot);
   form->addRow("", m_srDecay);
   form->addRow("Pruned-now probe", m_prunedNow);
+  form->addRow("", m_distill);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(m_start);
   buttons->addWidget(m_pause);
@@ -103,6 +107,7 @@ TrainRequest TrainPanel::request() const {
   r.autopilot = m_autopilot->isChecked();
   r.sparsityTarget = m_sparsityTarget->value() / 100.0;
   r.byEpoch = m_byEpoch->value();
+  r.distill = m_distill->isChecked();
   return r;
 }
 
@@ -117,6 +122,7 @@ void TrainPanel::setRequest(const TrainRequest& r) {
   m_sparsityTarget->setValue(r.sparsityTarget * 100.0);
   m_byEpoch->setMaximum(r.epochs);
   m_byEpoch->setValue(r.byEpoch);
+  m_distill->setChecked(r.distill);
 }
 
 void TrainPanel::showAutopilotSr(double sr) {
@@ -144,6 +150,7 @@ void TrainPanel::setRunning(bool running) {
   m_batch->setEnabled(!running);
   m_srDecay->setEnabled(!running);
   m_prunedNow->setEnabled(!running);
+  m_distill->setEnabled(!running);
   if (!running) {
     m_pause->setChecked(false);
   } else {

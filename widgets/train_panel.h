@@ -32,6 +32,7 @@ struct TrainRequest {
   bool autopilot = false;          // steer sr toward sparsityTarget by byEpoch
   double sparsityTarget = 0.4;     // 0..1
   int byEpoch = 3;                 // 1..epochs
+  bool distill = false;            // distil from the original (the model before the first cut)
 };
 
 class TrainPanel : public QWidget {
@@ -42,6 +43,7 @@ class TrainPanel : public QWidget {
   void setRequest(const TrainRequest& r);
   SrControl* srControl() const { return m_sr; }
   QPushButton* startButton() const { return m_start; }
+  QCheckBox* distillBox() const { return m_distill; }
 
   void setRunning(bool running);
   void setProgress(double fraction, double etaSeconds, double imagesPerSec);
@@ -71,6 +73,7 @@ class TrainPanel : public QWidget {
   QDoubleSpinBox* m_lr;
   SrControl* m_sr;
   QCheckBox* m_srDecay;
+  QCheckBox* m_distill;
   QDoubleSpinBox* m_prunedNow;
   QCheckBox* m_autopilot;
   QDoubleSpinBox* m_sparsityTarget;

@@ -126,7 +126,8 @@ int runTrain(int argc, char** argv) {
   // and warm-up come from the task's recipe (below the options) unless given.
   TrainerOptions given;
   double sr = 0.0;  // BN-gamma L1 off: ordinary training
-  std::string srExclude, freeze, trainOnly, lrMult, runDir;
+  std::string srExclude, freeze, trainOnly, lrMult, runDir, teacher;
+  DistillOptions kd;
   CLI::App& a = cl.app();
   a.add_option("--epochs", given.epochs, "epochs")->type_name("N")->capture_default_str();
   a.add_option("--lr", given.lr, "base learning rate")->type_name("X")->default_str(kRecipe);
@@ -155,6 +156,17 @@ int runTrain(int argc, char** argv) {
   a.add_option("--val-every", given.validateEvery, "validate every N epochs and after the last")
       ->type_name("N")
       ->capture_default_str();
+  a.add_option("--teacher", teacher,
+               "distil from this trained model (.plm, .onnx, .pt), e.g. the model before pruning: it runs on the "
+               "same batches and its softened outputs join the loss")
+      ->type_name("FILE");
+  a.add_option("--kd-weight", kd.weight,
+               "with --teacher: W; classifiers (1-W) CE + W T^2 KL, detectors loss + W x soft-target term")
+      ->type_name("W")
+      ->capture_default_str();
+  a.add_option("--kd-temperature", kd.temperature, "with --teacher: softening temperature T")
+      ->type_name("T")
+      ->capture_default_str();
   a.add_option("--out", runDir, "run directory (checkpoints, results.csv, log.jsonl)")->type_name("RUN_DIR")->required();
   a.add_flag("--resume", "continue the run in --out from its last checkpoint");
   SrAutopilotOptions autopilot;
@@ -163,6 +175,12 @@ int runTrain(int argc, char** argv) {
             recipeSummary());
   if (!cl.parse(argc, argv)) return 0;
   checkAutopilotArgs(cl, autopilot, given.epochs);
+  if (teacher.empty()) {
+    for (const char* o : {"--kd-weight", "--kd-temperature"})
+      if (cl.has(o)) throw UsageError(o, "only applies with --teacher");
+  } else {
+    checkDistillOptions(kd);  // before the data and models load
+  }
   configureThreads(model.threads);
   const std::string last = (std::filesystem::path(runDir) / "last.plm").string();
   const bool resume = cl.has("--resume");
@@ -202,6 +220,11 @@ int runTrain(int argc, char** argv) {
   o.seed = data.spec.seed;
   o.workers = run.workers;
   if (cl.has("--sparsity-target")) o.autopilot = autopilot;
+  if (!teacher.empty()) {
+    o.teacher = session.loadTeacher(teacher);
+    o.teacherName = "--teacher " + teacher;
+    o.distill = kd;
+  }
 
   auto control = std::make_shared<TrainControl>(sr, o.lr);
   g_control = control;
@@ -219,6 +242,8 @@ int runTrain(int argc, char** argv) {
     std::printf("training %s on %s, %d epochs, run dir %s\n",
                 start.metadata().count("model") ? start.metadata().at("model").c_str() : model.request.model.c_str(),
                 session.data().description().c_str(), o.epochs, runDir.c_str());
+  if (!json && o.teacher)
+    std::printf("distilling from %s (kd weight %g, temperature %g)\n", teacher.c_str(), kd.weight, kd.temperature);
   const TrainResult r = session.train(req);
   g_control.reset();
   const std::shared_ptr<Graph> graph = session.history().currentPtr();

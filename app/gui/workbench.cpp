@@ -218,6 +218,7 @@ void Workbench::wire() {
       s.autopilot.target = r.sparsityTarget;
       s.autopilot.byEpoch = r.byEpoch;
     }
+    s.distill = r.distill;
     s.runDir = newRunDir().toStdString();
     startTraining(s);
   });

@@ -177,6 +177,16 @@ void Worker::train(const TrainSettings& s, const std::shared_ptr<TrainControl>& 
     const std::shared_ptr<Graph> baseline = h.at(base);
     const std::string baselineLabel = h.label(base);
     if (preview) m->previewer.prepareBaseline(baseline);
+    if (s.distill) {
+      // The teacher is the version before the first cut (ModelHistory::baseline()); the
+      // trainer clones it, so the history's copy stays as it is.
+      req.options.teacher = baseline;
+      req.options.teacherName = "distil from the original (" + baselineLabel + ")";
+      req.options.distill = s.kd;
+      Q_EMIT info(QString::fromStdString(base == h.position()
+                                             ? "Distilling from the current model itself: nothing has been cut yet"
+                                             : "Distilling from '" + baselineLabel + "'"));
+    }
     const double percent = s.prunedNowPercent;
     if (percent > 0 || preview) {
       req.onStart = [this, percent, preview, baseline, baselineLabel](const std::shared_ptr<Graph>& graph,

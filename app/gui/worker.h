@@ -26,6 +26,7 @@
 #include "pruning/surgery.h"
 #include "report/story_report.h"
 #include "train/bn_stats.h"
+#include "train/distillation.h"
 #include "train/sr_autopilot.h"
 #include "train/train_observer.h"
 #include "widgets/detections_panel.h"
@@ -53,6 +54,9 @@ struct TrainSettings {
   std::string runDir;             // empty: no files
   int gammaEvery = 20;
   SrAutopilotOptions autopilot;   // target > 0: the sr autopilot steers the run's control
+  // Distil from the history's baseline (the version before the first cut) with these.
+  bool distill = false;
+  DistillOptions kd;
 };
 
 struct ModelSnapshot {

@@ -1,5 +1,6 @@
 #include "session/session.h"
 
+#include <filesystem>
 #include <sstream>
 
 #include "analysis/shape_inference.h"
@@ -57,6 +58,23 @@ void Session::loadModelForData(ModelRequest request, const std::string& resumeFr
   if (d.task == TaskKind::Detect && classNames(g).empty() && d.det.val) setClassNames(g, d.det.val->classNames());
   // A classifier sees --imgsz x --imgsz images; a detector its own input size.
   adopt(std::move(g), d.task == TaskKind::Classify ? d.spec.input.imgsz : 0, asked, std::move(report));
+}
+
+std::shared_ptr<const Graph> Session::loadTeacher(const std::string& path) const {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw Error("--teacher", path + ": no such file (the teacher is a trained model file)");
+  const std::string ext = fs::path(path).extension().string();
+  if (ext == ".yaml" || ext == ".yml")
+    throw Error("--teacher", path + ": a model config holds no trained weights; give a .plm, .onnx or .pt");
+  const Shape input = defaultInputShape(m_history.current());
+  return withErrorContext("--teacher", [&] {
+    ModelRequest r;
+    r.model = path;
+    auto g = std::make_shared<Graph>(prunelab::loadModel(r));
+    withErrorContext(path, [&] { inferShapes(*g, input); });  // a teacher that cannot read the input fails here
+    return std::shared_ptr<const Graph>(std::move(g));
+  });
 }
 
 void Session::openData(const DataSpec& spec) {
@@ -175,6 +193,7 @@ std::string trainLabel(const TrainResult& r) {
   std::ostringstream s;
   s << (r.cancelled ? "cancelled after " : "trained ") << r.epochsCompleted << " epochs (sr " << r.srStart;
   if (r.srMovedLive) s << " -> " << r.srEnd << ", moved live";
+  if (r.distilled) s << ", distilled";
   s << ")";
   return s.str();
 }

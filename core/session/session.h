@@ -51,6 +51,11 @@ class Session {
   // yolov5/ultralytics .pt or --weights made for other classes is rebuilt for the data's
   // and the matching tensors copied (lastLoadReport() says which); without, it is an error.
   void loadModelForData(ModelRequest request, const std::string& resumeFrom = "", bool transfer = false);
+  // The teacher of a distilled run (`train --teacher FILE`, train/distillation.h): a
+  // trained model file (.plm, .onnx, .pt) loaded as it is (its own classes: one made for
+  // others is refused by the trainer, not transferred) and shaped at the current model's
+  // input. Errors name --teacher and the file.
+  std::shared_ptr<const Graph> loadTeacher(const std::string& path) const;
   // What the last load did besides building (tensors transferred to other classes...).
   const ModelLoadReport& lastLoadReport() const { return m_lastLoad; }
 
@@ -103,7 +108,7 @@ class Session {
   ModelLoadReport m_lastLoad;
 };
 
-// "trained 3 epochs (sr 0.005)", or "(sr 0.005 -> 0.001, moved live)".
+// "trained 3 epochs (sr 0.005)", or "(sr 0.005 -> 0.001, moved live)", "(sr 0, distilled)".
 std::string trainLabel(const TrainResult& r);
 
 }  // namespace prunelab

@@ -23,16 +23,27 @@ BatchSourcePtr ClassificationTask::valSource(uint64_t seed) const {
 void ClassificationTask::prepare(Graph&) {}
 
 void ClassificationTask::beginEpoch() {
-  m_lossSum = 0;
+  m_lossSum = m_ceSum = m_kdSum = 0;
+  m_distilled = false;
   m_correct = m_seen = 0;
 }
 
-at::Tensor ClassificationTask::loss(const std::vector<at::Tensor>& outputs, const Batch& batch) {
+at::Tensor ClassificationTask::loss(const std::vector<at::Tensor>& outputs, const Batch& batch,
+                                    const DistillTargets* distill) {
   const at::Tensor& out = outputs.at(0);
   const at::Tensor y = batch.labels.to(out.device());
   auto loss = torch::nn::functional::cross_entropy(
       out, y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(m_labelSmoothing));
   const int64_t n = y.size(0);
+  if (distill) {
+    // Hinton's mix (train/distillation.h): (1 - W) CE + W T^2 KL.
+    const double w = distill->options.weight;
+    const at::Tensor kd = classificationKdTerm(out, distill->teacher.at(0), distill->options.temperature);
+    m_ceSum += loss.detach().item<double>() * double(n);
+    m_kdSum += kd.detach().item<double>() * double(n);
+    m_distilled = true;
+    loss = loss * (1.0 - w) + kd * w;
+  }
   m_lossSum += loss.detach().item<double>() * double(n);
   m_correct += out.detach().argmax(1).eq(y).sum().item<int64_t>();
   m_seen += n;
@@ -40,8 +51,10 @@ at::Tensor ClassificationTask::loss(const std::vector<at::Tensor>& outputs, cons
 }
 
 void ClassificationTask::endEpoch(EpochStats& es) {
-  es.trainLoss = m_seen ? m_lossSum / double(m_seen) : 0.0;
-  es.trainTop1 = m_seen ? double(m_correct) / double(m_seen) : 0.0;
+  const double seen = double(std::max<int64_t>(m_seen, 1));
+  es.trainLoss = m_lossSum / seen;
+  es.trainTop1 = double(m_correct) / seen;
+  if (m_distilled) es.taskMetrics = {{"train/ce_loss", m_ceSum / seen}, {"train/kd_loss", m_kdSum / seen}};
 }
 
 void ClassificationTask::validate(GraphModuleImpl& module, DataLoader& val, const std::string& device, int epoch,

@@ -1,5 +1,7 @@
 #pragma once
-// Classification as a TrainTask: cross-entropy (label smoothing), top-1/top-5.
+// Classification as a TrainTask: cross-entropy (label smoothing), top-1/top-5; distilled
+// runs mix in the teacher's softened logits (train/distillation.h) and log
+// train/ce_loss and train/kd_loss beside train/loss (the mixed loss that was optimised).
 
 #include "data/dataset.h"
 #include "data/transforms.h"
@@ -16,7 +18,7 @@ class ClassificationTask : public TrainTask {
   int64_t valBatchSize(int64_t trainBatch) const override { return std::max<int64_t>(trainBatch, 256); }
   void prepare(Graph& graph) override;
   void beginEpoch() override;
-  at::Tensor loss(const std::vector<at::Tensor>& outputs, const Batch& batch) override;
+  at::Tensor loss(const std::vector<at::Tensor>& outputs, const Batch& batch, const DistillTargets* distill) override;
   void endEpoch(EpochStats& es) override;
   void validate(GraphModuleImpl& module, DataLoader& val, const std::string& device, int epoch,
                 EpochStats& es) override;
@@ -25,7 +27,8 @@ class ClassificationTask : public TrainTask {
   DatasetSplits m_data;
   TransformOptions m_train, m_eval;
   double m_labelSmoothing;
-  double m_lossSum = 0;
+  double m_lossSum = 0, m_ceSum = 0, m_kdSum = 0;
+  bool m_distilled = false;
   int64_t m_correct = 0, m_seen = 0;
 };
 

@@ -39,14 +39,23 @@ void DetectionTask::prepare(Graph& graph) {
 bool DetectionTask::trainable(const Node& node, const NamedTensor&) const { return node.op != OpKind::DetectDecode; }
 
 void DetectionTask::beginEpoch() {
-  m_sum = m_box = m_mid = m_cls = 0;
+  m_sum = m_box = m_mid = m_cls = m_kd = 0;
+  m_distilled = false;
   m_batches = m_images = 0;
 }
 
-at::Tensor DetectionTask::loss(const std::vector<at::Tensor>& outputs, const Batch& batch) {
+at::Tensor DetectionTask::loss(const std::vector<at::Tensor>& outputs, const Batch& batch,
+                               const DistillTargets* distill) {
   const std::vector<at::Tensor> raw(outputs.begin(), outputs.begin() + static_cast<long>(m_head.levels()));
   detect::LossParts p = (*m_loss)(raw, batch.targets, m_opt.augment.imgsz);
   const int64_t n = batch.images.size(0);
+  if (distill) {
+    // Beside the detection loss, on its scale (x batch size): train/distillation.h.
+    const at::Tensor kd = detectionKdTerm(m_head, raw, distill->teacher, distill->options.temperature);
+    m_kd += kd.detach().item<double>();
+    m_distilled = true;
+    p.total = p.total + kd * (distill->options.weight * double(n));
+  }
   m_sum += p.total.detach().item<double>() / double(n);
   m_box += p.box;
   m_mid += p.objOrDfl;
@@ -61,6 +70,7 @@ void DetectionTask::endEpoch(EpochStats& es) {
   es.trainLoss = m_sum / b;
   const std::string mid = m_loss ? m_loss->partName() : "obj";
   es.taskMetrics = {{"train/box_loss", m_box / b}, {"train/" + mid + "_loss", m_mid / b}, {"train/cls_loss", m_cls / b}};
+  if (m_distilled) es.taskMetrics.emplace_back("train/kd_loss", m_kd / b);
 }
 
 void DetectionTask::validate(GraphModuleImpl& module, DataLoader& val, const std::string& device, int epoch,

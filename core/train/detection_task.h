@@ -1,7 +1,9 @@
 #pragma once
 // YOLO detection as a TrainTask: mosaic/affine/HSV/flip batches, the v5 or v8 loss by
 // the graph's head style, validation mAP. Fitness (best.plm) is ultralytics':
-// 0.1 * mAP@0.5 + 0.9 * mAP@0.5:0.95.
+// 0.1 * mAP@0.5 + 0.9 * mAP@0.5:0.95. Distilled runs add the teacher's soft targets on
+// the raw head outputs (train/distillation.h) and log train/kd_loss (KD, before W and
+// the batch size).
 
 #include <memory>
 
@@ -31,7 +33,7 @@ class DetectionTask : public TrainTask {
   void prepare(Graph& graph) override;
   bool trainable(const Node& node, const NamedTensor& tensor) const override;
   void beginEpoch() override;
-  at::Tensor loss(const std::vector<at::Tensor>& outputs, const Batch& batch) override;
+  at::Tensor loss(const std::vector<at::Tensor>& outputs, const Batch& batch, const DistillTargets* distill) override;
   void endEpoch(EpochStats& es) override;
   void validate(GraphModuleImpl& module, DataLoader& val, const std::string& device, int epoch,
                 EpochStats& es) override;
@@ -41,7 +43,8 @@ class DetectionTask : public TrainTask {
   DetectionTaskOptions m_opt;
   detect::YoloHead m_head;
   std::unique_ptr<detect::DetectionLoss> m_loss;
-  double m_sum = 0, m_box = 0, m_mid = 0, m_cls = 0;
+  double m_sum = 0, m_box = 0, m_mid = 0, m_cls = 0, m_kd = 0;
+  bool m_distilled = false;
   int64_t m_batches = 0, m_images = 0;
 };
 

@@ -117,7 +117,11 @@ std::vector<std::string> RunLog::csvColumns(const std::string& task, bool object
 
 std::vector<std::string> RunLog::csvColumns(const std::string& firstRowJson) {
   const json row = json::parse(firstRowJson);
-  return csvColumns(row.value("task", std::string("classify")), row.contains("train/obj_loss"));
+  std::vector<std::string> c = csvColumns(row.value("task", std::string("classify")), row.contains("train/obj_loss"));
+  // A distilled run: its loss parts last (train/loss is what was optimised).
+  for (const char* extra : {"train/ce_loss", "train/kd_loss"})
+    if (row.contains(extra)) c.push_back(extra);
+  return c;
 }
 
 void RunLog::open(const std::string& runDir, bool keepExisting) {

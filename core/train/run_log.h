@@ -14,7 +14,8 @@
 // then PruneLab's own (kOwn... in run_log.cpp): train/top1 or train/loss, val/loss and
 // fitness (detect), sr, sparse_fraction (|gamma| below the sparsity threshold, 0.01 unless
 // the sr autopilot sets another), sparse_target (the autopilot's target; empty without
-// it), BN-gamma statistics, time_s, images_per_s.
+// it), BN-gamma statistics, time_s, images_per_s; a distilled run ends with train/ce_loss
+// (classify) and train/kd_loss (train/distillation.h).
 // time is the sum of the epochs' time_s so far (a resumed run counts the logged epochs).
 // lr/pg0..2 all hold the base lr: PruneLab gives weights, BN parameters and biases the same
 // schedule (no separate bias warm-up), before any --lr-mult. A value that was not computed

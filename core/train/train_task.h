@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data/batch_source.h"
+#include "train/distillation.h"
 #include "train/train_observer.h"
 
 namespace prunelab {
@@ -21,6 +22,13 @@ struct Node;
 struct NamedTensor;
 class GraphModuleImpl;
 class DataLoader;
+
+// The teacher's side of one batch in a distilled run (TrainerOptions::teacher): its
+// outputs on the batch's images (eval mode, no gradients) and how to mix them in.
+struct DistillTargets {
+  std::vector<at::Tensor> teacher;
+  DistillOptions options;
+};
 
 class TrainTask {
  public:
@@ -39,8 +47,11 @@ class TrainTask {
   virtual bool trainable(const Node&, const NamedTensor&) const { return true; }
 
   virtual void beginEpoch() = 0;
-  // Loss of one batch from every graph output; accumulates the epoch's train stats.
-  virtual at::Tensor loss(const std::vector<at::Tensor>& outputs, const Batch& batch) = 0;
+  // Loss of one batch from every graph output; accumulates the epoch's train stats. With
+  // `distill` (not null), the loss also distils from the teacher's outputs, each task by
+  // its rule in train/distillation.h, and the epoch's stats gain train/kd_loss.
+  virtual at::Tensor loss(const std::vector<at::Tensor>& outputs, const Batch& batch,
+                          const DistillTargets* distill) = 0;
   // Writes the train-side fields of `es` (trainLoss, trainTop1 or task metrics).
   virtual void endEpoch(EpochStats& es) = 0;
 

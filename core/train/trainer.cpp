@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -55,7 +56,7 @@ void deserializeOptimizer(torch::optim::Optimizer& opt, const at::Tensor& bytes,
 }
 
 json optionsToJson(const TrainerOptions& o, double sr) {
-  return {{"epochs", o.epochs},
+  json j = {{"epochs", o.epochs},
           {"batch", o.batchSize},
           {"optimizer", o.optimizer},
           {"lr", o.lr},
@@ -75,6 +76,12 @@ json optionsToJson(const TrainerOptions& o, double sr) {
           {"sparsity_target", o.autopilot.target},
           {"sparsity_by_epoch", o.autopilot.byEpoch},
           {"sparsity_threshold", o.autopilot.threshold}};
+  if (o.teacher) {
+    j["teacher"] = o.teacherName;
+    j["kd_weight"] = o.distill.weight;
+    j["kd_temperature"] = o.distill.temperature;
+  }
+  return j;
 }
 
 }  // namespace
@@ -88,6 +95,7 @@ struct Trainer::Impl {
   std::vector<TrainObserver*> observers;
 
   GraphModule module{nullptr};
+  GraphModule teacher{nullptr};  // distillation only: a private clone of opt.teacher
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::vector<double> groupMultipliers;  // lr multiplier of each param group
   std::vector<NodeId> sparseTargets;
@@ -219,6 +227,16 @@ struct Trainer::Impl {
     module = GraphModule(graph);
     module->to(device);
     task->prepare(*graph);
+    if (opt.teacher) {
+      checkDistillOptions(opt.distill);
+      // A private copy: moving it to the device or running it never touches the caller's.
+      auto copy = std::make_shared<Graph>(opt.teacher->clone());
+      for (Node& n : copy->nodes())
+        for (NamedTensor& t : n.tensors) t.tensor.set_requires_grad(false);
+      teacher = GraphModule(copy);
+      teacher->to(device);
+      teacher->eval();  // BN running statistics, as the teacher was validated
+    }
     buildOptimizer();
     sparseTargets = sparsityTargets(*graph, opt.sparsity);
     if (opt.autopilot.enabled()) {
@@ -261,6 +279,7 @@ struct Trainer::Impl {
     TrainResult result;
     result.bestFitness = std::max(0.0, bestFitness);
     result.srStart = result.srEnd = srStart;
+    result.distilled = static_cast<bool>(teacher);
     int64_t imagesThisRun = 0;
     double trainSecondsThisRun = 0.0;
 
@@ -296,7 +315,15 @@ struct Trainer::Impl {
         for (auto& group : optimizer->param_groups())
           for (auto& p : group.params()) p.mutable_grad().reset();
         const auto outs = module->forward(std::vector<at::Tensor>{x});
-        const auto loss = task->loss(outs, batch);
+        std::optional<DistillTargets> kd;
+        if (teacher) {
+          at::NoGradGuard noGrad;
+          // A teacher that cannot read the student's input fails here, named.
+          kd = DistillTargets{withErrorContext(opt.teacherName, [&] { return teacher->forward(std::vector<at::Tensor>{x}); }),
+                              opt.distill};
+          checkTeacherOutputs(outs, kd->teacher, opt.teacherName);
+        }
+        const auto loss = task->loss(outs, batch, kd ? &*kd : nullptr);
         const double lossValue = loss.item<double>();
         if (!std::isfinite(lossValue))
           throw Error("training", "loss is " + std::to_string(lossValue) + " at epoch " + std::to_string(epoch + 1) +

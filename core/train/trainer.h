@@ -21,6 +21,7 @@
 #include "train/sparsity.h"
 #include "train/sr_autopilot.h"
 #include "train/train_observer.h"
+#include "train/distillation.h"
 #include "train/train_task.h"
 
 namespace prunelab {
@@ -51,6 +52,14 @@ struct TrainerOptions {
   int workers = 2;
   TransformOptions trainTransform;
   TransformOptions evalTransform;
+  // Distillation (train/distillation.h): with a teacher, every step also runs it on the
+  // same batch (a private clone, eval mode, no gradients, on `device`) and the task mixes
+  // its outputs in by `distill`. Its outputs must have the student's shapes (checked on
+  // the first batch: an error naming teacherName). Read-only here: the caller may keep
+  // using the graph (e.g. the history's baseline version).
+  std::shared_ptr<const Graph> teacher;
+  std::string teacherName = "--teacher";  // what errors and options.json call it
+  DistillOptions distill;
 };
 
 struct TrainResult {
@@ -63,6 +72,7 @@ struct TrainResult {
   // whether it was moved during the run: what a history entry must say about the run.
   double srStart = 0.0, srEnd = 0.0;
   bool srMovedLive = false;
+  bool distilled = false;  // a teacher took part
   double seconds = 0.0;   // this invocation
   double imagesPerSec = 0.0;
 };

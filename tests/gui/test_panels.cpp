@@ -218,9 +218,11 @@ void TestPanels::autopilotBoxYieldsToTheSlider() {
   r.autopilot = true;
   r.sparsityTarget = 0.3;
   r.byEpoch = 9;  // more than the epochs: the spin box keeps it within them
+  r.distill = true;  // beside the pilot: one run can do both
   panel.setRequest(r);
   QCOMPARE(panel.request().byEpoch, 4);
   QCOMPARE(panel.request().sparsityTarget, 0.3);
+  QVERIFY(panel.request().autopilot && panel.request().distill);
   QStringList order;
   connect(&panel, &TrainPanel::autopilotToggled, this,
           [&](bool on, bool byHand) { order << QString("pilot %1 %2").arg(on).arg(byHand); });
@@ -232,6 +234,8 @@ void TestPanels::autopilotBoxYieldsToTheSlider() {
 
   order.clear();
   panel.setRunning(true);
+  QVERIFY(!panel.distillBox()->isEnabled());  // the teacher is fixed for the run; the pilot box is not
+  QVERIFY(panel.autopilotBox()->isEnabled());
   panel.showAutopilotSr(2e-3);  // the pilot's value on display
   QCOMPARE(panel.srControl()->value(), 2e-3);
   QVERIFY(order.isEmpty());

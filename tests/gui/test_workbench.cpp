@@ -2,6 +2,9 @@
 // core, on a real ResNet-20 and real Fashion-MNIST images. Every check goes through the
 // same signals a user's clicks produce.
 
+#include <QCheckBox>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QProgressBar>
 #include <QStatusBar>
@@ -68,6 +71,7 @@ class TestWorkbench : public QObject {
   void undoRestoresPreviousGraph();
   void applyWithRefitLowersError();
   void sensitivityCellSetsPlan();
+  void distilFromTheOriginal();
   void workerErrorShowsInLog();
   void projectRoundTrip();
 };
@@ -374,6 +378,50 @@ void TestWorkbench::sensitivityCellSetsPlan() {
   // Another ratio of the same group replaces it.
   QTest::mouseClick(panel->heatMap(), Qt::LeftButton, {}, panel->heatMap()->cellRect(row, 0).center());
   QCOMPARE(bench.pruneModel().plan().removed[g].size(), size_t(8));
+}
+
+// "distil from the original" in the Train panel (issue 18 item 5): after a cut, the
+// fine-tune's teacher is the version before it, and the run logs its KD term.
+void TestWorkbench::distilFromTheOriginal() {
+  QTemporaryDir runs;
+  QSettings().setValue("runs/dir", runs.path());  // the Start button's run dir
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  bench.score("l1");
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().criterion() == "l1", kWaitMs);
+  bench.window().prunePanel()->setPercent(0.3);
+  bench.applyPlan();
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().historyIndex == 1, kWaitMs);
+
+  widgets::TrainPanel* panel = bench.window().trainPanel();
+  QVERIFY(!panel->distillBox()->isChecked());  // off by default
+  widgets::TrainRequest r;
+  r.epochs = 1;
+  r.batch = 128;
+  r.lr = 0.01;
+  panel->setRequest(r);
+  panel->distillBox()->click();
+  QVERIFY(panel->request().distill);
+  QSignalSpy finished(&bench, &Workbench::trainingFinished);
+  panel->startButton()->click();
+  QVERIFY(!panel->distillBox()->isEnabled());  // fixed while the run goes
+  QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWaitMs);
+  QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(bench.window().logPanel()->toPlainText()));
+  QVERIFY(panel->distillBox()->isEnabled());
+
+  const QString log = bench.window().logPanel()->toPlainText();
+  QVERIFY2(log.contains("Distilling from 'loaded resnet20'"), qPrintable(log));
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().historyIndex == 2, kWaitMs);
+  QVERIFY2(QString::fromStdString(bench.model().label).contains("distilled"), bench.model().label.c_str());
+  // The run's log has the KD term: the pruned student differs from its teacher.
+  const QStringList dirs = QDir(runs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+  QCOMPARE(dirs.size(), qsizetype(1));
+  QFile jsonl(QDir(runs.path()).filePath(dirs.front() + "/log.jsonl"));
+  QVERIFY(jsonl.open(QIODevice::ReadOnly));
+  const QJsonObject row = QJsonDocument::fromJson(jsonl.readLine()).object();
+  QVERIFY2(row.contains("train/kd_loss") && row.value("train/kd_loss").toDouble() > 0, jsonl.fileName().toUtf8().constData());
+  QSettings().remove("runs/dir");
 }
 
 void TestWorkbench::workerErrorShowsInLog() {
