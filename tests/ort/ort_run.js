@@ -10,6 +10,11 @@
 //       Times MODEL on a fixed random input of the model's own input shape (read from the
 //       file; a symbolic first dim becomes B). Prints "median_ms X"; with --json one JSON
 //       line with every sample as well.
+//   node ort_run.js profile MODEL.onnx --batch B [--threads N] [--warmup W] [--iters I]
+//       Where the time goes: ORT's own profiler over the timed runs (warm-up excluded);
+//       prints one JSON line with the mean ms per run of each op type (ORT's kernels after
+//       its graph optimizations: fused ops, NCHWc layout reorders) and of the whole run.
+//       Profiling costs a little time itself: use `time` for latency figures.
 //
 // Threads: intra-op N (default 1), inter-op 1, sequential execution, all graph
 // optimizations on: what a deployment would use, and the same thread count the LibTorch
@@ -18,6 +23,7 @@
 'use strict';
 
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 function fail(message, code = 1) {
@@ -92,14 +98,16 @@ function writeNpy(file, tensor) {
 
 // --- ONNX Runtime -------------------------------------------------------------------------
 
-async function openSession(ort, model, threads) {
+async function openSession(ort, model, threads, extra = {}) {
   if (!fs.existsSync(model)) fail(`cannot read model ${model}: no such file`);
   try {
     return await ort.InferenceSession.create(model, {
+      ...extra,
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,  // errors only: ORT warns about initializers it does not use (YOLO anchors)
     });
   } catch (e) {
     fail(`${model} is not a model ONNX Runtime can load: ${String(e.message || e).split('\n')[0]}`);
@@ -228,12 +236,50 @@ async function time(args) {
   }
 }
 
+async function profile(args) {
+  const { opts, positional } = parseOptions(args, { batch: 1, threads: 1, warmup: 0, iters: 1 });
+  if (positional.length !== 1) {
+    fail('usage: ort_run.js profile MODEL.onnx --batch B [--threads N] [--warmup W] [--iters I]', 2);
+  }
+  const model = positional[0];
+  const batch = opts.batch || 1, threads = opts.threads || 1;
+  const warmup = opts.warmup === undefined ? 2 : opts.warmup, iters = opts.iters || 5;
+  const ort = loadOrt();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ort_run_profile_'));
+  try {
+    const session = await openSession(ort, model, threads,
+                                      { enableProfiling: true, profileFilePrefix: path.join(dir, 'profile') });
+    const dims = inputShape(session, model, batch);
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', randomInput(dims.reduce((a, b) => a * b, 1)), dims) };
+    for (let i = 0; i < warmup + iters; ++i) await session.run(feeds);
+    await session.release();  // writes the profile (endProfiling() returns no path in onnxruntime-node)
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+    if (files.length !== 1) fail(`${model}: ONNX Runtime wrote no profile in ${dir}`);
+    const events = JSON.parse(fs.readFileSync(path.join(dir, files[0]), 'utf8'));
+    const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
+    if (runs.length !== warmup + iters) fail(`${model}: the profile has ${runs.length} runs, expected ${warmup + iters}`);
+    const start = runs[warmup].ts;
+    const opMs = {};
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < start) continue;
+      const op = e.args.op_name;
+      opMs[op] = (opMs[op] || 0) + e.dur / 1000 / iters;
+    }
+    const runMs = runs.slice(warmup).reduce((a, e) => a + e.dur / 1000, 0) / iters;
+    process.stdout.write(JSON.stringify({ model, batch, threads, iters, run_ms: runMs, op_ms: opMs }) + '\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'run') return run(rest);
   if (command === 'time') return time(rest);
+  if (command === 'profile') return profile(rest);
   return fail('usage: ort_run.js run MODEL.onnx INPUT.npy OUTDIR [--threads N]\n' +
-              '       ort_run.js time MODEL.onnx --batch B [--threads N] [--warmup W] [--iters I] [--json]', 2);
+              '       ort_run.js time MODEL.onnx --batch B [--threads N] [--warmup W] [--iters I] [--json]\n' +
+              '       ort_run.js profile MODEL.onnx --batch B [--threads N] [--warmup W] [--iters I]', 2);
 }
 
 main().catch((e) => fail(String((e && e.stack) || e)));
