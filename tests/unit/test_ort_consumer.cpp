@@ -5,9 +5,14 @@
 // A zoo classifier and a YOLO, unpruned and after a real cut, exported at opset 17 (BN kept)
 // and at opset 13 (BN folded), run in ORT and in the executor on the same batch-2 input
 // (the files have a dynamic batch, exported at batch 1); every output must agree.
-// Tolerance: |a - b| <= 1e-4 * max(1, |b|), as for OpenCV DNN in test_interop (decoded
-// boxes are in pixels). Each comparison first shows the outputs move by >= 100x that when
-// the input is zeroed, so a runtime that ignored its input could not pass.
+// Tolerance: |a - b| <= tol * max(1, |b|) (decoded boxes are in pixels): tol = 1e-4 for the
+// classifier, as for OpenCV DNN in test_interop; 1e-3 for the YOLO, because ORT alone is not
+// closer than that to itself on it: on the unpruned yolov5n at 160 (BN calibrated, 57 layers
+// of rounding amplified up to raw logits of ~26) ORT's outputs with all graph optimizations
+// and with none differ by up to 3.5e-4, and the executor lies within that spread (2.4e-4 to
+// ORT's optimized run, 3.1e-4 to the unoptimized one; measured, issue 18). Each comparison
+// first shows the outputs move by >= 100x tol when the input is zeroed, so a runtime that
+// ignored its input could not pass.
 // ORT missing is a failure, not a skip: the message says to run installer/deps.sh.
 
 #include <ATen/ATen.h>
@@ -101,12 +106,14 @@ class TestOrtConsumer : public QObject {
     QTest::addColumn<double>("percent");  // global L1 cut, 0 = unpruned
     QTest::addColumn<int>("opset");
     QTest::addColumn<bool>("foldBn");
-    QTest::newRow("resnet18 at 96, unpruned") << "resnet18" << 96 << 0.0 << 17 << false;
-    QTest::newRow("resnet18 at 96, 50% pruned") << "resnet18" << 96 << 0.5 << 17 << false;
-    QTest::newRow("resnet18 at 96, 50% pruned, opset 13, BN folded") << "resnet18" << 96 << 0.5 << 13 << true;
-    QTest::newRow("yolov5n.yaml at 160, unpruned") << "yolov5n.yaml" << 160 << 0.0 << 17 << false;
-    QTest::newRow("yolov5n.yaml at 160, 50% pruned") << "yolov5n.yaml" << 160 << 0.5 << 17 << false;
-    QTest::newRow("yolov5n.yaml at 160, 50% pruned, opset 13, BN folded") << "yolov5n.yaml" << 160 << 0.5 << 13 << true;
+    QTest::addColumn<double>("tol");  // see the top of the file
+    QTest::newRow("resnet18 at 96, unpruned") << "resnet18" << 96 << 0.0 << 17 << false << 1e-4;
+    QTest::newRow("resnet18 at 96, 50% pruned") << "resnet18" << 96 << 0.5 << 17 << false << 1e-4;
+    QTest::newRow("resnet18 at 96, 50% pruned, opset 13, BN folded") << "resnet18" << 96 << 0.5 << 13 << true << 1e-4;
+    QTest::newRow("yolov5n.yaml at 160, unpruned") << "yolov5n.yaml" << 160 << 0.0 << 17 << false << 1e-3;
+    QTest::newRow("yolov5n.yaml at 160, 50% pruned") << "yolov5n.yaml" << 160 << 0.5 << 17 << false << 1e-3;
+    QTest::newRow("yolov5n.yaml at 160, 50% pruned, opset 13, BN folded")
+        << "yolov5n.yaml" << 160 << 0.5 << 13 << true << 1e-3;
   }
   void ortMatchesExecutor() {
     QFETCH(QString, model);
@@ -114,6 +121,7 @@ class TestOrtConsumer : public QObject {
     QFETCH(double, percent);
     QFETCH(int, opset);
     QFETCH(bool, foldBn);
+    QFETCH(double, tol);
     const Shape chw{3, size, size};
     ModelRequest mr;
     mr.model = model.startsWith("yolo") ? std::string(PRUNELAB_SOURCE_DIR "/resources/models/") + model.toStdString()
@@ -142,7 +150,9 @@ class TestOrtConsumer : public QObject {
     const QString inputPath = path(tag + "_input.npy");
     writeNpy(inputPath.toStdString(), x);
     const auto expected = execute(g, x);
-    PRUNELAB_VERIFY_DEPENDS_ON_INPUT(movedByInput(expected, execute(g, at::zeros_like(x))), 1e-4);
+    const double moved = movedByInput(expected, execute(g, at::zeros_like(x)));
+    qInfo("%s: the outputs move by %g (relative) when the input is zeroed", qPrintable(tag), moved);
+    PRUNELAB_VERIFY_DEPENDS_ON_INPUT(moved, tol);
 
     const QString outDir = path(tag + "_ort");
     const Proc r = ortRun({"run", QString::fromStdString(onnxPath), inputPath, outDir, "--threads", "2"});
@@ -153,11 +163,14 @@ class TestOrtConsumer : public QObject {
       QVERIFY2(QFileInfo::exists(file), qPrintable("ORT wrote no " + file + " (it has fewer outputs)"));
       const at::Tensor got = readNpy(file.toStdString());
       QCOMPARE(got.sizes().vec(), expected[i].sizes().vec());
-      worst = std::max(worst, relDiff(got, expected[i]));
+      const double d = relDiff(got, expected[i]);
+      qInfo("output %zu %s: max relative diff %g (max |value| %g)", i, shapeToString(got.sizes().vec()).c_str(), d,
+            expected[i].abs().max().item<double>());
+      worst = std::max(worst, d);
     }
     QVERIFY2(!QFileInfo::exists(outDir + QString("/output%1.npy").arg(expected.size())), "ORT has more outputs");
     qInfo("%s: %zu outputs, ORT vs executor max relative diff %g", qPrintable(tag), expected.size(), worst);
-    QVERIFY2(worst <= 1e-4, qPrintable(QString("ONNX Runtime vs executor: max relative diff %1 > 1e-4").arg(worst)));
+    QVERIFY2(worst <= tol, qPrintable(QString("ONNX Runtime vs executor: max relative diff %1 > %2").arg(worst).arg(tol)));
   }
 
   // The runner's own errors name the file and exit 1: a broken export is reported, not
