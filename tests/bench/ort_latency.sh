@@ -13,7 +13,7 @@
 # widths stay multiples of 8 here). Both runtimes time the same files: each model exported
 # once with `--fold-bn` (the deployment form), dynamic batch; the executor reads the .onnx too.
 # Each round visits every (model, batch) and, in a rotating order, {libtorch, ort} x
-# {unpruned, pruned}, each a fresh process timing `iters` runs after 2 warm-up runs (every
+# {unpruned, pruned}, each a fresh process timing `iters` runs after warm-up runs (every
 # output is computed: YOLO's raw heads and decode); a cell's figure is the MINIMUM over rounds
 # of the per-round medians (the machine is shared: the least disturbed round). Same intra-op
 # thread count in both runtimes (ORT: inter-op 1, sequential). Prints a markdown table.
@@ -42,14 +42,17 @@ resume() {
 trap resume EXIT
 trap 'exit 130' INT TERM
 
-# --- models: name | model | input | per-batch iterations (b1, b16) ---------------------------
-# (odd counts: both runtimes take the sorted samples' element n/2 as the median)
-models=("resnet18|resnet18|3x224x224|21|5" "yolov5s|$src/resources/models/yolov5s.yaml|3x640x640|11|3")
+# --- models: name | model | input | iterations at b1, b16 | warm-up runs at b16 ------------------
+# Odd counts: both runtimes take the sorted samples' element n/2 as the median. YOLOv5s at 640
+# and batch 16 is ~130 G MACs per run (several seconds on one thread): one warm-up and one timed
+# run per round, so that the run stays near 10-15 minutes on this machine; its figure is then the
+# minimum over the rounds of single runs.
+models=("resnet18|resnet18|3x224x224|21|5|2" "yolov5s|$src/resources/models/yolov5s.yaml|3x640x640|11|1|1")
 batches=(1 16)
 printf 'default: 0.5\n' >"$work/half.yaml"
 declare -A macs
 for spec in "${models[@]}"; do
-  IFS='|' read -r name model input _ _ <<<"$spec"
+  IFS='|' read -r name model input _ _ _ <<<"$spec"
   "$cli" prune --model "$model" --criterion l1 --ratios "$work/half.yaml" --input "$input" \
     --out "$work/${name}_half.plm" --threads "$threads" >"$work/${name}_prune.log"
   "$cli" export --model "$model" --format onnx --fold-bn --input "$input" --out "$work/${name}_full.onnx" >/dev/null
@@ -69,9 +72,10 @@ samples="$work/samples.txt"
 started=$SECONDS
 for ((r = 0; r < rounds; ++r)); do
   for spec in "${models[@]}"; do
-    IFS='|' read -r name _ input it1 it16 <<<"$spec"
+    IFS='|' read -r name _ input it1 it16 wu16 <<<"$spec"
     for b in "${batches[@]}"; do
-      iters=$it16; [[ $b == 1 ]] && iters=$it1
+      iters=$it16 warmup=$wu16
+      if [[ $b == 1 ]]; then iters=$it1 warmup=2; fi
       cells=(libtorch.full libtorch.half ort.full ort.half)
       for ((k = 0; k < 4; ++k)); do
         cell=${cells[$(((k + r) % 4))]}
@@ -79,10 +83,10 @@ for ((r = 0; r < rounds; ++r)); do
         file="$work/${name}_$v.onnx"
         if [[ $runtime == libtorch ]]; then
           # bench_latency's table row: | model | params | MACs | batch | ms | ...
-          ms=$("$bench" --input "$input" --batches "$b" --iters "$iters" --rounds 1 --threads "$threads" "$file" |
+          ms=$("$bench" --input "$input" --batches "$b" --iters "$iters" --rounds 1 --threads "$threads" --warmup "$warmup" "$file" |
             awk -F'|' 'NF > 8 && $5 ~ /^ *[0-9]+ *$/ {gsub(/ /, "", $6); print $6}')
         else
-          ms=$(node "$ort_run" time "$file" --batch "$b" --threads "$threads" --warmup 2 --iters "$iters" |
+          ms=$(node "$ort_run" time "$file" --batch "$b" --threads "$threads" --warmup "$warmup" --iters "$iters" |
             awk '$1 == "median_ms" {print $2}')
         fi
         [[ -n "$ms" ]] || { echo "ort_latency: no timing for $runtime ${name}_$v batch $b" >&2; exit 1; }
@@ -94,7 +98,7 @@ for ((r = 0; r < rounds; ++r)); do
 done
 # Where ORT's batch-1 time goes, before and after the cut (its profiler, warm-up excluded).
 for spec in "${models[@]}"; do
-  IFS='|' read -r name _ _ it1 _ <<<"$spec"
+  IFS='|' read -r name _ _ it1 _ _ <<<"$spec"
   for v in full half; do
     node "$ort_run" profile "$work/${name}_$v.onnx" --batch 1 --threads "$threads" --warmup 2 --iters "$it1" \
       >"$work/${name}_${v}_profile.json"
@@ -118,7 +122,7 @@ echo
 echo "| model | batch | runtime | MACs before | MACs after | ms before | ms after | speed-up | MACs reduction | speed-up ÷ MACs reduction |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for spec in "${models[@]}"; do
-  IFS='|' read -r name _ input _ _ <<<"$spec"
+  IFS='|' read -r name _ input _ _ _ <<<"$spec"
   for b in "${batches[@]}"; do
     for runtime in libtorch ort; do
       before=$(best "$name" "$b" "$runtime" full) after=$(best "$name" "$b" "$runtime" half)
@@ -134,7 +138,7 @@ echo
 echo "Per-round medians (ms), in round order:"
 echo
 for spec in "${models[@]}"; do
-  IFS='|' read -r name _ _ _ _ <<<"$spec"
+  IFS='|' read -r name _ _ _ _ _ <<<"$spec"
   for b in "${batches[@]}"; do
     for cell in libtorch.full libtorch.half ort.full ort.half; do
       echo "- $name b$b ${cell/./ }: $(spread "$name" "$b" "${cell%.*}" "${cell#*.}")"
@@ -146,7 +150,7 @@ echo "ONNX Runtime at batch 1, ms per run by op type (its profiler, after its gr
 echo "profiled session each, not interleaved: shares, not latency figures):"
 echo
 for spec in "${models[@]}"; do
-  IFS='|' read -r name _ _ _ _ <<<"$spec"
+  IFS='|' read -r name _ _ _ _ _ <<<"$spec"
   node -e '
     const fs = require("fs");
     const [name, a, b] = process.argv.slice(1);
