@@ -31,6 +31,11 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# --- issue 18: ONNX Runtime for tests and benchmarks (node + npm) ---------------------------
+# Any node/npm on the PATH will do (a newer one from another repository too); Debian's only
+# when there is none, so that apt does not try to replace it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
+# --- end issue 18 ------------------------------------------------------------------------------
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "Missing packages: ${missing[*]}" >&2
@@ -41,3 +46,16 @@ if ((${#missing[@]})); then
   apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+# --- issue 18: ONNX Runtime (CPU) from the npm registry, tests and benchmarks only ----------
+# tests/ort/package-lock.json pins onnxruntime-node; its install script is skipped (it would
+# only fetch GPU providers): the npm package already holds libonnxruntime for linux-x64.
+# Quick when the pinned version is already there.
+ort_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/ort"
+ort_want=$(node -p "require('$ort_dir/package.json').dependencies['onnxruntime-node']")
+ort_have=$(node -p "try { require('$ort_dir/node_modules/onnxruntime-node/package.json').version } catch (e) { '' }")
+if [[ "$ort_have" != "$ort_want" ]]; then
+  echo "Installing onnxruntime-node $ort_want into $ort_dir (npm)"
+  (cd "$ort_dir" && npm ci --ignore-scripts --no-audit --no-fund)
+fi
+# --- end issue 18 ------------------------------------------------------------------------------

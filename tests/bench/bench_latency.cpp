@@ -3,7 +3,7 @@
 // noise affects them alike; each cell is the median over rounds of the per-round median.
 //
 //   bench_latency --input 3x160x160 [--batches 1,16] [--iters 20] [--rounds 3] [--threads N]
-//                 MODEL [MODEL...]        (names or .plm files; the first is the baseline)
+//                 [--warmup 2] MODEL [MODEL...]   (names, .plm or .onnx files; the first is the baseline)
 
 #include <torch/torch.h>
 
@@ -30,10 +30,10 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-double latencyMs(GraphModule& m, const Shape& input, int batch, int iters) {
+double latencyMs(GraphModule& m, const Shape& input, int batch, int iters, int warmup) {
   torch::NoGradGuard ng;
   const std::vector<at::Tensor> x = {torch::randn({batch, input[0], input[1], input[2]})};
-  for (int i = 0; i < 2; ++i) m->forward(x);
+  for (int i = 0; i < warmup; ++i) m->forward(x);
   std::vector<double> t;
   for (int i = 0; i < iters; ++i) {
     const auto t0 = Clock::now();
@@ -48,7 +48,7 @@ double latencyMs(GraphModule& m, const Shape& input, int batch, int iters) {
 int main(int argc, char** argv) {
   std::vector<std::string> models;
   std::vector<int> batches{1, 16};
-  int iters = 20, rounds = 3, threads = 0;
+  int iters = 20, rounds = 3, threads = 0, warmup = 2;
   Shape input;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
     else if (k == "--iters" && hasValue) iters = std::atoi(argv[++i]);
     else if (k == "--rounds" && hasValue) rounds = std::atoi(argv[++i]);
     else if (k == "--threads" && hasValue) threads = std::atoi(argv[++i]);
+    else if (k == "--warmup" && hasValue) warmup = std::atoi(argv[++i]);
     else if (k == "--batches" && hasValue) {
       batches.clear();
       std::stringstream ss(argv[++i]);
@@ -68,8 +69,8 @@ int main(int argc, char** argv) {
       models.push_back(k);
     }
   }
-  if (models.empty() || input.size() != 3 || iters < 1 || rounds < 1) {
-    std::fprintf(stderr, "usage: bench_latency --input CxHxW [--batches 1,16] [--iters 20] [--rounds 3] MODEL...\n");
+  if (models.empty() || input.size() != 3 || iters < 1 || rounds < 1 || warmup < 0) {
+    std::fprintf(stderr, "usage: bench_latency --input CxHxW [--batches 1,16] [--iters 20] [--rounds 3] [--warmup 2] MODEL...\n");
     return 2;
   }
   threads = configureThreads(threads);
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
   std::vector<std::vector<std::vector<double>>> times(models.size(), std::vector<std::vector<double>>(batches.size()));
   for (int r = 0; r < rounds; ++r)
     for (size_t b = 0; b < batches.size(); ++b)
-      for (size_t m = 0; m < models.size(); ++m) times[m][b].push_back(latencyMs(modules[m], input, batches[b], iters));
+      for (size_t m = 0; m < models.size(); ++m) times[m][b].push_back(latencyMs(modules[m], input, batches[b], iters, warmup));
 
   std::printf("input %s, %d threads, median of %d rounds x %d runs\n\n", shapeToString(input).c_str(), threads, rounds,
               iters);
