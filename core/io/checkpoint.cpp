@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/graph_json.h"
-#include "io/json_ints.h"
+#include "io/json_read.h"
 #include "io/torch_zip.h"
 #include "util/atomic_file.h"
 #include "util/error.h"

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/json_ints.h"
+#include "io/json_read.h"
 #include "util/error.h"
 
 namespace prunelab {

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "io/graph_json.h"
-#include "io/json_ints.h"
+#include "io/json_read.h"
 #include "io/onnx_constants.h"
 #include "ops/onnx_import_context.h"
 #include "io/onnx_tag.h"

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -11,7 +10,7 @@
 
 #include "analysis/cost.h"
 #include "exec/latency.h"
-#include "io/json_ints.h"
+#include "io/json_read.h"
 #include "pruning/prune_plan.h"
 #include "pruning/surgery.h"
 #include "util/atomic_file.h"
@@ -137,17 +136,9 @@ void writeSensitivityJson(const SensitivityTable& t, const std::string& path) {
 }
 
 SensitivityTable readSensitivityJson(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path, "cannot open file");
   return withErrorContext(path, [&] {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(path, std::string("not JSON: ") + e.what());
-    }
-    if (!j.is_object() || j.value("format", "") != "prunelab-sensitivity-1")
-      throw Error(path, "not a sensitivity table (prunelab-cli sensitivity --out)");
+    const nlohmann::json j =
+        readJsonDocument(path, "prunelab-sensitivity-1", "a sensitivity table (prunelab-cli sensitivity --out)");
     try {
       SensitivityTable t;
       t.model = j.at("model").get<std::string>();

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "io/json_ints.h"
+#include "io/json_read.h"
 #include "util/atomic_file.h"
 
 namespace fs = std::filesystem;

@@ -20,7 +20,7 @@
 #include "analysis/shape_inference.h"
 #include "data/in_memory_dataset.h"
 #include "io/checkpoint.h"
-#include "io/json_ints.h"
+#include "io/json_read.h"
 #include "io/pickle_reader.h"
 #include "io/torch_pickle.h"
 #include "io/state_dict.h"

@@ -1,5 +1,5 @@
 #pragma once
-// Integers read from JSON that came from a file (checkpoint manifests, sensitivity tables,
+// JSON that came from a file. Integers read from it (checkpoint manifests, sensitivity tables,
 // run logs, the tags on exported ONNX nodes).
 //
 // Why not json::get<int64_t>(): nlohmann static_casts a floating-point number to the
@@ -43,6 +43,12 @@ std::vector<Int> jsonInts(const nlohmann::json& j) {
   for (const auto& v : j) out.push_back(jsonInt<Int>(v));
   return out;
 }
+
+// A PruneLab JSON document (sensitivity table, latency table) read from `path`: it must
+// open, parse, be an object and carry "format": `format`; otherwise prunelab::Error naming
+// the file, with `what` ("a latency table (prunelab-cli latency-table --out)") saying what
+// was expected.
+nlohmann::json readJsonDocument(const std::string& path, const std::string& format, const std::string& what);
 
 // `j[key]` as an integer, or `fallback` when the key is absent.
 template <typename Int>
