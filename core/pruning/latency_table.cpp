@@ -7,15 +7,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "exec/latency.h"
-#include "io/json_ints.h"
 #include "analysis/shape_inference.h"
+#include "exec/latency.h"
+#include "io/json_read.h"
 #include "ops/op_table.h"
-#include "pruning/importance.h"
 #include "pruning/surgery.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -61,6 +59,13 @@ bool timedLayer(const Node& n) {
   return spec.isChannelSource && spec.forward && !n.inputs.empty() && !n.outputs.empty();
 }
 
+// Scores that rank nothing: for plans whose time, not whose channels, matters.
+GroupScores equalScores(const DependencyGraph& deps) {
+  GroupScores equal;
+  for (const Group& g : deps.groups()) equal.emplace_back(static_cast<size_t>(g.size), 0.0);
+  return equal;
+}
+
 // Kept fraction of each value's channels under `plan` (1 for values without channels).
 std::vector<double> keptFractions(const DependencyGraph& deps, const PrunePlan& plan) {
   const auto kept = deps.keptChannels(plan.removed);
@@ -72,23 +77,25 @@ std::vector<double> keptFractions(const DependencyGraph& deps, const PrunePlan& 
   return f;
 }
 
-// The layers' own time under `plan`, from the table (unscaled).
-double layerPartMs(const LatencyTable& table, const DependencyGraph& deps, const PrunePlan& plan) {
-  const Graph& g = deps.graph();
-  const std::vector<double> f = keptFractions(deps, plan);
+// The layers' own time for kept fractions `f` (keptFractions), from the table (unscaled).
+double layerPartMs(const LatencyTable& table, const Graph& g, const std::vector<double>& f) {
+  std::map<std::string, const Node*> byName;  // one pass over the graph, not one per row
+  for (const Node& n : g.nodes())
+    if (timedLayer(n)) byName.emplace(n.name, &n);
   double ms = 0;
   for (const LayerLatency& row : table.layers) {
-    const Node* n = g.findNode(row.node);
-    if (!n) throw Error("latency table", "has a layer '" + row.node + "' this model lacks");
-    ms += row.at(f[static_cast<size_t>(n->inputs[0])], f[static_cast<size_t>(n->outputs[0])]);
+    const auto it = byName.find(row.node);
+    if (it == byName.end()) throw Error("latency table", "has a layer '" + row.node + "' this model lacks");
+    const Node& n = *it->second;
+    ms += row.at(f[static_cast<size_t>(n.inputs[0])], f[static_cast<size_t>(n.outputs[0])]);
   }
   return ms;
 }
 
-// Activation memory kept: every value with a channel dimension, by its element count.
-double activationFraction(const DependencyGraph& deps, const PrunePlan& plan) {
+// Activation memory kept for fractions `f`: every value with a channel dimension, by its
+// element count.
+double activationFraction(const DependencyGraph& deps, const std::vector<double>& f) {
   const Graph& g = deps.graph();
-  const std::vector<double> f = keptFractions(deps, plan);
   double all = 0, left = 0;
   for (size_t v = 0; v < g.values().size(); ++v) {
     const Shape& s = g.values()[v].shape;
@@ -225,18 +232,20 @@ LatencyTable measureLatencyTable(const Graph& graph, const DependencyGraph& deps
   Graph whole = graph.clone();
   t.totalMs = timeModel(whole);
   const PrunePlan none = emptyPlan(deps);
-  const double layersMs = layerPartMs(t, deps, none);
+  const double layersMs = layerPartMs(t, graph, keptFractions(deps, none));
   t.layerScale = layersMs > t.totalMs && layersMs > 0 ? t.totalMs / layersMs : 1.0;
   const double restFull = std::max(0.0, t.totalMs - t.layerScale * layersMs);
   t.fixedMs = restFull;  // until the half-width model says how much of it shrinks
-  // Every group cut to half (lowest L1 first; which channels go does not change the time).
-  const PrunePlan half = planRatios(deps, computeImportance(deps, {}), {}, 0.5, {});
-  const double act = activationFraction(deps, half);
+  // Every group cut to half. Which channels go does not change the time: equal scores
+  // (no importance computed) take the first half.
+  const PrunePlan half = planRatios(deps, equalScores(deps), {}, 0.5, {});
+  const std::vector<double> halfFractions = keptFractions(deps, half);
+  const double act = activationFraction(deps, halfFractions);
   if (!half.empty() && act < 0.99) {
     Graph cut = applySurgery(deps, half).graph;
     inferShapes(cut, input);
     t.halfMs = timeModel(cut);
-    const double restHalf = t.halfMs - t.layerScale * layerPartMs(t, deps, half);
+    const double restHalf = t.halfMs - t.layerScale * layerPartMs(t, graph, halfFractions);
     // rest = fixed + activation x act through the two points, neither part negative.
     t.activationMs = std::clamp((restFull - restHalf) / (1.0 - act), 0.0, restFull);
     t.fixedMs = restFull - t.activationMs;
@@ -246,8 +255,9 @@ LatencyTable measureLatencyTable(const Graph& graph, const DependencyGraph& deps
 }
 
 double predictLatencyMs(const LatencyTable& table, const DependencyGraph& deps, const PrunePlan& plan) {
-  return table.layerScale * layerPartMs(table, deps, plan) + table.fixedMs +
-         table.activationMs * activationFraction(deps, plan);
+  const std::vector<double> f = keptFractions(deps, plan);
+  return table.layerScale * layerPartMs(table, deps.graph(), f) + table.fixedMs +
+         table.activationMs * activationFraction(deps, f);
 }
 
 PrunePlan planToLatency(const DependencyGraph& deps, const GroupScores& scores, const LatencyTable& table,
@@ -256,7 +266,13 @@ PrunePlan planToLatency(const DependencyGraph& deps, const GroupScores& scores, 
   if (!std::isfinite(targetMs) || targetMs <= 0 || targetMs >= table.totalMs)
     throw Error("--target-latency", "must be between 0 and the model's measured " + std::to_string(table.totalMs) + " ms");
   const auto cost = [&](const PrunePlan& p) { return predictLatencyMs(table, deps, p); };
-  return planToCost(deps, scores, cost, targetMs, "ms (predicted)", c);
+  return planToCost(deps, scores, cost, targetMs, "--target-latency", "ms (predicted)", c);
+}
+
+double fastestPredictedMs(const LatencyTable& table, const DependencyGraph& deps, const PlanConstraints& c) {
+  // 0.999 of every group: one channel left (two in groups over 1000), then raised to the
+  // constraints' minimum by the planner, as planToLatency's strongest plan is.
+  return predictLatencyMs(table, deps, planRatios(deps, equalScores(deps), {}, 0.999, c));
 }
 
 int64_t suggestRoundTo(const WidthProbe& probe) {
@@ -327,16 +343,8 @@ void writeLatencyTableJson(const LatencyTable& t, const std::string& path) {
 }
 
 LatencyTable readLatencyTableJson(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path, "cannot open file");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path, std::string("not JSON: ") + e.what());
-  }
-  if (!j.is_object() || j.value("format", "") != "prunelab-latency-1")
-    throw Error(path, "not a latency table (prunelab-cli latency-table --out)");
+  const nlohmann::json j =
+      readJsonDocument(path, "prunelab-latency-1", "a latency table (prunelab-cli latency-table --out)");
   try {
     LatencyTable t;
     t.model = j.at("model").get<std::string>();

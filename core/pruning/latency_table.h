@@ -101,6 +101,10 @@ double predictLatencyMs(const LatencyTable& table, const DependencyGraph& deps, 
 PrunePlan planToLatency(const DependencyGraph& deps, const GroupScores& scores, const LatencyTable& table,
                         double targetMs, const PlanConstraints& c);
 
+// The lowest latency the table predicts any plan can reach: every group down to its
+// minimum width under `c` (the "strongest" plan planToLatency can make).
+double fastestPredictedMs(const LatencyTable& table, const DependencyGraph& deps, const PlanConstraints& c);
+
 // The largest round-to in {16, 8, 4, 2} whose treads are flat in the probe (the channels
 // removed inside a block of that size save under 30 % of what as many channels save on
 // average over the probe), else 1 (also when the probe's width hardly changes latency).

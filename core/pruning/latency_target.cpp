@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "analysis/cost.h"
+#include "analysis/shape_inference.h"
 #include "exec/latency.h"
 #include "util/error.h"
 
@@ -21,6 +22,14 @@ LatencyGoal aimAtLatency(const Graph& graph, const PruneRequest& request, const 
     nchw.insert(nchw.end(), table.input.begin(), table.input.end());
     return measureLatencyMs(g, nchw, o.iters);
   };
+  // Goals below what the table says any plan reaches cannot be planned: the search stays
+  // above that floor (with the request's own protected/pinned scopes and constraints).
+  Graph shaped = graph.clone();
+  inferShapes(shaped, request.inputShape);
+  DependencyGraph::Options scopes;
+  scopes.protectedScopes = request.protectedScopes;
+  scopes.pinnedScopes = request.pinnedScopes;
+  const double floorMs = fastestPredictedMs(table, DependencyGraph(shaped, scopes), request.constraints);
   LatencyGoal out;
   out.targetMs = target;
   PruneRequest r = request;
@@ -63,7 +72,8 @@ LatencyGoal aimAtLatency(const Graph& graph, const PruneRequest& request, const 
                       : 0.5 * (below->goal + above.goal);
       if (next <= below->goal || next >= above.goal) next = 0.5 * (below->goal + above.goal);
     }
-    if (std::abs(next - goal) < 1e-6 * target) break;  // nothing new to plan
+    next = std::max(next, floorMs * (1 + 1e-6));
+    if (std::abs(next - goal) < 1e-6 * target) break;  // nothing new to plan (at the floor, or converged)
     goal = next;
   }
   return out;

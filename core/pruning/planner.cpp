@@ -202,8 +202,8 @@ double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores
 }
 
 PrunePlan planToCost(const DependencyGraph& deps, const GroupScores& scores,
-                     const std::function<double(const PrunePlan&)>& cost, double target, const std::string& what,
-                     const PlanConstraints& c) {
+                     const std::function<double(const PrunePlan&)>& cost, double target, const std::string& option,
+                     const std::string& unit, const PlanConstraints& c) {
   // Under Auto each group's scores are divided by their mean, so one threshold compares
   // layers whose weight norms differ in scale.
   const GroupScores norm = rankingScores(deps, scores, resolveNormalization(c.normalize, true));
@@ -214,7 +214,7 @@ PrunePlan planToCost(const DependencyGraph& deps, const GroupScores& scores,
   PrunePlan best = planBelow(deps, norm, std::vector<double>(deps.groups().size(), hi), c);
   const double strongest = cost(best);
   if (strongest > target)
-    throw Error("--target", "unreachable: even the strongest plan leaves " + formatCost(strongest) + " " + what +
+    throw Error(option, "unreachable: even the strongest plan leaves " + formatCost(strongest) + " " + unit +
                                 " (minimum channels / protected layers)");
   for (int it = 0; it < 40; ++it) {
     const double mid = 0.5 * (lo + hi);
@@ -235,7 +235,7 @@ PrunePlan planToTarget(const DependencyGraph& deps, const GroupScores& scores, i
     const CostEstimate e = estimateCost(deps, p);
     return double(params ? e.params : e.macs);
   };
-  return planToCost(deps, scores, cost, double(target), params ? "params" : "MACs", c);
+  return planToCost(deps, scores, cost, double(target), "--target", params ? "params" : "MACs", c);
 }
 
 }  // namespace prunelab

@@ -74,10 +74,10 @@ double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores
 
 // Smallest global threshold over ranking scores (GroupMean under Auto) whose plan's
 // `cost` is at most `target` - binary search; `cost` must not grow as the threshold rises
-// (more channels removed). `what` names the unit in the "unreachable" error.
+// (more channels removed). The "unreachable" error names `option` and the cost's `unit`.
 PrunePlan planToCost(const DependencyGraph& deps, const GroupScores& scores,
-                     const std::function<double(const PrunePlan&)>& cost, double target, const std::string& what,
-                     const PlanConstraints& c);
+                     const std::function<double(const PrunePlan&)>& cost, double target, const std::string& option,
+                     const std::string& unit, const PlanConstraints& c);
 
 // planToCost on the what-if estimate: `target` MACs (or params).
 PrunePlan planToTarget(const DependencyGraph& deps, const GroupScores& scores, int64_t target, bool params,

@@ -160,6 +160,16 @@ class TestLatencyTable : public QObject {
                qPrintable(QString("measured %1 for target %2 in %3 rounds")
                               .arg(g5.measuredMs).arg(r.targetLatencyMs).arg(g5.rounds.size())));
     }
+    // Just above the fastest plan the table knows, on the slower machine: the corrected goal
+    // would fall below what any plan reaches; the search stops at that floor instead of
+    // failing, with the closest model it built.
+    {
+      PruneRequest near = r;
+      near.targetLatencyMs = 1.02 * fastestPredictedMs(*r.latency, deps, {});
+      const LatencyGoal atFloor = aimAtLatency(g, near, o);
+      QVERIFY(!atFloor.rounds.empty());
+      for (const LatencyRound& round : atFloor.rounds) QVERIFY(round.goalMs >= fastestPredictedMs(*r.latency, deps, {}));
+    }
     // Planning again at the returned goal gives the model it measured (deterministic).
     r.targetLatencyMs = goal.goalMs;
     const PruneOutcome again = runPruning(g, r);
