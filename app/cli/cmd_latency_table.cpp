@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -44,13 +43,9 @@ int runLatencyTable(int argc, char** argv) {
   const Shape shape = cl.has("--input") ? parseShape(input) : defaultInputShape(g);
   inferShapes(g, shape);
   const DependencyGraph deps(g);
-  LatencyTableSource source;
-  source.batch = batch;
-  source.quiet = cl.has("--json");
-  std::error_code ec;
-  std::filesystem::remove(outPath, ec);  // this command always measures afresh
-  source.path = outPath;
-  const LatencyTable t = obtainLatencyTable(source, g, deps, shape, model.request.model);
+  // Always measured afresh; the file is replaced only once the new table is complete.
+  const LatencyTable t = measureWithProgress(g, deps, shape, model.request.model, batch, cl.has("--json"));
+  writeLatencyTableJson(t, outPath);
   if (cl.has("--json")) {
     std::ifstream in(outPath);
     std::cout << in.rdbuf();

@@ -43,18 +43,26 @@ std::string reductionName(GroupReduction r) {
   return "sum";
 }
 
-// --target-latency: "12.5" or "12.5ms" (milliseconds), or "60%" of the measured latency.
-// Returns ms, or the negated fraction for a percent (resolved once the table is measured).
-double parseLatencyTarget(const std::string& text) {
+// --target-latency: "12.5" or "12.5ms" (milliseconds), or "60%" of the measured latency
+// (resolved once the latency table is there).
+struct LatencyTarget {
+  double value = 0;
+  bool percent = false;
+  double ms(double measuredMs) const { return percent ? value / 100.0 * measuredMs : value; }
+};
+
+LatencyTarget parseLatencyTarget(const std::string& text) {
+  LatencyTarget t;
   std::string number = text;
-  const bool percent = !number.empty() && number.back() == '%';
-  if (percent) number.pop_back();
-  if (!percent && number.size() > 2 && number.compare(number.size() - 2, 2, "ms") == 0) number.resize(number.size() - 2);
+  t.percent = !number.empty() && number.back() == '%';
+  if (t.percent) number.pop_back();
+  if (!t.percent && number.size() > 2 && number.compare(number.size() - 2, 2, "ms") == 0) number.resize(number.size() - 2);
   const std::optional<double> v = parseNumber(number);
   if (!v) throw UsageError("--target-latency", "expects milliseconds like 12.5 or a percent like 60%, got '" + text + "'");
-  if (!std::isfinite(*v) || *v <= 0 || (percent && *v >= 100))
+  if (!std::isfinite(*v) || *v <= 0 || (t.percent && *v >= 100))
     throw Error("--target-latency", "must be positive (a percent below 100), got " + text);
-  return percent ? -*v / 100.0 : *v;
+  t.value = *v;
+  return t;
 }
 
 }  // namespace
@@ -201,8 +209,7 @@ int runPrune(int argc, char** argv) {
     r.target = parseCount("--target-params", targetParams);
   } else {
     r.mode = PruneRequest::Mode::TargetLatency;
-    const double v = parseLatencyTarget(targetLatency);
-    r.targetLatencyMs = v > 0 ? v : -v * r.latency->totalMs;
+    r.targetLatencyMs = parseLatencyTarget(targetLatency).ms(r.latency->totalMs);
   }
   if (!r.reconstruct && (cl.has("--reconstruct-samples") || cl.has("--reconstruct-ridge")))
     throw Error("--reconstruct-samples/--reconstruct-ridge", "need --reconstruct");

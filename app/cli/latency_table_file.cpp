@@ -7,6 +7,18 @@
 
 namespace prunelab::cli {
 
+LatencyTable measureWithProgress(const Graph& graph, const DependencyGraph& deps, const Shape& input,
+                                 const std::string& modelName, int batch, bool quiet) {
+  ProgressLine progress(quiet);
+  progress.start("latency table");
+  LatencyTableOptions o;
+  o.batch = batch;
+  o.progress = [&progress](int done, int total, const std::string&) { progress.update(done, total, 0); };
+  LatencyTable t = measureLatencyTable(graph, deps, input, modelName, o);
+  progress.finish();
+  return t;
+}
+
 LatencyTable obtainLatencyTable(const LatencyTableSource& source, const Graph& graph, const DependencyGraph& deps,
                                 const Shape& input, const std::string& modelName) {
   if (!source.path.empty() && std::filesystem::exists(source.path)) {
@@ -16,13 +28,7 @@ LatencyTable obtainLatencyTable(const LatencyTableSource& source, const Graph& g
       throw Error(source.path, "was measured at another input or batch size; delete it to measure again");
     return t;
   }
-  ProgressLine progress(source.quiet);
-  progress.start("latency table");
-  LatencyTableOptions o;
-  o.batch = source.batch;
-  o.progress = [&progress](int done, int total, const std::string&) { progress.update(done, total, 0); };
-  LatencyTable t = measureLatencyTable(graph, deps, input, modelName, o);
-  progress.finish();
+  LatencyTable t = measureWithProgress(graph, deps, input, modelName, source.batch, source.quiet);
   if (!source.path.empty()) writeLatencyTableJson(t, source.path);
   return t;
 }

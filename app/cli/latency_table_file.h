@@ -15,6 +15,10 @@ struct LatencyTableSource {
   bool quiet = false;  // no progress line (--json)
 };
 
+// Measures the table now, with a progress line unless `quiet`.
+LatencyTable measureWithProgress(const Graph& graph, const DependencyGraph& deps, const Shape& input,
+                                 const std::string& modelName, int batch, bool quiet);
+
 LatencyTable obtainLatencyTable(const LatencyTableSource& source, const Graph& graph, const DependencyGraph& deps,
                                 const Shape& input, const std::string& modelName);
 

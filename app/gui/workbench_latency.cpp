@@ -29,17 +29,18 @@ void Workbench::wireLatencyTable() {
 
 void Workbench::setWhatIfLatency(const CostEstimate& before, const CostEstimate& after) {
   m_whatIf.before = totalsOf(before, m_model.latencyMs);
+  // The table identifies its model by MACs: `before` is this model's, already counted.
+  if (m_latencyTable && m_latencyTable->macs != before.macs) m_latencyTable.reset();  // a cut, an undo, a new file
   if (m_latencyTable) {
     try {
-      checkTableMatches(*m_latencyTable, m_prune.deps(), "latency table");
       // Both ends from the table (its whole-model measurement before), so that the change
       // is the table's own ratio.
-      m_whatIf.before.latencyMs = m_latencyTable->totalMs;
       m_whatIf.after = totalsOf(after, predictLatencyMs(*m_latencyTable, m_prune.deps(), m_prune.plan()));
+      m_whatIf.before.latencyMs = m_latencyTable->totalMs;
       m_whatIf.after.latencyFromTable = true;
       return;
     } catch (const Error&) {
-      m_latencyTable.reset();  // measured on another model (a cut, an undo, a new file)
+      m_latencyTable.reset();  // same MACs, other layers: not this model's table
     }
   }
   // The measured latency scaled by the MACs kept (Compare measures the cut model). With
