@@ -56,7 +56,8 @@ ValueId GraphBuilder::conv(ValueId x, const std::string& scope, int64_t outChann
   spendWeights(scope, outChannels * (in / groups) * kernel * kernel);
   at::Tensor w = at::empty({outChannels, in / groups, kernel, kernel});
   const double fanOut = static_cast<double>(outChannels) * kernel * kernel / groups;
-  w.normal_(0.0, std::sqrt(2.0 / fanOut));
+  if (m_randomInit) w.normal_(0.0, std::sqrt(2.0 / fanOut));
+  else w.zero_();
   std::vector<NamedTensor> t = {param("weight", w)};
   if (bias) t.push_back(param("bias", at::zeros({outChannels})));
   Attributes a{{"stride", std::vector<int64_t>{stride, stride}},
@@ -103,7 +104,10 @@ ValueId GraphBuilder::linear(ValueId x, const std::string& scope, int64_t outFea
   spendWeights(scope, outFeatures * in);
   at::Tensor w = at::empty({outFeatures, in});
   at::Tensor b;
-  if (m_linearInit == LinearInit::Normal001) {
+  if (!m_randomInit) {
+    w.zero_();
+    if (bias) b = at::zeros({outFeatures});
+  } else if (m_linearInit == LinearInit::Normal001) {
     w.normal_(0.0, 0.01);
     if (bias) b = at::zeros({outFeatures});
   } else {

@@ -48,12 +48,16 @@ class GraphBuilder {
   // from a file (model YAML) are refused before they allocate gigabytes, with an error
   // naming the layer that crossed the limit.
   void setWeightBudget(int64_t elements) { m_weightBudget = elements; }
+  // false: Conv/Linear weights are zeros instead of random, for graphs built only to be
+  // analysed (shapes, costs, a file's structure), where the random draw is most of the build.
+  void setRandomInit(bool on) { m_randomInit = on; }
 
  private:
   void spendWeights(const std::string& scope, int64_t elements);
 
   Graph& m_graph;
   LinearInit m_linearInit;
+  bool m_randomInit = true;
   int64_t m_weightBudget = -1;
   int64_t m_weights = 0;
 };

@@ -139,6 +139,21 @@ class TestYolo : public QObject {
              err.c_str());
     small.scale = "n";  // 3.2M: fits
     QVERIFY(test::errorOf([&] { buildYoloFromYaml(yaml, "v8.yaml", small); }).empty());
+    // A max_channels beyond any integer (found by fuzz_model_yaml: a float-to-int overflow).
+    std::string huge = yaml;
+    const size_t at = huge.find("1024]", huge.find("n: ["));
+    QVERIFY(at != std::string::npos);
+    huge.replace(at, 4, "1e40");
+    const std::string hugeErr = test::errorOf([&] { buildYoloFromYaml(huge, "v8.yaml", small); });
+    QVERIFY2(hugeErr.find("v8.yaml: scale 'n' has max_channels") != std::string::npos, hugeErr.c_str());
+    // A C2f expansion ratio beyond any integer channel count (fuzz_model_yaml again).
+    std::string ratio = yaml;
+    const size_t c2f = ratio.find("C2f, [128, True]");
+    QVERIFY(c2f != std::string::npos);
+    ratio.replace(c2f, 16, "C2f, [128, True, 1e300]");
+    const std::string ratioErr = test::errorOf([&] { buildYoloFromYaml(ratio, "v8.yaml", small); });
+    QVERIFY2(ratioErr.find("v8.yaml") != std::string::npos && ratioErr.find("is not in (0, 16") != std::string::npos,
+             ratioErr.c_str());
   }
 
   // Detectors prune exactly too: C2f/C3k2 splits, SPPF, Concat, shortcut Adds; the heads'

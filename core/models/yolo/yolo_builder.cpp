@@ -67,6 +67,10 @@ class YamlModel {
       if (v.size() < 2) throw Error(source, "scale '" + scale + "' needs [depth, width, max_channels]");
       m_depth = v[0];
       m_width = v[1];
+      // max_channels becomes an integer: a huge or NaN one would overflow the cast.
+      if (v.size() > 2 && !(v[2] >= 1 && v[2] <= double(1 << 30)))
+        throw Error(source, "scale '" + scale + "' has max_channels " + std::to_string(v[2]) + ", not in [1, " +
+                                std::to_string(1 << 30) + "]");
       m_maxChannels = v.size() > 2 ? static_cast<int64_t>(v[2]) : (1 << 30);
       m_scale = scale;
     } else {
@@ -108,6 +112,7 @@ class YamlModel {
     Graph g;
     GraphBuilder b(g);
     b.setWeightBudget(m_opt.maxWeights);
+    b.setRandomInit(m_opt.randomInit);
     std::vector<ValueId> outs;  // output of every layer
     const ValueId input = b.input("input", {m_opt.inChannels, kBuildSize, kBuildSize});
     bool legacy = true;  // ultralytics: a C3k2 layer switches Detect to the depthwise class branch
@@ -196,9 +201,15 @@ class YamlModel {
     const YAML::Node a = arg(L, k);
     return a && !a.IsNull() ? a.as<bool>() : fallback;
   }
-  double floatArg(const Layer& L, size_t k, double fallback) const {
+  // Expansion ratios and upsampling factors: they multiply channel counts and sizes that
+  // become integers, so a huge or NaN one would overflow the conversion.
+  double floatArg(const Layer& L, size_t k, double fallback, const char* what = "expansion ratio") const {
     const YAML::Node a = arg(L, k);
-    return a && !a.IsNull() ? a.as<double>() : fallback;
+    const double v = a && !a.IsNull() ? a.as<double>() : fallback;
+    if (!(v > 0 && v <= kMaxMultiple))
+      throw Error(L.module, std::string(what) + " " + std::to_string(v) + " is not in (0, " +
+                                std::to_string(kMaxMultiple) + "]");
+    return v;
   }
 
   std::vector<int64_t> stridesOf(GraphBuilder& b, const std::vector<ValueId>& in) const {
@@ -242,7 +253,7 @@ class YamlModel {
     if (m == "nn.Upsample") {
       const std::string mode = arg(L, 2) ? arg(L, 2).as<std::string>() : "nearest";
       if (mode != "nearest") throw Error(p, "only nearest upsampling is supported, not '" + mode + "'");
-      return b.graph().out(b.node(OpKind::Upsample, p, {x}, {{"scale", floatArg(L, 1, 2.0)}}));
+      return b.graph().out(b.node(OpKind::Upsample, p, {x}, {{"scale", floatArg(L, 1, 2.0, "scale")}}));
     }
     if (m == "Detect") {
       const std::vector<int64_t> strides = stridesOf(b, in);

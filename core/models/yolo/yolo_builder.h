@@ -25,6 +25,8 @@ struct YoloOptions {
   // Conv/Linear weight elements in all: YOLOv8x has 68M; beyond this a YAML is refused
   // before it allocates (GraphBuilder::setWeightBudget).
   int64_t maxWeights = int64_t{1} << 30;
+  // false: zero weights (GraphBuilder::setRandomInit), for a build that is only analysed.
+  bool randomInit = true;
 };
 
 // `source` names the file in errors. Throws prunelab::Error for malformed YAML,
