@@ -19,6 +19,7 @@
 #include "data/dataset.h"
 #include "exec/runtime.h"
 #include "gui/workbench.h"
+#include "../support/workbench_open.h"
 #include "models/model_loader.h"
 #include "train/classification_task.h"
 #include "train/trainer.h"
@@ -147,15 +148,7 @@ void benchTraining(const Args& a) {
   const DatasetSplits data = smallData(a);
   Workbench bench;
   bench.window().show();
-  DataSpec d;
-  d.spec = "fashion-mnist";
-  d.trainLimit = a.images;
-  d.valLimit = 512;
-  bench.openData(d);
-  ModelSpec m;
-  m.model = "resnet20";
-  m.numClasses = 10;
-  bench.openModel(m);
+  prunelab::test::openFashionMnist(bench, a.images, 512);
   waitFor([&] { return bench.idle() && bench.pruneModel().hasScores(); });
 
   std::printf("\n### Training with every panel live vs headless (ResNet-20, %d images, batch %d, sr 1e-3)\n\n",

@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 #include <QtTest/QtTest>
 
+#include "../support/workbench_open.h"
 #include "../support/workbench_test_settings.h"
 #include "gui/workbench.h"
 #include "widgets/log_panel.h"
@@ -34,15 +35,7 @@ class TestLatencyWhatIf : public QObject {
 
   void tablePredictsTheAfterLatency() {
     Workbench bench;
-    DataSpec d;  // the workbench scores the model once data is open
-    d.spec = "fashion-mnist";
-    d.trainLimit = 256;
-    d.valLimit = 64;
-    bench.openData(d);
-    ModelSpec m;
-    m.model = "resnet20";
-    m.numClasses = 10;
-    bench.openModel(m);
+    prunelab::test::openFashionMnist(bench, 256, 64);  // the workbench scores the model once data is open
     QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
     widgets::PrunePanel* panel = bench.window().prunePanel();
     QLabel* after = panel->afterLabel(3);

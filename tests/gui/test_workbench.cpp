@@ -12,6 +12,7 @@
 #include <QtTest/QtTest>
 
 #include "analysis/cost.h"
+#include "../support/workbench_open.h"
 #include "../support/workbench_test_settings.h"
 #include "gui/workbench.h"
 #include "io/checkpoint.h"
@@ -35,17 +36,7 @@ namespace {
 
 constexpr int kWaitMs = 120000;
 
-void openSmall(Workbench& bench) {
-  DataSpec d;
-  d.spec = "fashion-mnist";
-  d.trainLimit = 2048;
-  d.valLimit = 256;
-  bench.openData(d);
-  ModelSpec m;
-  m.model = "resnet20";
-  m.numClasses = 10;
-  bench.openModel(m);
-}
+void openSmall(Workbench& bench) { prunelab::test::openFashionMnist(bench, 2048, 256); }
 
 // Output shapes of every node, by name: the structure undo must restore.
 std::map<std::string, Shape> shapesOf(const Graph& g) {
