@@ -9,7 +9,7 @@ PACKAGES=(
   # GUI
   qt6-base-dev qt6-base-dev-tools libqcustomplot-dev libgraphviz-dev
   # engine
-  libtorch-dev libopencv-dev libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
+  libtorch-dev libgloo-dev libopencv-dev libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
   libyaml-cpp-dev nlohmann-json3-dev
   # command line (prunelab-cli)
   libcli11-dev

@@ -23,6 +23,7 @@ LAYERS = [
     ["analysis"],  # shape inference, cost accounting
     ["passes"],    # graph-to-graph passes: BN folding, lowering of composite ops
     ["exec"],      # GraphModule, inference, runtime, latency
+    ["distributed"],  # c10d process group, gradient buckets, SyncBN's cross-replica sum
     ["io"],        # readers and writers of model files
     ["models"],    # builders, the zoo, model loading (uses io)
     ["data"],      # datasets, transforms, loader

@@ -17,7 +17,8 @@ namespace prunelab::widgets {
 TrainPanel::TrainPanel(QWidget* parent)
     : QWidget(parent), m_epochs(new QSpinBox(this)), m_batch(new QSpinBox(this)), m_lr(new QDoubleSpinBox(this)),
       m_sr(new SrControl(this)), m_srDecay(new QCheckBox("linear decay (YOLOv5 slimming)", this)),
-      m_distill(new QCheckBox("distil from the original", this)), m_prunedNow(new QDoubleSpinBox(this)),
+      m_distill(new QCheckBox("distil from the original", this)), m_processes(new QSpinBox(this)),
+      m_prunedNow(new QDoubleSpinBox(this)),
       m_autopilot(new QCheckBox("autopilot: reach", this)), m_sparsityTarget(new QDoubleSpinBox(this)),
       m_byEpoch(new QSpinBox(this)), m_start(new QPushButton("Start", this)),
       m_pause(new QPushButton("Pause", this)), m_cancel(new QPushButton("Cancel", this)),
@@ -41,6 +42,11 @@ TrainPanel::TrainPanel(QWidget* parent)
   m_byEpoch->setPrefix("by epoch ");
   m_distill->setToolTip("Fine-tune with the model before the first cut as teacher: it sees the same batches and "
                         "its softened outputs join the loss (knowledge distillation)");
+  m_processes->setRange(1, 64);
+  m_processes->setToolTip("Data-parallel training: this many processes on this machine, each with the batch above "
+                          "and its share of every epoch; gradients are averaged across them (PyTorch's c10d, Gloo). "
+                          "The workbench is rank 0: the curves and histograms are its own, and sr, lr, Pause and "
+                          "Cancel reach every process at the next step");
   m_pause->setCheckable(true);
   m_start->setToolTip("Train the current model on the open dataset (sparse when sr > 0)");
   m_progress->setRange(0, 1000);
@@ -61,6 +67,7 @@ TrainPanel::TrainPanel(QWidget* parent)
   form->addRow("", m_srDecay);
   form->addRow("Pruned-now probe", m_prunedNow);
   form->addRow("", m_distill);
+  form->addRow("Processes", m_processes);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(m_start);
   buttons->addWidget(m_pause);
@@ -108,6 +115,7 @@ TrainRequest TrainPanel::request() const {
   r.sparsityTarget = m_sparsityTarget->value() / 100.0;
   r.byEpoch = m_byEpoch->value();
   r.distill = m_distill->isChecked();
+  r.processes = m_processes->value();
   return r;
 }
 
@@ -123,6 +131,7 @@ void TrainPanel::setRequest(const TrainRequest& r) {
   m_byEpoch->setMaximum(r.epochs);
   m_byEpoch->setValue(r.byEpoch);
   m_distill->setChecked(r.distill);
+  m_processes->setValue(r.processes);
 }
 
 void TrainPanel::showAutopilotSr(double sr) {
@@ -151,6 +160,7 @@ void TrainPanel::setRunning(bool running) {
   m_srDecay->setEnabled(!running);
   m_prunedNow->setEnabled(!running);
   m_distill->setEnabled(!running);
+  m_processes->setEnabled(!running);
   if (!running) {
     m_pause->setChecked(false);
   } else {

@@ -33,6 +33,9 @@ struct TrainRequest {
   double sparsityTarget = 0.4;     // 0..1
   int byEpoch = 3;                 // 1..epochs
   bool distill = false;            // distil from the original (the model before the first cut)
+  // Data-parallel processes on this machine (1 = train in the workbench alone); the batch
+  // is per process. The workbench is rank 0: curves and histograms are its own.
+  int processes = 1;
 };
 
 class TrainPanel : public QWidget {
@@ -44,6 +47,7 @@ class TrainPanel : public QWidget {
   SrControl* srControl() const { return m_sr; }
   QPushButton* startButton() const { return m_start; }
   QCheckBox* distillBox() const { return m_distill; }
+  QSpinBox* processesBox() const { return m_processes; }
 
   void setRunning(bool running);
   void setProgress(double fraction, double etaSeconds, double imagesPerSec);
@@ -74,6 +78,7 @@ class TrainPanel : public QWidget {
   SrControl* m_sr;
   QCheckBox* m_srDecay;
   QCheckBox* m_distill;
+  QSpinBox* m_processes;
   QDoubleSpinBox* m_prunedNow;
   QCheckBox* m_autopilot;
   QDoubleSpinBox* m_sparsityTarget;

@@ -12,6 +12,9 @@
 #include "cli/commands.h"
 #include "cli/progress_line.h"
 #include "cli/data_options.h"
+#include "cli/dist_launch.h"
+#include "distributed/dist_env.h"
+#include "distributed/dist_group.h"
 #include "detect/yolo_head.h"
 #include "eval/detection_eval.h"
 #include "eval/detection_files.h"
@@ -171,10 +174,33 @@ int runTrain(int argc, char** argv) {
   a.add_flag("--resume", "continue the run in --out from its last checkpoint");
   SrAutopilotOptions autopilot;
   addAutopilotOptions(cl, autopilot);
+  int nproc = 1;
+  double distTimeout = 300;
+  a.add_option("--nproc", nproc,
+               "data-parallel training on N local processes (as torchrun --nproc_per_node N; under torchrun, "
+               "Slurm & co. leave it out: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT are read); --batch is per process")
+      ->type_name("N")
+      ->capture_default_str();
+  a.add_flag("--sync-bn", given.syncBatchNorm, "data-parallel: BatchNorm statistics of the global batch (SyncBatchNorm)");
+  a.add_flag("--bn-eval", given.frozenBatchNorm,
+             "BatchNorm keeps its running statistics while training (gamma and beta still learn), as bn.eval()");
+  a.add_flag("--no-augment", "train on the images as validation sees them (no random flips, crops, mosaic)");
+  a.add_flag("--no-grad-overlap", "data-parallel: all-reduce the gradients after backward instead of during it");
+  a.add_option("--dist-timeout", distTimeout,
+               "data-parallel: seconds to reach the store and for any one collective before giving up")
+      ->type_name("S")
+      ->capture_default_str();
   cl.footer("\nTraining recipes (the task's defaults; the workbench's Train panel starts from the same):\n" +
             recipeSummary());
   if (!cl.parse(argc, argv)) return 0;
   checkAutopilotArgs(cl, autopilot, given.epochs);
+  const std::optional<DistEnv> distEnv = distEnvFromEnvironment();
+  if (cl.has("--nproc") && nproc < 1) throw UsageError("--nproc", "must be at least 1, got " + std::to_string(nproc));
+  if (!(distTimeout > 0)) throw UsageError("--dist-timeout", "must be positive");
+  if (nproc > 1 && !distEnv) return launchLocalWorkers(nproc, argsWithoutNproc(argc, argv));
+  // A worker (of --nproc, torchrun, Slurm...): only rank 0 prints; the others keep stderr.
+  const int rank = distEnv ? distEnv->rank : 0;
+  if (rank > 0 && !std::freopen("/dev/null", "w", stdout)) throw Error("stdout", "cannot silence rank " + std::to_string(rank));
   if (teacher.empty()) {
     for (const char* o : {"--kd-weight", "--kd-temperature"})
       if (cl.has(o)) throw UsageError(o, "only applies with --teacher");
@@ -185,7 +211,7 @@ int runTrain(int argc, char** argv) {
   const std::string last = (std::filesystem::path(runDir) / "last.plm").string();
   const bool resume = cl.has("--resume");
   const bool resuming = resume && std::filesystem::exists(last);
-  if (!resume && std::filesystem::exists(last))
+  if (!resume && rank == 0 && std::filesystem::exists(last))
     throw Error(runDir, "already holds a run (last.plm): use --resume to continue it, or another --out");
 
   Session session;
@@ -219,6 +245,20 @@ int runTrain(int argc, char** argv) {
   o.device = runDevice(run);
   o.seed = data.spec.seed;
   o.workers = run.workers;
+  o.syncBatchNorm = given.syncBatchNorm;
+  o.frozenBatchNorm = given.frozenBatchNorm;
+  o.overlapGradReduce = !cl.has("--no-grad-overlap");
+  o.augment = !cl.has("--no-augment");
+  if (distEnv && distEnv->world > 1) {
+    DistEnv env = *distEnv;
+    // One GPU per rank on a machine, as torchrun scripts pick it: cuda -> cuda:LOCAL_RANK.
+    if (o.device == "cuda") o.device = "cuda:" + std::to_string(env.localRank);
+    env.timeout = env.connectTimeout = std::chrono::milliseconds(static_cast<int64_t>(distTimeout * 1000));
+    o.dist = DistGroup::join(env, o.device);
+    std::printf("data-parallel: %s, %s backend, batch %lld per rank (global %lld)\n", describe(env).c_str(),
+                o.dist->backend().c_str(), static_cast<long long>(o.batchSize),
+                static_cast<long long>(o.batchSize * env.world));
+  }
   if (cl.has("--sparsity-target")) o.autopilot = autopilot;
   if (!teacher.empty()) {
     o.teacher = session.loadTeacher(teacher);

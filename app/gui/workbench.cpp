@@ -219,6 +219,7 @@ void Workbench::wire() {
       s.autopilot.byEpoch = r.byEpoch;
     }
     s.distill = r.distill;
+    s.processes = r.processes;
     s.runDir = newRunDir().toStdString();
     startTraining(s);
   });

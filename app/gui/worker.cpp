@@ -1,6 +1,7 @@
 #include "gui/worker.h"
 
 #include <QFileInfo>
+#include <QTemporaryDir>
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -10,7 +11,10 @@
 #include <sstream>
 
 #include "data/detection/fashion_det.h"
+#include "distributed/dist_env.h"
+#include "distributed/dist_group.h"
 #include "gui/detection_preview.h"
+#include "gui/local_workers.h"
 #include "gui/view_convert.h"
 #include "detect/yolo_head.h"
 #include "exec/latency.h"
@@ -222,7 +226,17 @@ void Worker::train(const TrainSettings& s, const std::shared_ptr<TrainControl>& 
         };
       };
     }
+    std::unique_ptr<QTemporaryDir> scratch;
+    std::unique_ptr<LocalWorkers> workers;
+    if (s.processes > 1) {
+      scratch = std::make_unique<QTemporaryDir>();
+      req.options.dist = startDataParallel(s, req.options.device, *scratch, workers);
+    }
     const TrainResult r = m->session.train(req);
+    if (workers) {
+      const std::string problems = workers->finish(60000);
+      if (!problems.empty()) Q_EMIT info(QString::fromStdString("Data-parallel workers: " + problems));
+    }
     m_bridge.epochProbe = nullptr;
     const std::string label = trainLabel(r);
     if (r.epochsCompleted > 0) publish(label);
@@ -234,6 +248,41 @@ void Worker::train(const TrainSettings& s, const std::shared_ptr<TrainControl>& 
   });
   m_bridge.epochProbe = nullptr;
   Q_EMIT trainingFinished(ok, summary);
+}
+
+std::shared_ptr<DistGroup> Worker::startDataParallel(const TrainSettings& s, const std::string& device,
+                                                     const QTemporaryDir& scratch,
+                                                     std::unique_ptr<LocalWorkers>& workers) {
+  if (!scratch.isValid()) throw Error("data-parallel training", "no temporary directory for the workers' files");
+  // The other ranks load what this one trains: the current model and the open data, with
+  // the same options; lr and sr follow this rank's controls from the first step.
+  const QString dir = scratch.path();
+  const std::string start = (dir + "/start.plm").toStdString();
+  prunelab::saveCheckpoint(start, Checkpoint{m->session.model().share(), {}, {}});
+  QStringList args{"--model", QString::fromStdString(start), "--epochs", QString::number(s.epochs), "--batch",
+                   QString::number(s.batch), "--lr", QString::number(s.lr, 'g', 17), "--sr",
+                   QString::number(s.sr, 'g', 17), "--gamma-every", "0", "--out", dir + "/workers",
+                   "--dist-timeout", "86400"};
+  if (s.srDecay) args << "--sr-decay";
+  for (const std::string& a : dataSpecArguments(m->session.data().spec)) args << QString::fromStdString(a);
+  if (s.distill) {
+    const std::string teacher = (dir + "/teacher.plm").toStdString();
+    ModelHistory& h = m->session.history();
+    prunelab::saveCheckpoint(teacher, Checkpoint{h.at(h.baseline())->share(), {}, {}});
+    args << "--teacher" << QString::fromStdString(teacher) << "--kd-weight" << QString::number(s.kd.weight, 'g', 17)
+         << "--kd-temperature" << QString::number(s.kd.temperature, 'g', 17);
+  }
+  DistEnv env;
+  env.world = s.processes;
+  env.masterPort = freeLocalPort();
+  env.connectTimeout = std::chrono::seconds(120);  // the workers load the model and data first
+  env.timeout = std::chrono::hours(24);            // Pause holds the other ranks at the next step
+  workers = std::make_unique<LocalWorkers>(env.world, env.masterPort, args, dir);
+  Q_EMIT info(QString("Data-parallel: %1 processes (this one is rank 0), batch %2 each, store 127.0.0.1:%3")
+                  .arg(env.world)
+                  .arg(s.batch)
+                  .arg(env.masterPort));
+  return DistGroup::join(env, device);
 }
 
 void Worker::computeImportance(const QString& criterion) {

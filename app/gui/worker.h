@@ -14,6 +14,8 @@
 #include <QString>
 #include <QVector>
 
+class QTemporaryDir;
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -32,7 +34,13 @@
 #include "widgets/detections_panel.h"
 #include "widgets/sensitivity_panel.h"
 
+namespace prunelab {
+class DistGroup;
+}
+
 namespace prunelab::gui {
+
+class LocalWorkers;
 
 struct ModelSpec {
   std::string model;        // zoo name, YOLO name/yaml, .plm, ...
@@ -57,6 +65,9 @@ struct TrainSettings {
   // Distil from the history's baseline (the version before the first cut) with these.
   bool distill = false;
   DistillOptions kd;
+  // > 1: data-parallel on this machine; the workbench is rank 0 and starts the others
+  // (gui/local_workers.h). The batch is per process.
+  int processes = 1;
 };
 
 struct ModelSnapshot {
@@ -140,6 +151,9 @@ class Worker : public QObject {
   void guarded(const QString& task, F&& body);
   void publish(const std::string& label);  // modelChanged, then the Detections view
   void refreshDetections();
+  // Starts ranks 1..processes-1 (their files in `scratch`) and joins them as rank 0.
+  std::shared_ptr<DistGroup> startDataParallel(const TrainSettings& s, const std::string& device,
+                                               const QTemporaryDir& scratch, std::unique_ptr<LocalWorkers>& workers);
 
   std::unique_ptr<Impl> m;
   TrainBridge m_bridge;

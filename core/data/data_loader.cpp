@@ -3,9 +3,9 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
-#include <numeric>
 #include <random>
 
+#include "data/distributed_sampler.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -57,7 +57,7 @@ DataLoader::DataLoader(BatchSourcePtr source, LoaderOptions options)
 DataLoader::~DataLoader() { stop(); }
 
 size_t DataLoader::batchesPerEpoch() const {
-  const size_t n = m_source->size(), b = static_cast<size_t>(m_options.batchSize);
+  const size_t n = samplesPerRank(m_source->size(), m_options.world), b = static_cast<size_t>(m_options.batchSize);
   return m_options.dropLast ? n / b : (n + b - 1) / b;
 }
 
@@ -74,9 +74,7 @@ void DataLoader::stop() {
 void DataLoader::startEpoch(int epoch) {
   stop();
   m_epoch = epoch;
-  m_order.resize(m_source->size());
-  std::iota(m_order.begin(), m_order.end(), size_t{0});
-  if (m_options.shuffle) std::shuffle(m_order.begin(), m_order.end(), sampleRng(m_options.seed, epoch, ~size_t{0}));
+  m_order = distributedSample(m_source->size(), m_options.rank, m_options.world, m_options.shuffle, m_options.seed, epoch);
   m_slots.assign(static_cast<size_t>(m_options.prefetch), Batch{});
   m_ready.assign(static_cast<size_t>(m_options.prefetch), false);
   m_consumed = 0;

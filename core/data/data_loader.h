@@ -5,8 +5,9 @@
 // into a bounded ring of `prefetch` slots; the consumer (the training thread) takes
 // them in order. Workers block when the ring is full, so they never run far ahead
 // and take cores from the trainer's intra-op threads only while it would be waiting.
-// Determinism: the epoch's order is a seeded shuffle of (seed, epoch) and each sample's
-// augmentation uses sampleRng(seed, epoch, index): identical for any worker count.
+// Determinism: the epoch's order is DistributedSampler's randperm seeded with seed + epoch
+// (data/distributed_sampler.h) and each sample's augmentation uses sampleRng(seed, epoch,
+// index): identical for any worker count, and the same samples for any world size.
 // Not copyable; destroy (or finish the epoch) before destroying the dataset.
 
 #include <ATen/core/Tensor.h>
@@ -28,8 +29,12 @@ struct LoaderOptions {
   int64_t batchSize = 128;
   bool shuffle = true;
   bool augment = true;     // apply the random transform steps
-  bool dropLast = false;
+  bool dropLast = false;   // drop the epoch's last batch when it is short
   uint64_t seed = 0;
+  // Data parallelism: this loader reads rank's share of each epoch, as PyTorch's
+  // DistributedSampler (data/distributed_sampler.h); world 1 reads everything.
+  int rank = 0;
+  int world = 1;
   int workers = 2;
   int prefetch = 4;        // batches assembled ahead
   TransformOptions transform;  // used by the classification constructor only

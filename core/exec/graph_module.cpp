@@ -87,6 +87,8 @@ std::vector<at::Tensor> GraphModuleImpl::run(const std::vector<at::Tensor>& inpu
 
   OpContext ctx;
   ctx.training = is_training();
+  ctx.frozenBatchNorm = m_frozenBatchNorm;
+  if (m_crossReplicaSum) ctx.crossReplicaSum = &m_crossReplicaSum;
   // Capturing: keep the captured values, release the others after their last use as a
   // forward does, and stop after the last node a captured value needs (the layer-by-layer
   // refit of pruning/reconstruction.h captures one early value per pass).

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "exec/lowered_runner.h"
+#include "ops/op_table.h"
 #include "graph/graph.h"
 
 namespace prunelab {
@@ -38,6 +39,11 @@ class GraphModuleImpl : public torch::nn::Module {
   // of the outputs. Nothing runs in place, so captured tensors are exactly the values.
   std::vector<at::Tensor> capture(const std::vector<at::Tensor>& inputs, const std::vector<ValueId>& capture);
 
+  // Training-mode BatchNorm behaviour (see OpContext): frozen statistics, or statistics
+  // summed over a data-parallel group by `sum` (SyncBN; null: this process's batch).
+  void setFrozenBatchNorm(bool frozen) { m_frozenBatchNorm = frozen; }
+  void setCrossReplicaSum(CrossReplicaSum sum) { m_crossReplicaSum = std::move(sum); }
+
   const Graph& graph() const { return *m_graph; }
   std::shared_ptr<Graph> sharedGraph() const { return m_graph; }
 
@@ -52,6 +58,8 @@ class GraphModuleImpl : public torch::nn::Module {
   // For each node: may its first input be overwritten in place?
   std::vector<bool> m_inPlaceOk;
   LoweredRunner m_lowered;  // composite nodes (the YOLO decode) as their primitives
+  bool m_frozenBatchNorm = false;
+  CrossReplicaSum m_crossReplicaSum;
 };
 
 TORCH_MODULE(GraphModule);

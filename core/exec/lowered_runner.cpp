@@ -25,6 +25,8 @@ std::vector<at::Tensor> LoweredRunner::run(const Node& node, const std::vector<a
   for (size_t i = 0; i < inputs.size(); ++i) values[g.inputs()[i]] = inputs[i];
   OpContext inner;
   inner.training = ctx.training;
+  inner.frozenBatchNorm = ctx.frozenBatchNorm;
+  inner.crossReplicaSum = ctx.crossReplicaSum;
   std::vector<at::Tensor> args;
   for (const Node& n : g.nodes()) {
     args.clear();

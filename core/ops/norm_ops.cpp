@@ -13,15 +13,49 @@ namespace prunelab::ops {
 
 namespace {
 
+// SyncBatchNorm's training forward: the statistics of the whole global batch. Sums and
+// sums of squares are reduced in float64 (E[x^2] - E[x]^2 loses digits in float32),
+// through ctx.crossReplicaSum, whose backward sums the statistics' gradients likewise,
+// so autograd gives every rank the gradient of the global batch.
+at::Tensor syncBatchNormTrain(const Node& n, const at::Tensor& x, const CrossReplicaSum& sum) {
+  const int64_t c = x.size(1);
+  std::vector<int64_t> dims{0};
+  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+  const at::Tensor xd = x.to(at::kDouble);
+  const double count = static_cast<double>(x.numel() / std::max<int64_t>(c, 1));
+  const at::Tensor local = at::cat({xd.sum(dims), (xd * xd).sum(dims), at::full({1}, count, xd.options())});
+  const at::Tensor global = sum(local);
+  const at::Tensor total = global.narrow(0, 2 * c, 1);
+  const at::Tensor mean = global.narrow(0, 0, c) / total;
+  const at::Tensor var = (global.narrow(0, c, c) / total - mean * mean).clamp_min(0.0);
+  const double eps = n.attrs.getFloat("eps", 1e-5), momentum = n.attrs.getFloat("momentum", 0.1);
+  {
+    at::NoGradGuard noGrad;  // tensor arithmetic only: no host sync per layer on a GPU
+    at::Tensor rm = n.tensor("running_mean"), rv = n.tensor("running_var");
+    const at::Tensor unbiased = var * total / (total - 1).clamp_min(1.0);
+    rm.mul_(1 - momentum).add_(mean.to(rm.scalar_type()), momentum);
+    rv.mul_(1 - momentum).add_(unbiased.to(rv.scalar_type()), momentum);
+  }
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape[1] = c;
+  const at::Tensor invStd = (var + eps).rsqrt().to(x.scalar_type()).view(shape);
+  at::Tensor y = (x - mean.to(x.scalar_type()).view(shape)) * invStd;
+  if (n.hasTensor("weight")) y = y * n.tensor("weight").view(shape);
+  if (n.hasTensor("bias")) y = y + n.tensor("bias").view(shape);
+  return y;
+}
+
 std::vector<at::Tensor> batchNormForward(const Node& n, const std::vector<at::Tensor>& in,
                                          const OpContext& ctx) {
-  if (ctx.training) {
+  const bool batchStats = ctx.training && !ctx.frozenBatchNorm;
+  if (batchStats) {
     // As torch.nn.BatchNorm: count the batches seen (state_dict parity).
     at::NoGradGuard noGrad;
     const_cast<Node&>(n).tensor("num_batches_tracked").add_(1);
   }
+  if (batchStats && ctx.crossReplicaSum) return {syncBatchNormTrain(n, in[0], *ctx.crossReplicaSum)};
   return {at::batch_norm(in[0], n.optionalTensor("weight"), n.optionalTensor("bias"), n.tensor("running_mean"),
-                         n.tensor("running_var"), ctx.training, n.attrs.getFloat("momentum", 0.1),
+                         n.tensor("running_var"), batchStats, n.attrs.getFloat("momentum", 0.1),
                          n.attrs.getFloat("eps", 1e-5), /*cudnn_enabled=*/true)};
 }
 

@@ -22,8 +22,18 @@
 
 namespace prunelab {
 
+// A differentiable sum of a tensor over the ranks of a data-parallel group (its backward
+// sums the gradient likewise): how BatchNorm becomes SyncBatchNorm. See
+// distributed/sync_batch_norm.h.
+using CrossReplicaSum = std::function<at::Tensor(const at::Tensor&)>;
+
 struct OpContext {
   bool training = false;
+  // Training only: BatchNorm normalises with its running statistics and leaves them
+  // alone (gamma and beta still train), as a model with its BN layers in eval().
+  bool frozenBatchNorm = false;
+  // Training only, when set: BatchNorm uses the batch statistics of all ranks (SyncBN).
+  const CrossReplicaSum* crossReplicaSum = nullptr;
   // The op may overwrite its first input in place (the executor proves that no one
   // else reads it and that its producer's backward does not need it).
   bool mayReuseInput = false;

@@ -72,6 +72,24 @@ std::vector<std::string> dataReport(const OpenedData& data, size_t maxWarnings) 
   return lines;
 }
 
+std::vector<std::string> dataSpecArguments(const DataSpec& spec) {
+  const auto list = [](const std::vector<float>& v) {
+    std::ostringstream os;
+    os.precision(9);
+    for (size_t i = 0; i < v.size(); ++i) os << (i ? "," : "") << v[i];
+    return os.str();
+  };
+  std::vector<std::string> a{"--data", spec.spec, "--seed", std::to_string(spec.seed)};
+  if (!spec.task.empty()) a.insert(a.end(), {"--task", spec.task});
+  if (spec.trainLimit > 0) a.insert(a.end(), {"--train-limit", std::to_string(spec.trainLimit)});
+  if (spec.valLimit > 0) a.insert(a.end(), {"--val-limit", std::to_string(spec.valLimit)});
+  if (spec.input.imgsz > 0) a.insert(a.end(), {"--imgsz", std::to_string(spec.input.imgsz)});
+  a.insert(a.end(), {"--normalize", spec.input.normalize});
+  if (!spec.input.mean.empty()) a.insert(a.end(), {"--mean", list(spec.input.mean)});
+  if (!spec.input.std.empty()) a.insert(a.end(), {"--std", list(spec.input.std)});
+  return a;
+}
+
 void classifyTransforms(const OpenedData& data, int64_t modelChannels, TransformOptions& trainT,
                         TransformOptions& evalT) {
   if (data.task != TaskKind::Classify || !data.cls.train) throw Error("data", "no classification data open");

@@ -23,6 +23,10 @@ struct DataSpec {
   ClassifyInputOptions input;  // classification: resize and normalisation (defaults in data/transforms.h)
 };
 
+// The prunelab-cli options that open `spec` again ("--data", ..., "--seed", ...): how the
+// workbench starts data-parallel workers on the data it has open.
+std::vector<std::string> dataSpecArguments(const DataSpec& spec);
+
 // A YOLO data.yaml (or a directory holding one)?
 bool isYoloData(const std::string& spec);
 

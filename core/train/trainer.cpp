@@ -13,6 +13,9 @@
 #include <thread>
 
 #include "data/data_loader.h"
+#include "distributed/dist_group.h"
+#include "distributed/grad_reducer.h"
+#include "distributed/sync_batch_norm.h"
 #include "exec/graph_module.h"
 #include "graph/scope_pattern.h"
 #include "io/checkpoint.h"
@@ -101,6 +104,7 @@ struct Trainer::Impl {
   std::vector<NodeId> sparseTargets;
   std::unique_ptr<SrPilotDriver> pilot;  // always there; steers only with options.autopilot
   RunLog log;
+  std::unique_ptr<GradReducer> reducer;  // data-parallel runs only
 
   int startEpoch = 0;
   int64_t globalStep = 0;
@@ -161,6 +165,34 @@ struct Trainer::Impl {
   }
 
   std::string lastPath() const { return (fs::path(opt.runDir) / "last.plm").string(); }
+  int rank() const { return opt.dist ? opt.dist->rank() : 0; }
+  // Rank 0 alone writes runDir and validates.
+  bool writes() const { return !opt.runDir.empty() && rank() == 0; }
+  bool leads() const { return rank() == 0; }
+
+  // Every rank starts from rank 0's state: weights and buffers (as DDP's constructor),
+  // the optimizer's state and the progress of a resumed run (so a run resumes with any
+  // world size, and only rank 0 needs to read last.plm).
+  void startFromRankZero() {
+    DistGroup& d = *opt.dist;
+    at::NoGradGuard noGrad;
+    std::vector<at::Tensor> tensors = module->parameters();  // the graph's own tensors
+    for (const at::Tensor& b : module->buffers()) tensors.push_back(b);
+    d.broadcast(tensors, 0, "broadcasting rank 0's weights");
+    at::Tensor bytes = leads() ? serializeOptimizer(*optimizer) : at::Tensor();
+    std::vector<at::Tensor> size{at::full({1}, leads() ? bytes.numel() : 0, at::kLong)};
+    d.broadcast(size, 0, "broadcasting the optimizer state");
+    if (!leads()) bytes = at::empty({size[0].item<int64_t>()}, at::kByte);
+    std::vector<at::Tensor> payload{bytes.view(at::kChar)};  // Gloo reduces no uint8; int8 has the same bytes
+    d.broadcast(payload, 0, "broadcasting the optimizer state");
+    if (!leads()) deserializeOptimizer(*optimizer, bytes, "rank 0's optimizer state");
+    std::vector<at::Tensor> progress{
+        at::tensor({double(startEpoch), double(globalStep), bestFitness}, at::TensorOptions().dtype(at::kDouble))};
+    d.broadcast(progress, 0, "broadcasting the run's progress");
+    startEpoch = static_cast<int>(progress[0][0].item<double>());
+    globalStep = static_cast<int64_t>(progress[0][1].item<double>());
+    bestFitness = progress[0][2].item<double>();
+  }
 
   // What a run stopped by a divergence leaves: the end of its error message.
   std::string keptCheckpoint() const {
@@ -210,6 +242,24 @@ struct Trainer::Impl {
             std::to_string(startEpoch + 1));
   }
 
+  // Train metrics averaged over ranks (each read the same number of samples), images/s
+  // summed; BN running statistics from rank 0 (what it validates and saves).
+  void reduceEpoch(EpochStats& es) {
+    DistGroup& d = *opt.dist;
+    std::vector<double> v{es.trainLoss, es.trainTop1, es.imagesPerSec};
+    for (const auto& m : es.taskMetrics) v.push_back(m.second);
+    at::Tensor t = at::tensor(v, at::kDouble);
+    d.allreduceSum(t, "reducing the epoch's metrics");
+    const double w = d.world();
+    es.trainLoss = t[0].item<double>() / w;
+    es.trainTop1 = t[1].item<double>() / w;
+    es.imagesPerSec = t[2].item<double>();
+    for (size_t i = 0; i < es.taskMetrics.size(); ++i) es.taskMetrics[i].second = t[3 + int64_t(i)].item<double>() / w;
+    at::NoGradGuard noGrad;
+    std::vector<at::Tensor> buffers = module->buffers();
+    d.broadcast(buffers, 0, "broadcasting rank 0's BN statistics");
+  }
+
   void waitWhilePaused() {
     while (control->paused.load() && !control->cancelled.load())
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -226,6 +276,9 @@ struct Trainer::Impl {
     const torch::Device device(opt.device);
     module = GraphModule(graph);
     module->to(device);
+    module->setFrozenBatchNorm(opt.frozenBatchNorm);
+    if (opt.syncBatchNorm && !opt.dist) throw Error("--sync-bn", "applies to data-parallel runs only (--nproc, WORLD_SIZE)");
+    if (opt.dist && opt.syncBatchNorm) module->setCrossReplicaSum(makeCrossReplicaSum(opt.dist));
     task->prepare(*graph);
     if (opt.teacher) {
       checkDistillOptions(opt.distill);
@@ -246,27 +299,41 @@ struct Trainer::Impl {
     }
     pilot = std::make_unique<SrPilotDriver>(opt.autopilot, control, *graph, sparseTargets,
                                             [this](const std::string& m) { message(m); });
-    if (!opt.runDir.empty()) {
+    if (writes()) {
       fs::create_directories(opt.runDir);
       log.open(opt.runDir, opt.resume);
       writeFileAtomically((fs::path(opt.runDir) / "options.json").string(),
                           [&](std::ostream& os) { os << optionsToJson(opt, srStart).dump(1) << "\n"; });
+      tryResume();
     }
-    tryResume();
-    pilot->openTrace(opt.runDir, startEpoch);
+    if (opt.dist) {
+      startFromRankZero();
+      std::vector<at::Tensor> params;
+      for (auto& group : optimizer->param_groups())
+        for (auto& p : group.params()) params.push_back(p);
+      reducer = std::make_unique<GradReducer>(opt.dist, params, int64_t{25} << 20, opt.overlapGradReduce);
+    }
+    pilot->openTrace(writes() ? opt.runDir : std::string(), startEpoch);
 
     LoaderOptions trainLo;
     trainLo.batchSize = opt.batchSize;
     trainLo.seed = opt.seed;
     trainLo.workers = opt.workers;
+    trainLo.augment = opt.augment;
+    if (opt.dist) {
+      trainLo.rank = opt.dist->rank();
+      trainLo.world = opt.dist->world();
+    }
     LoaderOptions valLo = trainLo;
+    valLo.rank = 0;
+    valLo.world = 1;
     valLo.shuffle = false;
     valLo.augment = false;
     valLo.batchSize = task->valBatchSize(opt.batchSize);
     DataLoader trainLoader(task->trainSource(opt.seed, opt.epochs), trainLo);
     DataLoader valLoader(task->valSource(opt.seed), valLo);
     const int64_t batches = static_cast<int64_t>(trainLoader.batchesPerEpoch());
-    if (pilot->enabled() && opt.autopilot.metricMargin > 0 && control->autopilot.load()) {
+    if (leads() && pilot->enabled() && opt.autopilot.metricMargin > 0 && control->autopilot.load()) {
       EpochStats before;  // the autopilot's metric guard compares to the model as it starts
       task->validate(*module, valLoader, opt.device, startEpoch, before);
       pilot->setReference(before.fitness);
@@ -296,15 +363,29 @@ struct Trainer::Impl {
         if (!trainLoader.next(batch)) break;
         dataWait += secondsSince(stepStart);
         waitWhilePaused();
-        if (control->cancelled.load()) {
+        bool cancelled = control->cancelled.load();
+        double baseLr = control->lr.load();
+        const double progress = epoch + double(b) / double(batches);
+        const double factor = lrFactor(opt.schedule, progress, opt.epochs);
+        StepStats s{epoch, globalStep, b, batches, 0.0, baseLr * factor, 0.0, 0.0};
+        if (leads()) pilot->beforeStep(globalStep, progress, baseLr * factor, double(batches), s);
+        double baseSr = control->sr.load();
+        if (opt.dist) {
+          // Rank 0's live values (its slider, its autopilot, its Stop) for every rank, at
+          // the same step.
+          std::vector<at::Tensor> live{at::tensor({baseLr, baseSr, cancelled ? 1.0 : 0.0}, at::kDouble)};
+          opt.dist->broadcast(live, 0, "sharing rank 0's lr, sr and stop");
+          const double* v = live[0].data_ptr<double>();
+          baseLr = v[0];
+          baseSr = v[1];
+          cancelled = v[2] != 0.0;
+        }
+        lr = s.lr = baseLr * factor;
+        if (cancelled) {
           result.cancelled = true;
           break;
         }
-        lr = control->lr.load() * lrFactor(opt.schedule, epoch + double(b) / double(batches), opt.epochs);
         setLr(lr);
-        StepStats s{epoch, globalStep, b, batches, 0.0, lr, 0.0, 0.0};
-        pilot->beforeStep(globalStep, epoch + double(b) / double(batches), lr, double(batches), s);
-        const double baseSr = control->sr.load();
         result.srMovedLive |= baseSr != srStart;
         result.srEnd = baseSr;
         sr = effectiveSr(opt.sparsity, baseSr, epoch, opt.epochs);
@@ -324,12 +405,19 @@ struct Trainer::Impl {
           checkTeacherOutputs(outs, kd->teacher, opt.teacherName);
         }
         const auto loss = task->loss(outs, batch, kd ? &*kd : nullptr);
-        const double lossValue = loss.item<double>();
+        double lossValue = loss.item<double>();
+        if (opt.dist) {  // the global batch's loss: every rank stops on a NaN together
+          at::Tensor sum = at::tensor({lossValue}, at::kDouble);
+          opt.dist->allreduceSum(sum, "reducing the loss");
+          lossValue = sum.item<double>() / opt.dist->world();
+        }
         if (!std::isfinite(lossValue))
           throw Error("training", "loss is " + std::to_string(lossValue) + " at epoch " + std::to_string(epoch + 1) +
                                       ", batch " + std::to_string(b + 1) + " (lr " + std::to_string(lr) + ", sr " +
                                       std::to_string(sr) + "); stopped without saving" + keptCheckpoint());
+        if (reducer) reducer->prepare();
         loss.backward();
+        if (reducer) reducer->finish();  // the mean gradient over ranks, before the penalty
         applyBnL1(*graph, sparseTargets, sr, opt.sparsity.srBeta);
         if (auto* sgd = dynamic_cast<torch::optim::SGD*>(optimizer.get()))
           fusedSgdStep(*sgd);
@@ -369,21 +457,22 @@ struct Trainer::Impl {
       task->endEpoch(es);
       const double trainSeconds = std::max(secondsSince(epochStart), 1e-9);
       es.imagesPerSec = double(seen) / trainSeconds;
+      if (opt.dist) reduceEpoch(es);
       es.dataWaitFraction = dataWait / trainSeconds;
       // Validate every validateEvery epochs and always after the last one; an epoch
       // without validation logs empty cells and cannot become best.plm.
       const bool validate = (epoch + 1) % std::max(1, opt.validateEvery) == 0 || epoch + 1 == opt.epochs;
-      es.validated = validate;
-      if (validate) task->validate(*module, valLoader, opt.device, epoch, es);
+      es.validated = validate && leads();
+      if (es.validated) task->validate(*module, valLoader, opt.device, epoch, es);
       es.lr = lr;
       es.sr = sr;
       es.seconds = secondsSince(epochStart);
       es.gamma = gammaStats(snapshotGammas(*graph));
-      pilot->endEpoch(es, epoch + 1.0);
-      es.best = validate && es.fitness > bestFitness;
+      if (leads()) pilot->endEpoch(es, epoch + 1.0);
+      es.best = es.validated && es.fitness > bestFitness;
       if (es.best) bestFitness = es.fitness;
 
-      if (!opt.runDir.empty()) {
+      if (writes()) {
         log.append(es);  // the log first: a crash before the checkpoint replays this epoch
         if (es.best) saveRunCheckpoint(bestPath(), epoch);
         saveRunCheckpoint(lastPath(), epoch);
@@ -396,6 +485,11 @@ struct Trainer::Impl {
     result.bestTop1 = task->kind() == "classify" ? result.bestFitness : 0.0;
     result.seconds = secondsSince(started);
     result.imagesPerSec = double(imagesThisRun) / std::max(trainSecondsThisRun, 1e-9);
+    if (opt.dist) {  // the group's images/s: every rank's share, summed
+      at::Tensor rate = at::tensor({result.imagesPerSec}, at::kDouble);
+      opt.dist->allreduceSum(rate, "reducing images/s");
+      result.imagesPerSec = rate.item<double>();
+    }
     return result;
   }
 };

@@ -6,6 +6,8 @@
 // Threads: run() blocks and must be called on the thread that owns the Graph (the
 // worker); observers are called on that thread. TrainControl may be written from any
 // thread; each step reads it once.
+// Data parallelism (TrainerOptions::dist): every rank runs this same loop on its shard of
+// each epoch; see the option for what is shared and who writes.
 // Files in runDir: last.plm (every epoch), best.plm (best val top-1), results.csv and
 // log.jsonl (one row per epoch, rewritten atomically), options.json; with the autopilot,
 // sr_autopilot.csv (one row per controller update: the sr curve it took; see SrTrace).
@@ -25,6 +27,8 @@
 #include "train/train_task.h"
 
 namespace prunelab {
+
+class DistGroup;
 
 struct TrainerOptions {
   int epochs = 10;
@@ -50,6 +54,7 @@ struct TrainerOptions {
   std::string device = "cpu";
   uint64_t seed = 0;
   int workers = 2;
+  bool augment = true;  // false: training batches skip the random steps (as validation's)
   TransformOptions trainTransform;
   TransformOptions evalTransform;
   // Distillation (train/distillation.h): with a teacher, every step also runs it on the
@@ -60,6 +65,20 @@ struct TrainerOptions {
   std::shared_ptr<const Graph> teacher;
   std::string teacherName = "--teacher";  // what errors and options.json call it
   DistillOptions distill;
+  // Data-parallel training, one rank of `dist` per process (null: one process). Rank 0's
+  // weights, buffers, optimizer state and progress (a resume) are broadcast at the start;
+  // each rank reads its DistributedSampler shard of every epoch (the batch size is per
+  // rank); gradients are averaged across ranks in buckets during backward, and the BN-L1
+  // subgradient is added after that, identically everywhere; rank 0's live lr, sr and
+  // cancel reach every rank at each step; the loss, train metrics and images/s are reduced
+  // across ranks and BN running statistics broadcast from rank 0 at each epoch's end.
+  // Rank 0 alone validates, calls onEpoch with validation, and writes runDir (atomically).
+  std::shared_ptr<DistGroup> dist;
+  bool syncBatchNorm = false;     // with dist: BN statistics of the global batch (SyncBN)
+  bool overlapGradReduce = true;  // with dist: reduce buckets during backward (false: after it)
+  // BN layers keep their running statistics during training (gamma and beta still train):
+  // as module.eval() on BN in PyTorch; makes N ranks x batch B equal one process x N*B.
+  bool frozenBatchNorm = false;
 };
 
 struct TrainResult {

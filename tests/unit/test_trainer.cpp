@@ -84,7 +84,7 @@ class TestTrainer : public QObject {
     QCOMPARE(r.epochsCompleted, 3);
   }
 
-  // Network Slimming: the same run with sr = 1e-3 against sr = 0.
+  // Network Slimming: the same run with sr = 3e-3 against sr = 0.
   void sparseTrainingShrinksGammas() {
     const auto d = smallData(8192, 500);
     auto run = [&](double sr) {
@@ -95,11 +95,14 @@ class TestTrainer : public QObject {
       Trainer(g, d, o, std::make_shared<TrainControl>(sr, o.lr)).run();
       return gammaStats(snapshotGammas(*g));
     };
-    const GammaStats dense = run(0.0), sparse = run(1e-3);
-    qInfo("mean |gamma|: sr=0 %.4f, sr=1e-3 %.4f; fraction < 0.01: %.3f vs %.3f", dense.absMean, sparse.absMean,
-          dense.fracBelow001, sparse.fracBelow001);
-    QVERIFY2(sparse.absMean < 0.9 * dense.absMean, "mean |gamma| not clearly lower with sr=1e-3");
-    QVERIFY2(sparse.fracBelow001 > dense.fracBelow001, "no more gammas below 0.01 with sr=1e-3");
+    // 3e-3: with 1e-3 this small net's gammas shrink (mean 1.46 against 1.80) but none
+    // reaches 0.01 in 6 epochs under every sample order (the loader's order changed to
+    // DistributedSampler's in issue 17 and 1e-3 then left 0 below 0.01; 3e-3 leaves 17 %).
+    const GammaStats dense = run(0.0), sparse = run(3e-3);
+    qInfo("mean |gamma|: sr=0 %.4f, sr=3e-3 %.4f; fraction < 0.01: %.3f vs %.3f; p10 %.4f vs %.4f", dense.absMean,
+          sparse.absMean, dense.fracBelow001, sparse.fracBelow001, dense.p10, sparse.p10);
+    QVERIFY2(sparse.absMean < 0.9 * dense.absMean, "mean |gamma| not clearly lower with sr=3e-3");
+    QVERIFY2(sparse.fracBelow001 > dense.fracBelow001 + 0.05, "not clearly more gammas below 0.01 with sr=3e-3");
   }
 
   // Another thread changes sr while training runs; the very next step uses it.
