@@ -6,7 +6,10 @@ offending includes as file:line when
   - core folders include each other in a cycle,
   - a folder includes a folder of a higher layer than its own (LAYERS below), or a core
     folder is missing from LAYERS,
-  - core/ includes a Qt header, or widgets/ includes a torch/ATen/c10 header.
+  - core/ includes a Qt header, or widgets/ includes a torch/ATen/c10 header,
+  - core/, app/ or widgets/ would run Python: a string literal naming python, or an include
+    of Python.h or pybind11 (the product never needs Python; tests/ may use it).
+`--root DIR` checks another tree (tests/python/check_layers_test.py plants violations).
 """
 
 import os
@@ -38,6 +41,9 @@ INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 ANGLE_OR_QUOTE_RE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')
 QT_RE = re.compile(r"^(Qt[A-Za-z]*/|Q[A-Z][A-Za-z]*$|Q[A-Z][A-Za-z]*\.h$|qglobal\.h$)")
 TORCH_RE = re.compile(r"^(torch|ATen|c10)/")
+PYTHON_INCLUDE_RE = re.compile(r"^(Python\.h$|pybind11/|torch/python\.h$|torch/csrc/python)")
+# A string literal that names python (python3, /usr/bin/python, "python -c ..."): a launch.
+PYTHON_STRING_RE = re.compile(r'"[^"\n]*\bpython[0-9.]*\b[^"\n]*"', re.IGNORECASE)
 
 
 def source_files(root):
@@ -115,8 +121,24 @@ def shortest_cycles(members, edges):
     return sorted(found, key=lambda c: (len(c), c))
 
 
-def main():
+def python_uses(root):
+    """(file, line, text) of every Python include or python-naming string under root."""
+    for path in source_files(root):
+        for lineno, inc in includes(path, ANGLE_OR_QUOTE_RE):
+            if PYTHON_INCLUDE_RE.match(inc):
+                yield path, lineno, f"#include {inc}"
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for lineno, line in enumerate(f, 1):
+                code = line.split("//", 1)[0] if not line.lstrip().startswith("#") else ""
+                m = PYTHON_STRING_RE.search(code)
+                if m:
+                    yield path, lineno, m.group(0)
+
+
+def main(argv):
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if len(argv) == 2 and argv[0] == "--root":
+        repo = os.path.abspath(argv[1])
     core = os.path.join(repo, "core")
     widgets = os.path.join(repo, "widgets")
     folders = sorted(d for d in os.listdir(core) if os.path.isdir(os.path.join(core, d)))
@@ -181,6 +203,14 @@ def main():
                 if TORCH_RE.match(inc):
                     problems.append(f"{rel(path)}:{lineno}: widgets includes LibTorch: {inc}")
 
+    product_files = 0
+    for top in ("core", "app", "widgets"):
+        if not os.path.isdir(os.path.join(repo, top)):
+            continue
+        product_files += sum(1 for _ in source_files(os.path.join(repo, top)))
+        for path, lineno, text in python_uses(os.path.join(repo, top)):
+            problems.append(f"{rel(path)}:{lineno}: the product would run Python: {text}")
+
     if problems:
         print("check_layers: FAILED", file=sys.stderr)
         for p in problems:
@@ -188,10 +218,11 @@ def main():
         return 1
     order = " < ".join("/".join(layer) for layer in LAYERS)
     print(f"check_layers: OK - {files} core files, {len(edges)} folder dependencies, no cycles, "
-          f"none upward; core has no Qt, widgets/ ({widget_files} files) no torch/ATen/c10")
+          f"none upward; core has no Qt, widgets/ ({widget_files} files) no torch/ATen/c10; "
+          f"no Python in core/, app/, widgets/ ({product_files} files)")
     print(f"  layers: {order}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -57,6 +57,15 @@ command -v desktop-file-validate > /dev/null || {
 }
 desktop-file-validate "$root/usr/share/applications/prunelab.desktop"
 man -l "$root/usr/share/man/man1/prunelab-cli.1.gz" > /dev/null 2>&1 || zcat "$root/usr/share/man/man1/prunelab-cli.1.gz" | grep -q "^.SH NAME"
+# README: the menu entry is under Development / Science; the man page lists the exit codes.
+grep -Eq "^Categories=(.*;)?Development;(.*;)?Science;" "$root/usr/share/applications/prunelab.desktop" ||
+  { echo "the desktop entry is not under Development and Science"; exit 1; }
+manpage=$(zcat "$root/usr/share/man/man1/prunelab-cli.1.gz")
+grep -q "^.SH EXIT STATUS" <<<"$manpage" || { echo "the man page has no EXIT STATUS section"; exit 1; }
+exit_status=$(sed -n '/^.SH EXIT STATUS/,/^.SH ENVIRONMENT/p' <<<"$manpage" | tr '\n' ' ')
+for code in "0 success" "; 1 the request" "; 2 usage" "; 3 an internal error" "; 130 a"; do
+  grep -qF "$code" <<<"$exit_status" || { echo "the man page's EXIT STATUS lacks '$code'"; exit 1; }
+done
 
 # Hide the source tree's resources/ (the binaries' compiled-in fallback) for the rest.
 empty="$root/.empty"

@@ -86,6 +86,12 @@ MODELS = {
     "yolov8s": (lambda: ultralytics_model("yolov8s"), 640, True),
     "yolo11n": (lambda: ultralytics_model("yolo11n"), 640, True),
     "yolo11s": (lambda: ultralytics_model("yolo11s"), 640, True),
+    "yolov8m": (lambda: ultralytics_model("yolov8m"), 640, True),
+    "yolov8l": (lambda: ultralytics_model("yolov8l"), 640, True),
+    "yolov8x": (lambda: ultralytics_model("yolov8x"), 640, True),
+    "yolo11m": (lambda: ultralytics_model("yolo11m"), 640, True),
+    "yolo11l": (lambda: ultralytics_model("yolo11l"), 640, True),
+    "yolo11x": (lambda: ultralytics_model("yolo11x"), 640, True),
 }
 
 

@@ -13,6 +13,7 @@
 #include "data/detection/fashion_det.h"
 #include "data/transforms.h"
 #include "io/onnx_export.h"
+#include "models/yolo/yolo_builder.h"
 #include "pruning/pruner.h"
 #include "session/calibration.h"
 #include "session/task_factory.h"
@@ -103,6 +104,9 @@ class TestCliParsing : public QObject {
     for (const char* c : {"info", "infer", "train", "eval", "prune", "export", "report", "make-dataset"})
       QVERIFY2(contains(r.out, std::string("\n  ") + c + " "), c);
     QVERIFY(contains(r.out, "key=value"));
+    // README: the exit codes are in --help (and the man page: tests/package/check_deb.sh).
+    for (const char* code : {"0 ok", "1 error", "2 usage", "3 internal error", "130 training stopped by a signal"})
+      QVERIFY2(contains(r.out, code), code);
     const Run v = cli({"--version"});
     QCOMPARE(v.code, 0);
     QVERIFY2(v.out.rfind("prunelab-cli ", 0) == 0, v.out.c_str());
@@ -167,6 +171,38 @@ class TestCliParsing : public QObject {
     QVERIFY(contains(helpLine(r.out, "--normalize"), "imagenet = mean 0.485,0.456,0.406 std 0.229,0.224,0.225"));
     QVERIFY2(contains(helpLine(r.out, "--imgsz"), "classify: as stored"), helpLine(r.out, "--imgsz").c_str());
     QCOMPARE(cli({"train", "--model", "resnet20", "--out", m_dir.path() + "/x", "--normalize", "zscore"}).code, 2);
+  }
+
+  // README (Detection training, Validation): the recipe values and the validation defaults
+  // (confidence 0.001, NMS IoU 0.7 or 0.6 for v5 heads, 300 detections per image).
+  void recipeAndValidationDefaults() {
+    using prunelab::TaskKind;
+    const prunelab::TrainRecipe det = prunelab::trainRecipe(TaskKind::Detect, "sgd", 30);
+    QCOMPARE(det.batch, int64_t(16));
+    QCOMPARE(det.lr, 0.01);
+    QCOMPARE(det.momentum, 0.937);
+    QVERIFY(det.nesterov);
+    QCOMPARE(det.warmupEpochs, 3.0);
+    QCOMPARE(prunelab::trainRecipe(TaskKind::Detect, "sgd", 9).warmupEpochs, 1.0);  // 3 only from 10 epochs on
+    QCOMPARE(prunelab::trainRecipe(TaskKind::Detect, "sgd", 2).warmupEpochs, 0.0);
+    const prunelab::TrainRecipe cls = prunelab::trainRecipe(TaskKind::Classify, "sgd", 30);
+    QCOMPARE(cls.batch, int64_t(128));
+    QCOMPARE(cls.lr, 0.1);
+    QCOMPARE(cls.momentum, 0.9);
+
+    const prunelab::TaskSettings defaults;
+    const prunelab::Graph v8 = prunelab::buildYoloModel("yolov8n", {});
+    const prunelab::DetectionTaskOptions o8 = prunelab::detectionTaskOptions(defaults, v8, 16);
+    QCOMPARE(o8.post.confidence, 0.001f);
+    QCOMPARE(o8.post.iou, 0.7f);
+    QCOMPARE(o8.post.maxDetections, 300);
+    QCOMPARE(o8.valBatch, int64_t(32));
+    const prunelab::Graph v5 = prunelab::buildYoloModel("yolov5n", {});
+    QCOMPARE(prunelab::detectionTaskOptions(defaults, v5, 16).post.iou, 0.6f);
+    prunelab::TaskSettings given;
+    given.iou = 0.5;
+    QCOMPARE(prunelab::detectionTaskOptions(given, v5, 64).post.iou, 0.5f);
+    QCOMPARE(prunelab::detectionTaskOptions(given, v5, 64).valBatch, int64_t(64));  // max(train batch, 32)
   }
 
   void otherHelpsShowDefaults() {

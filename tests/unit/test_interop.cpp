@@ -113,6 +113,15 @@ std::vector<at::Tensor> execute(const Graph& graph, const at::Tensor& x) {
   return runInference(g, {x}, "cpu");
 }
 
+// The executor on a float64 copy of `graph` (parameters, buffers and input): the function
+// without float32 round-off, as the reference for other float32 runtimes.
+std::vector<at::Tensor> executeInDouble(const Graph& graph, const at::Tensor& x) {
+  Graph g = graph.share();
+  for (Node& n : g.nodes())
+    for (NamedTensor& t : n.tensors) t.tensor = t.tensor.to(at::kDouble);
+  return runInference(g, {x.to(at::kDouble)}, "cpu");
+}
+
 // OpenCV DNN on an ONNX file: every output, in the file's output order.
 // `fusion`: OpenCV's layer fusion (its default). OpenCV 4.6 fuses a Mul by a constant into a
 // preceding MatMul of two computed tensors and then never applies it, so the attention scale
@@ -453,20 +462,29 @@ class TestInterop : public QObject {
 
     const at::Tensor x = input(chw, 1, 7);
     const auto expected = execute(cut, x);
-    PRUNELAB_VERIFY_DEPENDS_ON_INPUT(movedByInput(expected, execute(cut, at::zeros_like(x))), 1e-4);
+    PRUNELAB_VERIFY_DEPENDS_ON_INPUT(movedByInput(expected, execute(cut, at::zeros_like(x))), 2e-4);
     std::vector<at::Tensor> got;
     try {
       got = openCvRun(cutPath, x, outputNames(cut), /*fusion=*/model != "yolo11n");  // see openCvRun
     } catch (const cv::Exception& e) {
       QFAIL(e.what());
     }
+    // Two float32 computations of the same function differ by their round-off: on the
+    // unfolded yolov5n (an ill-conditioned random model with calibrated BN) each sits up to
+    // 9e-5 from the float64 result, so they may differ by 1.1e-4 (AMD EPYC; other CPUs
+    // stayed below 1e-4). So: OpenCV against the executor run in float64 within 1e-4, and
+    // the two float32 results within 2e-4.
+    const std::vector<at::Tensor> exact = executeInDouble(cut, x);
     QCOMPARE(got.size(), expected.size());
-    double worst = 0;
+    double worst = 0, worstExact = 0;
     for (size_t i = 0; i < got.size(); ++i) {
       QCOMPARE(got[i].sizes().vec(), expected[i].sizes().vec());
       worst = std::max(worst, relDiff(got[i], expected[i]));
+      worstExact = std::max(worstExact, relDiff(got[i], exact[i]));
     }
-    QVERIFY2(worst <= 1e-4, qPrintable(QString("OpenCV: max relative diff %1 > 1e-4").arg(worst)));
+    qInfo("OpenCV against the executor: %g (float32), %g (float64)", worst, worstExact);
+    QVERIFY2(worstExact <= 1e-4, qPrintable(QString("OpenCV: max relative diff %1 > 1e-4 from float64").arg(worstExact)));
+    QVERIFY2(worst <= 2e-4, qPrintable(QString("OpenCV: max relative diff %1 > 2e-4").arg(worst)));
 
     // The file shrinks with the parameters (4 bytes each, plus a little structure).
     const double sizeRatio = double(std::filesystem::file_size(cutPath)) / double(std::filesystem::file_size(fullPath));

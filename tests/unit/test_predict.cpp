@@ -30,16 +30,19 @@ Run cli(const QStringList& args) { return prunelab::test::runCli(args); }
 struct Line {
   int cls;
   double cx, cy, w, h;
+  double conf = -1;  // the sixth field, when written (--save-conf)
 };
 
-// The first five fields of each line (a score may follow).
+// The fields of each line: five, and the score when there is one.
 std::vector<Line> readLabels(const fs::path& file) {
   std::ifstream in(file);
   std::vector<Line> lines;
   for (std::string text; std::getline(in, text);) {
     std::istringstream fields(text);
     Line l{};
-    if (fields >> l.cls >> l.cx >> l.cy >> l.w >> l.h) lines.push_back(l);
+    if (!(fields >> l.cls >> l.cx >> l.cy >> l.w >> l.h)) continue;
+    if (!(fields >> l.conf)) l.conf = -1;
+    lines.push_back(l);
   }
   return lines;
 }
@@ -156,6 +159,52 @@ class TestPredict : public QObject {
     // Measured: 40 of 87 objects found with their class at IoU > 0.5 (48 ignoring the class).
     QVERIFY2(detections >= truths / 2, qPrintable(QString("%1 detections, %2 objects").arg(detections).arg(truths)));
     QVERIFY2(matched >= truths / 3, qPrintable(QString("%1 of %2 objects found").arg(matched).arg(truths)));
+  }
+
+  // README (Predict): the defaults are --conf 0.25 --iou 0.7 --max-det 300 (the run above
+  // gave them explicitly; without them the label files are the same, byte for byte), and an
+  // image without detections gets an empty label file.
+  void defaultsAndEmptyLabelFiles() {
+    const QString explicitOut = m_dir.path() + "/pred", out = m_dir.path() + "/pred-defaults";
+    QVERIFY2(QDir(explicitOut + "/labels").exists(), "predictEqualsEvalAndFindsObjects runs first");
+    Run r = cli({"predict", "--model", kDetector, "--source", m_val, "--save-txt", "--save-conf", "--out", out});
+    QVERIFY2(r.code == 0, (r.out + r.err).c_str());
+    int files = 0, lines = 0, below = 0;
+    for (const QString& name : QDir(explicitOut + "/labels").entryList(QDir::Files, QDir::Name)) {
+      const fs::path a = fs::path(explicitOut.toStdString()) / "labels" / name.toStdString();
+      const fs::path b = fs::path(out.toStdString()) / "labels" / name.toStdString();
+      QVERIFY2(fs::exists(b), b.c_str());
+      QCOMPARE(slurp(b), slurp(a));
+      ++files;
+      for (const Line& l : readLabels(b)) {
+        ++lines;
+        QVERIFY(l.conf >= 0.25);
+        below += l.conf < 0.5;
+      }
+    }
+    QCOMPARE(files, 24);
+    // The comparison can fail: another threshold gives other files. Measured: 87 detections,
+    // 30 of them below 0.5.
+    qInfo("%d detections at the default confidence, %d of them below 0.5", lines, below);
+    QVERIFY(below > 0);
+    r = cli({"predict", "--model", kDetector, "--source", m_val, "--save-txt", "--conf", "0.5", "--out",
+             m_dir.path() + "/pred-05"});
+    QVERIFY2(r.code == 0, (r.out + r.err).c_str());
+    int fewer = 0;
+    for (const QString& name : QDir(m_dir.path() + "/pred-05/labels").entryList(QDir::Files))
+      fewer += int(readLabels(fs::path((m_dir.path() + "/pred-05/labels/" + name).toStdString())).size());
+    // (within one: a score printed as 0.5 may have been just below it)
+    QVERIFY2(fewer < lines && std::abs(fewer - (lines - below)) <= 1, qPrintable(QString::number(fewer)));
+
+    // A plain grey image (the letterbox colour): nothing to find, an empty label file.
+    const QString blankDir = m_dir.path() + "/blank";
+    QDir().mkpath(blankDir);
+    QVERIFY(cv::imwrite((blankDir + "/grey.png").toStdString(), cv::Mat(160, 160, CV_8UC3, cv::Scalar(114, 114, 114))));
+    r = cli({"predict", "--model", kDetector, "--source", blankDir, "--save-txt", "--out", m_dir.path() + "/blank-out"});
+    QVERIFY2(r.code == 0, (r.out + r.err).c_str());
+    const fs::path empty = fs::path((m_dir.path() + "/blank-out/labels/grey.txt").toStdString());
+    QVERIFY2(fs::exists(empty), empty.c_str());
+    QCOMPARE(fs::file_size(empty), uintmax_t(0));
   }
 
   // Text and JSON output agree with the label files; a single image works; bad input is named.

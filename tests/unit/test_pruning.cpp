@@ -444,6 +444,14 @@ class TestPruning : public QObject {
     const PruneOutcome t = runPruning(g, r);
     const int64_t macs = computeCost(t.graph).macs;
     QVERIFY2(macs <= r.target && macs > r.target * 0.9, qPrintable(QString::number(macs)));
+    // A params target (README: plan by params): the plan meets it without overshooting by much,
+    // and it is another plan than the MACs one (params and MACs weigh layers differently).
+    r.mode = PruneRequest::Mode::TargetParams;
+    r.target = computeCost(g).params * 6 / 10;
+    const PruneOutcome byParams = runPruning(g, r);
+    const int64_t params = computeCost(byParams.graph).params;
+    QVERIFY2(params <= r.target && params > r.target * 0.9, qPrintable(QString::number(params)));
+    QVERIFY(computeCost(byParams.graph).macs != macs);
   }
 
   void everyCriterionScores() {

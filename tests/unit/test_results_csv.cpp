@@ -7,6 +7,8 @@
 #include <QtTest/QtTest>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "train/run_log.h"
@@ -191,6 +193,31 @@ class TestResultsCsv : public QObject {
     QCOMPARE(rows2[0], h);
     QCOMPARE(cell(h, rows2[1], "train/loss"), 0.875);
     QCOMPARE(cell(h, rows2[2], "train/loss"), 0.5);
+
+    // README: log.jsonl holds the same and more, one JSON object per epoch.
+    std::ifstream jsonl(dir + "/log.jsonl");
+    std::vector<nlohmann::json> lines;
+    for (std::string line; std::getline(jsonl, line);) lines.push_back(nlohmann::json::parse(line));
+    QCOMPARE(lines.size(), size_t(2));
+    const std::map<std::string, std::string> renamed = {{"metrics/accuracy_top1", "val/top1"},
+                                                        {"metrics/accuracy_top5", "val/top5"},
+                                                        {"lr/pg0", "lr"}, {"lr/pg1", "lr"}, {"lr/pg2", "lr"}};
+    int compared = 0;
+    for (size_t row = 0; row < lines.size(); ++row) {
+      const nlohmann::json& j = lines[row];
+      QCOMPARE(j.at("epoch").get<int>(), int(row) + 1);
+      for (size_t c = 0; c < h.size(); ++c) {
+        if (h[c] == "time" || empty(h, rows2[row + 1], h[c])) continue;  // time: cumulative, CSV only
+        const std::string key = renamed.count(h[c]) ? renamed.at(h[c]) : h[c];
+        QVERIFY2(j.contains(key), key.c_str());
+        QVERIFY2(std::abs(j.at(key).get<double>() - cell(h, rows2[row + 1], h[c])) <= 1e-6 * std::abs(j.at(key).get<double>()),
+                 h[c].c_str());
+        ++compared;
+      }
+      for (const char* more : {"data_wait", "bn/gamma_p25", "bn/gamma_p75", "bn/gamma_max", "sparse_threshold"})
+        QVERIFY2(j.contains(more), more);
+    }
+    QVERIFY2(compared >= 2 * 15, qPrintable(QString::number(compared)));
   }
 };
 

@@ -1,10 +1,12 @@
 // `prunelab-cli train` survives SIGKILL: a run killed in the middle of an epoch leaves
 // checkpoints that load, --resume says where it continues, and the resumed run ends with
-// the same weights as the same run left alone.
+// the same weights as the same run left alone; SIGINT and SIGTERM stop it cleanly (exit 130).
 
 #include <ATen/ATen.h>
+#include <signal.h>
 
 #include <QProcess>
+#include <QRegularExpression>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QThread>
@@ -105,6 +107,42 @@ class TestTrainCli : public QObject {
     QVERIFY2(worst <= 1e-5, qPrintable(QString::number(worst)));
     std::ifstream csv((run + "/results.csv").toStdString());
     QCOMPARE(std::count(std::istreambuf_iterator<char>(csv), {}, '\n'), 6L);  // header + 5 epochs, none twice
+  }
+
+  // README (Exit codes): SIGINT and SIGTERM stop training after the current batch with exit
+  // code 130 and "stopped after N epochs"; the last checkpoint loads and --resume continues.
+  void signalStopsAndResumes() {
+    const QString run = m_dir.path() + "/signals";
+    int stoppedAt = -1;
+    for (const int sig : {SIGINT, SIGTERM}) {
+      QProcess p;
+      p.start(PRUNELAB_CLI, trainArgs(run, false));
+      QVERIFY(p.waitForStarted());
+      QElapsedTimer clock;
+      clock.start();
+      // A checkpoint newer than the last stop: the handlers are installed and an epoch ran.
+      while (lastEpoch(run) <= stoppedAt && p.state() != QProcess::NotRunning && clock.elapsed() < 600000)
+        QThread::msleep(10);
+      QVERIFY2(p.state() == QProcess::Running, "the run ended before it could be stopped");
+      const int before = lastEpoch(run);
+      QVERIFY(before > stoppedAt && before < 4);
+      ::kill(static_cast<pid_t>(p.processId()), sig);
+      QVERIFY2(p.waitForFinished(60000), "no stop within 60 s of the signal");
+      const QString out = p.readAllStandardOutput();
+      QCOMPARE(p.exitStatus(), QProcess::NormalExit);  // handled, not killed by the signal
+      QVERIFY2(p.exitCode() == 130, qPrintable(QString::number(p.exitCode()) + " " + p.readAllStandardError()));
+      QVERIFY2(out.contains(QRegularExpression("stopped after \\d+ epochs")), qPrintable(out));
+      stoppedAt = lastEpoch(run);
+      QVERIFY(stoppedAt >= before);  // the checkpoint stays (a stop mid-epoch does not write a partial one)
+      prunelab::loadCheckpoint((run + "/last.plm").toStdString());  // throws if damaged
+    }
+    QProcess r;
+    r.start(PRUNELAB_CLI, trainArgs(run, false));
+    QVERIFY(r.waitForFinished(600000));
+    const QString out = r.readAllStandardOutput();
+    QVERIFY2(r.exitCode() == 0, r.readAllStandardError().constData());
+    QVERIFY2(out.contains(QString("continuing with epoch %1").arg(stoppedAt + 2)), qPrintable(out));
+    QCOMPARE(lastEpoch(run), 4);
   }
 };
 

@@ -15,6 +15,7 @@
 #include "models/graph_builder.h"
 #include "train/bn_stats.h"
 #include "session/session.h"
+#include "train/sparsity.h"
 #include "train/trainer.h"
 #include "util/error.h"
 
@@ -103,6 +104,79 @@ class TestTrainer : public QObject {
           sparse.absMean, dense.fracBelow001, sparse.fracBelow001, dense.p10, sparse.p10);
     QVERIFY2(sparse.absMean < 0.9 * dense.absMean, "mean |gamma| not clearly lower with sr=3e-3");
     QVERIFY2(sparse.fracBelow001 > dense.fracBelow001 + 0.05, "not clearly more gammas below 0.01 with sr=3e-3");
+  }
+
+  // --sr-decay, --sr-beta, --sr-exclude (README: Training) against hand-computed values: the
+  // coefficient per epoch, the subgradient on gamma and beta, and the scopes left dense.
+  void sparsityOptionsByHand() {
+    SparsityOptions o;
+    QCOMPARE(effectiveSr(o, 0.01, 5, 10), 0.01);  // no decay: the coefficient as given
+    o.linearDecay = true;                         // YOLOv5's: sr * (1 - 0.9 * epoch / epochs)
+    QVERIFY(std::abs(effectiveSr(o, 0.01, 0, 10) - 0.01) < 1e-15);
+    QVERIFY(std::abs(effectiveSr(o, 0.01, 5, 10) - 0.0055) < 1e-15);
+    QVERIFY(std::abs(effectiveSr(o, 0.01, 9, 10) - 0.0019) < 1e-15);
+
+    auto g = smallCnn(3);
+    std::map<std::string, NodeId> bn;
+    for (const Node& n : g->nodes())
+      if (n.op == OpKind::BatchNorm) bn[n.scope] = n.id;
+    QCOMPARE(bn.size(), size_t(2));
+    SparsityOptions ex;
+    ex.exclude = {"bn1"};
+    const std::vector<NodeId> targets = sparsityTargets(*g, ex);
+    QCOMPARE(targets, std::vector<NodeId>{bn.at("bn2")});
+    QCOMPARE(sparsityTargets(*g, SparsityOptions{}).size(), size_t(2));
+
+    // Mixed signs in gamma and beta; every gradient 0.5.
+    for (auto& [scope, id] : bn)
+      for (const char* name : {"weight", "bias"}) {
+        at::Tensor& t = g->node(id).tensor(name);
+        t = at::linspace(-1.0, 1.0, t.numel()).reshape(t.sizes()).set_requires_grad(true);
+        t.mutable_grad() = at::full_like(t, 0.5);
+      }
+    const auto grad = [&](const char* scope, const char* name) { return g->node(bn.at(scope)).tensor(name).grad().clone(); };
+    applyBnL1(*g, targets, 0.02, 0.5);  // --sr 0.02 --sr-beta 0.5 --sr-exclude bn1
+    const auto expected = [&](const char* scope, const char* name, double coefficient) {
+      return at::full_like(grad(scope, name), 0.5) + coefficient * g->node(bn.at(scope)).tensor(name).detach().sign();
+    };
+    QVERIFY(at::allclose(grad("bn2", "weight"), expected("bn2", "weight", 0.02), 0, 1e-7));
+    QVERIFY(at::allclose(grad("bn2", "bias"), expected("bn2", "bias", 0.01), 0, 1e-7));
+    QVERIFY(!at::allclose(grad("bn2", "weight"), expected("bn2", "weight", 0.0), 0, 1e-3));  // it did add
+    for (const char* name : {"weight", "bias"})  // excluded: untouched
+      QVERIFY(at::equal(grad("bn1", name), at::full_like(grad("bn1", name), 0.5)));
+    applyBnL1(*g, targets, 0.02, 0.0);  // without --sr-beta beta is left alone
+    QVERIFY(at::allclose(grad("bn2", "bias"), expected("bn2", "bias", 0.01), 0, 1e-7));
+    QVERIFY(at::allclose(grad("bn2", "weight"), expected("bn2", "weight", 0.04), 0, 1e-7));
+
+    // Through the trainer: each step's sr follows the decay, and an excluded BN stays dense
+    // while a strong penalty drives the other to zero.
+    const auto d = smallData(512, 64);
+    const auto run = [&](std::vector<std::string> exclude, Recorder& rec) {
+      auto net = smallCnn(4);
+      TrainerOptions t = baseOptions(d);
+      t.epochs = 3;
+      t.momentum = 0.0;  // plain steps of lr * sr: gammas reach 0 and stay within 0.1 of it
+      t.sparsity.linearDecay = true;
+      t.sparsity.exclude = std::move(exclude);
+      Trainer trainer(net, d, t, std::make_shared<TrainControl>(1.0, t.lr));
+      trainer.addObserver(&rec);
+      trainer.run();
+      std::map<std::string, double> meanAbs;
+      for (const Node& n : net->nodes())
+        if (n.op == OpKind::BatchNorm) meanAbs[n.scope] = n.tensor("weight").detach().abs().mean().item<double>();
+      return meanAbs;
+    };
+    Recorder decayed, all;
+    const auto kept = run({"bn1"}, decayed);
+    QCOMPARE(decayed.steps.size(), size_t(3 * 8));
+    for (const StepStats& s : decayed.steps)
+      QVERIFY2(std::abs(s.sr - (1.0 - 0.9 * s.epoch / 3.0)) < 1e-12, qPrintable(QString::number(s.sr)));
+    const auto none = run({}, all);
+    qInfo("mean |gamma| after 3 epochs at sr 1: bn1 excluded %.3f, bn2 %.3f; nothing excluded: bn1 %.3f",
+          kept.at("bn1"), kept.at("bn2"), none.at("bn1"));
+    QVERIFY(kept.at("bn1") > 0.6);
+    QVERIFY(kept.at("bn2") < 0.3);
+    QVERIFY(none.at("bn1") < 0.3);
   }
 
   // Another thread changes sr while training runs; the very next step uses it.

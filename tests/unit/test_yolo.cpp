@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <QtTest/QtTest>
+#include <algorithm>
 #include <fstream>
 #include <cmath>
 #include <random>
@@ -34,7 +35,8 @@ class TestYolo : public QObject {
   // Parameters as published by ultralytics; MACs at 640 exactly as an independent count
   // makes them (PyTorch forward hooks on yolov5_reference.py and ultralytics_tree/, conv
   // (weight + bias) x positions plus one per BN output element: tests/python/count_macs.py),
-  // and GFLOPs = 2 x MACs within 0.1 of the published one-decimal figure (yolov8n: 8.77 vs 8.7).
+  // and GFLOPs = 2 x MACs within 0.1 (0.3 % for the large scales) of the published
+  // one-decimal figure (yolov8n: 8.77 vs 8.7).
   void publishedCounts_data() {
     QTest::addColumn<QString>("model");
     QTest::addColumn<qlonglong>("params");
@@ -46,18 +48,46 @@ class TestYolo : public QObject {
     QTest::newRow("yolo11n") << "yolo11n" << 2624080LL << 3257555200LL << 6.5;
     QTest::newRow("yolov8s") << "yolov8s" << 11166560LL << 14328147200LL << 28.6;
     QTest::newRow("yolo11s") << "yolo11s" << 9458752LL << 10764934400LL << 21.5;
+    // The larger scales (README: --model): ultralytics' YAML summaries for the parameters,
+    // its docs' table for GFLOPs.
+    QTest::newRow("yolov8m") << "yolov8m" << 25902640LL << 39516153600LL << 78.9;
+    QTest::newRow("yolov8l") << "yolov8l" << 43691520LL << 82648198400LL << 165.2;
+    QTest::newRow("yolov8x") << "yolov8x" << 68229648LL << 128994425600LL << 257.8;
+    QTest::newRow("yolo11m") << "yolo11m" << 20114688LL << 34058784000LL << 68.0;
+    QTest::newRow("yolo11l") << "yolo11l" << 25372160LL << 43542662400LL << 86.9;
+    QTest::newRow("yolo11x") << "yolo11x" << 56966176LL << 97582905600LL << 194.9;
   }
   void publishedCounts() {
     QFETCH(QString, model);
     QFETCH(qlonglong, params);
     QFETCH(qlonglong, macs);
     QFETCH(double, publishedGflops);
-    const GraphCost c = computeCost(yolo(model.toStdString(), 640));
+    YoloOptions counted;
+    counted.randomInit = false;  // counts only: yolov8x's 68M random draws would be most of the test
+    Graph g = buildYoloModel(model.toStdString(), counted);
+    inferShapes(g, Shape{3, 640, 640});
+    const GraphCost c = computeCost(g);
     QCOMPARE(static_cast<qlonglong>(c.params), params);
     QCOMPARE(c.convention, MacsConvention::FoldedBn);  // detectors: the deployed (BN-folded) count
     QCOMPARE(static_cast<qlonglong>(c.macs), macs);
+    // 0.1 or 0.3 %: the published figures of the large scales sit 0.1-0.2 % below the exact
+    // count (yolo11l 87.09 against 86.9), the small ones within 0.1.
     const double gflops = 2.0 * double(c.macs) / 1e9;
-    QVERIFY2(std::abs(gflops - publishedGflops) <= 0.1, qPrintable(QString("%1 GFLOPs").arg(gflops)));
+    QVERIFY2(std::abs(gflops - publishedGflops) <= std::max(0.1, 0.003 * publishedGflops),
+             qPrintable(QString("%1 GFLOPs").arg(gflops)));
+  }
+
+  // README (Demo models): yolov8p.yaml, the demo detector's layout, has 609K parameters and
+  // 0.16 GFLOPs at 160 px (exact figures of `prunelab-cli info`, which this pins).
+  void demoDetectorConfig() {
+    ModelRequest r;
+    r.model = std::string(PRUNELAB_SOURCE_DIR) + "/resources/demo/yolov8p.yaml";
+    Graph g = loadModel(r);
+    inferShapes(g, Shape{3, 160, 160});
+    const GraphCost c = computeCost(g);
+    QCOMPARE(static_cast<qlonglong>(c.params), 609430LL);
+    QVERIFY2(std::abs(2.0 * double(c.macs) / 1e9 - 0.158) < 0.0005, qPrintable(QString::number(c.macs)));
+    QCOMPARE(g.value(g.outputs().back()).shape[1], int64_t(4 + 10));  // nc: 10
   }
 
   void stateDictNames() {
