@@ -7,6 +7,7 @@
 #include <QDockWidget>
 #include <QLabel>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -67,6 +68,12 @@ class TestDetectionsView : public QObject {
     }
     QVERIFY2(boxes >= 4, qPrintable(QString::number(boxes)));
     const widgets::DetectionsPreview loaded = p;
+    // README (Demo models): the detector demo writes 1200 training and 300 validation
+    // fashion-det images (with their labels) into the user's data folder.
+    const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/fashion-det-demo";
+    QCOMPARE(QDir(dataDir + "/images/train").entryList(QDir::Files).size(), 1200);
+    QCOMPARE(QDir(dataDir + "/images/val").entryList(QDir::Files).size(), 300);
+    QCOMPARE(QDir(dataDir + "/labels/train").entryList(QDir::Files).size(), 1200);
 
     // Apply a 30 % cut: the left keeps the loaded model's boxes, the right is the pruned model's.
     const int beforeApply = changed.count();

@@ -20,6 +20,7 @@
 #include "widgets/export_panel.h"
 #include "widgets/sensitivity_panel.h"
 #include "widgets/channels_panel.h"
+#include "widgets/curves_panel.h"
 #include "widgets/gamma_panel.h"
 #include "widgets/layer_table_model.h"
 #include "widgets/layers_panel.h"
@@ -57,6 +58,7 @@ class TestWorkbench : public QObject {
   void autopilotToggleHandsOverToTheSlider();
   void ratioEditUpdatesWhatIf();
   void cancelResetsProgress();
+  void curvesRestartForTheNextRun();
   void channelToggleChangesPlan();
   void exportPanelWritesEveryFormat();
   void undoRestoresPreviousGraph();
@@ -265,6 +267,36 @@ void TestWorkbench::cancelResetsProgress() {
   const auto bars = bench.window().statusBar()->findChildren<QProgressBar*>();
   QCOMPARE(bars.size(), qsizetype(1));
   QVERIFY(!bars.front()->isVisible());
+}
+
+// README (Workbench 4): the curves restart for the next run (a fine-tune after the cut
+// starts from an empty plot instead of continuing the sparse run's lines).
+void TestWorkbench::curvesRestartForTheNextRun() {
+  Workbench bench;
+  openSmall(bench);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+  widgets::CurvesPanel* curves = bench.window().curvesPanel();
+  QSignalSpy finished(&bench, &Workbench::trainingFinished);
+  TrainSettings first;
+  first.epochs = 3;  // 3 x 128 steps; cancelled once 20 are plotted
+  first.batch = 16;
+  first.lr = 0.05;
+  bench.startTraining(first);
+  QTRY_VERIFY_WITH_TIMEOUT(curves->pointCount("step/loss") >= 20, kWaitMs);
+  bench.window().trainPanel()->cancelButton()->click();
+  QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kWaitMs);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle(), kWaitMs);
+  QVERIFY(curves->pointCount("step/loss") >= 20);
+  TrainSettings second;
+  second.epochs = 1;
+  second.batch = 256;  // 8 steps of 2048 images
+  second.lr = 0.01;
+  bench.startTraining(second);
+  QCOMPARE(curves->pointCount("step/loss"), 0);  // cleared at the start
+  QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kWaitMs);
+  QTRY_VERIFY_WITH_TIMEOUT(bench.idle(), kWaitMs);
+  const int points = curves->pointCount("step/loss");
+  QVERIFY2(points > 0 && points <= 8, qPrintable(QString::number(points)));
 }
 
 void TestWorkbench::channelToggleChangesPlan() {

@@ -13,6 +13,9 @@ Models:
                            (training=TrainingMode.PRESERVE), 2x3x224x224
   resnet18_fused           the same ResNet-18 exported with the default EVAL mode: every BN
                            folded into its Conv (Conv with bias, no BatchNormalization)
+  resnet18_training        the same ResNet-18 exported in TRAINING mode: BatchNormalization in
+                           its training form (training_mode=1, running-statistics outputs);
+                           the reference is the eval-mode output of the state exported
   yolov5n_raw              tests/python/yolov5_reference.py's YOLOv5n (nc 80, 160 px), the
                            three raw level outputs [bs, na, ny, nx, no], PRESERVE
   yolov5n_decoded          the same model ending in its inference decode [bs, rows, no]
@@ -95,28 +98,30 @@ class ViewFlattenResNet(reference_models.CifarResNet):
 
 
 def build(name, gen):
-    """(model, input, preserve_bn) for a model name."""
-    if name in ('resnet18', 'resnet18_fused'):
+    """(model, input, export mode) for a model name."""
+    preserve, train = torch.onnx.TrainingMode.PRESERVE, torch.onnx.TrainingMode.TRAINING
+    if name in ('resnet18', 'resnet18_fused', 'resnet18_training'):
         model = torchvision.models.resnet18(weights=None)
         randomise_bn(model, gen, (2, 3, 224, 224))
-        return model, torch.randn(2, 3, 224, 224, generator=gen), name == 'resnet18'
+        mode = {'resnet18': preserve, 'resnet18_fused': torch.onnx.TrainingMode.EVAL, 'resnet18_training': train}[name]
+        return model, torch.randn(2, 3, 224, 224, generator=gen), mode
     if name == 'mobilenet_v2':
         model = torchvision.models.mobilenet_v2(weights=None)
         randomise_bn(model, gen, (2, 3, 224, 224))
-        return model, torch.randn(2, 3, 224, 224, generator=gen), True
+        return model, torch.randn(2, 3, 224, 224, generator=gen), preserve
     if name in ('yolov5n_raw', 'yolov5n_decoded'):
         yolo = yolov5_reference.build_model('yolov5n', 80)
         x = torch.randn(2, 3, 160, 160, generator=gen)
         yolov5_reference.randomise_bn(yolo, gen, x)
-        return (yolo if name == 'yolov5n_raw' else DecodedYolo(yolo)), x, True
+        return (yolo if name == 'yolov5n_raw' else DecodedYolo(yolo)), x, preserve
     if name in ('resnet20_view', 'resnet20_reshape64'):
         model = ViewFlattenResNet(20, name == 'resnet20_reshape64')
         randomise_bn(model, gen, (2, 3, 32, 32))
-        return model, torch.randn(2, 3, 32, 32, generator=gen), True
+        return model, torch.randn(2, 3, 32, 32, generator=gen), preserve
     if name == 'ops_mix':
         model = OpsMix()
         randomise_bn(model, gen, (2, 3, 32, 32))
-        return model, torch.randn(2, 3, 32, 32, generator=gen), True
+        return model, torch.randn(2, 3, 32, 32, generator=gen), preserve
     raise SystemExit('unknown model ' + name)
 
 
@@ -131,17 +136,22 @@ def main():
 
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed + 4321)
-    model, x, preserve = build(args.model, gen)
+    model, x, mode = build(args.model, gen)
+    model.eval()
+    with torch.no_grad():
+        outputs_before = model(x)
+    count = len(outputs_before) if isinstance(outputs_before, (list, tuple)) else 1
+    path = os.path.join(args.out, args.model + '.onnx')
+    # A TRAINING export runs the model in train mode (BN updates its running statistics):
+    # the reference outputs are taken after the export, from the state the file holds.
+    torch.onnx.export(model, x, path, opset_version=args.opset, training=mode, input_names=['images'],
+                      output_names=['output%d' % i for i in range(count)])
     model.eval()
     with torch.no_grad():
         y = model(x)
         y0 = model(torch.zeros_like(x))
     outputs = list(y) if isinstance(y, (list, tuple)) else [y]
     zero_outputs = list(y0) if isinstance(y0, (list, tuple)) else [y0]
-    path = os.path.join(args.out, args.model + '.onnx')
-    mode = torch.onnx.TrainingMode.PRESERVE if preserve else torch.onnx.TrainingMode.EVAL
-    torch.onnx.export(model, x, path, opset_version=args.opset, training=mode, input_names=['images'],
-                      output_names=['output%d' % i for i in range(len(outputs))])
     np.save(os.path.join(args.out, args.model + '_input.npy'), x.numpy().astype(np.float32))
     for i, o in enumerate(outputs):
         np.save(os.path.join(args.out, '%s_output%d.npy' % (args.model, i)), o.numpy().astype(np.float32))

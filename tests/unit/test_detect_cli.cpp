@@ -77,6 +77,30 @@ class TestDetectCli : public QObject {
     QVERIFY2(r.code == 0, r.err.c_str());
   }
 
+  // README (Detection): a data.yaml switches train/eval to detection and `--task detect`
+  // forces it: on data that is not YOLO's it names what is missing instead of classifying;
+  // `--task classify` keeps a data.yaml from being read as detection; other tasks are refused.
+  void taskOption() {
+    Run r = cli({"eval", "--model", "yolov8n", "--data", m_data, "--imgsz", "96", "--task", "detect", "--json"});
+    QVERIFY2(r.code == 0, r.err.c_str());
+    QCOMPARE(jsonOf(r).at("task").get<std::string>(), std::string("detect"));
+    QVERIFY(jsonOf(r).contains("map50_95"));
+    r = cli({"eval", "--model", "resnet20", "--data", "fashion-mnist", "--val-limit", "64", "--json"});
+    QVERIFY2(r.code == 0, r.err.c_str());  // without --task: classification
+    r = cli({"eval", "--model", "resnet20", "--data", "fashion-mnist", "--task", "detect"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.find("fashion-mnist") != std::string::npos &&
+                 r.err.find("detection needs a YOLO data.yaml") != std::string::npos,
+             r.err.c_str());
+    r = cli({"eval", "--model", "yolov8n", "--data", m_data, "--task", "classify"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.find("data.yaml") != std::string::npos && r.err.find("mAP") == std::string::npos, r.err.c_str());
+    r = cli({"train", "--model", "yolov8n", "--data", m_data, "--task", "segment", "--out", m_dir.path() + "/seg"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.find("--task") != std::string::npos && r.err.find("classify or detect") != std::string::npos,
+             r.err.c_str());
+  }
+
   void badLabelsNameTheFile() {
     const std::filesystem::path root = std::filesystem::path(m_data.toStdString()).parent_path();
     const auto label = root / "labels/train/000003.txt";

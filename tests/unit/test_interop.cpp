@@ -211,6 +211,7 @@ class TestInterop : public QObject {
     QTest::newRow("torchvision resnet18, opset 11") << "resnet18" << 11 << 1;
     QTest::newRow("torchvision mobilenet_v2, opset 13") << "mobilenet_v2" << 13 << 1;
     QTest::newRow("resnet18 with BN folded (EVAL export)") << "resnet18_fused" << 17 << 1;
+    QTest::newRow("resnet18 TRAINING export (BN's training form)") << "resnet18_training" << 17 << 1;
     QTest::newRow("yolov5n raw heads") << "yolov5n_raw" << 17 << 3;
     QTest::newRow("yolov5n decoded") << "yolov5n_decoded" << 17 << 1;
     QTest::newRow("ops mix, opset 13 (HardSigmoid+Mul)") << "ops_mix" << 13 << 1;

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <signal.h>
 
+#include <QDir>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QRandomGenerator>
@@ -14,6 +15,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "io/checkpoint.h"
 
@@ -107,6 +110,41 @@ class TestTrainCli : public QObject {
     QVERIFY2(worst <= 1e-5, qPrintable(QString::number(worst)));
     std::ifstream csv((run + "/results.csv").toStdString());
     QCOMPARE(std::count(std::istreambuf_iterator<char>(csv), {}, '\n'), 6L);  // header + 5 epochs, none twice
+  }
+
+  // README (Training): with --imgsz an image folder is resized to N x N and the model's
+  // shapes (its MACs) are inferred at N x N: the trained checkpoint records that input.
+  void imgszSetsTheModelsInput() {
+    const QString data = m_dir.path() + "/folders";
+    cv::RNG rng(3);
+    for (const char* split : {"train", "val"})
+      for (const char* cls : {"cat", "dog"})
+        for (int i = 0; i < 8; ++i) {
+          const QString dir = QString("%1/%2/%3").arg(data, split, cls);
+          QDir().mkpath(dir);
+          cv::Mat image(40, 48, CV_8UC3);
+          rng.fill(image, cv::RNG::UNIFORM, 0, 255);
+          QVERIFY(cv::imwrite(QString("%1/%2.png").arg(dir).arg(i).toStdString(), image));
+        }
+    const QString run = m_dir.path() + "/imgsz";
+    QProcess p;
+    p.start(PRUNELAB_CLI, {"train", "--model", "resnet20", "--data", data, "--imgsz", "64", "--epochs", "1", "--batch",
+                           "8", "--out", run});
+    QVERIFY(p.waitForFinished(300000));
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    const auto info = [&](const QStringList& extra) {
+      QProcess q;
+      q.start(PRUNELAB_CLI, QStringList{"info", "--model", run + "/last.plm", "--json"} + extra);
+      q.waitForFinished(60000);
+      const nlohmann::json j = nlohmann::json::parse(q.readAllStandardOutput().toStdString());
+      return std::make_pair(j.at("input").get<std::vector<int64_t>>(), j.at("macs").get<int64_t>());
+    };
+    const auto recorded = info({}), at64 = info({"--input", "3x64x64"}), at32 = info({"--input", "3x32x32"});
+    QCOMPARE(recorded.first, (std::vector<int64_t>{3, 64, 64}));
+    QCOMPARE(recorded.second, at64.second);
+    // Every conv scales with the positions (4x); the 2-class fc does not.
+    const double ratio = double(at64.second) / double(at32.second);
+    QVERIFY2(ratio > 3.9 && ratio < 4.0, qPrintable(QString::number(ratio)));
   }
 
   // README (Exit codes): SIGINT and SIGTERM stop training after the current batch with exit
