@@ -86,13 +86,11 @@ MODELS = {
     "yolov8s": (lambda: ultralytics_model("yolov8s"), 640, True),
     "yolo11n": (lambda: ultralytics_model("yolo11n"), 640, True),
     "yolo11s": (lambda: ultralytics_model("yolo11s"), 640, True),
-    "yolov8m": (lambda: ultralytics_model("yolov8m"), 640, True),
-    "yolov8l": (lambda: ultralytics_model("yolov8l"), 640, True),
-    "yolov8x": (lambda: ultralytics_model("yolov8x"), 640, True),
-    "yolo11m": (lambda: ultralytics_model("yolo11m"), 640, True),
-    "yolo11l": (lambda: ultralytics_model("yolo11l"), 640, True),
-    "yolo11x": (lambda: ultralytics_model("yolo11x"), 640, True),
 }
+
+# The larger scales (test_yolo's rows for yolov8m/l/x and yolo11m/l/x).
+for _name in ("yolov8m", "yolov8l", "yolov8x", "yolo11m", "yolo11l", "yolo11x"):
+    MODELS[_name] = (lambda n=_name: ultralytics_model(n), 640, True)
 
 
 def main():
