@@ -6,6 +6,8 @@
 #include <QElapsedTimer>
 #include <QGraphicsItem>
 #include <QGraphicsView>
+#include <QMouseEvent>
+#include <QScrollBar>
 #include <QtTest/QtTest>
 
 #include "widgets/graph_minimap.h"
@@ -80,6 +82,7 @@ class TestNetworkGraphView : public QObject {
   void colourModes();
   void newerRequestWins();
   void wheelZooms();
+  void dragPans();
   void largeChainLaysOut();
   void semanticZoomKeepsTheBlockUnderTheMouse();
   void doubleClickOpensABlock();
@@ -246,6 +249,42 @@ void TestNetworkGraphView::wheelZooms() {
                     false);
   QApplication::sendEvent(gv->viewport(), &wheel);
   QVERIFY(gv->transform().m11() > before * 1.1);
+}
+
+// README (Workbench 2): dragging the background pans the graph.
+void TestNetworkGraphView::dragPans() {
+  NetworkGraphView view;
+  view.resize(600, 600);
+  view.show();
+  view.setNetwork(smallNet());
+  QTRY_VERIFY_WITH_TIMEOUT(view.layoutReady(), 20000);
+  QGraphicsView* gv = graphicsView(view);
+  QWidget* port = gv->viewport();
+  const QPointF centre(port->width() / 2.0, port->height() / 2.0);
+  for (int i = 0; i < 6; ++i) {  // zoom in until the graph no longer fits
+    QWheelEvent wheel(centre, port->mapToGlobal(centre), {}, QPoint(0, 120), Qt::NoButton, {}, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(port, &wheel);
+  }
+  QScrollBar* vertical = gv->verticalScrollBar();
+  QScrollBar* horizontal = gv->horizontalScrollBar();
+  QVERIFY2(vertical->maximum() > 200 || horizontal->maximum() > 200, "zoomed in, the graph still fits");
+  // A background point (no node under it) away from the edges.
+  QPoint from;
+  for (int y = 150; y < port->height() - 150 && from.isNull(); y += 10)
+    for (int x = 150; x < port->width() - 150 && from.isNull(); x += 10)
+      if (!gv->itemAt(QPoint(x, y))) from = QPoint(x, y);
+  QVERIFY2(!from.isNull(), "no background to grab");
+  const int v0 = vertical->value(), h0 = horizontal->value();
+  const QPoint to = from - QPoint(vertical->maximum() > 200 ? 0 : 120, vertical->maximum() > 200 ? 120 : 0);
+  const auto send = [&](QEvent::Type type, QPoint at, Qt::MouseButton button, Qt::MouseButtons held) {
+    QMouseEvent e(type, QPointF(at), QPointF(port->mapToGlobal(at)), button, held, Qt::NoModifier);
+    QApplication::sendEvent(port, &e);
+  };
+  send(QEvent::MouseButtonPress, from, Qt::LeftButton, Qt::LeftButton);
+  for (int step = 1; step <= 4; ++step) send(QEvent::MouseMove, from + (to - from) * step / 4, Qt::NoButton, Qt::LeftButton);
+  send(QEvent::MouseButtonRelease, to, Qt::LeftButton, Qt::NoButton);
+  const int moved = std::abs(vertical->value() - v0) + std::abs(horizontal->value() - h0);
+  QVERIFY2(moved >= 60, qPrintable(QString("the view moved by %1 px for a 120 px drag").arg(moved)));
 }
 
 void TestNetworkGraphView::largeChainLaysOut() {
