@@ -13,6 +13,7 @@
 #include <QRegularExpression>
 #include <QStatusBar>
 #include <QTimer>
+#include <QToolBar>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -57,6 +58,9 @@ class TestStory : public QObject {
     for (QAction* a : bench.window().findChildren<QAction*>())
       if (a->text() == "&Run the whole story") run = a;
     QVERIFY(run);
+    // README: the story is also a toolbar button (the same action).
+    QToolBar* bar = bench.window().findChild<QToolBar*>("mainToolbar");
+    QVERIFY(bar && bar->actions().contains(run));
     run->trigger();
     // The status bar shows the whole story's progress and an ETA while it runs.
     QStringList statuses;

@@ -2,7 +2,9 @@
 // core, on a real ResNet-20 and real Fashion-MNIST images. Every check goes through the
 // same signals a user's clicks produce.
 
+#include <QAction>
 #include <QCheckBox>
+#include <QDockWidget>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -67,6 +69,7 @@ class TestWorkbench : public QObject {
   void distilFromTheOriginal();
   void workerErrorShowsInLog();
   void projectRoundTrip();
+  void layoutAndSettingsPersist();
 };
 
 void TestWorkbench::srChangeReachesNextStep() {
@@ -546,6 +549,41 @@ void TestWorkbench::exportPanelWritesEveryFormat() {
   QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && QFileInfo::exists(dir.filePath("model.plm")), kWaitMs);
   QCOMPARE(loadCheckpoint(dir.filePath("model.plm").toStdString()).graph.parameterCount(), params);
   QCOMPARE(errors.count(), 0);
+}
+
+// README (Workbench): the window layout and the last settings survive a restart; View >
+// Reset layout brings every panel back.
+void TestWorkbench::layoutAndSettingsPersist() {
+  {
+    Workbench bench;
+    bench.window().show();
+    QDockWidget* log = bench.window().findChild<QDockWidget*>("LogDock");
+    QVERIFY(log && log->isVisible());
+    log->hide();
+    widgets::TrainRequest r = bench.window().trainPanel()->request();
+    r.epochs = 7;
+    r.batch = 48;
+    bench.window().trainPanel()->setRequest(r);
+    bench.window().prunePanel()->setCriterion("l2");
+    bench.window().close();  // the layout is saved when the window closes
+  }                          // the settings when the workbench goes
+  Workbench again;
+  again.window().show();
+  QDockWidget* log = again.window().findChild<QDockWidget*>("LogDock");
+  QVERIFY(log);
+  QVERIFY(!log->isVisible());
+  QVERIFY(again.window().findChild<QDockWidget*>("TrainDock")->isVisible());
+  QCOMPARE(again.window().trainPanel()->request().epochs, 7);
+  QCOMPARE(again.window().trainPanel()->request().batch, 48);
+  QCOMPARE(again.window().prunePanel()->criterion(), QString("l2"));
+  QAction* reset = nullptr;
+  for (QAction* a : again.window().findChildren<QAction*>())
+    if (a->text().remove('&') == "Reset layout") reset = a;
+  QVERIFY(reset);
+  reset->trigger();
+  QVERIFY(log->isVisible());
+  again.window().hide();
+  QSettings().clear();  // the next tests start from the defaults
 }
 
 QTEST_MAIN(TestWorkbench)
