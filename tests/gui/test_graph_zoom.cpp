@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "core/util/resources.h"
+#include "../support/graph_view_events.h"
 #include "../support/workbench_test_settings.h"
 #include "gui/workbench.h"
 #include "widgets/graph_minimap.h"
@@ -27,6 +28,8 @@
 using namespace prunelab;
 using namespace prunelab::gui;
 using widgets::NetworkGraphView;
+using test::graphicsView;
+using test::wheel;
 
 namespace {
 
@@ -92,10 +95,6 @@ class TextRecorder : public QPaintDevice {
   mutable TextRecordingEngine m_engine;
 };
 
-QGraphicsView* graphicsView(NetworkGraphView& view) {
-  return qobject_cast<QGraphicsView*>(view.viewport()->parentWidget());
-}
-
 // What the graph panel draws right now: its view's visible area, text by text. The view
 // paints its items without their pixmap caches onto a foreign device, so every text
 // reaches the recorder.
@@ -116,12 +115,6 @@ QString describe(const QVector<DrawnText>& texts) {
   QStringList s;
   for (const DrawnText& t : texts) s << QString("'%1' %2 px").arg(t.text).arg(t.px, 0, 'f', 1);
   return s.join(", ");
-}
-
-void wheel(QGraphicsView* gv, QPoint at, int delta) {
-  QWheelEvent e(at, gv->viewport()->mapToGlobal(at), {}, QPoint(0, delta), Qt::NoButton, {}, Qt::NoScrollPhase,
-                false);
-  QApplication::sendEvent(gv->viewport(), &e);
 }
 
 bool drawnContains(const QVector<DrawnText>& texts, const QString& s) {

@@ -10,10 +10,13 @@
 #include <QScrollBar>
 #include <QtTest/QtTest>
 
+#include "../support/graph_view_events.h"
 #include "widgets/graph_minimap.h"
 #include "widgets/network_graph_view.h"
 
 using namespace prunelab::widgets;
+using prunelab::test::graphicsView;
+using prunelab::test::wheel;
 
 namespace {
 
@@ -62,11 +65,6 @@ NetworkView chain(int n) {
     if (i > 0) v.edges.push_back({i - 1, i});
   }
   return v;
-}
-
-// The view's QGraphicsView owns the viewport; reached this way the widget needs no extra accessor.
-QGraphicsView* graphicsView(NetworkGraphView& view) {
-  return qobject_cast<QGraphicsView*>(view.viewport()->parentWidget());
 }
 
 }  // namespace
@@ -245,9 +243,7 @@ void TestNetworkGraphView::wheelZooms() {
   QGraphicsView* gv = graphicsView(view);
   const double before = gv->transform().m11();
   const QPointF at = view.viewportPointOf("block.conv1");
-  QWheelEvent wheel(at, gv->viewport()->mapToGlobal(at), {}, QPoint(0, 120), Qt::NoButton, {}, Qt::NoScrollPhase,
-                    false);
-  QApplication::sendEvent(gv->viewport(), &wheel);
+  wheel(gv, at, 120);
   QVERIFY(gv->transform().m11() > before * 1.1);
 }
 
@@ -261,10 +257,7 @@ void TestNetworkGraphView::dragPans() {
   QGraphicsView* gv = graphicsView(view);
   QWidget* port = gv->viewport();
   const QPointF centre(port->width() / 2.0, port->height() / 2.0);
-  for (int i = 0; i < 6; ++i) {  // zoom in until the graph no longer fits
-    QWheelEvent wheel(centre, port->mapToGlobal(centre), {}, QPoint(0, 120), Qt::NoButton, {}, Qt::NoScrollPhase, false);
-    QApplication::sendEvent(port, &wheel);
-  }
+  for (int i = 0; i < 6; ++i) wheel(gv, centre, 120);  // zoom in until the graph no longer fits
   QScrollBar* vertical = gv->verticalScrollBar();
   QScrollBar* horizontal = gv->horizontalScrollBar();
   QVERIFY2(vertical->maximum() > 200 || horizontal->maximum() > 200, "zoomed in, the graph still fits");
