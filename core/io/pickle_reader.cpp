@@ -160,14 +160,15 @@ class Unpickler {
         case 'd': { auto d = make(PyValue::Kind::Dict); setItems(d, popMark()); push(d); break; }  // DICT
         case 's': { auto v = pop(); auto k = pop(); setItems(top(PyValue::Kind::Dict), {k, v}); break; }  // SETITEM
         case 'u': { auto kv = popMark(); setItems(top(PyValue::Kind::Dict), kv); break; }         // SETITEMS
-        case 0x8f: push(make(PyValue::Kind::List)); break;              // EMPTY_SET (as list)
+        case 0x8f: { auto s = make(PyValue::Kind::List); s->origin = "builtins.set"; push(s); break; }  // EMPTY_SET (as list)
         case 0x90: { auto vs = popMark(); auto s = top(PyValue::Kind::List);                    // ADDITEMS
                      s->items.insert(s->items.end(), vs.begin(), vs.end()); break; }
-        case 0x91: { auto s = make(PyValue::Kind::List); s->items = popMark(); push(s); break; }  // FROZENSET
+        case 0x91: { auto s = make(PyValue::Kind::List); s->origin = "builtins.frozenset"; s->items = popMark();  // FROZENSET
+                     push(s); break; }
         case 'c': { auto mod = line(); auto name = line(); push(global(mod + "." + name)); break; }  // GLOBAL
         case 0x93: { auto name = pop(); auto mod = pop(); push(global(mod->text + "." + name->text)); break; }  // STACK_GLOBAL
-        case 'R': { auto args = pop(); auto fn = pop(); push(reduce(fn, args)); break; }        // REDUCE
-        case 0x81: { auto args = pop(); auto cls = pop(); push(reduce(cls, args)); break; }     // NEWOBJ
+        case 'R': { auto args = pop(); auto fn = pop(); push(reduce(fn, args, false)); break; }  // REDUCE
+        case 0x81: { auto args = pop(); auto cls = pop(); push(reduce(cls, args, true)); break; }  // NEWOBJ
         case 'b': { auto st = pop(); build(m_stack.empty() ? nullptr : m_stack.back(), st); break; }  // BUILD
         case 'Q': { auto pid = pop(); push(persistent(pid)); break; }   // BINPERSID
         case 'P': { auto pid = make(PyValue::Kind::String); pid->text = line(); push(persistent(pid)); break; }  // PERSID
@@ -291,12 +292,13 @@ class Unpickler {
     if (kv.size() % 2) fail("odd number of dict items");
     for (size_t i = 0; i < kv.size(); i += 2) dict->entries.emplace_back(kv[i], kv[i + 1]);
   }
-  PyRef reduce(const PyRef& fn, const PyRef& args) {
+  PyRef reduce(const PyRef& fn, const PyRef& args, bool newObj) {
     if (fn->kind == PyValue::Kind::Global && m_hooks.reduce)
       if (PyRef r = m_hooks.reduce(fn->text, args)) return keep(r);
     auto o = make(PyValue::Kind::Object);
     o->callable = fn;
     o->args = args;
+    o->newObj = newObj;
     return o;
   }
   void build(const PyRef& target, const PyRef& state) {

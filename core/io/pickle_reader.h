@@ -30,6 +30,13 @@ struct PyValue {
   std::vector<std::pair<PyRef, PyRef>> entries; // Dict, in insertion order
   PyRef callable, args, state;                  // Object: callable(*args), then BUILD(state)
   at::Tensor tensor;                            // Tensor (made by the reduce hook)
+  // What a writer needs to pickle the value back as it was read (io/pickle_writer.h):
+  // the class behind a Dict/List/Tuple/Tensor that the reader turned into a plain value
+  // ("collections.OrderedDict", "collections.defaultdict" with its factory in `args`,
+  // "builtins.set", "torch.Size", "torch.nn.parameter.Parameter"), else "".
+  std::string origin;
+  bool newObj = false;        // Object: made by NEWOBJ (cls.__new__(cls, *args)), not REDUCE
+  bool requiresGrad = false;  // Tensor: the requires_grad flag it was saved with
 
   // Releases the children without recursion: a hostile pickle can nest values a million
   // deep, which a recursive destructor would not survive.

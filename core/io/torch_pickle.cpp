@@ -55,7 +55,12 @@ bool isKnownTorchGlobal(const std::string& g) {
       "datetime.datetime", "datetime.date", "datetime.timedelta", "numpy.dtype", "numpy.ndarray",
       "numpy.core.multiarray.scalar", "numpy.core.multiarray._reconstruct", "numpy._core.multiarray.scalar",
       "numpy._core.multiarray._reconstruct", "ultralytics.utils.IterableSimpleNamespace",
-      "ultralytics.yolo.utils.IterableSimpleNamespace"};
+      "ultralytics.yolo.utils.IterableSimpleNamespace",
+      // The loss an ultralytics model carries after training (`criterion`, in a mid-run
+      // last.pt): classes whose names start in lower case, so the rule below misses them.
+      "ultralytics.utils.loss.v8DetectionLoss", "ultralytics.utils.loss.v8SegmentationLoss",
+      "ultralytics.utils.loss.v8PoseLoss", "ultralytics.utils.loss.v8ClassificationLoss",
+      "ultralytics.utils.loss.v8OBBLoss", "ultralytics.yolo.utils.loss.v8DetectionLoss"};
   if (exact.count(g)) return true;
   // Plain types (a defaultdict's factory, a dtype-like field); never the callables that
   // run code (eval, exec, compile, getattr, __import__, open...).
@@ -63,9 +68,9 @@ bool isKnownTorchGlobal(const std::string& g) {
                                               "complex", "bytearray"};
   for (const char* builtins : {"builtins.", "__builtin__."})
     if (startsWith(g, builtins) && types.count(g.substr(std::strlen(builtins)))) return true;
-  // Module classes: PyTorch's own layers, yolov5's model files, ultralytics' nn package
+  // Module classes: PyTorch's own layers, torchvision's models, yolov5's model files, ultralytics' nn package
   // and the loss objects ultralytics leaves on a model after training (`criterion`).
-  for (const char* prefix : {"torch.nn.modules.", "models.yolo.", "models.common.", "models.experimental.",
+  for (const char* prefix : {"torch.nn.modules.", "torchvision.models.", "models.yolo.", "models.common.", "models.experimental.",
                              "ultralytics.nn.", "ultralytics.utils.loss.", "ultralytics.utils.tal.",
                              "ultralytics.yolo.utils.loss.", "ultralytics.yolo.utils.tal."})
     if (startsWith(g, prefix)) {
@@ -127,12 +132,15 @@ PyRef unpickleTorch(const std::string& pickle, const TorchRecordReader& readReco
     if (global == "collections.OrderedDict" || global == "collections.defaultdict") {
       auto d = std::make_shared<PyValue>();
       d->kind = PyValue::Kind::Dict;
+      d->origin = global;
+      if (global == "collections.defaultdict") d->args = args;  // (factory,): written back as read
       return d;
     }
     if (global == "builtins.set" || global == "__builtin__.set" || global == "builtins.frozenset" ||
         global == "__builtin__.frozenset") {
       auto s = std::make_shared<PyValue>();
       s->kind = PyValue::Kind::List;
+      s->origin = global.find("frozenset") != std::string::npos ? "builtins.frozenset" : "builtins.set";
       if (args->kind == PyValue::Kind::Tuple && !args->items.empty()) s->items = args->items[0]->items;
       return s;
     }
@@ -156,15 +164,25 @@ PyRef unpickleTorch(const std::string& pickle, const TorchRecordReader& readReco
       }
       if (!empty && (overflow || extent >= a[0]->tensor.numel()))
         throw Error(path, "a tensor reaches past the end of its storage");
-      if (empty) return tensorValue(at::empty(size, a[0]->tensor.options()));
-      return tensorValue(a[0]->tensor.as_strided(size, stride, a[1]->integer));
+      PyRef t = tensorValue(empty ? at::empty(size, a[0]->tensor.options())
+                                  : a[0]->tensor.as_strided(size, stride, a[1]->integer));
+      t->requiresGrad = a.size() > 4 && a[4]->kind == PyValue::Kind::Bool && a[4]->boolean;
+      return t;
     }
     if (global == "torch._utils._rebuild_parameter" || global == "torch._utils._rebuild_parameter_with_state") {
       const auto& a = args->items;
       if (a.empty() || a[0]->kind != PyValue::Kind::Tensor) throw Error(path, "malformed parameter in pickle");
-      return tensorValue(a[0]->tensor);
+      PyRef p = tensorValue(a[0]->tensor);
+      p->origin = "torch.nn.parameter.Parameter";
+      p->requiresGrad = a.size() < 2 || a[1]->kind != PyValue::Kind::Bool || a[1]->boolean;
+      return p;
     }
     if (global == "torch.Size") {  // torch.Size((1, 2)) -> (1, 2)
+      if (args->kind == PyValue::Kind::Tuple && args->items.size() == 1 && args->items[0]->kind == PyValue::Kind::Tuple) {
+        auto size = std::make_shared<PyValue>(*args->items[0]);  // a copy: the tuple may be shared
+        size->origin = "torch.Size";
+        return size;
+      }
       if (args->kind == PyValue::Kind::Tuple && args->items.size() == 1) return args->items[0];
     }
     return nullptr;  // anything else stays an inert Object

@@ -5,7 +5,7 @@
 // their __dict__ (`_modules`, `_parameters`, `_buffers`, plain attributes).
 //
 // Only an allow-list of names may appear in the pickle (isKnownTorchGlobal): torch's
-// tensor/storage rebuilders, dtypes and devices, torch.nn.modules.*, the yolov5
+// tensor/storage rebuilders, dtypes and devices, torch.nn.modules.*, torchvision.models.*, the yolov5
 // (`models.yolo`, `models.common`, `models.experimental`) and ultralytics
 // (`ultralytics.nn.*` and the namespaces and losses its checkpoints hold) classes, plus
 // a few containers (OrderedDict, set, SimpleNamespace, argparse.Namespace, pathlib
