@@ -28,10 +28,11 @@ LAYERS = [
     ["exec"],      # GraphModule, inference, runtime, latency
     ["distributed"],  # c10d process group, gradient buckets, SyncBN's cross-replica sum
     ["io"],        # readers and writers of model files
-    ["models"],    # builders, the zoo, model loading (uses io)
+    ["pruning"],   # dependency graph, importance, planners, surgery, fitting a graph to pruned widths
+    ["models"],    # builders, the zoo, model loading (uses io; pruned .pt files through pruning's shape fit)
+    ["interop"],   # writing models back as their trainers' own .pt (yolov5, ultralytics, torchvision)
     ["data"],      # datasets, transforms, loader
     ["eval"],      # classification and detection evaluation
-    ["pruning"],   # dependency graph, importance, planners, surgery
     ["train"],     # trainer, tasks, sparsity
     ["session"],   # Session: history, open data, recipes, calibration (what the front ends share)
     ["report"],    # the story report (reads everything back)

@@ -92,6 +92,7 @@ class OnnxExporter : public OnnxEmitter {
     opset->set_domain("");
     opset->set_version(m_opt.opset);
     for (const auto& [k, v] : m_g.metadata()) {
+      if (k.rfind("pt.", 0) == 0) continue;  // a trainer checkpoint's object tree: no use to ONNX readers
       auto* p = model.add_metadata_props();
       p->set_key("prunelab." + k);
       p->set_value(v);

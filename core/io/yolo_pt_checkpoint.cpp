@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
+
+#include <ATen/ATen.h>
 
 #include "io/torch_pickle.h"
 #include "util/error.h"
@@ -141,11 +144,85 @@ std::optional<YoloPtCheckpoint> yoloCheckpointFromPickle(const PyRef& root, cons
   if (const PyRef s = pyDictGet(yaml, "scale"); s && s->kind == PyValue::Kind::String) ck.scale = s->text;
   if (const PyRef ch = pyDictGet(yaml, "ch"); ch && ch->kind == PyValue::Kind::Int) ck.inChannels = ch->integer;
   ck.names = classNames(pyDictGet(attrs, "names"));
+  ck.root = root;
+  ck.model = model;
   ck.stateDict = moduleStateDict(model, path);
   if (root->kind == PyValue::Kind::Dict)
     for (const char* key : {"epoch", "best_fitness", "date", "version", "updates"})
       if (const PyRef v = pyDictGet(root, key); v && !scalarText(v).empty()) ck.facts[key] = scalarText(v);
   return ck;
+}
+
+namespace {
+
+PyRef emptyLike(const PyRef& v) {
+  if (!v || v->kind != PyValue::Kind::Tensor) return v;
+  auto e = std::make_shared<PyValue>();
+  e->kind = PyValue::Kind::Tensor;
+  e->tensor = at::empty({0}, v->tensor.options());
+  e->origin = v->origin;
+  e->requiresGrad = v->requiresGrad;
+  return e;
+}
+
+// A copy of module `m` whose parameters and buffers are empty; shared submodules stay shared.
+PyRef stripModule(const PyRef& m, std::map<const PyValue*, PyRef>& done, int depth) {
+  if (depth > 200) throw Error("checkpoint", "module tree nested too deeply");
+  if (const auto it = done.find(m.get()); it != done.end()) return it->second;
+  const PyRef attrs = pyObjectDict(m);
+  auto copy = std::make_shared<PyValue>(*m);
+  done[m.get()] = copy;
+  if (!attrs) return copy;
+  auto state = std::make_shared<PyValue>(*attrs);
+  for (auto& [k, v] : state->entries) {
+    if (k->kind != PyValue::Kind::String || !v || v->kind != PyValue::Kind::Dict) continue;
+    if (k->text == "_parameters" || k->text == "_buffers") {
+      auto d = std::make_shared<PyValue>(*v);
+      for (auto& [name, t] : d->entries) t = emptyLike(t);
+      v = d;
+    } else if (k->text == "_modules") {
+      auto d = std::make_shared<PyValue>(*v);
+      for (auto& [name, child] : d->entries)
+        if (isPyObject(child)) child = stripModule(child, done, depth + 1);
+      v = d;
+    }
+  }
+  if (copy->state && copy->state->kind == PyValue::Kind::Tuple) {  // (dict, slots)
+    auto tuple = std::make_shared<PyValue>(*copy->state);
+    tuple->items[0] = state;
+    copy->state = tuple;
+  } else {
+    copy->state = state;
+  }
+  return copy;
+}
+
+PyRef noneValue() {
+  auto v = std::make_shared<PyValue>();
+  v->kind = PyValue::Kind::None;
+  return v;
+}
+
+}  // namespace
+
+PyRef trainerCheckpointTemplate(const YoloPtCheckpoint& ck) {
+  std::map<const PyValue*, PyRef> done;
+  const PyRef model = stripModule(ck.model, done, 0);
+  auto root = std::make_shared<PyValue>();
+  root->kind = PyValue::Kind::Dict;
+  if (ck.root && ck.root->kind == PyValue::Kind::Dict) *root = *ck.root;
+  bool hasModel = false;
+  for (auto& [k, v] : root->entries) {
+    if (k->isString("model")) v = model, hasModel = true;
+    else if (k->isString("ema") || k->isString("optimizer")) v = noneValue();
+  }
+  if (!hasModel) {
+    auto key = std::make_shared<PyValue>();
+    key->kind = PyValue::Kind::String;
+    key->text = "model";
+    root->entries.emplace_back(key, model);
+  }
+  return root;
 }
 
 YoloPtCheckpoint readYoloPtCheckpoint(const std::string& path) {

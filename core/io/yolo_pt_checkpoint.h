@@ -28,7 +28,18 @@ struct YoloPtCheckpoint {
   std::vector<std::string> names;  // the model's `names` (list or {index: name}), else empty
   StateDict stateDict;      // module.state_dict() of the taken model, in the file's dtype (often fp16)
   std::map<std::string, std::string> facts;  // epoch, date, version, best_fitness... when present
+  PyRef root;               // the whole pickled checkpoint as read (dict, or the bare model)
+  PyRef model;              // the taken model object inside it
 };
+
+// The checkpoint as a template for writing a changed model back in the trainer's own
+// format (interop/trainer_checkpoint.h): the root dict with the taken model under "model",
+// "ema" and "optimizer" None (an EMA and optimizer state of the old widths would be wrong),
+// and every parameter and buffer of the model's module tree replaced by an empty tensor
+// of its dtype (the weights live in the Graph). Everything else is kept as read: other
+// attributes, the `yaml` dict, `args`, a loss object left on the model. The checkpoint's
+// own values are not modified (the copy shares what it does not change).
+PyRef trainerCheckpointTemplate(const YoloPtCheckpoint& checkpoint);
 
 // Whole-model checkpoint in an already read pickle; nullopt when `root` is not one (a plain
 // state_dict, say). Throws prunelab::Error naming `path` when it is one but is malformed

@@ -73,6 +73,11 @@ DependencyGraph::DependencyGraph(const Graph& graph, const Options& options) : m
     for (ValueId v : n.outputs) pin(v);
   };
 
+  using SplitHalves = Options::SplitHalves;
+  const auto style = graph.metadata().find("yolo_style");
+  const bool tieHalves = options.splitHalves == SplitHalves::Tie ||
+                         (options.splitHalves == SplitHalves::Auto && style != graph.metadata().end() &&
+                          style->second == "dfl");
   std::vector<std::pair<NodeId, ValueId>> sources;  // (node, its output value)
   for (const Node& n : graph.nodes()) {
     const ValueId in0 = n.inputs.empty() ? -1 : n.inputs[0];
@@ -117,6 +122,8 @@ DependencyGraph::DependencyGraph(const Graph& graph, const Options& options) : m
           for (int64_t c = 0; c < m_count[out]; ++c) uf.unite(el(in0, offset + c), el(out, c));
           offset += m_count[out];
         }
+        if (tieHalves && n.outputs.size() == 2 && m_count[n.outputs[0]] == m_count[n.outputs[1]])
+          tie(n.outputs[0], n.outputs[1]);
         break;
       }
       case ChannelRule::Conv:

@@ -51,6 +51,12 @@ class DependencyGraph {
   struct Options {
     std::vector<std::string> protectedScopes;  // scope patterns whose output channels are kept
     std::vector<std::string> pinnedScopes;     // scope patterns whose input and output channels are kept
+    // A channel-axis Split into two equal halves (ultralytics' C2f/C3k2 `chunk(2, 1)`,
+    // C2PSA's `split((c, c), 1)`): Tie couples channel k of one half with channel k of the
+    // other, so every plan keeps the halves equal, as that code needs; Free prunes them
+    // apart. Auto ties them for ultralytics-family models (metadata yolo_style "dfl").
+    enum class SplitHalves { Auto, Tie, Free };
+    SplitHalves splitHalves = SplitHalves::Auto;
   };
 
   // Keeps a share() of `graph` (its structure, its tensors shared), so the analysis stays

@@ -4,7 +4,9 @@
 
 #include <filesystem>
 
+#include "io/torch_save.h"
 #include "models/yolo/yolo_builder.h"
+#include "pruning/shape_fit.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -17,6 +19,17 @@ Graph buildFromYoloCheckpoint(const YoloPtCheckpoint& ck, const std::string& pat
   o.inChannels = ck.inChannels;
   Graph g = buildYoloFromYaml(ck.yamlText, path, o);
   const bool otherClasses = nc > 0 && ck.nc > 0 && nc != ck.nc;
+  // A pruned checkpoint (PruneLab's own export, or another pruner's) keeps the yaml of the
+  // full model: cut the built graph to the file's widths before loading.
+  if (!otherClasses && !shapesMatch(g, ck.stateDict)) g = fitToStateDict(g, ck.stateDict, path);
+  if (otherClasses) {
+    YoloOptions own = o;
+    own.nc = ck.nc;
+    own.randomInit = false;
+    if (!shapesMatch(buildYoloFromYaml(ck.yamlText, path, own), ck.stateDict))
+      throw Error(path, "is a pruned checkpoint of " + std::to_string(ck.nc) + " classes; it cannot be rebuilt for " +
+                            std::to_string(nc) + " classes (open it with its own classes, or prune after the transfer)");
+  }
   if (otherClasses) {
     TransferReport r = transferStateDict(g, ck.stateDict, path);
     if (transfer) *transfer = std::move(r);
@@ -27,6 +40,11 @@ Graph buildFromYoloCheckpoint(const YoloPtCheckpoint& ck, const std::string& pat
   if (!otherClasses && static_cast<int64_t>(ck.names.size()) == o.nc) setClassNames(g, ck.names);
   g.metadata()["model"] = std::filesystem::path(path).stem().string();
   g.metadata()["source"] = path + " (" + ck.family + " " + ck.modelClass + ", '" + ck.taken + "')";
+  // The object tree, for writing the model back in its trainer's format (interop/).
+  if (ck.model) {
+    g.metadata()[kPtFamilyKey] = ck.family;
+    g.metadata()[kPtTemplateKey] = packPyTree(trainerCheckpointTemplate(ck));
+  }
   return g;
 }
 

@@ -14,6 +14,13 @@
 
 namespace prunelab {
 
+// Metadata keys of a model opened from a trainer's .pt: its family ("yolov5",
+// "ultralytics") and its object tree as io/torch_save's packPyTree of
+// trainerCheckpointTemplate (written back by interop/trainer_checkpoint.h). Not shown to
+// users and not exported to ONNX.
+inline constexpr const char* kPtFamilyKey = "pt.family";
+inline constexpr const char* kPtTemplateKey = "pt.template";
+
 // Builds the checkpoint's model. With `nc` > 0 and other than the checkpoint's, the model
 // is built for `nc` classes (the same yaml, nc replaced) and every tensor whose key and
 // shape match is copied (*transfer says which were not); otherwise all weights must load
