@@ -171,7 +171,23 @@ void PrunePanel::setWhatIf(const WhatIf& w) {
                                                         : "Measured on this machine at batch 1");
     m_change[i]->setText(b[i] > 0 && a[i] >= 0 ? formatChange(b[i], a[i]) : "-");
   }
-  m_removed->setText(QString("%1 channels planned for removal").arg(w.channelsRemoved));
+  if (!w.needsScores.isEmpty()) {
+    m_removed->setText(w.needsScores);
+    m_removed->setStyleSheet("color: #b36b00;");
+    m_removed->setToolTip("");
+  } else if (!w.floorLayers.isEmpty()) {
+    m_removed->setText(QString("%1 channels planned for removal; %2 layer(s) at the channel floor: %3")
+                           .arg(w.channelsRemoved)
+                           .arg(w.floorLayers.size())
+                           .arg(w.floorLayers.mid(0, 3).join(", ") + (w.floorLayers.size() > 3 ? ", ..." : "")));
+    m_removed->setStyleSheet("color: #c0392b;");
+    m_removed->setToolTip("These layers keep only the minimum number of channels:\n" + w.floorLayers.join("\n") +
+                          "\nRaise the minimum per layer or lower the amount.");
+  } else {
+    m_removed->setText(QString("%1 channels planned for removal").arg(w.channelsRemoved));
+    m_removed->setStyleSheet("");
+    m_removed->setToolTip("");
+  }
   m_safe->setText(w.highestSafePercent >= 0
                       ? QString("highest safe percent: %1 % (no layer emptied)").arg(w.highestSafePercent * 100, 0, 'f', 1)
                       : QString("score the model to plan by percent"));

@@ -83,6 +83,12 @@ struct WhatIf {
   CostTotals after;
   qint64 channelsRemoved = 0;
   double highestSafePercent = -1.0;  // bn: the largest percent that keeps every layer
+  // Layers the plan leaves at the fewest channels it may keep (marked red: a cut that deep
+  // usually costs more than the rest of the plan together).
+  QStringList floorLayers;
+  // The criterion needs data to score (activation, taylor...) and has no scores yet: the
+  // what-if says so instead of "0 channels planned" (empty: scored, or data-free).
+  QString needsScores;
 };
 
 // ---- Training ---------------------------------------------------------------------

@@ -1,5 +1,7 @@
 #include "gui/story_run.h"
 
+#include "models/yolo/yolo_checkpoint.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
@@ -103,6 +105,12 @@ void StoryRun::start() {
   sparse.runDir = QDir(m_dir).filePath("sparse").toStdString();
   const double panelPercent = m_bench.window().prunePanel()->percent();
   const double percent = panelPercent > 0 ? panelPercent : m_opt.percent;
+  // Network slimming works when the channels the cut takes are already near zero: the sr
+  // autopilot steers the share of |gamma| below 0.01 to the cut's percent by the end of the
+  // sparse stage, instead of a fixed sr that may leave none there (and a cut that costs
+  // most of the accuracy, which fine-tuning then has to repair).
+  sparse.autopilot.target = std::min(0.95, percent);
+  sparse.autopilot.byEpoch = std::max(1, sparse.epochs);
   TrainSettings ft = sparse;
   ft.epochs = m_opt.fineTuneEpochs;
   ft.sr = 0;
@@ -114,6 +122,7 @@ void StoryRun::start() {
 
   // story.json's fixed part: what was run, and the commands that redo it.
   QJsonObject settings{{"sparse_epochs", sparse.epochs}, {"sr", sparse.sr},          {"lr", sparse.lr},
+                       {"sparsity_target", sparse.autopilot.target},
                        {"batch", static_cast<qint64>(sparse.batch)}, {"criterion", "bn"}, {"percent", percent},
                        {"fine_tune_epochs", ft.epochs},  {"fine_tune_lr", ft.lr}};
   QString dataArgs = "--data " + QString::fromStdString(data.spec);
@@ -128,8 +137,10 @@ void StoryRun::start() {
   if (panel.minChannels() > 1) planOptions += QString(" --min-channels %1").arg(panel.minChannels());
   if (panel.normalization() != "auto") planOptions += " --normalize " + panel.normalization();
   QJsonArray commands{
-      QString("prunelab-cli train --model %1/0-original.plm %2 --epochs %3 --batch %4 --lr %5 --sr %6 --out %1/sparse")
-          .arg(d, dataArgs).arg(sparse.epochs).arg(sparse.batch).arg(sparse.lr).arg(sparse.sr),
+      QString("prunelab-cli train --model %1/0-original.plm %2 --epochs %3 --batch %4 --lr %5 --sr %6 "
+              "--sparsity-target %7 --by-epoch %8 --out %1/sparse")
+          .arg(d, dataArgs).arg(sparse.epochs).arg(sparse.batch).arg(sparse.lr).arg(sparse.sr)
+          .arg(sparse.autopilot.target).arg(sparse.autopilot.byEpoch),
       QString("prunelab-cli prune --model %1/sparse/last.plm --criterion bn --percent %2%3 --out %1/2-pruned.plm")
           .arg(d)
           .arg(percent)
@@ -161,6 +172,10 @@ void StoryRun::start() {
       {"compare and export", 0.04, [=] {
          m_bench.compare();
          m_bench.exportModel("onnx", dir.filePath("pruned.onnx"), 17, /*foldBn=*/true);
+         // A model opened from a yolov5/ultralytics .pt goes back to that stack as well.
+         const auto& model = m_bench.model().skeleton;
+         if (model && model->metadata().count(kPtFamilyKey))
+           m_bench.exportModel("pt", dir.filePath("pruned.pt"), 17, false);
        }, "5-compare"},
   };
   m_next = 0;

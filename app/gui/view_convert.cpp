@@ -1,5 +1,6 @@
 #include "gui/view_convert.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "analysis/cost.h"
@@ -68,6 +69,16 @@ void updateNetworkView(const PruneModel& m, widgets::NetworkView& v) {
     info.kept = static_cast<int>(kept[out].size());
     info.importance = info.group >= 0 ? importance[info.group] : 0.0;
   }
+}
+
+QStringList floorLayers(const PruneModel& m) {
+  QStringList r;
+  const int64_t floor = std::max<int64_t>(1, m.constraints().minChannels);
+  for (const Group& g : m.deps().groups()) {
+    const auto removed = static_cast<int64_t>(m.plan().removed[g.id].size());
+    if (removed > 0 && g.size - removed <= floor) r << QString::fromStdString(g.name);
+  }
+  return r;
 }
 
 QVector<widgets::LayerRow> layerRows(const PruneModel& m, const NodeCosts& costs) {

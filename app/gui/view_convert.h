@@ -26,6 +26,8 @@ widgets::NetworkView networkView(const PruneModel& model, const NodeCosts& costs
 // Cheaper than networkView(): same nodes, new kept/importance only.
 void updateNetworkView(const PruneModel& model, widgets::NetworkView& view);
 QVector<widgets::LayerRow> layerRows(const PruneModel& model, const NodeCosts& costs);
+// The layers the plan cuts down to the fewest channels the constraints allow.
+QStringList floorLayers(const PruneModel& model);
 widgets::ChannelScores channelScores(const PruneModel& model, const QString& layer);
 
 widgets::GammaFrame gammaFrame(const GammaSnapshot& snapshot);

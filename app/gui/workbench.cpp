@@ -13,6 +13,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 
+#include <algorithm>
 #include <cmath>
 
 #include "analysis/cost.h"
@@ -176,6 +177,7 @@ void Workbench::wire() {
   widgets::DetectionsPanel* detections = m_window->detectionsPanel();
   connect(m_worker, &Worker::detectionsReady, detections, &widgets::DetectionsPanel::setPreview);
   connect(m_worker, &Worker::detectionsCleared, detections, &widgets::DetectionsPanel::clear);
+  connectExport();
   connect(m_worker, &Worker::checkpointSaved, this, [this](const QString& p) {
     info("Saved " + p + QString(" (%1 MB)").arg(QFileInfo(p).size() / 1e6, 0, 'f', 2));
     m_window->exportPanel()->setPath(p);
@@ -328,14 +330,10 @@ void Workbench::redo() { post([w = m_worker] { w->redo(); }); }
 void Workbench::evaluate() { post([w = m_worker] { w->evaluate(); }); }
 void Workbench::compare() { post([w = m_worker] { w->compare(); }); }
 
-void Workbench::exportModel(const QString& format, const QString& path, int opset, bool foldBn) {
-  if (format == "onnx") m_window->exportPanel()->setFoldBn(foldBn);
-  post([w = m_worker, format, path, opset, foldBn] { w->exportModel(format, path, opset, foldBn); });
-}
-
 // ---- worker results -----------------------------------------------------------------
 
 void Workbench::onModelChanged(const ModelSnapshot& s) {
+  updatePtFormats(*s.skeleton);
   // Training keeps the structure (and the user's percent); surgery and undo may not.
   const bool sameStructure = m_model.skeleton && m_model.skeleton->structureId() == s.skeleton->structureId();
   m_model = s;
@@ -545,6 +543,8 @@ void Workbench::refresh() {
   setWhatIfLatency(before, after);
   m_whatIf.channelsRemoved = m_prune.plan().removedCount();
   m_whatIf.highestSafePercent = m_prune.highestSafePercent();
+  m_whatIf.floorLayers = floorLayers(m_prune);
+  m_whatIf.needsScores = needsScoresHint();
   widgets::MainWindow& w = *m_window;
   w.prunePanel()->setWhatIf(m_whatIf);
   w.layersPanel()->model()->updateRows(layerRows(m_prune, m_costs));
@@ -553,6 +553,16 @@ void Workbench::refresh() {
   if (!m_selected.isEmpty() && m_prune.groupOfLayer(m_selected.toStdString()) >= 0)
     w.channelsPanel()->setChannels(channelScores(m_prune, m_selected));
   Q_EMIT whatIfUpdated(m_whatIf);
+}
+
+// "0 channels planned" is not the truth while a data criterion has no scores yet.
+QString Workbench::needsScoresHint() const {
+  if (m_prune.hasScores()) return {};
+  const QString c = m_window->prunePanel()->criterion();
+  if (c == "bn" || c == "l1" || c == "l2" || c == "random") return "scoring by " + c + "...";
+  const double seconds = m_model.latencyMs > 0 ? m_model.latencyMs * 64 / 1000.0 : -1;
+  return "needs scores: press Score (" + c + " runs the model on calibration images" +
+         (seconds > 0 ? QString(", about %1 s)").arg(std::max(1.0, seconds), 0, 'f', 0) : QString(")"));
 }
 
 void Workbench::fail(const QString& task, const QString& message) {

@@ -118,6 +118,9 @@ class Workbench : public QObject {
   // model, else the measured latency scaled by MACs (the table's absence is said).
   void setWhatIfLatency(const CostEstimate& before, const CostEstimate& after);
   void onModelChanged(const ModelSnapshot& s);
+  void updatePtFormats(const Graph& model);
+  QString needsScoresHint() const;
+  void connectExport();  // workbench_export.cpp
   void onScores(const QString& criterion, const std::shared_ptr<const std::vector<std::vector<double>>>& scores);
   void onBusy(const QString& task);
   void drainTraining();

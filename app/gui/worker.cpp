@@ -28,6 +28,7 @@
 #include "pruning/importance.h"
 #include "pruning/latency_table.h"
 #include "pruning/pruner.h"
+#include "session/model_export.h"
 #include "session/session.h"
 #include "util/error.h"
 
@@ -465,19 +466,20 @@ void Worker::prepareFashionDet(const QString& dir, int trainImages, int valImage
 }
 
 void Worker::exportModel(const QString& format, const QString& path, int opset, bool foldBn) {
-  if (format == "native") return saveCheckpoint(path);
   guarded("Export", [&] {
-    const Graph& g = m->session.model();
-    if (format == "onnx") {
-      OnnxExportOptions o;
-      o.opset = opset;
-      o.foldBn = foldBn;
-      exportOnnx(g, path.toStdString(), o);
-    } else if (format == "torchscript") {
-      exportTorchScript(g, path.toStdString());
-    } else {
-      throw Error("Export", "unknown format " + format.toStdString());
-    }
+    ExportRequest req;
+    req.format = format.toStdString();
+    req.out = path.toStdString();
+    req.onnx.opset = opset;
+    req.onnx.foldBn = foldBn;
+    req.plan = m->session.history().currentLabel();
+    const ExportResult r = prunelab::exportModel(m->session.model(), req);
+    Q_EMIT info(QString("Exported %1 (%2, %3 MB): %4, max relative difference %5")
+                    .arg(path, QString::fromStdString(r.format))
+                    .arg(double(r.bytes) / 1e6, 0, 'f', 2)
+                    .arg(QString::fromStdString(r.check))
+                    .arg(r.maxRelDiff.value_or(-1), 0, 'g', 3));
+    Q_EMIT exported(QString::fromStdString(r.format), path, r.maxRelDiff.value_or(-1));
     Q_EMIT checkpointSaved(path);
   });
 }

@@ -108,7 +108,9 @@ class Worker : public QObject {
   void evaluate();
   void compare();
   void saveCheckpoint(const QString& path);
-  // format: "native" (= saveCheckpoint), "onnx" (opset, foldBn) or "torchscript".
+  // Any of session/model_export.h's formats ("native", "onnx" with opset and foldBn,
+  // "torchscript", "yolov5", "ultralytics", "torch", "pt"): written and checked read back
+  // by core's exportModel, as prunelab-cli export does.
   void exportModel(const QString& format, const QString& path, int opset, bool foldBn);
   // Reads a story run directory (report/story_report.h: checkpoints, runs, latency).
   void collectStory(const QString& runDir);
@@ -136,6 +138,9 @@ class Worker : public QObject {
   void failed(const QString& task, const QString& message);
   void trainingFinished(bool ok, const QString& summary);
   void checkpointSaved(const QString& path);
+  // An export passed its read-back check: the resolved format and the largest relative
+  // difference of the file's outputs (or tensors) from the model's.
+  void exported(const QString& format, const QString& path, double maxRelDiff);
   void storyCollected(const std::shared_ptr<const prunelab::StoryReport>& report);
   // The Detections view: the baseline's and the current model's boxes on a few validation
   // images (after each model change and each training epoch), or why there are none.

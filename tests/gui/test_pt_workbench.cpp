@@ -7,12 +7,17 @@
 
 #include <QDir>
 #include <QProcess>
+#include <QComboBox>
+#include <QPushButton>
+#include <QStandardItemModel>
 #include <QtTest/QtTest>
 
 #include "../support/workbench_test_settings.h"
 #include "gui/workbench.h"
+#include "interop/trainer_checkpoint.h"
 #include "io/checkpoint.h"
 #include "io/onnx_import.h"
+#include "widgets/export_panel.h"
 #include "widgets/log_panel.h"
 #include "widgets/main_window.h"
 
@@ -66,7 +71,8 @@ class TestPtWorkbench : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 600000);
     QVERIFY2(errors.isEmpty(), qPrintable(log->toPlainText()));
     const QDir dir(bench.lastStoryDir());
-    for (const char* f : {"0-original.plm", "2-pruned.plm", "3-fine-tuned.plm", "pruned.onnx", "report.html", "report.pdf"})
+    for (const char* f : {"0-original.plm", "2-pruned.plm", "3-fine-tuned.plm", "pruned.onnx", "pruned.pt", "report.html",
+                          "report.pdf"})
       QVERIFY2(dir.exists(f), f);
     const Graph original = loadCheckpoint(dir.filePath("0-original.plm").toStdString()).graph;
     const Graph tuned = loadCheckpoint(dir.filePath("3-fine-tuned.plm").toStdString()).graph;
@@ -74,6 +80,57 @@ class TestPtWorkbench : public QObject {
     QVERIFY2(tuned.parameterCount() < original.parameterCount(),
              qPrintable(QString("%1 -> %2").arg(original.parameterCount()).arg(tuned.parameterCount())));
     QVERIFY(importOnnx(dir.filePath("pruned.onnx").toStdString()).parameterCount() <= tuned.parameterCount());
+    // The story's .pt goes back to ultralytics: 10 classes, the fine-tuned widths.
+    const PtReadBack back = readTrainerCheckpoint(dir.filePath("pruned.pt").toStdString());
+    QCOMPARE(back.modelClass, std::string("ultralytics.nn.tasks.DetectionModel"));
+    QVERIFY2(back.problems.empty(), back.problems.empty() ? "" : back.problems.front().c_str());
+  }
+
+  // The Export panel: every format is written by the worker through core's exportModel and
+  // read back; the panel shows the check. The .pt formats follow the model.
+  void exportPanelChecksEveryFormat() {
+    Workbench bench;
+    ModelSpec m;
+    m.model = PRUNELAB_PT_DIR "/yolov8n_nc3.pt";
+    m.imageSize = 64;
+    bench.openModel(m);
+    QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().skeleton, kWaitMs);
+    widgets::ExportPanel* panel = bench.window().exportPanel();
+    QPushButton* button = nullptr;
+    for (QPushButton* b : panel->findChildren<QPushButton*>())
+      if (b->text() == "Export") button = b;
+    QVERIFY(button);
+    auto exportAs = [&](const QString& format, const QString& file) {
+      panel->setFormat(format);
+      panel->setPath(m_dir.path() + "/" + file);
+      QCOMPARE(panel->format(), format);
+      panel->setCheckResult("");
+      QTest::mouseClick(button, Qt::LeftButton);
+      QTRY_VERIFY_WITH_TIMEOUT(!panel->checkResult().isEmpty() && bench.idle(), kWaitMs);
+      QVERIFY2(panel->checkResult().contains("read back and checked"), qPrintable(panel->checkResult()));
+    };
+    exportAs("native", "v8.plm");
+    exportAs("onnx", "v8.onnx");
+    exportAs("torchscript", "v8.pt");
+    exportAs("ultralytics", "v8-ultralytics.pt");
+    const PtReadBack back = readTrainerCheckpoint((m_dir.path() + "/v8-ultralytics.pt").toStdString());
+    QCOMPARE(back.modelClass, std::string("ultralytics.nn.tasks.DetectionModel"));
+    QVERIFY(back.problems.empty());
+
+    // A zoo ResNet goes out as torchvision objects; the trainers' formats are disabled.
+    ModelSpec r;
+    r.model = "resnet20";
+    r.numClasses = 10;
+    bench.openModel(r);
+    QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().skeleton &&
+                                 bench.model().skeleton->metadata().at("model") == "resnet20", kWaitMs);
+    auto* combo = panel->findChild<QComboBox*>();
+    auto* items = qobject_cast<QStandardItemModel*>(combo->model());
+    QVERIFY(!items->item(combo->findData("ultralytics"))->isEnabled());
+    QVERIFY(items->item(combo->findData("torch"))->isEnabled());
+    exportAs("torch", "r20.pt");
+    QCOMPARE(readTrainerCheckpoint((m_dir.path() + "/r20.pt").toStdString()).modelClass,
+             std::string("torchvision.models.resnet.ResNet"));
   }
 };
 

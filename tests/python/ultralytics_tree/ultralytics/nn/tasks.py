@@ -3,7 +3,12 @@
 The model keeps its architecture in `self.yaml` (the YAML dict plus "scale", "yaml_file"
 and "ch"; "nc" replaced by the nc asked for), its layers in `self.model`, class names in
 `self.names` ({index: name}) and `self.stride`. Those are what a checkpoint reader needs.
+
+fuse() folds each Conv's BatchNorm into its conv as ultralytics' BaseModel.fuse() does (the
+bn attribute is deleted and forward becomes forward_fuse); init_criterion() is the loss object
+the trainer's validator leaves on the EMA as `criterion` (ultralytics.utils.loss).
 """
+import logging
 import math
 import re
 from copy import deepcopy
@@ -13,7 +18,11 @@ import torch
 import torch.nn as nn
 import yaml
 
-from ultralytics.nn.modules import C2PSA, C3k2, C2f, C3, C3k, SPPF, Bottleneck, Concat, Conv, Detect
+from ultralytics.nn.modules import C2PSA, C3k2, C2f, C3, C3k, SPPF, Bottleneck, Concat, Conv, Detect, DWConv
+from ultralytics.utils.loss import v8DetectionLoss
+from ultralytics.utils.torch_utils import fuse_conv_and_bn
+
+LOGGER = logging.getLogger("ultralytics")
 
 
 def make_divisible(x, divisor):
@@ -89,6 +98,29 @@ class BaseModel(nn.Module):
             outputs.append(x if m.i in self.save else None)
         return x
 
+    def fuse(self, verbose=True):
+        """Folds every Conv's BatchNorm into its conv (in place) and returns the model."""
+        if not self.is_fused():
+            for m in self.model.modules():
+                if isinstance(m, (Conv, DWConv)) and hasattr(m, "bn"):
+                    m.conv = fuse_conv_and_bn(m.conv, m.bn)
+                    delattr(m, "bn")
+                    m.forward = m.forward_fuse  # an instance attribute, as in ultralytics
+            self.info(verbose=verbose)
+        return self
+
+    def is_fused(self, thresh=10):
+        """True when fewer than `thresh` normalization layers are left (ultralytics' test)."""
+        norms = tuple(v for k, v in nn.__dict__.items() if "Norm" in k)
+        return sum(isinstance(v, norms) for v in self.modules()) < thresh
+
+    def info(self, detailed=False, verbose=True, imgsz=640):
+        """A one-line summary on the 'ultralytics' logger (ultralytics prints a table there)."""
+        if verbose:
+            n_p = sum(p.numel() for p in self.parameters())
+            LOGGER.info(f"{type(self).__name__} summary{' (fused)' if self.is_fused() else ''}: "
+                        f"{len(list(self.modules()))} layers, {n_p} parameters")
+
 
 class DetectionModel(BaseModel):
     def __init__(self, cfg="yolov8n.yaml", ch=3, nc=None):
@@ -113,3 +145,7 @@ class DetectionModel(BaseModel):
                 m.momentum = 0.03
             elif isinstance(m, nn.SiLU):
                 m.inplace = True
+
+    def init_criterion(self):
+        """The loss BaseModel.loss() creates on first use and keeps as self.criterion."""
+        return v8DetectionLoss(self)

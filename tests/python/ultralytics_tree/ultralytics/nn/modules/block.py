@@ -46,6 +46,13 @@ class C2f(nn.Module):
             parts.append(block(parts[-1]))
         return self.cv2(torch.cat(parts, 1))
 
+    def forward_split(self, x):
+        """The same as forward() with split() instead of chunk() (ultralytics keeps both; exporters pick one)."""
+        parts = list(self.cv1(x).split((self.c, self.c), 1))
+        for block in self.m:
+            parts.append(block(parts[-1]))
+        return self.cv2(torch.cat(parts, 1))
+
 
 class C3(nn.Module):
     def __init__(self, c1, c2, n=1, shortcut=True, g=1, e=0.5):

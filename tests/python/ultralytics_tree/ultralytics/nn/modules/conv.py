@@ -29,6 +29,10 @@ class Conv(nn.Module):
     def forward(self, x):
         return self.act(self.bn(self.conv(x)))
 
+    def forward_fuse(self, x):
+        """The forward of a fused Conv (BaseModel.fuse() folds bn into conv, deletes bn and swaps this in)."""
+        return self.act(self.conv(x))
+
 
 class DWConv(Conv):
     def __init__(self, c1, c2, k=1, s=1, d=1, act=True):
