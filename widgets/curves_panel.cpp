@@ -1,5 +1,9 @@
 #include "widgets/curves_panel.h"
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "widgets/qcustomplot_include.h"
 
 #include <QTimer>
@@ -122,19 +126,21 @@ void CurvesPanel::rescale() {
     QCustomPlot* p = m_plots[i];
     p->xAxis->setRange(0, m_xMax);
     bool found = false;
+    // A robust range: one exploding value (a loss of 4e25) must not flatten every curve.
+    // Values far above the 98th percentile (more than 3 spreads) are left off the scale.
     const QCPRange y = [&] {
-      QCPRange r;
-      bool any = false;
+      std::vector<double> v;
       for (int g = 0; g < p->graphCount(); ++g) {
         if (p->graph(g)->valueAxis() != p->yAxis) continue;
-        bool ok = false;
-        const QCPRange gr = p->graph(g)->getValueRange(ok);
-        if (!ok) continue;
-        r = any ? QCPRange(std::min(r.lower, gr.lower), std::max(r.upper, gr.upper)) : gr;
-        any = true;
+        for (auto it = p->graph(g)->data()->constBegin(); it != p->graph(g)->data()->constEnd(); ++it)
+          if (std::isfinite(it->value)) v.push_back(it->value);
       }
-      found = any;
-      return r;
+      found = !v.empty();
+      if (!found) return QCPRange();
+      std::sort(v.begin(), v.end());
+      const double lo = v.front(), q98 = v[static_cast<size_t>(0.98 * double(v.size() - 1))];
+      const double spread = std::max(q98 - lo, 1e-12);
+      return QCPRange(lo, v.back() > q98 + 3 * spread ? q98 + 0.25 * spread : v.back());
     }();
     if (found) {
       const double pad = std::max(1e-9, (y.upper - y.lower) * 0.08);

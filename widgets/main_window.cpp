@@ -1,5 +1,8 @@
 #include "widgets/main_window.h"
 
+#include <QTimer>
+#include <algorithm>
+
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDockWidget>
@@ -153,6 +156,7 @@ void MainWindow::resetLayout() {
   restoreState(m_defaultState);
   for (QDockWidget* d : findChildren<QDockWidget*>()) d->show();
   resize(1600, 1000);
+  QTimer::singleShot(0, this, [this] { applyDefaultDockSizes(); });
 }
 
 QDockWidget* MainWindow::dock(const QString& title, QWidget* w, Qt::DockWidgetArea area) {
@@ -166,7 +170,28 @@ QDockWidget* MainWindow::dock(const QString& title, QWidget* w, Qt::DockWidgetAr
 void MainWindow::restoreLayout() {
   QSettings s;
   if (s.contains("window/geometry")) restoreGeometry(s.value("window/geometry").toByteArray());
-  if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
+  if (s.contains("window/state")) m_layoutRestored = restoreState(s.value("window/state").toByteArray());
+}
+
+// The default dock sizes as shares of the window: set in the constructor they are lost (the
+// window has no size yet) and the bottom docks came out about 60 px high at 1600x1000.
+void MainWindow::applyDefaultDockSizes() {
+  auto find = [this](const char* title) { return findChild<QDockWidget*>(QString(title) + "Dock"); };
+  QDockWidget *train = find("Train"), *prune = find("Prune"), *gammas = find("BN gammas"), *layers = find("Layers"),
+              *channels = find("Channels"), *log = find("Log");
+  if (!train || !prune || !gammas || !layers || !channels || !log) return;
+  const int w = width(), h = height();
+  resizeDocks({train, gammas}, {std::max(340, w / 4), std::max(380, w * 3 / 10)}, Qt::Horizontal);
+  resizeDocks({layers}, {std::max(200, h * 3 / 10)}, Qt::Vertical);
+  resizeDocks({train, prune}, {h * 3 / 10, h * 4 / 10}, Qt::Vertical);
+  resizeDocks({layers, channels, log}, {w * 35 / 100, w * 40 / 100, w * 25 / 100}, Qt::Horizontal);
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  if (m_shownOnce) return;
+  m_shownOnce = true;
+  if (!m_layoutRestored) QTimer::singleShot(0, this, [this] { applyDefaultDockSizes(); });
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

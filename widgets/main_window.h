@@ -77,6 +77,8 @@ class MainWindow : public QMainWindow {
  private:
   QDockWidget* dock(const QString& title, QWidget* w, Qt::DockWidgetArea area);
   void restoreLayout();
+  void applyDefaultDockSizes();
+  void showEvent(QShowEvent* event) override;
 
   NetworkGraphView* m_graph;
   LayersPanel* m_layers;
@@ -97,6 +99,8 @@ class MainWindow : public QMainWindow {
   QProgressBar* m_progress;
   QString m_task;
   QByteArray m_defaultState;
+  bool m_layoutRestored = false;  // a saved layout was restored: its sizes are the user's
+  bool m_shownOnce = false;
 };
 
 }  // namespace prunelab::widgets

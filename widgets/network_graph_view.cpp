@@ -157,6 +157,13 @@ void NetworkGraphView::updateChannels(const NetworkView& network) {
   recolour();
 }
 
+QStringList NetworkGraphView::keysOf(Level level) const { return data(level).items.keys(); }
+
+QStringList NetworkGraphView::linesOf(Level level, const QString& key) const {
+  const GraphNodeItem* item = data(level).items.value(key);
+  return item ? item->lines() : QStringList();
+}
+
 int NetworkGraphView::nodesInScope(const QString& scope) const {
   int n = 0;
   for (const GraphNodeInfo& node : m_net.nodes) n += scopeWithin(node.scope, scope) ? 1 : 0;

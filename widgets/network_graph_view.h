@@ -84,6 +84,8 @@ class NetworkGraphView : public QWidget {
   // most `maxWidth` pixels wide and 2x magnified at most: the report's picture.
   QImage sceneImage(int maxWidth) const;
   QStringList visibleKeys() const;                   // the current level's boxes
+  QStringList keysOf(Level level) const;             // a level's boxes, shown or not
+  QStringList linesOf(Level level, const QString& key) const;  // a box's text as set (tests read the scene)
   // Boxes are looked up in the current level first, then in the other one.
   QPoint viewportPointOf(const QString& key) const;  // centre of a box in viewport coordinates
   QRectF sceneBoxOf(const QString& key) const;       // a box in scene coordinates (null if absent)

@@ -67,6 +67,19 @@ LatencyTarget parseLatencyTarget(const std::string& text) {
 
 }  // namespace
 
+// Layers the plan left at the fewest channels it may keep: a cut that deep usually costs
+// more accuracy than the rest of the plan together, and the user did not ask for it by name.
+void printFloorWarning(const std::vector<LayerChannels>& layers, const PlanConstraints& c) {
+  const int64_t floor = std::max<int64_t>(1, c.minChannels);
+  std::string names;
+  int count = 0;
+  for (const auto& l : layers)
+    if (l.after <= floor && l.before > l.after) names += (count++ ? ", " : "") + l.name;
+  if (count)
+    std::fprintf(stderr, "warning: %d layer(s) pruned to the channel floor (%lld): %s (raise --min-channels, or "
+                 "lower the percent)\n", count, static_cast<long long>(floor), names.c_str());
+}
+
 int runPrune(int argc, char** argv) {
   CommandLine cl("prune", "--model NAME|PATH --criterion C (--layer L --amount A | --percent P | --ratios F.yaml | "
                           "--target-macs X | --target-params X | --target-latency MS) --out FILE [options]");
@@ -117,7 +130,8 @@ int runPrune(int argc, char** argv) {
       ->capture_default_str();
   a.add_option("--normalize", normalize,
                "how --percent and --target-* rank channels across layers: none (raw scores), mean (score / its "
-               "layer group's mean), auto (none for --percent, mean for --target-*; the workbench's default too)")
+               "layer group's mean), auto (none for --percent with bn or random, whose scores compare across "
+               "layers; mean otherwise and for --target-*; the workbench's default too)")
       ->type_name("MODE")
       ->capture_default_str();
   a.add_option("--protect", protect,
@@ -296,6 +310,7 @@ int runPrune(int argc, char** argv) {
                           {"bias", c.biasTarget}, {"note", c.note}});
       j["reconstruction"] = {{"layers", layers}, {"seconds", out.reconstruction.seconds}};
     }
+    printFloorWarning(out.layers, r.constraints);
     std::cout << j.dump(1) << "\n";
     return 0;
   }
@@ -328,6 +343,7 @@ int runPrune(int argc, char** argv) {
                 100.0 * (latencyGoal.measuredMs - latencyGoal.targetMs) / latencyGoal.targetMs);
   if (out.highestSafePercent >= 0)
     std::printf("\nhighest safe percent (no layer loses all channels): %.1f%%\n", 100 * out.highestSafePercent);
+  printFloorWarning(out.layers, r.constraints);
   std::printf("\nparams %lld -> %lld (%.1f%%), MACs %.2fM -> %.2fM (%.1f%%), size %.2f MB -> %.2f MB; saved %s\n",
               static_cast<long long>(c0.params), static_cast<long long>(c1.params),
               100.0 * double(c1.params) / double(c0.params), c0.macs / 1e6, c1.macs / 1e6,

@@ -27,11 +27,13 @@ void PruneModel::setScores(std::vector<std::vector<double>> scores, const std::s
     throw Error("importance", "scores do not match the model (" + std::to_string(scores.size()) + " groups)");
   m_scores = std::move(scores);
   m_criterion = criterion;
+  m_constraints.scoresComparable = scoresCompareAcrossLayers(criterion);
   replanGlobal();
 }
 
 void PruneModel::setConstraints(const PlanConstraints& c) {
   m_constraints = c;
+  m_constraints.scoresComparable = m_criterion.empty() || scoresCompareAcrossLayers(m_criterion);
   replanGlobal();
 }
 
@@ -135,7 +137,7 @@ double PruneModel::highestSafePercent() const {
 double PruneModel::thresholdFor(int group) const {
   if (m_threshold < 0 || group < 0 || !hasScores()) return -1.0;
   const auto div =
-      rankingDivisors(*m_deps, m_scores, resolveNormalization(m_constraints.normalize, /*target=*/false));
+      rankingDivisors(*m_deps, m_scores, resolveNormalization(m_constraints, /*target=*/false));
   return m_threshold * div.at(group);
 }
 

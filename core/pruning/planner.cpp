@@ -87,9 +87,11 @@ std::string normalizationName(ScoreNormalization n) {
   return "auto";
 }
 
-ScoreNormalization resolveNormalization(ScoreNormalization n, bool target) {
-  if (n != ScoreNormalization::Auto) return n;
-  return target ? ScoreNormalization::GroupMean : ScoreNormalization::None;
+bool scoresCompareAcrossLayers(const std::string& criterion) { return criterion == "bn" || criterion == "random"; }
+
+ScoreNormalization resolveNormalization(const PlanConstraints& c, bool target) {
+  if (c.normalize != ScoreNormalization::Auto) return c.normalize;
+  return target || !c.scoresComparable ? ScoreNormalization::GroupMean : ScoreNormalization::None;
 }
 
 std::vector<double> rankingDivisors(const DependencyGraph& deps, const GroupScores& scores, ScoreNormalization n) {
@@ -172,18 +174,18 @@ PrunePlan planRatios(const DependencyGraph& deps, const GroupScores& scores,
 
 PrunePlan planGlobalPercent(const DependencyGraph& deps, const GroupScores& scores, double percent,
                             const PlanConstraints& c) {
-  const GroupScores ranking = rankingScores(deps, scores, resolveNormalization(c.normalize, false));
+  const GroupScores ranking = rankingScores(deps, scores, resolveNormalization(c, false));
   const double threshold = thresholdAt(allRanked(deps, ranking), percent);
   return planBelow(deps, ranking, std::vector<double>(deps.groups().size(), threshold), c);
 }
 
 double globalPercentThreshold(const DependencyGraph& deps, const GroupScores& scores, double percent,
                               const PlanConstraints& c) {
-  return thresholdAt(allRanked(deps, rankingScores(deps, scores, resolveNormalization(c.normalize, false))), percent);
+  return thresholdAt(allRanked(deps, rankingScores(deps, scores, resolveNormalization(c, false))), percent);
 }
 
 double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores, const PlanConstraints& c) {
-  const GroupScores ranking = rankingScores(deps, scores, resolveNormalization(c.normalize, false));
+  const GroupScores ranking = rankingScores(deps, scores, resolveNormalization(c, false));
   double minOfMax = INFINITY;
   std::vector<double> all;
   for (const Group& g : deps.groups()) {
@@ -206,7 +208,7 @@ PrunePlan planToCost(const DependencyGraph& deps, const GroupScores& scores,
                      const std::string& unit, const PlanConstraints& c) {
   // Under Auto each group's scores are divided by their mean, so one threshold compares
   // layers whose weight norms differ in scale.
-  const GroupScores norm = rankingScores(deps, scores, resolveNormalization(c.normalize, true));
+  const GroupScores norm = rankingScores(deps, scores, resolveNormalization(c, true));
   double lo = 0.0, hi = 0.0;
   for (const auto& s : norm)
     if (scored(s)) hi = std::max(hi, *std::max_element(s.begin(), s.end()));

@@ -39,7 +39,15 @@ struct PlanConstraints {
   int64_t minChannels = 1;
   int64_t roundTo = 1;
   ScoreNormalization normalize = ScoreNormalization::Auto;
+  // Whether the criterion's raw scores compare across layers (|gamma| of `bn`, `random`):
+  // Auto ranks a global percent by raw scores only then, by GroupMean otherwise (weight
+  // norms and activations differ in scale from layer to layer; ranking them raw empties
+  // whole layers). Callers set it from the criterion (scoresCompareAcrossLayers).
+  bool scoresComparable = true;
 };
+
+// True for criteria whose raw scores compare across layers: bn and random.
+bool scoresCompareAcrossLayers(const std::string& criterion);
 
 // Whether a group's scores can rank its channels (NaN: `bn` on a group without BatchNorm);
 // every planner, and the sensitivity sweep, leave unscored groups alone.
@@ -86,8 +94,9 @@ PrunePlan planToTarget(const DependencyGraph& deps, const GroupScores& scores, i
 // What a global ranking divides group g's scores by: its mean under GroupMean (when
 // positive), else 1. `n` is resolved already (None or GroupMean).
 std::vector<double> rankingDivisors(const DependencyGraph& deps, const GroupScores& scores, ScoreNormalization n);
-// Auto resolved for the global percent (`target` false) or a cost target (`target` true).
-ScoreNormalization resolveNormalization(ScoreNormalization n, bool target);
+// Auto resolved for the global percent (`target` false: None when the scores compare across
+// layers, else GroupMean) or a cost target (`target` true: GroupMean).
+ScoreNormalization resolveNormalization(const PlanConstraints& c, bool target);
 
 // floor(ratio x size), forgiving the last bit of floating-point error: 0.29 x 100 is
 // 28.999999999999996 in doubles, and whoever typed 0.29 means 29 channels.

@@ -97,7 +97,9 @@ void checkRequest(const Graph& graph, const PruneRequest& r) {
 
 }  // namespace
 
-PruneOutcome runPruning(const Graph& input, const PruneRequest& r) {
+PruneOutcome runPruning(const Graph& input, const PruneRequest& request) {
+  PruneRequest r = request;
+  r.constraints.scoresComparable = scoresCompareAcrossLayers(criterionName(r.importance.criterion));
   checkRequest(input, r);
   PruneOutcome out;
   Graph current = input.clone();

@@ -449,6 +449,12 @@ struct Trainer::Impl {
         throw Error("training", "weights became NaN/Inf at epoch " + std::to_string(epoch + 1) + " (" + bad +
                                     ", after step " + std::to_string(globalStep) + ", lr " + std::to_string(lr) +
                                     "); stopped without saving" + keptCheckpoint());
+      // And one at every epoch's end: with few steps per epoch the step period alone
+      // would leave the histogram and its time axis at the first step.
+      if (!observers.empty() && opt.gammaEvery > 0) {
+        const GammaSnapshot g = snapshotGammas(*graph, globalStep, double(epoch + 1));
+        for (auto* o : observers) o->onGammas(g);
+      }
 
       EpochStats es;
       es.epoch = epoch;

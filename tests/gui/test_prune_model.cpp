@@ -78,6 +78,7 @@ void TestPruneModel::globalPercentMatchesCorePlanner() {
       PlanConstraints c;
       c.normalize = n;
       m.setConstraints(c);
+      c.scoresComparable = scoresCompareAcrossLayers(criterion);  // as runPruning sets it from the criterion
       for (double p : {0.1, 0.3, 0.5}) {
         m.setGlobalPercent(p);
         const PrunePlan core = planGlobalPercent(deps, scores, p, c);

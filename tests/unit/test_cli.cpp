@@ -88,8 +88,8 @@ class TestCli : public QObject {
   }
 
   void pruneNormalize() {
-    auto layers = [&](const QStringList& extra) {
-      QStringList args{"prune", "--model", "resnet20", "--criterion", "l2", "--percent", "0.3", "--json",
+    auto layers = [&](const QStringList& extra, const char* criterion = "l2") {
+      QStringList args{"prune", "--model", "resnet20", "--criterion", criterion, "--percent", "0.3", "--json",
                        "--out", m_dir.path() + "/n.plm"};
       const Run r = cli(args + extra);
       if (r.code != 0) qFatal("prune failed: %s", r.err.c_str());
@@ -99,11 +99,13 @@ class TestCli : public QObject {
     const auto byDefault = layers({});
     const auto none = layers({"--normalize", "none"});
     const auto mean = layers({"--normalize", "mean"});
-    // auto ranks a global percent by raw scores, as --percent always did; mean is another plan.
+    // auto ranks a global percent of weight norms by the layer-normalised score (raw norms
+    // differ in scale from layer to layer), and |gamma| (bn) raw, as network slimming does.
     QCOMPARE(byDefault.first, std::string("auto"));
     QCOMPARE(mean.first, std::string("mean"));
-    QCOMPARE(byDefault.second, none.second);
+    QCOMPARE(byDefault.second, mean.second);
     QVERIFY(mean.second != none.second);
+    QCOMPARE(layers({}, "bn").second, layers({"--normalize", "none"}, "bn").second);
     const Run bad = cli({"prune", "--model", "resnet20", "--percent", "0.3", "--normalize", "median", "--out",
                          m_dir.path() + "/bad.plm"});
     QCOMPARE(bad.code, 1);
@@ -111,6 +113,23 @@ class TestCli : public QObject {
              bad.err.c_str());
     const Run help = cli({"prune", "--help"});
     QVERIFY2(help.out.find("--normalize") != std::string::npos, help.out.c_str());
+  }
+
+  // A global l1 percent on the demo detector: by default (layer-normalised ranking) no layer
+  // falls to one channel; ranked raw, layers do, and prune names them in a warning.
+  void channelFloorWarning() {
+    const QString det = QString(PRUNELAB_SOURCE_DIR) + "/resources/demo/detector.plm";
+    const Run safe = cli({"prune", "--model", det, "--criterion", "l1", "--percent", "0.3", "--json", "--out",
+                          m_dir.path() + "/det_safe.plm"});
+    QVERIFY2(safe.code == 0, safe.err.c_str());
+    for (const auto& l : nlohmann::json::parse(safe.out).at("layers"))
+      QVERIFY2(l.at("after").get<int64_t>() > 1, l.dump().c_str());
+    QVERIFY2(safe.err.find("warning") == std::string::npos, safe.err.c_str());
+    const Run raw = cli({"prune", "--model", det, "--criterion", "l1", "--percent", "0.3", "--normalize", "none",
+                         "--out", m_dir.path() + "/det_raw.plm"});
+    QVERIFY2(raw.code == 0, raw.err.c_str());
+    QVERIFY2(raw.err.find("warning: ") != std::string::npos && raw.err.find("channel floor (1): model.") != std::string::npos,
+             raw.err.c_str());
   }
 
   // README (Pruning): a data-driven criterion without --calib scores on random inputs drawn

@@ -65,6 +65,8 @@ class Recorder : public TrainObserver {
   void onEpoch(const EpochStats& s) override { epochs.push_back(s); }
   std::vector<std::string> messages;
   void onMessage(const std::string& m) override { messages.push_back(m); }
+  std::vector<GammaSnapshot> gammas;
+  void onGammas(const GammaSnapshot& g) override { gammas.push_back(g); }
 };
 
 }  // namespace
@@ -83,6 +85,25 @@ class TestTrainer : public QObject {
     const TrainResult r = Trainer(g, d, o).run();
     QVERIFY2(r.last.valTop1 > 0.3, qPrintable(QString::number(r.last.valTop1)));
     QCOMPARE(r.epochsCompleted, 3);
+  }
+
+  // The BN-gamma panel's history: a snapshot at every epoch's end (3 epochs of 4 steps with
+  // a step period longer than the run: only the start and the epoch ends), in epochs.
+  void gammaSnapshotAtEveryEpochEnd() {
+    const auto d = smallData(256, 64);
+    auto g = smallCnn();
+    TrainerOptions o = baseOptions(d);
+    o.epochs = 3;
+    o.gammaEvery = 50;
+    Recorder rec;
+    Trainer t(g, d, o);
+    t.addObserver(&rec);
+    t.run();
+    QCOMPARE(rec.steps.size(), size_t{12});
+    std::vector<double> epochs;
+    for (const auto& s : rec.gammas) epochs.push_back(s.epoch);
+    QCOMPARE(epochs, (std::vector<double>{0.0, 1.0, 2.0, 3.0}));
+    QCOMPARE(rec.gammas.back().step, int64_t{12});
   }
 
   // Network Slimming: the same run with sr = 3e-3 against sr = 0.
