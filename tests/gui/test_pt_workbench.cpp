@@ -69,7 +69,7 @@ class TestPtWorkbench : public QObject {
     QSignalSpy errors(&bench, &Workbench::errorShown);
     bench.runStory(1, 1);
     QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 600000);
-    QVERIFY2(errors.isEmpty(), qPrintable(log->toPlainText()));
+    QVERIFY2(errors.isEmpty(), errors.isEmpty() ? "" : qPrintable(errors.first().first().toString()));
     const QDir dir(bench.lastStoryDir());
     for (const char* f : {"0-original.plm", "2-pruned.plm", "3-fine-tuned.plm", "pruned.onnx", "pruned.pt", "report.html",
                           "report.pdf"})
@@ -105,7 +105,7 @@ class TestPtWorkbench : public QObject {
       panel->setPath(m_dir.path() + "/" + file);
       QCOMPARE(panel->format(), format);
       panel->setCheckResult("");
-      QTest::mouseClick(button, Qt::LeftButton);
+      button->click();  // the panel sits in a tab the offscreen window never shows
       QTRY_VERIFY_WITH_TIMEOUT(!panel->checkResult().isEmpty() && bench.idle(), kWaitMs);
       QVERIFY2(panel->checkResult().contains("read back and checked"), qPrintable(panel->checkResult()));
     };
