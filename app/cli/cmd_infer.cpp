@@ -11,6 +11,7 @@
 #include "cli/model_options.h"
 #include "exec/inference.h"
 #include "exec/runtime.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/npy.h"
 
@@ -47,7 +48,7 @@ int runInfer(int argc, char** argv) {
     writeNpy(output, outputs[0]);
   } else {
     const std::string& dir = outputDir;
-    std::filesystem::create_directories(dir);
+    createDirectories(dir);
     for (size_t i = 0; i < outputs.size(); ++i)
       writeNpy((std::filesystem::path(dir) / ("output" + std::to_string(i) + ".npy")).string(), outputs[i]);
   }

@@ -300,7 +300,7 @@ struct Trainer::Impl {
     pilot = std::make_unique<SrPilotDriver>(opt.autopilot, control, *graph, sparseTargets,
                                             [this](const std::string& m) { message(m); });
     if (writes()) {
-      fs::create_directories(opt.runDir);
+      createDirectories(opt.runDir);
       log.open(opt.runDir, opt.resume);
       writeFileAtomically((fs::path(opt.runDir) / "options.json").string(),
                           [&](std::ostream& os) { os << optionsToJson(opt, srStart).dump(1) << "\n"; });
