@@ -217,6 +217,10 @@ int runTrain(int argc, char** argv) {
   const bool resuming = resume && std::filesystem::exists(last);
   if (!resume && rank == 0 && std::filesystem::exists(last))
     throw Error(runDir, "already holds a run (last.plm): use --resume to continue it, or another --out");
+  // Scripts pass --resume to start or continue alike, so a missing checkpoint is allowed,
+  // but said: a mistyped --out would otherwise retrain from scratch unnoticed.
+  if (resume && !resuming && rank == 0)
+    std::fprintf(stderr, "warning: --resume: %s does not exist; starting a new run\n", last.c_str());
 
   Session session;
   session.openData(data.spec);
