@@ -49,8 +49,9 @@ struct Outcome {
   std::string err, out;
 };
 
-// The account a row with a process limit runs under: RLIMIT_NPROC binds no process of root
-// (the kernel exempts it), so the CLI is started as this otherwise unused user.
+// The account a row with a process limit runs under when the test runs as root:
+// RLIMIT_NPROC binds no process of root (the kernel exempts it), so the CLI is started as
+// this otherwise unused user.
 inline constexpr uid_t kLimitedUser = 64999;
 
 // Limits a row's prunelab-cli runs under (inherited through exec). `fileSizeLimit` > 0:
@@ -75,7 +76,9 @@ inline Outcome run(const QStringList& args, const QString& workDir, Limits limit
       if (limits.processLimit > 0) {
         const rlimit r{static_cast<rlim_t>(limits.processLimit), static_cast<rlim_t>(limits.processLimit)};
         ::setrlimit(RLIMIT_NPROC, &r);
-        if (::setgroups(0, nullptr) != 0 || ::setgid(kLimitedUser) != 0 || ::setuid(kLimitedUser) != 0)
+        // As any other user the limit counts that user's processes: forks fail at once.
+        if (::geteuid() == 0 &&
+            (::setgroups(0, nullptr) != 0 || ::setgid(kLimitedUser) != 0 || ::setuid(kLimitedUser) != 0))
           ::_exit(121);  // never run unlimited
       }
     });
