@@ -91,9 +91,30 @@ inline std::string npyWithNaN() {
   return s + std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float));
 }
 
-// The second round's rows; `valid` is the directory of valid files (r20.plm, r20.onnx,
-// det/, x.npy) the bad ones are made from.
-inline void addRoundTwoCases(const std::function<void(Case)>& add, const QString& valid) {
+using AddCase = std::function<void(Case)>;
+
+// A row's make step: a copy of the valid fashion-det folder as dir/det, then `spoil(det)`.
+inline std::function<void(const QString&)> withDetData(const QString& valid, std::function<void(const QString&)> spoil) {
+  return [valid, spoil](const QString& dir) {
+    QDir().mkpath(dir + "/det");
+    QProcess cp;
+    cp.start("cp", {"-r", valid + "/det/.", dir + "/det"});
+    cp.waitForFinished();
+    spoil(dir + "/det");
+  };
+}
+
+// One quick training run of each task (64 images, 1 epoch), into dir/run.
+inline QStringList trainClassifierArgs() {
+  return {"train", "--model", "resnet20", "--data", "fashion-mnist", "--epochs", "1", "--train-limit", "64", "--val-limit",
+          "64", "--out", "@run"};
+}
+inline QStringList trainDetectorArgs() {
+  return {"train", "--model", "yolov8n", "--data", "@det/data.yaml", "--epochs", "1", "--batch", "4", "--imgsz", "64",
+          "--out", "@run"};
+}
+
+inline void addOnnxRows(const AddCase& add, const QString& valid) {
   auto onnxEdit = [valid](std::function<void(onnx::ModelProto&)> f) {
     return [valid, f](const QString& dir) { rewriteOnnx(valid + "/r20.onnx", dir + "/m.onnx", f); };
   };
@@ -102,7 +123,6 @@ inline void addRoundTwoCases(const std::function<void(Case)>& add, const QString
   };
   const QStringList infoOnnx = {"info", "--model", "@m.onnx"};
 
-  // --- ONNX ---------------------------------------------------------------------------------
   add({"onnx opset from the future", onnxEdit([](onnx::ModelProto& m) { m.mutable_opset_import(0)->set_version(99); }),
        infoOnnx, 1, {"m.onnx", "opset 99", "newer"}});
   add({"onnx graph output listed twice", onnxEdit([](onnx::ModelProto& m) {
@@ -125,8 +145,9 @@ inline void addRoundTwoCases(const std::function<void(Case)>& add, const QString
          setInts(firstOnnxNode(m, "Conv"), "kernel_shape", {5, 5});
        }),
        infoOnnx, 1, {"m.onnx", "kernel_shape", "[5, 5]"}});
+}
 
-  // --- .npy inputs ----------------------------------------------------------------------------
+inline void addNpyRows(const AddCase& add, const QString& valid) {
   const QStringList inferNpy = {"infer", "--model", "@good.plm", "--input", "@in.npy", "--output", "@y.npy"};
   auto withGood = [valid](std::function<std::string()> f) {
     return [valid, f](const QString& dir) {
@@ -139,17 +160,11 @@ inline void addRoundTwoCases(const std::function<void(Case)>& add, const QString
        }),
        inferNpy, 1, {"in.npy", "more data"}, "y.npy"});
   add({"npy NaN/Inf input warns", withGood(npyWithNaN), inferNpy, 0, {"warning", "in.npy", "NaN/Inf", "3 of 3072"}});
+}
 
-  // --- detection data -------------------------------------------------------------------------
-  auto detData = [valid](std::function<void(const QString&)> spoil) {
-    return [valid, spoil](const QString& dir) {
-      QDir().mkpath(dir + "/det");
-      QProcess cp;
-      cp.start("cp", {"-r", valid + "/det/.", dir + "/det"});
-      cp.waitForFinished();
-      spoil(dir + "/det");
-    };
-  };
+// Labels and data.yaml paths.
+inline void addDataRows(const AddCase& add, const QString& valid) {
+  auto detData = [valid](std::function<void(const QString&)> spoil) { return withDetData(valid, spoil); };
   auto labelFiles = [](const QString& det) {
     QStringList r;
     const QString d = det + "/labels/train";
@@ -162,8 +177,7 @@ inline void addRoundTwoCases(const std::function<void(Case)>& add, const QString
     if (at == std::string::npos) throw std::runtime_error("data.yaml has no '" + from + "'");
     return s.replace(at, from.size(), to);
   };
-  const QStringList trainDet = {"train", "--model", "yolov8n", "--data", "@det/data.yaml", "--epochs", "1", "--batch", "4",
-                                "--imgsz", "64", "--out", "@run"};
+  const QStringList trainDet = trainDetectorArgs();
   add({"labels with zero-width or zero-height boxes", detData([labelFiles](const QString& d) {
          int i = 0;
          for (const QString& f : labelFiles(d)) writeAll(f, i++ % 2 ? "0 0.5 0.5 0 0.2\n" : "0 0.5 0.5 0.2 0\n");
@@ -189,8 +203,10 @@ inline void addRoundTwoCases(const std::function<void(Case)>& add, const QString
        {"train", "--model", "yolov8n", "--data", "@det/conf/data.yaml", "--epochs", "1", "--batch", "4", "--imgsz", "64",
         "--out", "@run"},
        0, {"warning", "data.yaml", "outside"}});
+}
 
-  // --- ratio files and prune options ------------------------------------------------------------
+// Ratio files and prune options.
+inline void addPruneRows(const AddCase& add) {
   const QStringList prune = {"prune", "--model", "resnet20", "--criterion", "l1", "--out", "@out.plm"};
   auto ratios = [](const std::string& text) {
     return [text](const QString& dir) {
@@ -206,11 +222,13 @@ inline void addRoundTwoCases(const std::function<void(Case)>& add, const QString
   add({"--round-to larger than every layer", guardOut, prune + QStringList{"--percent", "0.3", "--round-to", "1000"}, 1,
        {"--round-to", "1000"}, "out.plm"});
   add({"--in-channels 0", [](const QString&) {}, {"info", "--model", "resnet20", "--in-channels", "0"}, 1, {"--in-channels"}});
+}
 
-  // --- train options ------------------------------------------------------------------------------
+inline void addTrainOptionRows(const AddCase& add, const QString& valid) {
   auto nothing = [](const QString&) {};
-  const QStringList trainCls = {"train", "--model", "resnet20", "--data", "fashion-mnist", "--epochs", "1", "--train-limit",
-                                "64", "--val-limit", "64", "--out", "@run"};
+  const QStringList trainCls = trainClassifierArgs();
+  const QStringList trainDet = trainDetectorArgs();
+  auto detData = [valid](std::function<void(const QString&)> spoil) { return withDetData(valid, spoil); };
   add({"--warmup -1", nothing, trainCls + QStringList{"--warmup=-1"}, 1, {"--warmup"}});
   add({"--momentum 1.5", nothing, trainCls + QStringList{"--momentum", "1.5"}, 1, {"--momentum"}});
   add({"--val-every 0", nothing, trainCls + QStringList{"--val-every", "0"}, 1, {"--val-every"}});
@@ -223,8 +241,9 @@ inline void addRoundTwoCases(const std::function<void(Case)>& add, const QString
        1, {"--imgsz"}});
   add({"--resume without a checkpoint warns", [](const QString& dir) { QDir().mkpath(dir + "/run"); },
        trainCls + QStringList{"--resume"}, 0, {"warning", "--resume", "last.plm"}});
+}
 
-  // --- filesystem errors ------------------------------------------------------------------------
+inline void addFilesystemRows(const AddCase& add) {
   auto aFile = [](const QString& name) {
     return [name](const QString& dir) { writeAll(dir + "/" + name, "a file, not a folder"); };
   };
@@ -233,12 +252,14 @@ inline void addRoundTwoCases(const std::function<void(Case)>& add, const QString
   add({"infer --output-dir is a file", aFile("outdir"),
        {"infer", "--model", "resnet20", "--input", "@x.npy", "--output-dir", "@outdir"}, 1, {"outdir", "not a directory"},
        "outdir"});
-  add({"train --out is a file", aFile("run"), trainCls, 1, {"run", "not a directory"}, "run"});
+  add({"train --out is a file", aFile("run"), trainClassifierArgs(), 1, {"run", "not a directory"}, "run"});
   add({"make-dataset --out is a file", aFile("ds"),
        {"make-dataset", "fashion-det", "--out", "@ds", "--train", "4", "--val", "2", "--size", "64"}, 1,
        {"ds", "not a directory"}, "ds"});
+}
 
-  // --- archives that lie about a record's size ----------------------------------------------------
+// Archives that lie about a record's size.
+inline void addArchiveRows(const AddCase& add) {
   add({"pt pickle record claims tens of GiB", [](const QString& dir) {
          writeAll(dir + "/w.pt", zipWithLyingRecord("archive", "data.pkl", bombSize(), bombSize() / 1000));
        },
@@ -247,13 +268,29 @@ inline void addRoundTwoCases(const std::function<void(Case)>& add, const QString
          writeAll(dir + "/m.plm", zipWithLyingRecord("archive", "prunelab.json", bombSize(), bombSize() / 1000));
        },
        {"info", "--model", "@m.plm"}, 1, {"m.plm", "prunelab.json", "memory"}});
+}
 
-  // --- --nproc: never a runaway group (as an unprivileged user: root ignores ulimit -u) --------
+// --nproc: never a runaway group (as an unprivileged user when root: root ignores ulimit -u).
+inline void addNprocRows(const AddCase& add) {
+  auto nothing = [](const QString&) {};
   const QStringList trainNproc = {"train", "--model", "resnet20", "--data", "fashion-mnist", "--epochs", "1", "--train-limit",
                                   "64", "--val-limit", "64", "--out", "@run", "--dist-timeout", "20"};
   add({"--nproc 100000", nothing, trainNproc + QStringList{"--nproc", "100000"}, 1, {"--nproc", "at most"}, {}, Limits{0, 4}});
   add({"--nproc 6 under ulimit -u 4", nothing, trainNproc + QStringList{"--nproc", "6"}, 1, {"--nproc", "process limit"}, {},
        Limits{0, 4}});
+}
+
+// The second round's rows; `valid` is the directory of valid files (r20.plm, r20.onnx,
+// det/, x.npy) the bad ones are made from.
+inline void addRoundTwoCases(const AddCase& add, const QString& valid) {
+  addOnnxRows(add, valid);
+  addNpyRows(add, valid);
+  addDataRows(add, valid);
+  addPruneRows(add);
+  addTrainOptionRows(add, valid);
+  addFilesystemRows(add);
+  addArchiveRows(add);
+  addNprocRows(add);
 }
 
 }  // namespace malformed
