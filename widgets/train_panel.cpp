@@ -8,6 +8,8 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QThread>
+#include <algorithm>
 
 #include "widgets/format.h"
 #include "widgets/sr_control.h"
@@ -42,7 +44,9 @@ TrainPanel::TrainPanel(QWidget* parent)
   m_byEpoch->setPrefix("by epoch ");
   m_distill->setToolTip("Fine-tune with the model before the first cut as teacher: it sees the same batches and "
                         "its softened outputs join the loss (knowledge distillation)");
-  m_processes->setRange(1, 64);
+  // The cap core's maxLocalWorkers() enforces (4 per core, at least 8); widgets do not link
+  // core, so the rule is restated here and the worker refuses anything above it anyway.
+  m_processes->setRange(1, std::max(8, 4 * QThread::idealThreadCount()));
   m_processes->setToolTip("Data-parallel training: this many processes on this machine, each with the batch above "
                           "and its share of every epoch; gradients are averaged across them (PyTorch's c10d, Gloo). "
                           "The workbench is rank 0: the curves and histograms are its own, and sr, lr, Pause and "

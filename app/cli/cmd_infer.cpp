@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
@@ -11,10 +12,24 @@
 #include "cli/model_options.h"
 #include "exec/inference.h"
 #include "exec/runtime.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/npy.h"
 
 namespace prunelab::cli {
+
+namespace {
+
+// NaN/Inf in the input make every output NaN: a sensor or preprocessing fault the user
+// may still want to run through, so a warning, not an error.
+void warnAboutNonFinite(const at::Tensor& x, const std::string& path) {
+  const int64_t bad = (~at::isfinite(x)).sum().item<int64_t>();
+  if (bad == 0) return;
+  std::fprintf(stderr, "warning: %s: %lld of %lld input values are NaN/Inf; the outputs will be NaN/Inf too\n",
+               path.c_str(), static_cast<long long>(bad), static_cast<long long>(x.numel()));
+}
+
+}  // namespace
 
 int runInfer(int argc, char** argv) {
   CommandLine cl("infer", "--model NAME|PATH --input x.npy (--output y.npy | --output-dir DIR) [options]");
@@ -39,6 +54,7 @@ int runInfer(int argc, char** argv) {
   if (!x.is_floating_point()) throw Error(inputPath, "input must be float32");
   x = x.to(at::kFloat);
   if (x.dim() == 3) x = x.unsqueeze(0);
+  warnAboutNonFinite(x, inputPath);
   const std::vector<at::Tensor> outputs = runInference(g, {x}, dev);
 
   if (cl.has("--output")) {
@@ -47,7 +63,7 @@ int runInfer(int argc, char** argv) {
     writeNpy(output, outputs[0]);
   } else {
     const std::string& dir = outputDir;
-    std::filesystem::create_directories(dir);
+    createDirectories(dir);
     for (size_t i = 0; i < outputs.size(); ++i)
       writeNpy((std::filesystem::path(dir) / ("output" + std::to_string(i) + ".npy")).string(), outputs[i]);
   }

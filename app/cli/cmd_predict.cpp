@@ -126,7 +126,7 @@ int runPredict(int argc, char** argv) {
   po.device = resolveDevice(deviceArgument(p.device));
   const DetectionPredictor predictor(graph, po);
   const fs::path labelsDir = fs::path(p.out) / "labels";
-  if (p.saveTxt) fs::create_directories(labelsDir);
+  if (p.saveTxt) createDirectories(labelsDir.string());
 
   ProgressLine progress(json);
   progress.start("predict");

@@ -215,6 +215,7 @@ int runPrune(int argc, char** argv) {
   } else if (cl.has("--ratios")) {
     r.mode = PruneRequest::Mode::Ratios;
     r.ratios = readRatios(ratios, r.fallbackRatio);
+    r.ratiosFile = ratios;
   } else if (cl.has("--target-macs")) {
     r.mode = PruneRequest::Mode::TargetMacs;
     r.target = parseCount("--target-macs", targetMacs);

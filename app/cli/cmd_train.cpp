@@ -33,6 +33,7 @@
 #include "graph/scope_pattern.h"
 #include "session/session.h"
 #include "train/trainer.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/parse_number.h"
 
@@ -194,6 +195,9 @@ int runTrain(int argc, char** argv) {
             recipeSummary());
   if (!cl.parse(argc, argv)) return 0;
   checkAutopilotArgs(cl, autopilot, given.epochs);
+  // Before any data loads: the run's folder will be needed at the end of epoch 1.
+  if (std::filesystem::exists(runDir) && !std::filesystem::is_directory(runDir))
+    throw Error(runDir, "is a file, not a directory (--out names the run's folder)");
   const std::optional<DistEnv> distEnv = distEnvFromEnvironment();
   if (cl.has("--nproc") && nproc < 1) throw UsageError("--nproc", "must be at least 1, got " + std::to_string(nproc));
   if (!(distTimeout > 0)) throw UsageError("--dist-timeout", "must be positive");
@@ -213,6 +217,10 @@ int runTrain(int argc, char** argv) {
   const bool resuming = resume && std::filesystem::exists(last);
   if (!resume && rank == 0 && std::filesystem::exists(last))
     throw Error(runDir, "already holds a run (last.plm): use --resume to continue it, or another --out");
+  // Scripts pass --resume to start or continue alike, so a missing checkpoint is allowed,
+  // but said: a mistyped --out would otherwise retrain from scratch unnoticed.
+  if (resume && !resuming && rank == 0)
+    std::fprintf(stderr, "warning: --resume: %s does not exist; starting a new run\n", last.c_str());
 
   Session session;
   session.openData(data.spec);
@@ -360,7 +368,7 @@ int evalDetector(const CommandLine& cl, const DataArgs& data, const RunArgs& run
   showProgress(loader, progress, "eval");
   DetectionSink sink;
   if (!save.dir.empty()) {
-    std::filesystem::create_directories(save.dir);
+    createDirectories(save.dir);
     sink = [&](size_t index, const std::vector<Detection>& found) {
       const ImageU8 image = det.val->image(index);  // for its size: detections return to its pixels
       const LetterboxGeometry g = letterboxGeometry(image.width, image.height, to.augment.imgsz);

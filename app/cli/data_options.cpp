@@ -10,6 +10,21 @@
 
 namespace prunelab::cli {
 
+namespace {
+
+// Bounds of the data options: past them a value is a typo, not a request.
+constexpr int64_t kMaxImgsz = 32768;
+constexpr int64_t kMaxEpochs = 1000000;
+
+// 0.5 as CLI11 shows a default (stream formatting).
+std::string numberText(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
 void addDataOptions(CommandLine& cl, DataArgs& d) {
   CLI::App& a = cl.app();
   a.add_option("--data", d.spec.spec,
@@ -36,7 +51,7 @@ void addDataOptions(CommandLine& cl, DataArgs& d) {
   a.add_option_function<int64_t>(
        "--imgsz",
        [&d](const int64_t& v) {
-         d.task.imgsz = v;
+         d.task.imgsz = checkedCount("--imgsz", v, 1, kMaxImgsz);  // 0 meant "the default" silently
          d.spec.input.imgsz = static_cast<int>(v);
        },
        "square input size: detection (a multiple of 32), or classification (resize every image to PX x PX)")
@@ -59,10 +74,21 @@ void addDataOptions(CommandLine& cl, DataArgs& d) {
       ->type_name("R,G,B")
       ->delimiter(',')
       ->default_str("by --normalize");
-  a.add_option("--mosaic", d.task.mosaic, "detection: mosaic probability")->type_name("P")->capture_default_str();
-  a.add_option("--close-mosaic", d.task.closeMosaic, "detection: last N epochs without mosaic")
+  a.add_option_function<double>(
+       "--mosaic",
+       [&d](const double& v) {
+         if (!(v >= 0 && v <= 1)) throw Error("--mosaic", "must be a probability in [0, 1], got " + numberText(v));
+         d.task.mosaic = v;
+       },
+       "detection: mosaic probability")
+      ->type_name("P")
+      ->default_str(numberText(d.task.mosaic));
+  a.add_option_function<int64_t>(
+       "--close-mosaic",
+       [&d](const int64_t& v) { d.task.closeMosaic = static_cast<int>(checkedCount("--close-mosaic", v, 0, kMaxEpochs)); },
+       "detection: last N epochs without mosaic")
       ->type_name("N")
-      ->capture_default_str();
+      ->default_str(std::to_string(d.task.closeMosaic));
   a.add_option("--conf", d.task.confidence, "detection: confidence threshold for mAP")
       ->type_name("P")
       ->capture_default_str();

@@ -1,5 +1,6 @@
 #include "cli/dist_launch.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,22 +51,39 @@ std::vector<std::string> argsWithoutNproc(int argc, char** argv) {
   return out;
 }
 
-int launchLocalWorkers(int nproc, const std::vector<std::string>& args, std::chrono::seconds grace) {
-  if (nproc < 1) throw Error("--nproc", "must be at least 1, got " + std::to_string(nproc));
-  const char* addr = std::getenv("MASTER_ADDR");
-  const char* port = std::getenv("MASTER_PORT");
-  const std::optional<long long> given = port ? parseInteger(port) : std::nullopt;
-  if (port && (!given || *given < 1 || *given > 65535))
-    throw Error("environment variable MASTER_PORT", std::string("expects a port 1..65535, got '") + port + "'");
-  const int masterPort = given ? static_cast<int>(*given) : freeLocalPort();
-  const std::string masterAddr = addr ? addr : "127.0.0.1";
-  std::fflush(stdout);
-  std::fflush(stderr);
+namespace {
+
+// Forks the N workers; each waits at `gate` (a pipe) between fork and exec, so none runs
+// until all N exist. When a fork fails part-way (the process limit, ulimit -u), the gate
+// closes, the started children read end-of-file and leave without running anything, and
+// every one is reaped before the error: a failed launch leaves no process behind.
+std::vector<pid_t> startWorkers(int nproc, const std::vector<std::string>& args, const std::string& masterAddr,
+                                int masterPort) {
+  int gate[2];
+  if (::pipe2(gate, O_CLOEXEC) != 0)
+    throw Error("--nproc", std::string("cannot start the workers: ") + std::strerror(errno));
   std::vector<pid_t> pids;
   for (int rank = 0; rank < nproc; ++rank) {
     const pid_t pid = ::fork();
-    if (pid < 0) throw Error("--nproc", std::string("cannot start worker: ") + std::strerror(errno));
+    if (pid < 0) {
+      const int err = errno;
+      ::close(gate[1]);
+      for (const pid_t started : pids)
+        while (::waitpid(started, nullptr, 0) < 0 && errno == EINTR) {
+        }
+      ::close(gate[0]);
+      throw Error("--nproc", "cannot start worker " + std::to_string(rank) + " of " + std::to_string(nproc) + ": " +
+                                 std::strerror(err) +
+                                 (err == EAGAIN ? " (the process limit, ulimit -u, allows fewer processes)" : "") +
+                                 "; the " + std::to_string(pids.size()) + " already started were stopped");
+    }
     if (pid == 0) {
+      ::close(gate[1]);
+      char go = 0;
+      ssize_t n;
+      while ((n = ::read(gate[0], &go, 1)) < 0 && errno == EINTR) {
+      }
+      if (n != 1) ::_exit(125);  // the launch failed: leave without running anything
       for (const auto& [name, value] : localWorkerEnvironment(rank, nproc, masterAddr, masterPort))
         ::setenv(name.c_str(), value.c_str(), 1);
       std::vector<char*> argv;
@@ -80,6 +98,35 @@ int launchLocalWorkers(int nproc, const std::vector<std::string>& args, std::chr
     }
     pids.push_back(pid);
   }
+  const std::string go(static_cast<size_t>(nproc), 'g');  // one byte per worker opens the gate
+  const ssize_t written = ::write(gate[1], go.data(), go.size());
+  ::close(gate[1]);
+  ::close(gate[0]);
+  if (written != static_cast<ssize_t>(go.size())) {  // cannot happen for a few bytes; never leave them waiting
+    for (const pid_t started : pids) ::kill(started, SIGKILL);
+    for (const pid_t started : pids) ::waitpid(started, nullptr, 0);
+    throw Error("--nproc", "cannot start the workers (the start signal could not be written)");
+  }
+  return pids;
+}
+
+}  // namespace
+
+int launchLocalWorkers(int nproc, const std::vector<std::string>& args, std::chrono::seconds grace) {
+  if (nproc < 1) throw Error("--nproc", "must be at least 1, got " + std::to_string(nproc));
+  if (nproc > maxLocalWorkers())
+    throw Error("--nproc", "must be at most " + std::to_string(maxLocalWorkers()) +
+                               " on this machine (4 per core, at least 8), got " + std::to_string(nproc));
+  const char* addr = std::getenv("MASTER_ADDR");
+  const char* port = std::getenv("MASTER_PORT");
+  const std::optional<long long> given = port ? parseInteger(port) : std::nullopt;
+  if (port && (!given || *given < 1 || *given > 65535))
+    throw Error("environment variable MASTER_PORT", std::string("expects a port 1..65535, got '") + port + "'");
+  const int masterPort = given ? static_cast<int>(*given) : freeLocalPort();
+  const std::string masterAddr = addr ? addr : "127.0.0.1";
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::vector<pid_t> pids = startWorkers(nproc, args, masterAddr, masterPort);
   std::printf("started %d workers (ranks 0-%d, store %s:%d)\n", nproc, nproc - 1, masterAddr.c_str(), masterPort);
   std::fflush(stdout);
 

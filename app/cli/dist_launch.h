@@ -9,6 +9,10 @@
 // the survivors stop on their own (their next collective fails and names the rank), and
 // any still running after `grace` are killed. Exit code: 0 when every rank exited 0,
 // otherwise the first failure's (128 + signal for a signal).
+//
+// N is at most maxLocalWorkers() (distributed/dist_env.h). The workers are forked first
+// and exec'd only once all N exist: when a fork fails (the process limit), the ones
+// already forked leave without running and are reaped before the error is thrown.
 
 #include <chrono>
 #include <string>

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -27,6 +28,16 @@ void printUsage(std::ostream& out) {
   }
   out << "\nexit codes: 0 ok, 1 error (the message names the file, option or layer), 2 usage,\n"
          "            3 internal error, 130 training stopped by a signal (checkpoint kept)\n";
+}
+
+// "PATH: cannot create directories: Not a directory" from libstdc++'s
+// "filesystem error: cannot create directories: Not a directory [PATH]".
+std::string describe(const std::filesystem::filesystem_error& e) {
+  std::string what = e.what();
+  const std::string prefix = "filesystem error: ";
+  if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
+  if (const auto bracket = what.find(" ["); bracket != std::string::npos) what.erase(bracket);
+  return e.path1().empty() ? what : e.path1().string() + ": " + what;
 }
 
 }  // namespace
@@ -57,6 +68,11 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const prunelab::Error& e) {
     std::cerr << "prunelab-cli " << command << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the system refuses (a file where a folder must be, no permission, a full
+    // disk) is the user's to fix, not an internal error: name the path and the reason.
+    std::cerr << "prunelab-cli " << command << ": error: " << describe(e) << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "prunelab-cli " << command << ": internal error: " << e.what() << "\n";

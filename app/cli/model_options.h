@@ -21,6 +21,7 @@ struct ModelArgs {
 // (--threads 100000 spawns that many threads), not a request.
 inline constexpr int64_t kMaxClasses = 100000;
 inline constexpr int64_t kMaxThreads = 1024;
+inline constexpr int64_t kMaxInChannels = 32768;  // the YOLO YAML builder's channel bound
 
 // `value` when it is in [lo, hi]; else prunelab::Error naming the option (exit code 1).
 inline int64_t checkedCount(const char* option, int64_t value, int64_t lo, int64_t hi) {
@@ -47,7 +48,11 @@ inline void addModelOptions(CommandLine& cl, ModelArgs& m) {
       ->type_name("N")
       ->default_str("the model's");
   a.add_option("--scale", r.scale, "YOLO YAML scale n/s/m/l/x")->type_name("S")->default_str("from the name, else the file's first");
-  a.add_option("--in-channels", r.inChannels, "input channels of a built-in model")->type_name("N")->default_str("3");
+  a.add_option_function<int64_t>(
+       "--in-channels", [&r](const int64_t& v) { r.inChannels = checkedCount("--in-channels", v, 1, kMaxInChannels); },
+       "input channels of a built-in model")
+      ->type_name("N")
+      ->default_str("3");
   a.add_option("--weights", r.weights, "torch.save(state_dict) file, .plm or yolov5/ultralytics .pt checkpoint to load")
       ->type_name("FILE");
   a.add_flag("--transfer", r.transfer,

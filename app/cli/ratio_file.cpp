@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "util/error.h"
@@ -11,8 +12,18 @@ namespace prunelab::cli {
 
 namespace {
 
+// YAML maps keep a repeated key, and a lookup sees only its first value: the file's
+// author meant one of the two, so neither is guessed.
+void checkUniqueKeys(const YAML::Node& map, const std::string& path) {
+  std::set<std::string> seen;
+  for (const auto& kv : map)
+    if (kv.first.IsScalar() && !seen.insert(kv.first.Scalar()).second)
+      throw Error(path, "'" + kv.first.Scalar() + "' is given twice; keep one ratio per layer or pattern");
+}
+
 LayerRatios ratiosFromYaml(const YAML::Node& root, const std::string& path, double& fallback) {
   if (!root.IsMap()) throw Error(path, "expected a map of layer name (or pattern) to ratio");
+  checkUniqueKeys(root, path);
   const bool nested = static_cast<bool>(root["layers"]);
   const YAML::Node layers = nested ? root["layers"] : root;
   if (root["default"]) {
@@ -23,6 +34,7 @@ LayerRatios ratiosFromYaml(const YAML::Node& root, const std::string& path, doub
     }
   }
   if (!layers.IsMap()) throw Error(path, "expected a map of layer name (or pattern) to ratio");
+  if (nested) checkUniqueKeys(layers, path);
   LayerRatios r;
   for (const auto& kv : layers) {
     if (!kv.first.IsScalar()) throw Error(path, "a layer name must be a plain string");

@@ -19,6 +19,9 @@ QString LocalWorkers::cliPath() {
 
 LocalWorkers::LocalWorkers(int world, int port, const QStringList& trainArgs, const QString& logDir)
     : m_logDir(logDir) {
+  if (world > maxLocalWorkers())
+    throw Error("Processes", "at most " + std::to_string(maxLocalWorkers()) +
+                                 " on this machine (4 per core, at least 8), got " + std::to_string(world));
   const QString cli = cliPath();
   if (!QFileInfo(cli).isExecutable())
     throw Error(cli.toStdString(), "not found: data-parallel training starts its other processes with prunelab-cli "
@@ -33,22 +36,28 @@ LocalWorkers::LocalWorkers(int world, int port, const QStringList& trainArgs, co
     p->setProcessChannelMode(QProcess::MergedChannels);
     p->setStandardOutputFile(logPath(rank));
     p->start(cli, QStringList{"train"} + trainArgs + QStringList{"--threads", QString::number(threads)});
-    if (!p->waitForStarted(10000))
-      throw Error(cli.toStdString(), "could not start rank " + std::to_string(rank) + ": " +
-                                         p->errorString().toStdString());
+    if (!p->waitForStarted(10000)) {
+      // The destructor does not run for a constructor that throws: stop the ranks started
+      // so far here, or they would wait for rank 0's store until their timeout.
+      stopAll();
+      throw Error(cli.toStdString(), "could not start rank " + std::to_string(rank) + " of " + std::to_string(world) +
+                                         ": " + p->errorString().toStdString() + "; the ranks started were stopped");
+    }
     m_ranks.push_back(std::move(p));
   }
 }
 
-QString LocalWorkers::logPath(int rank) const { return m_logDir + "/rank" + QString::number(rank) + ".log"; }
-
-LocalWorkers::~LocalWorkers() {
+void LocalWorkers::stopAll() {
   for (auto& p : m_ranks)
     if (p->state() != QProcess::NotRunning) {
       p->kill();
       p->waitForFinished(5000);
     }
 }
+
+QString LocalWorkers::logPath(int rank) const { return m_logDir + "/rank" + QString::number(rank) + ".log"; }
+
+LocalWorkers::~LocalWorkers() { stopAll(); }
 
 std::string LocalWorkers::finish(int msecs) {
   std::string problems;

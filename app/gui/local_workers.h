@@ -19,7 +19,9 @@ class LocalWorkers {
   // `trainArgs`: everything after "train" that every rank runs. Starts world - 1 processes
   // talking to the store at 127.0.0.1:port (rank 0 must host it); their output goes to
   // logDir/rank<r>.log (files, not pipes nobody reads while the run lasts). Throws
-  // prunelab::Error when prunelab-cli cannot be found or started.
+  // prunelab::Error when world is above maxLocalWorkers() (distributed/dist_env.h) or
+  // prunelab-cli cannot be found or started; the ranks started before a failed one are
+  // killed and reaped first.
   LocalWorkers(int world, int port, const QStringList& trainArgs, const QString& logDir);
   ~LocalWorkers();
   LocalWorkers(const LocalWorkers&) = delete;
@@ -34,6 +36,7 @@ class LocalWorkers {
 
  private:
   QString logPath(int rank) const;
+  void stopAll();  // kills and reaps every rank still running
 
   std::vector<std::unique_ptr<QProcess>> m_ranks;  // rank r at index r - 1
   QString m_logDir;

@@ -5,9 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "util/error.h"
 #include "util/parse_number.h"
@@ -60,6 +62,8 @@ std::vector<std::pair<std::string, std::string>> localWorkerEnvironment(int rank
           {"WORLD_SIZE", std::to_string(world)},  {"LOCAL_WORLD_SIZE", std::to_string(world)},
           {"MASTER_ADDR", addr},                  {"MASTER_PORT", std::to_string(port)}};
 }
+
+int maxLocalWorkers() { return std::max(8, 4 * static_cast<int>(std::thread::hardware_concurrency())); }
 
 int freeLocalPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

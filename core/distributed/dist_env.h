@@ -35,6 +35,11 @@ std::optional<DistEnv> distEnvFromEnvironment();
 std::vector<std::pair<std::string, std::string>> localWorkerEnvironment(int rank, int world, const std::string& addr,
                                                                         int port);
 
+// The most processes a run may start on this machine (`--nproc`, the workbench's
+// Processes box): 4 per core, at least 8. More only time-slice the same cores, and a typo
+// such as --nproc 1000 would fork until the process limit.
+int maxLocalWorkers();
+
 // A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick), for a store on
 // this machine. Throws prunelab::Error when no socket can be had.
 int freeLocalPort();

@@ -48,6 +48,7 @@ class OnnxImporter {
     for (const auto& init : gp.initializer()) ctx.m_refs[init.name()].constant = tensorFromOnnx(init, m_path);
     for (const auto& p : m_model.metadata_props())
       if (p.key().rfind("prunelab.", 0) == 0) ctx.m_graph.metadata()[p.key().substr(9)] = p.value();
+    checkSingleWriters(gp);
     addInputs(gp);
     if (m_options.useTags) checkTags(gp);
     planFusions(gp);
@@ -96,6 +97,32 @@ class OnnxImporter {
     for (const auto& op : m_model.opset_import())
       if (op.domain().empty() || op.domain() == "ai.onnx") m_opset = op.version();
     if (m_opset < 7) throw Error(m_path, "opset " + std::to_string(m_opset) + " is too old (PruneLab reads 11-17)");
+    // Newer opsets change what ops mean (opset 18 moved Reduce* axes and Split's sizes to
+    // inputs and gave Pad an axes input): read with opset-17 rules, they would import wrong.
+    constexpr int64_t kNewestOpset = 17;
+    if (m_opset > kNewestOpset)
+      throw Error(m_path, "opset " + std::to_string(m_opset) + " is newer than PruneLab knows (it reads 11-" +
+                              std::to_string(kNewestOpset) + "): export with opset " + std::to_string(kNewestOpset) +
+                              " or older");
+  }
+
+  // Each tensor has one writer and each graph output is listed once. Protobuf allows both
+  // mistakes, and the walk would let the later writer replace the earlier one silently.
+  void checkSingleWriters(const onnx::GraphProto& gp) const {
+    std::map<std::string, std::string> writer;  // tensor -> what writes it
+    for (const auto& in : gp.input()) writer.emplace(in.name(), "the graph input '" + in.name() + "'");
+    for (const auto& init : gp.initializer()) writer.emplace(init.name(), "the initializer '" + init.name() + "'");
+    for (const auto& n : gp.node())
+      for (const auto& out : n.output()) {
+        if (out.empty()) continue;  // an optional output left out
+        const auto [it, first] = writer.emplace(out, "node '" + n.name() + "'");
+        if (!first)
+          throw Error(m_path, "tensor '" + out + "' is written by two nodes (" + it->second + " and node '" + n.name() +
+                                  "'): each tensor must have one producer");
+      }
+    std::set<std::string> outputs;
+    for (const auto& out : gp.output())
+      if (!outputs.insert(out.name()).second) throw Error(m_path, "graph output '" + out.name() + "' is listed twice");
   }
 
   void addInputs(const onnx::GraphProto& gp) {

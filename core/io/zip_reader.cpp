@@ -1,5 +1,6 @@
 #include "io/zip_reader.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -135,11 +136,20 @@ const ZipReader::Entry* ZipReader::find(const std::string& name) const {
   return it == m_index.end() ? nullptr : &m_entries[it->second];
 }
 
+uint64_t ZipReader::recordLimit() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0) return kMaxRecordBytes;  // unknown: the fixed bound alone
+  return std::min(kMaxRecordBytes, uint64_t(pages) * uint64_t(pageSize) / 2);
+}
+
 std::string ZipReader::read(const Entry& e) {
   const std::string what = "record '" + e.name + "'";
   if (e.flags & (0x01 | 0x40)) throw Error(m_path, what + " is encrypted");
   if (e.method != 0 && e.method != 8)
     throw Error(m_path, what + " is compressed with zip method " + std::to_string(e.method) + " (PruneLab reads stored and deflated records)");
+  if (e.size > recordLimit())
+    throw Error(m_path, what + " claims " + std::to_string(e.size) + " bytes, more than half of this machine's memory (" +
+                            std::to_string(recordLimit()) + " bytes may be read): the archive is damaged or a zip bomb");
   const std::string local = readAt(e.offset, 30, ("the local header of " + what).c_str());
   if (le(local, 0, 4) != kLocalSignature) throw Error(m_path, "damaged zip archive: bad local header of " + what);
   const uint64_t dataAt = e.offset + 30 + le(local, 26, 2) + le(local, 28, 2);

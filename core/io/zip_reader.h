@@ -12,7 +12,10 @@
 //
 // Bounds: records are read only within the file; a deflated record may claim at most
 // kMaxRecordBytes and 1032 times its compressed size (deflate's largest ratio), so a
-// lying header cannot make the reader allocate what the file cannot hold.
+// lying header cannot make the reader allocate what the file cannot hold. Every record
+// may also claim at most half of this machine's memory (recordLimit()): its bytes and the
+// tensors made from them are in memory together, and a zip bomb well within deflate's
+// ratio (a 40 MB record inflating to 40 GiB) otherwise ended in std::bad_alloc.
 // Not thread-safe (one std::ifstream); open one reader per thread.
 
 #include <cstdint>
@@ -30,6 +33,8 @@ class ZipReader {
     uint64_t flags = 0, method = 0, crc = 0, compressed = 0, size = 0, offset = 0;
   };
   static constexpr uint64_t kMaxRecordBytes = uint64_t{1} << 36;  // 64 GB
+  // min(kMaxRecordBytes, half the physical memory): the most one record may claim here.
+  static uint64_t recordLimit();
 
   // Reads the central directory. Throws prunelab::Error naming `path` when the file cannot
   // be opened, is not a zip archive, its directory is damaged, or two records share a name.

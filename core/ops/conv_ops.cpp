@@ -118,6 +118,12 @@ void convToScript(ScriptEmitter& e, const Node& n) {
 void convFromOnnx(OnnxImportContext& ctx, const OnnxNodeView& n) {
   const at::Tensor& w = ctx.constInput(n, 1);
   if (w.dim() != 4) ctx.unsupported(n, "only 2-D convolutions");
+  // The weight decides the window; a kernel_shape that says otherwise means the file was
+  // edited or written wrong, and other runtimes would refuse or read it differently.
+  const std::vector<int64_t> window{w.size(2), w.size(3)};
+  if (const auto k = n.attrInts("kernel_shape"); k && *k != window)
+    throw Error(ctx.path(), "node '" + n.name() + "': kernel_shape " + scriptList(*k) + " disagrees with its weight's " +
+                                scriptList(window) + " window");
   const std::string autoPad = n.attrString("auto_pad", "NOTSET");
   std::vector<int64_t> pads = n.attrInts("pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
   const auto strides = n.attrInts("strides").value_or(std::vector<int64_t>{1, 1});

@@ -1,5 +1,6 @@
 #include "pruning/pruner.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "analysis/cost.h"
@@ -54,6 +55,32 @@ PrunePlan planStep(const DependencyGraph& deps, const GroupScores& scores, const
   return {};
 }
 
+// "r.yaml: ratio of 'fc'" (or without the file when the ratios came from elsewhere).
+std::string ratioSubject(const PruneRequest& r, const std::string& pattern) {
+  return (r.ratiosFile.empty() ? "" : r.ratiosFile + ": ") + "ratio of '" + pattern + "'";
+}
+
+// What only the dependency analysis can tell, refused before the first cut: a ratio whose
+// layers are all pinned (the classifier's output, a protected scope) and a --round-to no
+// prunable group exceeds would both do nothing, silently.
+void checkRequestAgainstGroups(const DependencyGraph& deps, const PruneRequest& r) {
+  int64_t largest = 0;
+  for (const Group& g : deps.groups())
+    if (g.prunable()) largest = std::max(largest, g.size);
+  if (largest > 0 && r.constraints.roundTo >= largest)
+    throw Error("--round-to", std::to_string(r.constraints.roundTo) + " keeps every channel: no layer that can be pruned " +
+                                  "has more (the largest has " + std::to_string(largest) + ")");
+  if (r.mode != PruneRequest::Mode::Ratios) return;
+  for (const auto& [pattern, ratio] : r.ratios) {
+    if (ratio == 0.0) continue;  // "leave this layer alone" is what a pinned layer does anyway
+    bool prunable = false;
+    for (const Group& g : deps.groups()) prunable = prunable || (g.prunable() && groupMatches(deps, g, pattern));
+    if (!prunable)
+      throw Error(ratioSubject(r, pattern), "names only layers that cannot be pruned (their channels are pinned: "
+                                            "a model output, a protected or pinned scope, an op without a channel rule)");
+  }
+}
+
 // A fraction of channels: finite and in [0, 1) (or (0, 1) when it must remove something).
 void checkFraction(const std::string& what, double v, bool positive) {
   if (!std::isfinite(v) || v < 0.0 || v >= 1.0 || (positive && v == 0.0))
@@ -76,12 +103,12 @@ void checkRequest(const Graph& graph, const PruneRequest& r) {
   if (r.mode == PruneRequest::Mode::LayerAmount) checkFraction("--amount", r.amount, true);
   if (r.mode == PruneRequest::Mode::GlobalPercent) checkFraction("--percent", r.amount, true);
   if (r.mode == PruneRequest::Mode::Ratios) {
-    checkFraction("default ratio", r.fallbackRatio, false);
+    checkFraction(ratioSubject(r, "default"), r.fallbackRatio, false);
     for (const auto& [pattern, ratio] : r.ratios) {
-      checkFraction("ratio of '" + pattern + "'", ratio, false);
+      checkFraction(ratioSubject(r, pattern), ratio, false);
       bool matches = false;
       for (const Node& n : graph.nodes()) matches = matches || scopeMatches(n.name, pattern) || scopeMatches(n.scope, pattern);
-      if (!matches) throw Error("ratio of '" + pattern + "'", "matches no layer of this model");
+      if (!matches) throw Error(ratioSubject(r, pattern), "matches no layer of this model");
     }
   }
   const auto scopes = [&](const std::string& option, const std::vector<std::string>& patterns) {
@@ -119,6 +146,7 @@ PruneOutcome runPruning(const Graph& input, const PruneRequest& request) {
     o.protectedScopes = r.protectedScopes;
     o.pinnedScopes = r.pinnedScopes;
     const DependencyGraph deps(current, o);
+    if (step == 0) checkRequestAgainstGroups(deps, r);
     const GroupScores scores = computeImportance(deps, r.importance);
     const PrunePlan plan = planStep(deps, scores, r, step, startCost, out);
     SurgeryResult cut = applySurgery(deps, plan, r.surgery);

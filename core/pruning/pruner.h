@@ -27,6 +27,7 @@ struct PruneRequest {
   double amount = 0.0; // LayerAmount, GlobalPercent (as fraction)
   std::vector<std::pair<std::string, double>> ratios;  // Ratios
   double fallbackRatio = 0.0;                         // Ratios: groups no pattern matches
+  std::string ratiosFile;  // Ratios: the file they came from, named in errors ("" none)
   int64_t target = 0;  // TargetMacs / TargetParams
   // TargetMacs from a sensitivity table (planFromSensitivity) instead of a global ranking;
   // one step only.

@@ -87,6 +87,17 @@ json optionsToJson(const TrainerOptions& o, double sr) {
   return j;
 }
 
+// Values the schedule and optimizer would take without complaint and then train wrongly:
+// a negative warm-up (lr above the base from step 0), momentum >= 1 (the velocity never
+// decays: the weights diverge) or < 0, validation every 0 epochs (read as every epoch).
+void checkScheduleOptions(const TrainerOptions& o) {
+  const double w = o.schedule.warmupEpochs;
+  if (!std::isfinite(w) || w < 0) throw Error("--warmup", "must be zero or more epochs, got " + std::to_string(w));
+  if (!std::isfinite(o.momentum) || o.momentum < 0 || o.momentum >= 1)
+    throw Error("--momentum", "must be in [0, 1), got " + std::to_string(o.momentum));
+  if (o.validateEvery < 1) throw Error("--val-every", "must be at least 1 epoch, got " + std::to_string(o.validateEvery));
+}
+
 }  // namespace
 
 struct Trainer::Impl {
@@ -266,6 +277,7 @@ struct Trainer::Impl {
   }
 
   TrainResult run() {
+    checkScheduleOptions(opt);
     if (opt.epochs <= 0) throw Error("--epochs", "must be positive");
     if (opt.batchSize <= 0) throw Error("--batch", "must be positive, got " + std::to_string(opt.batchSize));
     const double lr0 = control->lr.load();
@@ -300,7 +312,7 @@ struct Trainer::Impl {
     pilot = std::make_unique<SrPilotDriver>(opt.autopilot, control, *graph, sparseTargets,
                                             [this](const std::string& m) { message(m); });
     if (writes()) {
-      fs::create_directories(opt.runDir);
+      createDirectories(opt.runDir);
       log.open(opt.runDir, opt.resume);
       writeFileAtomically((fs::path(opt.runDir) / "options.json").string(),
                           [&](std::ostream& os) { os << optionsToJson(opt, srStart).dump(1) << "\n"; });

@@ -89,6 +89,23 @@ void replaceFileAtomically(const std::string& path,
   }
 }
 
+void createDirectories(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return;
+  fs::path prefix;
+  for (const fs::path& part : fs::path(dir)) {
+    if (part.empty()) continue;  // the trailing "" of "a/b/"
+    prefix /= part;
+    const fs::file_status st = fs::status(prefix, ec);
+    if (fs::exists(st) && !fs::is_directory(st))
+      throw Error(prefix.string(), prefix == fs::path(dir) ? "is a file, not a directory"
+                                                          : "is a file, not a directory (" + dir + " would be inside it)");
+  }
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(dir, "cannot create the folder: " + ec.message());
+}
+
 void writeFileAtomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
   replaceFileAtomically(path, [&](const std::string& tmp) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

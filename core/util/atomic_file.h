@@ -22,4 +22,10 @@ void writeFileAtomically(const std::string& path, const std::function<void(std::
 // Same, for writers that need a file name (e.g. zip writers): `write(tempPath)`.
 void replaceFileAtomically(const std::string& path, const std::function<void(const std::string& tempPath)>& write);
 
+// Makes the output folder `dir` and its parents (nothing when it exists). Throws
+// prunelab::Error naming the part of the path that is a file where a folder is needed,
+// or `dir` and the system's reason when it cannot be created: std::filesystem's own
+// error would reach the user as an internal one.
+void createDirectories(const std::string& dir);
+
 }  // namespace prunelab

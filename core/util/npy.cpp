@@ -24,6 +24,13 @@ constexpr DtypeCode kCodes[] = {{"<f4", at::kFloat}, {"<f8", at::kDouble}, {"<i8
                                 {"<i4", at::kInt},   {"|u1", at::kByte},   {"|b1", at::kBool},
                                 {"<f2", at::kHalf}};
 
+// "(1, 3, 32, 32)", as numpy prints a shape.
+std::string shapeText(const std::vector<int64_t>& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
 }  // namespace
 
 at::Tensor readNpy(const std::string& path) {
@@ -97,6 +104,11 @@ at::Tensor readNpy(std::istream& in, const std::string& path) {
   if (available < bytes)
     throw Error(path, "file is truncated: the header's shape needs " + std::to_string(bytes) + " bytes of data, the file has " +
                           std::to_string(available));
+  // np.save writes exactly the header's shape: more bytes mean the header lies about the
+  // array (a shape cut short by hand), and reading the prefix would silently drop the rest.
+  if (available > bytes)
+    throw Error(path, "holds more data than its header declares: the shape " + shapeText(shape) + " needs " +
+                          std::to_string(bytes) + " bytes, the file has " + std::to_string(available));
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
   if (bytes && !in.read(static_cast<char*>(t.data_ptr()), bytes))
     throw Error(path, "file is truncated: expected " + std::to_string(bytes) + " bytes of data");

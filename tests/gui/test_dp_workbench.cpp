@@ -5,11 +5,15 @@
 
 #include <QSpinBox>
 #include <QPushButton>
+#include <QTemporaryDir>
 #include <QtTest/QtTest>
 
 #include "../support/workbench_open.h"
 #include "../support/workbench_test_settings.h"
+#include "distributed/dist_env.h"
+#include "gui/local_workers.h"
 #include "gui/workbench.h"
+#include "util/error.h"
 #include "widgets/gamma_panel.h"
 #include "widgets/log_panel.h"
 #include "widgets/main_window.h"
@@ -54,6 +58,21 @@ class TestDpWorkbench : public QObject {
     QCOMPARE(bench.lastTrainerStep(), int64_t{15});
     QVERIFY(bench.window().gammaPanel()->frameCount() > framesBefore);
     QVERIFY(panel->processesBox()->isEnabled());
+  }
+
+  // The Processes box and the worker share one cap (4 per core, at least 8): the box stops
+  // there, and LocalWorkers refuses more, naming the box, before starting any process.
+  void processesAreCapped() {
+    widgets::TrainPanel panel;
+    QCOMPARE(panel.processesBox()->maximum(), maxLocalWorkers());
+    QTemporaryDir dir;
+    try {
+      LocalWorkers workers(maxLocalWorkers() + 1, freeLocalPort(), {}, dir.path());
+      QFAIL("LocalWorkers started more processes than the cap");
+    } catch (const prunelab::Error& e) {
+      QVERIFY2(QString(e.what()).contains("Processes"), e.what());
+      QVERIFY2(QDir(dir.path()).entryList({"rank*.log"}).isEmpty(), "a rank was started");
+    }
   }
 };
 

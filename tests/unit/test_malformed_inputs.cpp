@@ -13,176 +13,10 @@
 // The bad files are made here, in a QTemporaryDir, from valid ones the CLI writes itself
 // or from hand-made bytes.
 
-#include <onnx/onnx_pb.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <unistd.h>
+#include "malformed_support.h"
+#include "malformed_round_two.h"
 
-#include <csignal>
-#include <cstring>
-#include <limits>
-
-#include <QCryptographicHash>
-#include <QDir>
-#include <QFile>
-#include <QProcess>
-#include <QTemporaryDir>
-#include <QtTest/QtTest>
-#include <fstream>
-#include <functional>
-#include <nlohmann/json.hpp>
-#include <random>
-
-#include "io/torch_zip.h"
-#include "test_helpers.h"
-#include "util/npy.h"
-
-using nlohmann::json;
-
-namespace {
-
-constexpr int kCaseTimeoutMs = 120000;  // a hang, not a slow machine: every row takes seconds
-
-// PRUNELAB_CLI, or $PRUNELAB_CLI_UNDER_TEST: another build's CLI (e.g. main's, to show
-// which rows fail on it).
-QString cliPath() { return qEnvironmentVariable("PRUNELAB_CLI_UNDER_TEST", PRUNELAB_CLI); }
-
-struct Outcome {
-  bool finished = false;
-  bool crashed = false;  // ended by a signal
-  int code = -1;
-  std::string err, out;
-};
-
-// Runs prunelab-cli; `fileSizeLimit` > 0 runs it under RLIMIT_FSIZE with SIGXFSZ ignored
-// (both inherited through exec), which is how a full disk is simulated without mount.
-Outcome run(const QStringList& args, const QString& workDir, long fileSizeLimit = 0) {
-  QProcess p;
-  p.setWorkingDirectory(workDir);
-  if (fileSizeLimit > 0) {
-    p.setChildProcessModifier([fileSizeLimit] {
-      ::signal(SIGXFSZ, SIG_IGN);
-      const rlimit r{static_cast<rlim_t>(fileSizeLimit), static_cast<rlim_t>(fileSizeLimit)};
-      ::setrlimit(RLIMIT_FSIZE, &r);
-    });
-  }
-  p.start(cliPath(), args);
-  Outcome o;
-  if (!p.waitForStarted(10000)) return o;
-  if (!p.waitForFinished(kCaseTimeoutMs)) {
-    p.kill();
-    p.waitForFinished(5000);
-    return o;
-  }
-  o.finished = true;
-  o.crashed = p.exitStatus() == QProcess::CrashExit;
-  o.code = p.exitCode();
-  o.err = p.readAllStandardError().toStdString();
-  o.out = p.readAllStandardOutput().toStdString();
-  return o;
-}
-
-std::string readAll(const QString& path) {
-  std::ifstream in(path.toStdString(), std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void writeAll(const QString& path, const std::string& bytes) {
-  std::ofstream out(path.toStdString(), std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-QByteArray sha256(const QString& path) {
-  QFile f(path);
-  if (!f.open(QIODevice::ReadOnly)) return {};
-  return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
-}
-
-std::string randomBytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng() & 0xff);
-  return s;
-}
-
-// A .plm rewritten record by record; `edit` may change the manifest (and the records).
-void rewritePlm(const QString& src, const QString& dst, const std::function<void(json&)>& edit,
-                const std::function<void(std::map<std::string, std::string>&)>& editRecords = {}) {
-  prunelab::TorchZipReader zip(src.toStdString());
-  std::map<std::string, std::string> records;
-  for (const auto& r : zip.records()) records[r] = zip.readRecord(r);
-  json manifest = json::parse(records.at("prunelab.json"));
-  edit(manifest);
-  records["prunelab.json"] = manifest.dump();
-  if (editRecords) editRecords(records);
-  prunelab::TorchZipWriter w(dst.toStdString());
-  for (const auto& [name, bytes] : records) w.writeRecord(name, bytes.data(), bytes.size());
-  w.finish();
-}
-
-// The first node of `op` in a .plm manifest.
-json& firstNode(json& manifest, const std::string& op) {
-  for (auto& n : manifest.at("graph").at("nodes"))
-    if (n.at("op") == op) return n;
-  throw std::runtime_error("no " + op + " node");
-}
-
-// An .onnx rewritten through its protobuf.
-void rewriteOnnx(const QString& src, const QString& dst, const std::function<void(onnx::ModelProto&)>& edit) {
-  onnx::ModelProto m;
-  const std::string bytes = readAll(src);
-  if (!m.ParseFromString(bytes)) throw std::runtime_error("cannot parse " + src.toStdString());
-  edit(m);
-  writeAll(dst, m.SerializeAsString());
-}
-
-onnx::NodeProto& firstOnnxNode(onnx::ModelProto& m, const std::string& type) {
-  for (auto& n : *m.mutable_graph()->mutable_node())
-    if (n.op_type() == type) return n;
-  throw std::runtime_error("no " + type + " node");
-}
-
-void setInts(onnx::NodeProto& n, const std::string& attr, const std::vector<int64_t>& v) {
-  for (auto& a : *n.mutable_attribute())
-    if (a.name() == attr) {
-      a.clear_ints();
-      for (int64_t x : v) a.add_ints(x);
-      return;
-    }
-  throw std::runtime_error("no attribute " + attr);
-}
-
-// A hand-written .npy: header text as given (it may lie), then `dataBytes` zero bytes.
-std::string npy(const std::string& dict, size_t dataBytes) {
-  std::string header = dict;
-  while ((10 + header.size() + 1) % 64) header += ' ';
-  header += '\n';
-  std::string s = std::string("\x93NUMPY\x01\x00", 8);
-  s += static_cast<char>(header.size() & 0xff);
-  s += static_cast<char>(header.size() >> 8);
-  return s + header + std::string(dataBytes, '\0');
-}
-
-// A YOLO YAML: yolov5n's text with `from` replaced by `to` (once).
-std::string yamlWith(const std::string& from, const std::string& to) {
-  std::string s = readAll(QString(PRUNELAB_SOURCE_DIR) + "/resources/models/yolov5n.yaml");
-  const auto at = s.find(from);
-  if (at == std::string::npos) throw std::runtime_error("yolov5n.yaml has no '" + from + "'");
-  return s.replace(at, from.size(), to);
-}
-
-struct Case {
-  QString name;
-  std::function<void(const QString& dir)> make;  // writes the bad input(s) into dir
-  QStringList args;                              // "@" at the start of a word: a path in dir
-  int code = 1;
-  std::vector<std::string> mustSay = {};  // every fragment must be in stderr
-  QString guarded = {};                   // an existing output that must stay as it was ("" none)
-  long fileSizeLimit = 0;            // RLIMIT_FSIZE for the run (simulated full disk)
-};
-
-}  // namespace
+using namespace malformed;
 
 class TestMalformedInputs : public QObject {
   Q_OBJECT
@@ -586,18 +420,23 @@ class TestMalformedInputs : public QObject {
          {"export", "--model", "resnet20", "--format", "native", "--out", "@null.plm"}, 1, {"null.plm", "regular files only"}});
     add({"--out on a full disk (native)", [](const QString& dir) { writeAll(dir + "/out.plm", "precious existing output"); },
          {"export", "--model", "resnet20", "--format", "native", "--out", "@out.plm"}, 1, {"out.plm", "write failed"}, "out.plm",
-         64 * 1024});
+         Limits{64 * 1024}});
     add({"--out on a full disk (onnx)", [](const QString& dir) { writeAll(dir + "/out.onnx", "precious existing output"); },
          {"export", "--model", "resnet20", "--format", "onnx", "--out", "@out.onnx"}, 1, {"out.onnx", "write failed"}, "out.onnx",
-         64 * 1024});
+         Limits{64 * 1024}});
     add({"--out on a full disk (prune)", [](const QString& dir) { writeAll(dir + "/out.plm", "precious existing output"); },
          {"prune", "--model", "resnet20", "--criterion", "l1", "--percent", "0.3", "--out", "@out.plm"}, 1,
-         {"out.plm", "write failed"}, "out.plm", 64 * 1024});
+         {"out.plm", "write failed"}, "out.plm", Limits{64 * 1024}});
+
+    addRoundTwoCases([this](Case c) { add(std::move(c)); }, m_valid);
   }
 
  private Q_SLOTS:
   void initTestCase() {
     QVERIFY(m_tmp.isValid());
+    // Orphans of the CLIs run here (the workers of a --nproc launcher that gave up) become
+    // this process's children, so each row can count and stop what its run left behind.
+    QVERIFY(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
     m_valid = m_tmp.path() + "/valid";
     QDir().mkpath(m_valid);
     // The valid files every bad one starts from, written by the CLI itself.
@@ -638,9 +477,17 @@ class TestMalformedInputs : public QObject {
     if (!guarded.isEmpty() && !QFile::exists(guarded)) writeAll(guarded, "an existing output file\n");
     const QByteArray before = guarded.isEmpty() ? QByteArray() : sha256(guarded);
 
-    const Outcome o = run(args, dir, c.fileSizeLimit);
+    if (c.limits.processLimit > 0) {  // the unprivileged user the row runs as works in its folder
+      const auto all = QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadOther | QFile::WriteOther |
+                       QFile::ExeOther;
+      QFile::setPermissions(m_tmp.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ExeOther);
+      QFile::setPermissions(dir, all);
+    }
+    const Outcome o = run(args, dir, c.limits);
+    const int leftover = stopLeftoverProcesses();
     const std::string all = "exit " + std::to_string(o.code) + "\nstderr:\n" + o.err;
     QVERIFY2(o.finished, "timed out (a hang)");
+    QVERIFY2(leftover == 0, (std::to_string(leftover) + " processes it started were left running\n" + all).c_str());
     QVERIFY2(!o.crashed, ("killed by a signal\n" + all).c_str());
     QVERIFY2(o.err.find("terminate called") == std::string::npos, all.c_str());
     QVERIFY2(o.err.find("Exception raised from") == std::string::npos, all.c_str());

@@ -140,6 +140,28 @@ fs::path splitPath(const fs::path& root, const std::string& value) {
   return under;
 }
 
+// `p` after symlinks and "..", as far as it exists.
+fs::path resolved(const fs::path& p) {
+  std::error_code ec;
+  const fs::path r = fs::weakly_canonical(p, ec);
+  return ec ? p.lexically_normal() : r;
+}
+
+bool isUnder(const fs::path& p, const fs::path& dir) {
+  const fs::path rel = resolved(p).lexically_relative(resolved(dir));
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// The running system's folders, never a dataset: a split that climbs out of the dataset
+// (../../..) into /proc or /dev would walk it, file by file. "" when `p` is elsewhere.
+// /dev/shm is the exception: a RAM disk people copy datasets to for speed.
+std::string systemFolder(const fs::path& p) {
+  if (isUnder(p, "/dev/shm")) return "";
+  for (const char* dir : {"/dev", "/proc", "/sys"})
+    if (isUnder(p, dir)) return dir;
+  return "";
+}
+
 // A split's entries as written: one path or a list of them.
 std::vector<std::string> splitEntries(const YAML::Node& yaml, const char* key, const std::string& yamlPath) {
   const YAML::Node node = yaml[key];
@@ -159,8 +181,16 @@ DetectionDatasetPtr openSplit(const fs::path& root, const std::vector<std::strin
   LabelCheck check;
   std::vector<std::string> images;
   std::string where;
+  const fs::path yamlDir = fs::path(yamlPath).parent_path();
   for (const auto& e : entries) {
     const fs::path split = splitPath(root, e);
+    if (const std::string system = systemFolder(split); !system.empty())
+      throw Error(yamlPath, std::string(key) + " split '" + e + "' resolves to " + resolved(split).string() +
+                                ", in the system folder " + system + ", not a dataset");
+    // Allowed (a shared image folder), but said: a wrong "../" count lands on other data.
+    if (!isUnder(split, root) && !isUnder(split, yamlDir.empty() ? fs::path(".") : yamlDir))
+      check.warnings.push_back(yamlPath + ": " + key + " split '" + e + "' resolves to " + resolved(split).string() +
+                               ", outside the YAML's folder and its path");
     addImages(split, root, yamlPath, images, check);
     where += (where.empty() ? "" : ", ") + split.string();
   }
@@ -251,6 +281,9 @@ DetectionSplits openYoloData(const std::string& dataYaml, size_t limitTrain, siz
   const YoloDataSpec spec = parseYoloDataYaml(text.str(), where);
   try {
     const fs::path root = datasetRoot(spec.path, yamlPath.parent_path(), where);
+    if (const std::string system = systemFolder(root); !system.empty())
+      throw Error(where, "path '" + spec.path.value_or(".") + "' resolves to " + resolved(root).string() + ", in the system folder " +
+                             system + ", not a dataset");
     DetectionSplits s;
     s.train = openSplit(root, spec.train, "train", spec.names, where, limitTrain);
     s.val = openSplit(root, spec.val, "val", spec.names, where, limitVal);

@@ -140,8 +140,8 @@ cv::Mat composeImage(const Dataset& items, int size, const FashionDetOptions& o,
 void writeSplit(const Dataset& items, const std::string& split, int count, const FashionDetOptions& o, uint64_t seed,
                 int64_t& objects, int& done, int total, const std::function<void(int, int)>& progress) {
   const fs::path imgDir = fs::path(o.outDir) / "images" / split, lblDir = fs::path(o.outDir) / "labels" / split;
-  fs::create_directories(imgDir);
-  fs::create_directories(lblDir);
+  createDirectories(imgDir.string());
+  createDirectories(lblDir.string());
   std::vector<Placed> placed;
   for (int i = 0; i < count; ++i) {
     Rng rng(seed * 0x9E3779B97F4A7C15ULL + uint64_t(i) + 1);

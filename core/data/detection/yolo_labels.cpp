@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -55,6 +56,9 @@ std::string parseLine(const std::string& line, int numClasses, std::array<double
     return "";
   }
   if (v[3] < 0 || v[4] < 0) return "negative box size (w " + fmt(v[3]) + ", h " + fmt(v[4]) + ")";
+  // A box without area has no pixels to learn from and no IoU with anything: a labelling
+  // slip (a click without a drag), not an object.
+  if (v[3] == 0 || v[4] == 0) return "box of zero width or height (w " + fmt(v[3]) + ", h " + fmt(v[4]) + ")";
   for (int k = 1; k < 5; ++k)
     if (v[size_t(k)] < -tol || v[size_t(k)] > 1.0 + tol)
       return "coordinate " + fmt(v[size_t(k)]) + " is outside [0, 1] (labels must be normalised)";
@@ -65,10 +69,17 @@ std::string parseLine(const std::string& line, int numClasses, std::array<double
 }  // namespace
 
 ParsedLabels parseYoloLabels(const std::string& path, int numClasses) {
-  std::ifstream in(path);
-  if (!in) {
+  // A directory opens as an empty stream, which read as a background image.
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  const bool regular = std::filesystem::is_regular_file(st);
+  std::ifstream in;
+  if (regular) in.open(path);
+  if (!regular || !in.is_open()) {
     ParsedLabels out;
-    out.reason = "cannot read label file";
+    out.reason = std::filesystem::is_directory(st) ? "is a directory, not a label file"
+                 : std::filesystem::exists(st)     ? "is not a regular file (a label file is a text file)"
+                                                   : "cannot read label file";
     out.problem = path + ": " + out.reason;
     return out;
   }

@@ -7,10 +7,12 @@
 // Contract
 // - parseYoloLabels never throws for the file's content: the first bad line (field count,
 //   not a finite number, class not an integer in [0, nc), a coordinate outside [0, 1]
-//   beyond kLabelTolerance, a negative width or height) makes the whole file "bad", as in
-//   ultralytics, which then leaves the image out; `problem` says where and what.
+//   beyond kLabelTolerance, a negative or zero width or height) makes the whole file
+//   "bad", as in ultralytics, which then leaves the image out; `problem` says where and what.
+//   A path that is a directory or another non-regular file is bad too (not a background).
 // - Exact duplicate rows (same class and coordinates) are dropped and counted.
-// - Boxes are clipped to the image; a box left with zero width or height is dropped.
+// - Boxes are clipped to the image; a box left with zero width or height by the clipping
+//   (one lying along the border) is dropped.
 // - An empty file (or only blank lines) is a background image: no boxes, `empty` set.
 
 #include <istream>
