@@ -81,6 +81,14 @@ QStringList floorLayers(const PruneModel& m) {
   return r;
 }
 
+QString needsScoresHint(const PruneModel& m, const QString& c, double latencyMs) {
+  if (m.hasScores()) return {};
+  if (c == "bn" || c == "l1" || c == "l2" || c == "random") return "scoring by " + c + "...";
+  const double seconds = latencyMs > 0 ? latencyMs * 64 / 1000.0 : -1;
+  return "needs scores: press Score (" + c + " runs the model on calibration images" +
+         (seconds > 0 ? QString(", about %1 s)").arg(std::max(1.0, seconds), 0, 'f', 0) : QString(")"));
+}
+
 QVector<widgets::LayerRow> layerRows(const PruneModel& m, const NodeCosts& costs) {
   QVector<widgets::LayerRow> rows;
   const auto& groups = m.deps().groups();

@@ -28,6 +28,9 @@ void updateNetworkView(const PruneModel& model, widgets::NetworkView& view);
 QVector<widgets::LayerRow> layerRows(const PruneModel& model, const NodeCosts& costs);
 // The layers the plan cuts down to the fewest channels the constraints allow.
 QStringList floorLayers(const PruneModel& model);
+// What the what-if says while `criterion` has no scores yet ("" once scored): data-free
+// criteria are being scored, data criteria need Score (timed from `latencyMs`, < 0: unknown).
+QString needsScoresHint(const PruneModel& model, const QString& criterion, double latencyMs);
 widgets::ChannelScores channelScores(const PruneModel& model, const QString& layer);
 
 widgets::GammaFrame gammaFrame(const GammaSnapshot& snapshot);

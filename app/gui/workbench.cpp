@@ -544,7 +544,7 @@ void Workbench::refresh() {
   m_whatIf.channelsRemoved = m_prune.plan().removedCount();
   m_whatIf.highestSafePercent = m_prune.highestSafePercent();
   m_whatIf.floorLayers = floorLayers(m_prune);
-  m_whatIf.needsScores = needsScoresHint();
+  m_whatIf.needsScores = needsScoresHint(m_prune, m_window->prunePanel()->criterion(), m_model.latencyMs);
   widgets::MainWindow& w = *m_window;
   w.prunePanel()->setWhatIf(m_whatIf);
   w.layersPanel()->model()->updateRows(layerRows(m_prune, m_costs));
@@ -553,16 +553,6 @@ void Workbench::refresh() {
   if (!m_selected.isEmpty() && m_prune.groupOfLayer(m_selected.toStdString()) >= 0)
     w.channelsPanel()->setChannels(channelScores(m_prune, m_selected));
   Q_EMIT whatIfUpdated(m_whatIf);
-}
-
-// "0 channels planned" is not the truth while a data criterion has no scores yet.
-QString Workbench::needsScoresHint() const {
-  if (m_prune.hasScores()) return {};
-  const QString c = m_window->prunePanel()->criterion();
-  if (c == "bn" || c == "l1" || c == "l2" || c == "random") return "scoring by " + c + "...";
-  const double seconds = m_model.latencyMs > 0 ? m_model.latencyMs * 64 / 1000.0 : -1;
-  return "needs scores: press Score (" + c + " runs the model on calibration images" +
-         (seconds > 0 ? QString(", about %1 s)").arg(std::max(1.0, seconds), 0, 'f', 0) : QString(")"));
 }
 
 void Workbench::fail(const QString& task, const QString& message) {

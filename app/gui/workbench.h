@@ -119,7 +119,6 @@ class Workbench : public QObject {
   void setWhatIfLatency(const CostEstimate& before, const CostEstimate& after);
   void onModelChanged(const ModelSnapshot& s);
   void updatePtFormats(const Graph& model);
-  QString needsScoresHint() const;
   void connectExport();  // workbench_export.cpp
   void onScores(const QString& criterion, const std::shared_ptr<const std::vector<std::vector<double>>>& scores);
   void onBusy(const QString& task);

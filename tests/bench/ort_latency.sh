@@ -4,7 +4,7 @@
 #
 #   tests/bench/ort_latency.sh [BUILD_DIR]        (default: build)
 #   env: ROUNDS=5 THREADS=1 KEEP=DIR (keep the models and samples there)
-#        PAUSE_PATTERN=/work/fuzzlong/bin/  (processes to SIGSTOP while measuring; always
+#        PAUSE_PATTERN=REGEX  (e.g. a fuzzer's bin folder: processes to SIGSTOP while measuring; always
 #        resumed with SIGCONT on exit, also on failure or Ctrl-C)
 #
 # Models: ResNet-18 at 224 (zoo `resnet18`) and YOLOv5s at 640 (resources/models/yolov5s.yaml),

@@ -102,26 +102,11 @@ def is_yolov5(d):
 
 
 def find_yolov5(given, out):
-    """yolov5 v7.0 source: the given checkout; else one extracted earlier next to --out; else
-    from a local git mirror of ultralytics/yolov5; else a shallow clone of the v7.0 tag."""
+    """yolov5 v7.0 source: the given checkout (--yolov5 or $PRUNELAB_YOLOV5_DIR); else one
+    extracted earlier next to --out; else none (nothing is fetched: tests never use the network)."""
     if given:
         return given if is_yolov5(given) else ""
     dest = os.path.join(os.path.dirname(os.path.abspath(out)), "yolov5-v7.0")
-    if is_yolov5(dest):
-        return dest
-    for mirror in ("/work/.mirror/ultralytics+yolov5/repo",):
-        if os.path.isdir(mirror):
-            os.makedirs(dest, exist_ok=True)
-            archive = subprocess.run(["git", "--git-dir", mirror, "archive", "v7.0"], capture_output=True)
-            if archive.returncode == 0:
-                subprocess.run(["tar", "-x", "-C", dest], input=archive.stdout, check=False)
-                if is_yolov5(dest):
-                    return dest
-    try:
-        subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "v7.0",
-                        "https://github.com/ultralytics/yolov5", dest], timeout=120, capture_output=True)
-    except (OSError, subprocess.TimeoutExpired):
-        pass
     return dest if is_yolov5(dest) else ""
 
 
