@@ -78,6 +78,8 @@ int runExport(int argc, char** argv) {
                                 {"input", shapeToString(r.inputChw)},
                                 {"check", r.check},
                                 {"write_s", r.writeSeconds},
+                                {"yaml", r.yaml},
+                                {"yaml_complete", r.yamlComplete},
                                 {"max_rel_diff", r.maxRelDiff ? nlohmann::json(*r.maxRelDiff) : nlohmann::json(nullptr)}}
                      .dump()
               << "\n";
@@ -87,6 +89,7 @@ int runExport(int argc, char** argv) {
     if (r.maxRelDiff) std::cout << "; " << r.check << ": max relative difference " << *r.maxRelDiff;
     else std::cout << "; read back: not checked (--no-check)";
     std::cout << "\n";
+    if (!r.yaml.empty()) (r.yamlComplete ? std::cout : std::cerr) << r.yaml << "\n";
   }
   return 0;
 }

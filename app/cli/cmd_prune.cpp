@@ -22,6 +22,7 @@
 #include "cli/usage_error.h"
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
+#include "models/yolo/yolo_yaml_widths.h"
 #include "pruning/latency_target.h"
 #include "pruning/pruner.h"
 #include "graph/scope_pattern.h"
@@ -140,6 +141,10 @@ int runPrune(int argc, char** argv) {
       ->type_name("PATTERNS");
   a.add_option("--pin", pin, "keep every channel these scopes read or write (comma-separated patterns)")
       ->type_name("PATTERNS");
+  a.add_flag("--yaml-widths",
+             "keep to widths the model's YOLO YAML can state (module outputs in multiples of 8, hidden widths "
+             "as their e implies), so that yolov5's train.py --weights and ultralytics' trainer, which rebuild "
+             "the model from its yaml, load every pruned tensor");
   a.add_flag("--fold-beta", r.surgery.foldBeta,
              "fold removed channels' constant output into the next layer's bias "
              "where exact (Linear, unpadded convs); padded convs are listed, not folded");
@@ -206,6 +211,7 @@ int runPrune(int argc, char** argv) {
     throw Error("--latency-table", "is used by --target-latency or --round-to auto");
   }
   r.constraints.roundTo = roundTo == "auto" ? r.latency->suggestedRoundTo : parseCount("--round-to", roundTo);
+  if (cl.has("--yaml-widths")) r.constraints.fitWidths = yoloYamlWidthFit(g);
   if (cl.has("--layer")) {
     r.mode = PruneRequest::Mode::LayerAmount;
     if (!cl.has("--amount")) throw Error("--amount", "is required with --layer");

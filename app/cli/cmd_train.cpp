@@ -149,6 +149,11 @@ int runTrain(int argc, char** argv) {
   a.add_option("--sr-beta", given.sparsity.srBeta, "also penalise BN beta, as a multiple of sr")
       ->type_name("X")
       ->capture_default_str();
+  a.add_option("--sr-targeted", given.sparsity.targeted,
+               "penalise only the channels whose |gamma| ranks in this lowest fraction (those a bn cut of that "
+               "percent takes; growing regularisation), not every gamma")
+      ->type_name("FRACTION")
+      ->capture_default_str();
   a.add_flag("--sr-decay", given.sparsity.linearDecay, "linear sr decay: sr * (1 - 0.9 * epoch / epochs)");
   a.add_option("--sr-exclude", srExclude, "BN scopes left dense (comma-separated patterns)")->type_name("PATTERNS");
   a.add_option("--freeze", freeze, "freeze parameters of these scopes (comma-separated patterns)")->type_name("PATTERNS");

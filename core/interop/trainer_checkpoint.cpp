@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "interop/checkpoint_yaml.h"
 #include "interop/torch_modules.h"
 #include "interop/torchvision_tree.h"
 #include "io/py_tree.h"
@@ -219,7 +220,7 @@ std::string ptFormatUnavailable(const Graph& g, PtFormat format) {
   return "the model came from a " + fam + " checkpoint; its classes are " + fam + "'s, not " + ptFormatName(format) + "'s";
 }
 
-PyRef trainerCheckpointTree(const Graph& g, PtFormat format, const PtWriteOptions& o) {
+PyRef trainerCheckpointTree(const Graph& g, PtFormat format, const PtWriteOptions& o, PtWriteReport* report) {
   if (const std::string why = ptFormatUnavailable(g, format); !why.empty()) throw Error(modelName(g), why);
   const std::string fam = family(g);
   if (fam.empty()) {  // a synthesised torchvision ResNet
@@ -237,6 +238,13 @@ PyRef trainerCheckpointTree(const Graph& g, PtFormat format, const PtWriteOption
   const PyRef model = pyDictGet(root, "model");
   if (!isPyObject(model)) throw Error(modelName(g), "the kept object tree has no model");
   writeBack(g, model, fam);
+  // The stock trainers rebuild the model from this dict: it states the pruned widths when it can.
+  const CheckpointYaml yaml = checkpointYaml(g, attr(model, "yaml"));
+  if (yaml.rewritten) pyDictSet(pyObjectDict(model), "yaml", yaml.dict);
+  if (report) {
+    report->yaml = describeCheckpointYaml(yaml);
+    report->yamlComplete = !yaml.dict || yaml.matching == yaml.tensors;
+  }
   pyDictSet(root, "epoch", pyInt(-1));
   pyDictSet(root, "ema", pyNone());
   pyDictSet(root, "optimizer", pyNone());
@@ -247,9 +255,11 @@ PyRef trainerCheckpointTree(const Graph& g, PtFormat format, const PtWriteOption
   return root;
 }
 
-void writeTrainerCheckpoint(const Graph& g, const std::string& path, PtFormat format, const PtWriteOptions& o) {
-  const PyRef tree = trainerCheckpointTree(g, format, o);
+PtWriteReport writeTrainerCheckpoint(const Graph& g, const std::string& path, PtFormat format, const PtWriteOptions& o) {
+  PtWriteReport report;
+  const PyRef tree = trainerCheckpointTree(g, format, o, &report);
   writeTorchSave(path, tree);
+  return report;
 }
 
 PtReadBack readTrainerCheckpoint(const std::string& path) {

@@ -45,14 +45,23 @@ struct PtWriteOptions {
   std::string plan;  // a one-line summary of what was pruned, stored under pruned_by["plan"]
 };
 
+// What writing found out beyond the file itself.
+struct PtWriteReport {
+  // yolov5/ultralytics: the model's `yaml` dict (interop/checkpoint_yaml.h): rewritten to
+  // the pruned widths when that loads more tensors on a rebuild; describeCheckpointYaml's line.
+  std::string yaml;
+  bool yamlComplete = true;  // a rebuild from the written yaml gives every tensor its shape
+};
+
 // Builds the checkpoint's object tree. Throws prunelab::Error naming the layer when the
 // model cannot be expressed in `format` (ultralytics C2f halves of different widths, an
 // attention block whose widths no longer agree with its heads, no object tree and no
 // synthesiser for this architecture).
-PyRef trainerCheckpointTree(const Graph& graph, PtFormat format, const PtWriteOptions& options);
+PyRef trainerCheckpointTree(const Graph& graph, PtFormat format, const PtWriteOptions& options,
+                            PtWriteReport* report = nullptr);
 // trainerCheckpointTree written with io/torch_save's writeTorchSave (atomically).
-void writeTrainerCheckpoint(const Graph& graph, const std::string& path, PtFormat format,
-                            const PtWriteOptions& options);
+PtWriteReport writeTrainerCheckpoint(const Graph& graph, const std::string& path, PtFormat format,
+                                     const PtWriteOptions& options);
 
 // Reads a written checkpoint back without running anything: the model's state_dict (from
 // "ema" when set, else "model") and every width attribute checked against its tensors

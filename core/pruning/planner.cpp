@@ -28,6 +28,11 @@ std::string formatCost(double v) {
   return buf;
 }
 
+PrunePlan fitted(const DependencyGraph& deps, const GroupScores& scores, const PlanConstraints& c, PrunePlan plan) {
+  if (c.fitWidths) c.fitWidths(deps, scores, plan);
+  return plan;
+}
+
 // Removes channels of each group whose score is below `threshold(g)`.
 PrunePlan planBelow(const DependencyGraph& deps, const GroupScores& scores, const std::vector<double>& threshold,
                     const PlanConstraints& c) {
@@ -38,7 +43,7 @@ PrunePlan planBelow(const DependencyGraph& deps, const GroupScores& scores, cons
     for (int64_t k = 0; k < g.size; ++k) below += !g.pinned[k] && scores[g.id][k] < threshold[g.id];
     plan.removed[g.id] = chooseChannels(g, scores[g.id], below, c);
   }
-  return plan;
+  return fitted(deps, scores, c, std::move(plan));
 }
 
 // The scores a global ranking compares: each group's scores divided by its divisor.
@@ -151,7 +156,7 @@ PrunePlan planLayerAmount(const DependencyGraph& deps, const GroupScores& scores
   PrunePlan plan = emptyPlan(deps);
   const int64_t wanted = channelsForRatio(amount, group.size);
   plan.removed[g] = chooseChannels(group, scores[g], wanted, c);
-  return plan;
+  return fitted(deps, scores, c, std::move(plan));
 }
 
 PrunePlan planRatios(const DependencyGraph& deps, const GroupScores& scores,
@@ -169,7 +174,7 @@ PrunePlan planRatios(const DependencyGraph& deps, const GroupScores& scores,
     if (ratio < 0 || ratio >= 1) throw Error(g.name, "prune ratio must be in [0, 1)");
     plan.removed[g.id] = chooseChannels(g, scores[g.id], channelsForRatio(ratio, g.size), c);
   }
-  return plan;
+  return fitted(deps, scores, c, std::move(plan));
 }
 
 PrunePlan planGlobalPercent(const DependencyGraph& deps, const GroupScores& scores, double percent,

@@ -35,6 +35,12 @@ enum class ScoreNormalization {
 ScoreNormalization parseNormalization(const std::string& name);  // auto, none, mean; throws listing them
 std::string normalizationName(ScoreNormalization n);
 
+// A last step every planner hands its plan to: moves kept counts to widths the model's own
+// definition can express (models/yolo/yolo_yaml_widths.h for a YOLO YAML), choosing
+// channels by `scores`. Runs on the planner's thread; must not grow a plan past a group's
+// size or remove pinned channels.
+using PlanWidthFit = std::function<void(const DependencyGraph&, const GroupScores&, PrunePlan&)>;
+
 struct PlanConstraints {
   int64_t minChannels = 1;
   int64_t roundTo = 1;
@@ -44,6 +50,8 @@ struct PlanConstraints {
   // norms and activations differ in scale from layer to layer; ranking them raw empties
   // whole layers). Callers set it from the criterion (scoresCompareAcrossLayers).
   bool scoresComparable = true;
+  // Null: any width. Set: applied to every plan (cost targets search over fitted plans).
+  PlanWidthFit fitWidths;
 };
 
 // True for criteria whose raw scores compare across layers: bn and random.

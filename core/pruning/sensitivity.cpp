@@ -238,6 +238,10 @@ SensitivityPlan planFromSensitivity(const SensitivityTable& table, const Depende
     out.ratios.emplace_back(ch.row->group, ch.row->cells[static_cast<size_t>(ch.cell)].ratio);
     out.predictedDrop += drop(ch, ch.cell);
   }
+  if (c.fitWidths) {  // widths the model's definition can express: the cost moves with them
+    c.fitWidths(deps, scores, out.plan);
+    out.macs = estimateCost(deps, out.plan).macs;
+  }
   return out;
 }
 

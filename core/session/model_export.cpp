@@ -137,7 +137,9 @@ ExportResult exportModel(const Graph& source, const ExportRequest& req) {
   } else {
     PtWriteOptions o;
     o.plan = req.plan;
-    writeTrainerCheckpoint(g, req.out, *pt, o);
+    const PtWriteReport written = writeTrainerCheckpoint(g, req.out, *pt, o);
+    r.yaml = written.yaml;
+    r.yamlComplete = written.yamlComplete;
   }
   r.writeSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

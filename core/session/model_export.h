@@ -41,6 +41,10 @@ struct ExportResult {
   double writeSeconds = 0;           // writing the file alone (no load, no check)
   std::optional<double> maxRelDiff;  // empty: not checked
   std::string check;                 // what the read-back compared, for the message
+  // yolov5/ultralytics .pt: whether the model's yaml states the pruned widths (a line for
+  // the user: interop/checkpoint_yaml.h's describeCheckpointYaml), and whether it does whole.
+  std::string yaml;
+  bool yamlComplete = true;
 };
 
 // Every format name exportModel accepts, for --help and menus.

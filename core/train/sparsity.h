@@ -15,6 +15,10 @@ struct SparsityOptions {
   double srBeta = 0.0;               // optional L1 on beta, as a multiple of sr (0 = off)
   bool linearDecay = false;          // YOLOv5 slimming scripts: sr * (1 - 0.9 * epoch / epochs)
   std::vector<std::string> exclude;  // BN scopes left dense (scope patterns)
+  // In (0, 1): the penalty falls only on the channels a `bn` plan of this percent would
+  // remove now (train/targeted_sparsity.h), their betas too when srBeta is set. 0: every
+  // gamma, as Network Slimming.
+  double targeted = 0.0;
 };
 
 // The coefficient in effect at `epoch` (0-based) of `epochs` for base value `sr`.

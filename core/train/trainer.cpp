@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include "train/targeted_sparsity.h"
+
 #include <torch/torch.h>
 
 #include <chrono>
@@ -71,6 +73,7 @@ json optionsToJson(const TrainerOptions& o, double sr) {
           {"label_smoothing", o.labelSmoothing},
           {"sr", sr},
           {"sr_beta", o.sparsity.srBeta},
+          {"sr_targeted", o.sparsity.targeted},
           {"sr_linear_decay", o.sparsity.linearDecay},
           {"sr_exclude", o.sparsity.exclude},
           {"freeze", o.freeze},
@@ -113,6 +116,7 @@ struct Trainer::Impl {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::vector<double> groupMultipliers;  // lr multiplier of each param group
   std::vector<NodeId> sparseTargets;
+  std::unique_ptr<TargetedSparsity> targeted;  // SparsityOptions::targeted > 0
   std::unique_ptr<SrPilotDriver> pilot;  // always there; steers only with options.autopilot
   RunLog log;
   std::unique_ptr<GradReducer> reducer;  // data-parallel runs only
@@ -304,6 +308,9 @@ struct Trainer::Impl {
     }
     buildOptimizer();
     sparseTargets = sparsityTargets(*graph, opt.sparsity);
+    if (!(opt.sparsity.targeted >= 0.0 && opt.sparsity.targeted < 1.0))
+      throw Error("--sr-targeted", "must be a fraction in [0, 1), got " + std::to_string(opt.sparsity.targeted));
+    if (opt.sparsity.targeted > 0) targeted = std::make_unique<TargetedSparsity>(*graph, opt.sparsity.targeted);
     if (opt.autopilot.enabled()) {
       checkAutopilotOptions(opt.autopilot, opt.epochs);
       if (sparseTargets.empty())
@@ -430,7 +437,10 @@ struct Trainer::Impl {
         if (reducer) reducer->prepare();
         loss.backward();
         if (reducer) reducer->finish();  // the mean gradient over ranks, before the penalty
-        applyBnL1(*graph, sparseTargets, sr, opt.sparsity.srBeta);
+        if (targeted && sr != 0.0)
+          applyMaskedBnL1(*graph, targeted->masks(*graph), sr, opt.sparsity.srBeta);
+        else
+          applyBnL1(*graph, sparseTargets, sr, opt.sparsity.srBeta);
         if (auto* sgd = dynamic_cast<torch::optim::SGD*>(optimizer.get()))
           fusedSgdStep(*sgd);
         else

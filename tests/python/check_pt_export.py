@@ -6,19 +6,29 @@ objects with pruned tensors and updated width attributes). Debian's /usr/bin/pyt
 
   check_pt_export.py yolov5 --weights PT --input X.npy --expected-prefix P
                             [--yolov5 DIR] --data-dir D --work W [--no-pruned-by]
+                            [--require-yaml] [--train-epoch]
       With yolov5's own code (a v7.0 checkout: --yolov5 DIR or $PRUNELAB_YOLOV5_DIR; absent:
       "SKIP: ..." and exit 77): the checkpoint dict and width attributes (below); the raw
       levels of ckpt['model'].float().eval() (eval Detect returns (decoded, levels)) equal
       P0.npy, P1.npy, P2.npy (further PN.npy, e.g. other graph outputs, are not compared);
       yolov5's val.py, detect.py and export.py --include onnx run on a copy of the file in W
       (each a subprocess through yolov5_run.py) and exit 0 without a traceback or a "...
-      failure" warning, and the .onnx passes onnx.checker; informational: how many tensors
-      yolov5's own `train.py --weights` would keep (it rebuilds Model(ckpt['model'].yaml)
-      and copies same-shape tensors only: pruned layers are re-initialised, a WARN); then
+      failure" warning, and the .onnx passes onnx.checker; how many tensors yolov5's own
+      `train.py --weights` would keep (it rebuilds Model(ckpt['model'].yaml) and copies
+      same-shape tensors only): all of them and the rebuilt model computing the same, or a
+      WARN (a FAIL with --require-yaml, for plans made with prune --yaml-widths); then
       one fine-tune step as a user's script does it:
       ckpt['model'].float().train(), model.hyp = data/hyps/hyp.scratch-low.yaml (scaled as
       train.py scales it), utils.loss.ComputeLoss, one SGD step on two images of D's train
       split with their labels: finite loss and gradients, every parameter moves.
+      With --train-epoch also yolov5's own train.py, one epoch on the copy in W (a
+      subprocess through yolov5_run.py: `--weights <copy> --cfg '' --data <W's yaml>
+      --epochs 1 --imgsz 64 --batch-size 2 --device cpu --workers 0 --noplots
+      --noautoanchor`, run in W/runs/train): train_py_epoch exits 0 as above;
+      train_py_transfer reads its "Transferred A/B items from ..." line (A == B, else a WARN,
+      a FAIL with --require-yaml); train_py_params: the model in the run's weights/last.pt
+      has as many parameters as the checkpoint's model (train.py rebuilt it from the yaml:
+      a yaml that does not state the pruned widths gives the unpruned count, a FAIL).
       D is a YOLO-format dataset (prunelab-cli make-dataset fashion-det --out D: data.yaml
       in ultralytics form with `path: .`, images/{train,val}, labels/{train,val}); yolov5
       resolves a relative `path` against its own checkout, so a copy of D with a yolov5 data
@@ -29,7 +39,8 @@ objects with pruned tensors and updated width attributes). Debian's /usr/bin/pyt
       With tests/python/ultralytics_tree (the stand-in ultralytics package) first on sys.path:
       checkpoint dict and widths; (ckpt['ema'] or ckpt['model']).float().eval()'s raw levels
       [1, 4*reg_max+nc, ny, nx] equal P{i}.npy; for every C2f/C3k2, forward and forward_split
-      agree on the input it got in a model forward (captured with forward hooks); and
+      agree on the input it got in a model forward (captured with forward hooks); the yaml
+      rebuild as for yolov5 (DetectionModel(ckpt['model'].yaml)); and
       model.fuse()'s outputs equal the unfused ones within 1e-4. Where the stand-in has no
       forward_split / fuse, that check is reported as "WARN ... not in the stand-in".
   check_pt_export.py torch --weights PT --input X.npy --expected Y.npy [--class MODULE.CLASS]
@@ -60,6 +71,7 @@ import contextlib
 import glob
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -583,29 +595,49 @@ def finetune_step(rep, name, ckpt_model_loader, yolov5, data_dir, imgsz=64):
         rep.ok(name, detail, time.time() - t)
 
 
-def train_py_transfer(rep, model):
-    """What yolov5's own `train.py --weights PT` would keep: it builds Model(ckpt['model'].yaml)
-    (the unpruned widths) and copies only the tensors whose name and shape agree. Informational:
-    a pruned model's widths are not expressible in its yaml, so a pruned model is fine-tuned as
-    an object (finetune_step), not through stock train.py --weights."""
+def yaml_rebuild(rep, model, build, x, require):
+    """What the stock trainers do with a checkpoint given as --weights: rebuild the model from
+    ckpt['model'].yaml (yolov5's train.py: Model(cfg or ckpt['model'].yaml); ultralytics'
+    trainer: get_model(cfg=model.yaml) + load) and copy every tensor whose name and shape agree.
+    Reports how many transfer; when all do, the rebuilt model with them must compute what the
+    checkpoint's model computes. With `require` a partial transfer fails (prune --yaml-widths
+    promises a yaml that states every pruned width), else it is a WARN: a pruned model is then
+    fine-tuned as the pickled object (finetune_step), not through a yaml rebuild."""
     import contextlib as cl
     import io
     import logging
-    from models.yolo import Model
+    import torch
     t = time.time()
     logging.getLogger("yolov5").setLevel(logging.WARNING)
     with cl.redirect_stdout(io.StringIO()):
-        fresh = Model(deepcopy(model.yaml), ch=3, nc=model.model[-1].nc).state_dict()
+        fresh = build(deepcopy(model.yaml))
     logging.getLogger("yolov5").setLevel(logging.INFO)
     csd = model.state_dict()
-    same = [k for k, v in fresh.items() if k in csd and v.shape == csd[k].shape and "anchor" not in k]
-    n = len([k for k in fresh if "anchor" not in k])
-    detail = f"train.py --weights would transfer {len(same)}/{n} tensors from this file (its Model(yaml) rebuild)"
+    fsd = fresh.state_dict()
+    same = {k: v for k, v in csd.items() if k in fsd and v.shape == fsd[k].shape}
+    n = len(fsd)
+    detail = (f"a rebuild from the model's yaml (as train.py --weights / the ultralytics trainer do) takes "
+              f"{len(same)}/{n} tensors")
     if len(same) < n:
-        rep.warn("train_py_transfer", detail + "; the pruned layers would be re-initialised: fine-tune the model "
-                 "object (as finetune_step does), not stock train.py --weights")
+        missing = [k for k in fsd if k not in same][:3]
+        msg = detail + f" (not: {', '.join(missing)})"
+        if require:
+            rep.fail("yaml_rebuild", msg, time.time() - t)
+        else:
+            rep.warn("yaml_rebuild", msg + "; the pruned layers would be re-initialised: fine-tune the model "
+                     "object (as finetune_step does)")
+        return
+    fresh.load_state_dict(same, strict=True)
+    fresh.float().eval()
+    with torch.no_grad():
+        a, b = raw_levels(fresh(x)), raw_levels(model(x))
+    d = max(rel_diff(p.numpy(), q.numpy()) for p, q in zip(a, b))
+    params = sum(p.numel() for p in fresh.parameters())
+    if not d <= TOL:
+        rep.fail("yaml_rebuild", detail + f"; rebuilt model differs by {d:.3g}", time.time() - t)
     else:
-        rep.ok("train_py_transfer", detail, time.time() - t)
+        rep.ok("yaml_rebuild", detail + f"; {params} parameters; outputs equal the checkpoint's (max relative "
+               f"diff {d:.3g})", time.time() - t)
 
 
 def cmd_yolov5(a):
@@ -707,12 +739,64 @@ def cmd_yolov5(a):
                     for o in m.graph.output]
             rep.ok("onnx_checker", f"{onnx_file}: {len(m.graph.node)} nodes, outputs {outs}")
 
-    with rep.step("train_py_transfer"):
-        train_py_transfer(rep, model)
+    with rep.step("yaml_rebuild"):
+        from models.yolo import Model
+        yaml_rebuild(rep, model, lambda cfg: Model(cfg, ch=3, nc=model.model[-1].nc), load_input(a.input),
+                     a.require_yaml)
     with rep.step("finetune_step"):
         finetune_step(rep, "finetune_step", lambda: torch.load(a.weights, map_location="cpu")["model"], yolov5,
                       os.path.join(work, "dataset") if data_yaml else a.data_dir)
+    if a.train_epoch and data_yaml:
+        train_py_epoch(rep, yolov5, weights, data_yaml, runs, work, env, model, a.require_yaml)
     return rep.finish()
+
+
+def train_py_epoch(rep, yolov5, weights, data_yaml, runs, work, env, model, require):
+    """yolov5's own train.py --weights on the checkpoint for one epoch (offline: no plots, so no
+    plot_labels / TensorBoard graph; no AutoAnchor, which would need scipy), then how many
+    tensors it transferred into Model(ckpt['model'].yaml) and the parameter count it trained."""
+    import torch
+    run_dir = os.path.join(runs, "train")
+    shutil.rmtree(run_dir, ignore_errors=True)  # never read a previous run's last.pt
+    text = run_yolov5_script(rep, "train_py_epoch", yolov5, "train.py",
+                             ["--weights", weights, "--cfg", "", "--data", data_yaml, "--epochs", 1, "--imgsz", 64,
+                              "--batch-size", 2, "--device", "cpu", "--workers", 0, "--noplots", "--noautoanchor",
+                              "--project", runs, "--name", "train", "--exist-ok"], work, env)
+    if text is None:
+        return
+    with rep.step("train_py_transfer"):
+        m = re.search(r"Transferred (\d+)/(\d+) items from (\S+)", text)
+        if not m:
+            rep.fail("train_py_transfer", "train.py printed no 'Transferred A/B items from ...' line "
+                     f"(log {os.path.join(work, 'train_py_epoch.log')})")
+        else:
+            got, total = int(m.group(1)), int(m.group(2))
+            detail = (f"train.py transferred {got}/{total} tensors of the checkpoint into Model(ckpt['model'].yaml) "
+                      f"from {m.group(3)}")
+            if got == total:
+                rep.ok("train_py_transfer", detail)
+            elif require:
+                rep.fail("train_py_transfer", detail + " (the rest re-initialised)")
+            else:
+                rep.warn("train_py_transfer", detail + "; the rest re-initialised: fine-tune the model object "
+                         "(as finetune_step does), or prune with --yaml-widths")
+    with rep.step("train_py_params"):
+        t = time.time()
+        last = os.path.join(run_dir, "weights", "last.pt")
+        if not os.path.isfile(last):
+            raise RuntimeError(f"train.py exited 0 but wrote no {last}")
+        trained = torch.load(last, map_location="cpu")
+        tm = (trained.get("ema") or trained.get("model")) if isinstance(trained, dict) else None
+        if not isinstance(tm, torch.nn.Module):
+            raise RuntimeError(f"{last} holds no model ({type(trained).__name__})")
+        n_trained = sum(p.numel() for p in tm.parameters())
+        n_ckpt = sum(p.numel() for p in model.parameters())
+        detail = f"{last}: {n_trained} parameters, the checkpoint's model {n_ckpt}"
+        if n_trained == n_ckpt:
+            rep.ok("train_py_params", detail, time.time() - t)
+        else:
+            rep.fail("train_py_params", detail + " (train.py trained the model its yaml describes, not the pruned one)",
+                     time.time() - t)
 
 
 # ---------------------------------------------------------------- ultralytics
@@ -758,6 +842,10 @@ def cmd_ultralytics(a):
         compare_levels(rep, "outputs", ref_levels, a.expected_prefix)
     for h in hooks:
         h.remove()
+
+    with rep.step("yaml_rebuild"):
+        from ultralytics.nn.tasks import DetectionModel
+        yaml_rebuild(rep, model, lambda cfg: DetectionModel(cfg, nc=cfg["nc"]), x, a.require_yaml)
 
     with rep.step("forward_split"):
         t = time.time()
@@ -888,9 +976,15 @@ def main():
     for p in (y, u):
         p.add_argument("--expected-prefix", required=True, help="PREFIX{0,1,2}.npy: the raw levels")
         p.add_argument("--no-pruned-by", action="store_true", help="pruned_by optional (frameworks' own files)")
+        p.add_argument("--require-yaml", action="store_true",
+                       help="fail unless a rebuild from the model's yaml takes every tensor (prune --yaml-widths)")
     y.add_argument("--yolov5", default="", help="yolov5 v7.0 checkout (default $PRUNELAB_YOLOV5_DIR)")
     y.add_argument("--data-dir", required=True, help="YOLO-format dataset (data.yaml, images/, labels/)")
     y.add_argument("--work", required=True, help="scratch directory for everything yolov5 writes")
+    y.add_argument("--train-epoch", action="store_true",
+                   help="also run yolov5's train.py --weights for one epoch on the dataset: its 'Transferred A/B' "
+                        "must take every tensor (a WARN, a FAIL with --require-yaml) and the trained last.pt "
+                        "must have the checkpoint model's parameter count")
     t.add_argument("--expected", required=True, nargs="+", help="expected output(s) .npy")
     t.add_argument("--no-pruned-by", action="store_true",
                    help="with a checkpoint dict: pruned_by and version optional")

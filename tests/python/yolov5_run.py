@@ -7,7 +7,8 @@ yolov5's plotting and display dependencies, for check_pt_export.py.
 installs the stand-ins below for packages that are not installed, then runs
 YOLOV5_DIR/SCRIPT as __main__ with sys.argv = [SCRIPT, ARGS...] (runpy), so the script's
 own code, its argparse and its exit status are what the caller sees. Installed packages
-are always used as they are: the stand-ins are found only after every real finder.
+are always used as they are: the stand-ins are found only after every real finder (the one
+exception, torch.utils.tensorboard, is stood in for only when tensorboard is not installed).
 
 The stand-ins (what yolov5 v7.0's val/detect/export and their imports need):
   tqdm        a real iterating progress wrapper (a MagicMock would iterate over nothing,
@@ -18,8 +19,19 @@ The stand-ins (what yolov5 v7.0's val/detect/export and their imports need):
   matplotlib  use/rc, and pyplot.subplots() returning (figure, axes) with an axes array of
               the asked shape, so val.py's PR/F1/confusion-matrix plots run without error
   seaborn, IPython (and psutil, requests if missing)  inert MagicMock modules
-thop, git and scipy are left missing: yolov5 imports thop under try/except ImportError and
-the others only inside functions val/detect/export do not call.
+and for train.py:
+  git         Repo(path) raises git.exc.InvalidGitRepositoryError, as for a directory that
+              is no repository: train.py's module-level check_git_info() imports git and
+              then records {remote, branch, commit} None in the checkpoint's 'git' (a
+              MagicMock there could not be pickled by torch.save)
+  torch.utils.tensorboard  only when the tensorboard package is missing (torch's own module
+              imports it and fails; this stand-in is then found before torch's file):
+              SummaryWriter(log_dir, ...) whose add_scalar/add_image/add_graph/... and
+              flush/close do nothing and write nothing (utils.loggers imports it at module
+              level and Loggers always opens one)
+thop and scipy are left missing: yolov5 imports thop under try/except ImportError and scipy
+only inside functions the callers avoid (train.py runs with --noautoanchor and --noplots,
+which also keep it from plot_labels and the TensorBoard graph trace).
 
 Also importable: install_stubs() is what check_pt_export.py uses before importing yolov5
 in-process.
@@ -36,6 +48,7 @@ from unittest import mock
 import numpy as np
 
 MOCKED = ("IPython", "seaborn", "psutil", "requests")
+TENSORBOARD = "torch.utils.tensorboard"  # stood in for only when the tensorboard package is missing
 
 
 def _fallback(modname):
@@ -134,6 +147,32 @@ def _subplots(nrows=1, ncols=1, **_):
     return fig, axes
 
 
+class _SummaryWriter:
+    """torch.utils.tensorboard.SummaryWriter without tensorboard: every add_*/flush/close is a no-op."""
+
+    def __init__(self, log_dir=None, *_, **__):
+        self.log_dir = log_dir
+
+    def __getattr__(self, name):
+        if name.startswith("add_") or name in ("flush", "close"):
+            return lambda *a, **k: None
+        raise AttributeError(name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        pass
+
+
+class _GitError(Exception):
+    pass
+
+
+def _git_repo(*_, **__):
+    raise _GitError("git stand-in: no repository (gitpython is not installed)")
+
+
 def _fill(name, m):
     if name == "tqdm":
         m.tqdm = _Tqdm
@@ -146,10 +185,17 @@ def _fill(name, m):
     elif name == "matplotlib.pyplot":
         m.subplots = _subplots
         m.figure = lambda *a, **k: mock.MagicMock(name="figure")
+    elif name == "git":
+        m.Repo = _git_repo
+        m.exc = types.SimpleNamespace(InvalidGitRepositoryError=_GitError, GitError=_GitError,
+                                      NoSuchPathError=_GitError)
+        m.InvalidGitRepositoryError = m.GitError = m.NoSuchPathError = _GitError
+    elif name == TENSORBOARD:
+        m.SummaryWriter = _SummaryWriter
 
 
 class _Stubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    CUSTOM = ("tqdm", "pandas", "matplotlib")
+    CUSTOM = ("tqdm", "pandas", "matplotlib", "git")
 
     def find_spec(self, name, path, target=None):
         top = name.split(".")[0]
@@ -170,24 +216,40 @@ class _Stubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
 
+class _TensorboardStub(_Stubs):
+    """Put first on sys.meta_path, and only when tensorboard is missing: torch.utils.tensorboard exists as
+    torch's file but cannot be imported without tensorboard, so the stand-in must be found before it."""
+
+    def find_spec(self, name, path, target=None):
+        if name == TENSORBOARD:
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+        return None
+
+
+def _installed(top):
+    """Whether a finder other than the stand-ins' finds the top-level package `top`."""
+    for finder in sys.meta_path:
+        if isinstance(finder, _Stubs):
+            continue
+        try:
+            spec = finder.find_spec(top, None)
+        except (AttributeError, ImportError, ValueError):
+            spec = None
+        if spec:
+            return True
+    return False
+
+
 def install_stubs():
-    """Appends the stand-in finder (once); returns the names of the packages it will stand in for."""
+    """Appends the stand-in finder (once), and puts the torch.utils.tensorboard one first when tensorboard
+    is missing; returns the names of the packages it will stand in for."""
     if not any(isinstance(f, _Stubs) for f in sys.meta_path):
         sys.meta_path.append(_Stubs())
-    missing = []
-    for top in _Stubs.CUSTOM + MOCKED:
-        spec = None
-        for finder in sys.meta_path:
-            if isinstance(finder, _Stubs):
-                continue
-            try:
-                spec = finder.find_spec(top, None)
-            except (AttributeError, ImportError, ValueError):
-                spec = None
-            if spec:
-                break
-        if not spec:
-            missing.append(top)
+    missing = [top for top in _Stubs.CUSTOM + MOCKED if not _installed(top)]
+    if not _installed("tensorboard") and TENSORBOARD not in sys.modules:
+        if not any(isinstance(f, _TensorboardStub) for f in sys.meta_path):
+            sys.meta_path.insert(0, _TensorboardStub())
+        missing.append(TENSORBOARD)
     return missing
 
 

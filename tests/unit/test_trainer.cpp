@@ -16,6 +16,7 @@
 #include "train/bn_stats.h"
 #include "session/session.h"
 #include "train/sparsity.h"
+#include "train/targeted_sparsity.h"
 #include "train/trainer.h"
 #include "util/error.h"
 
@@ -198,6 +199,68 @@ class TestTrainer : public QObject {
     QVERIFY(kept.at("bn1") > 0.6);
     QVERIFY(kept.at("bn2") < 0.3);
     QVERIFY(none.at("bn1") < 0.3);
+  }
+
+  // Targeted sparsity (--sr-targeted P): the subgradient falls only on the channels a bn
+  // plan of P would remove now (betas with them); by hand on known gammas, then through
+  // the trainer, where the penalised channels go to zero while the rest keep their scale
+  // (unlike the plain penalty, which shrinks every gamma).
+  void targetedSparsity() {
+    auto g = smallCnn(3);
+    const std::vector<NodeId> targets = sparsityTargets(*g, SparsityOptions{});
+    for (NodeId id : targets)  // |gamma| 0.05, 0.10, ... distinct across both BNs
+      for (const char* name : {"weight", "bias"}) {
+        at::Tensor& t = g->node(id).tensor(name);
+        const double offset = id == targets[0] ? 0.0 : 0.8;
+        t = (at::arange(1, t.numel() + 1, at::kFloat) * 0.05 + offset).neg().reshape(t.sizes()).set_requires_grad(true);
+        t.mutable_grad() = at::zeros_like(t);
+      }
+    // 48 channels: bn1 0.05..0.80, bn2 0.85..2.40. prune --criterion bn --percent 0.25 ranks
+    // them raw and removes those below the 13th smallest (0.65): bn1's first 12.
+    const auto masks = TargetedSparsity(*g, 0.25).masks(*g);
+    QCOMPARE(masks.size(), size_t(1));
+    QCOMPARE(masks[0].first, targets[0]);
+    QCOMPARE(masks[0].second.sum().item<double>(), 12.0);
+    QCOMPARE(masks[0].second.narrow(0, 0, 12).sum().item<double>(), 12.0);
+    applyMaskedBnL1(*g, masks, 0.1, 1.0);
+    for (NodeId id : targets)
+      for (const char* name : {"weight", "bias"}) {
+        const at::Tensor grad = g->node(id).tensor(name).grad();
+        for (int64_t k = 0; k < grad.numel(); ++k)
+          QVERIFY(std::abs(grad[k].item<double>() - (id == targets[0] && k < 12 ? -0.1 : 0.0)) < 1e-7);  // sign -1
+      }
+
+    // Through the trainer: 25 % targeted at a strong sr against the plain penalty.
+    const auto d = smallData(512, 64);
+    const auto run = [&](double targeted) {
+      auto net = smallCnn(4);
+      TrainerOptions t = baseOptions(d);
+      t.epochs = 3;
+      t.momentum = 0.0;
+      t.sparsity.targeted = targeted;
+      Trainer trainer(net, d, t, std::make_shared<TrainControl>(0.5, t.lr));
+      trainer.run();
+      std::vector<float> abs = absGammas(*net, sparsityTargets(*net, SparsityOptions{}));
+      std::sort(abs.begin(), abs.end());
+      return abs;
+    };
+    const std::vector<float> targeted = run(0.25), plain = run(0.0);
+    const size_t quarter = targeted.size() / 4;
+    const auto median = [](const std::vector<float>& v, size_t from) { return v[from + (v.size() - from) / 2]; };
+    qInfo("|gamma| after 3 epochs at sr 0.5: targeted 25 %%: 20th pct %.3f, median of the rest %.3f; plain: %.3f, %.3f",
+          targeted[quarter * 4 / 5], median(targeted, quarter), plain[quarter * 4 / 5], median(plain, quarter));
+    QVERIFY(targeted[quarter * 4 / 5] < 0.1);  // the targeted share is at zero, within a step of lr x sr (0.05)
+    QVERIFY(median(targeted, quarter) > 2 * median(plain, quarter));  // the rest keep their scale
+    bool threw = false;
+    try {
+      auto net = smallCnn(4);
+      TrainerOptions t = baseOptions(d);
+      t.sparsity.targeted = 1.0;
+      Trainer(net, d, t, std::make_shared<TrainControl>(0.5, t.lr)).run();
+    } catch (const Error& e) {
+      threw = std::string(e.what()).find("--sr-targeted") != std::string::npos;
+    }
+    QVERIFY(threw);
   }
 
   // Another thread changes sr while training runs; the very next step uses it.

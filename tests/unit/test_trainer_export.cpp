@@ -11,13 +11,16 @@
 
 #include <ATen/ATen.h>
 
+#include <QFileInfo>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "analysis/cost.h"
 #include "analysis/shape_inference.h"
 #include "exec/inference.h"
 #include "interop/trainer_checkpoint.h"
@@ -289,6 +292,99 @@ class TestTrainerExport : public QObject {
     // With the default analysis the halves are one group: the same cut removes both.
     const DependencyGraph tied(g);
     QCOMPARE(tied.locate(chunk->outputs[0], 0).first, tied.locate(chunk->outputs[1], 0).first);
+  }
+
+  // prune --yaml-widths: the checkpoint's yaml states every pruned width, so the stock
+  // trainers' rebuild from it (yolov5's Model(ckpt['model'].yaml), ultralytics'
+  // DetectionModel(model.yaml) + load) takes every tensor. Checked by the export's own
+  // rebuild (yaml_complete), by the ultralytics stand-in's parse_model (the rebuilt model
+  // with the transferred tensors computes what the checkpoint's does), and against the
+  // same cut without the option, whose yaml cannot state it (so the check can fail).
+  // yolov5's own Model runs on it in the ctest pt_export_yolov5_stack.
+  void yamlWidths_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("criterion");
+    QTest::addColumn<QStringList>("goal");
+    QTest::addColumn<QString>("framework");
+    const QString v5 = QString::fromStdString(kPtData + "/yolov5s_nc3.pt");
+    QTest::newRow("yolov5s percent") << v5 << "l2" << QStringList{"--percent", "0.5"} << "yolov5";
+    QTest::newRow("yolov8n percent") << QString::fromStdString(kPtDir + "/yolov8n_nc3.pt") << "l1"
+                                     << QStringList{"--percent", "0.3"} << "ultralytics";
+    QTest::newRow("yolov8n macs") << QString::fromStdString(kPtDir + "/yolov8n_nc3.pt") << "l2"
+                                  << QStringList{"--target-macs", "60%"} << "ultralytics";
+    QTest::newRow("yolo11n percent") << QString::fromStdString(kPtDir + "/yolo11n_nc3.pt") << "l1"
+                                     << QStringList{"--percent", "0.3"} << "ultralytics";
+  }
+  void yamlWidths() {
+    QFETCH(QString, file);
+    QFETCH(QString, criterion);
+    QFETCH(QStringList, goal);
+    QFETCH(QString, framework);
+    const std::string tag = QFileInfo(file).baseName().toStdString() + "_" + goal.at(0).mid(2).toStdString();
+    int64_t macsGoal = -1;
+    if (goal.at(1).endsWith('%')) {  // a share of the unpruned model's MACs
+      Graph g = open(file.toStdString());
+      inferShapes(g, defaultInputShape(g));
+      macsGoal = static_cast<int64_t>(double(computeCost(g).macs) * goal.at(1).chopped(1).toDouble() / 100.0);
+      goal[1] = QString::number(macsGoal);
+    }
+    const auto cut = [&](bool fit) {
+      QStringList args{"prune", "--model", file, "--criterion", criterion, "--json", "--out",
+                       qpath(tag + (fit ? "_fit.plm" : "_free.plm"))};
+      args += goal;
+      if (fit) args << "--yaml-widths";
+      const auto r = runCli(args);
+      if (r.code != 0) qWarning("prune failed: %s", r.err.c_str());
+      return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
+    };
+    const auto written = [&](bool fit) {
+      const auto r = runCli({"export", "--model", qpath(tag + (fit ? "_fit.plm" : "_free.plm")), "--format", framework,
+                             "--out", qpath(tag + (fit ? "_fit.pt" : "_free.pt")), "--json"});
+      if (r.code != 0) qWarning("export failed: %s", r.err.c_str());
+      return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
+    };
+    const nlohmann::json fitted = cut(true), free = cut(false);
+    QVERIFY(!fitted.is_null() && !free.is_null());
+    // The fit keeps the cut a cut (most of what the free plan removes)...
+    const double params = fitted.at("params_before").get<double>();
+    QVERIFY2(fitted.at("params_after").get<double>() < 0.9 * params, fitted.dump().c_str());
+    if (macsGoal > 0)  // ...and a cost target is met by the fitted plan itself
+      QVERIFY2(fitted.at("macs_after").get<int64_t>() <= macsGoal, fitted.dump().c_str());
+    // Every module output a multiple of 8, as make_divisible(c2, 8) builds it: Conv layers
+    // (model.N.conv) and C3 (cv3) / C2f, C3k2, SPPF (cv2) outputs.
+    const QRegularExpression output(framework == "yolov5" ? R"(^model\.\d+\.(conv|cv3\.conv)$)"
+                                                          : R"(^model\.\d+\.(conv|cv2\.conv)$)");
+    int outputs = 0;
+    for (const auto& l : fitted.at("layers"))
+      if (output.match(QString::fromStdString(l.at("name").get<std::string>())).hasMatch()) {
+        QVERIFY2(l.at("after").get<int64_t>() % 8 == 0, l.dump().c_str());
+        ++outputs;
+      }
+    QVERIFY(outputs >= 8);
+    const nlohmann::json a = written(true), b = written(false);
+    QVERIFY(!a.is_null() && !b.is_null());
+    QVERIFY2(a.at("yaml_complete").get<bool>(), a.dump().c_str());
+    QVERIFY2(a.at("yaml").get<std::string>().find("rewritten to the pruned widths") != std::string::npos, a.dump().c_str());
+    QVERIFY2(!b.at("yaml_complete").get<bool>(), b.dump().c_str());
+    QVERIFY(a.at("max_rel_diff").get<double>() < 1e-5);
+    // PruneLab reopens the file from its own (rewritten) yaml without cutting anything.
+    QCOMPARE(open(path(tag + "_fit.pt")).parameterCount(), open(path(tag + "_fit.plm")).parameterCount());
+    if (framework != "ultralytics") return;
+    const at::Tensor x = at::randn({1, 3, 64, 64});
+    writeNpy(path(tag + "_x.npy"), x);
+    for (bool fit : {true, false}) {
+      const std::string pt = path(tag + (fit ? "_fit.pt" : "_free.pt"));
+      Graph model = open(pt);
+      const auto out = runInference(model, {x});
+      for (int i = 0; i < 3; ++i) writeNpy(path(tag + "_y" + std::to_string(i) + ".npy"), out.at(i));
+      QStringList args{checker(), "ultralytics", "--weights", QString::fromStdString(pt), "--input", qpath(tag + "_x.npy"),
+                       "--expected-prefix", qpath(tag + "_y")};
+      if (fit) args << "--require-yaml";
+      const PyRun py = python(args);
+      QVERIFY2(py.code == 0, py.out.c_str());
+      const bool whole = py.out.find("PASS yaml_rebuild") != std::string::npos;
+      QVERIFY2(whole == fit, py.out.c_str());
+    }
   }
 
   // A model without a torch.nn layout PruneLab knows is refused with the alternatives named.

@@ -12,6 +12,7 @@
 
 #include "models/graph_builder.h"
 #include "models/yolo/yolo_modules.h"
+#include "models/yolo/yolo_yaml_widths.h"
 #include "util/error.h"
 #include "util/resources.h"
 
@@ -46,7 +47,8 @@ std::string layerName(size_t i) { return "model." + std::to_string(i); }
 
 class YamlModel {
  public:
-  YamlModel(const std::string& text, const std::string& source, const YoloOptions& o) : m_source(source), m_opt(o) {
+  YamlModel(const std::string& text, const std::string& source, const YoloOptions& o)
+      : m_source(source), m_text(text), m_opt(o) {
     try {
       m_root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
@@ -146,6 +148,7 @@ class YamlModel {
     g.metadata()["task"] = "detect";
     g.metadata()["yolo_style"] = m_anchorBased ? "v5" : "dfl";
     if (!m_scale.empty()) g.metadata()["scale"] = m_scale;
+    g.metadata()[kYoloYamlKey] = m_text;  // for plans that keep to the YAML's widths
     return g;
   }
 
@@ -233,10 +236,13 @@ class YamlModel {
       for (int64_t r = 0; r < n; ++r) y = yolo::conv(b, y, n > 1 ? p + "." + std::to_string(r) : p, c2, k, s, pad);
       return y;
     }
-    if (m == "C3") return yolo::c3(b, x, p, width(rawIntArg(L, 0, 0)), n, boolArg(L, 1, true), floatArg(L, 2, 0.5), 1, 3);
-    if (m == "C3k") return yolo::c3(b, x, p, width(rawIntArg(L, 0, 0)), n, boolArg(L, 1, true), floatArg(L, 2, 0.5),
-                                    intArg(L, 3, 3), intArg(L, 3, 3));
-    if (m == "C2f") return yolo::c2f(b, x, p, width(rawIntArg(L, 0, 0)), n, boolArg(L, 1, false), floatArg(L, 2, 0.5), "c2f");
+    // Arguments after c2 as the classes take them: C3/C2f(shortcut, g, e), C3k(shortcut, g, e, k),
+    // C3k2(c3k, e, g, shortcut), C2PSA(e), Bottleneck(shortcut, g, k, e). A pruned model's
+    // YAML states e per layer (models/yolo/yolo_yaml_widths.h).
+    if (m == "C3") return yolo::c3(b, x, p, width(rawIntArg(L, 0, 0)), n, boolArg(L, 1, true), floatArg(L, 3, 0.5), 1, 3);
+    if (m == "C3k") return yolo::c3(b, x, p, width(rawIntArg(L, 0, 0)), n, boolArg(L, 1, true), floatArg(L, 3, 0.5),
+                                    intArg(L, 4, 3), intArg(L, 4, 3));
+    if (m == "C2f") return yolo::c2f(b, x, p, width(rawIntArg(L, 0, 0)), n, boolArg(L, 1, false), floatArg(L, 3, 0.5), "c2f");
     if (m == "C3k2") {
       bool c3k = boolArg(L, 1, false);
       if (!m_scale.empty() && std::string("mlx").find(m_scale) != std::string::npos) c3k = true;
@@ -270,6 +276,7 @@ class YamlModel {
   }
 
   std::string m_source;
+  std::string m_text;
   YoloOptions m_opt;
   YAML::Node m_root;
   std::vector<Layer> m_layers;
