@@ -32,8 +32,17 @@ CurvesPanel::CurvesPanel(QWidget* parent) : QWidget(parent) {
     m_plots[i]->yAxis->setLabel(titles[i]);
     m_plots[i]->legend->setFont(QFont(font().family(), 7));
     m_plots[i]->legend->setRowSpacing(-3);
-    m_plots[i]->legend->setBrush(QColor(255, 255, 255, 190));
-    m_plots[i]->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    // The legend sits in a row of its own above the axis rect, never on the data: one row
+    // of entries, wrapping when the panel is narrow.
+    QCustomPlot* p = m_plots[i];
+    p->plotLayout()->insertRow(0);
+    p->plotLayout()->addElement(0, 0, p->legend);  // taken out of the axis rect's inset layout
+    p->plotLayout()->setRowStretchFactor(0, 0.001);
+    p->plotLayout()->setRowSpacing(0);
+    p->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    p->legend->setWrap(4);
+    p->legend->setBorderPen(Qt::NoPen);
+    p->legend->setMargins(QMargins(4, 1, 4, 0));
     m_plots[i]->setMinimumHeight(110);
     m_plots[i]->setPlottingHints(QCP::phCacheLabels | QCP::phFastPolylines);
     m_plots[i]->legend->setVisible(false);  // shown once a series exists
@@ -41,11 +50,6 @@ CurvesPanel::CurvesPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(m_plots[i], i == Rates ? 2 : 3);
   }
   m_plots[Metrics]->xAxis->setLabel("epoch");
-  // Losses fall and metrics rise: their legends go where the curves are not. lr/sr lines
-  // run across the whole plot, so their legend is a single row at the top.
-  m_plots[Metrics]->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
-  m_plots[Rates]->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-  m_plots[Rates]->legend->setWrap(0);
   m_plots[Rates]->yAxis2->setVisible(true);
   m_plots[Rates]->yAxis2->setLabel("sr");
   m_plots[Rates]->yAxis2->setNumberFormat("g");
@@ -144,14 +148,13 @@ void CurvesPanel::rescale() {
     }();
     if (found) {
       const double pad = std::max(1e-9, (y.upper - y.lower) * 0.08);
-      const double top = i == Rates ? 4 * pad : pad;  // room for the lr/sr legend row above the lines
-      p->yAxis->setRange(i == Losses ? std::max(0.0, y.lower - pad) : y.lower - pad, y.upper + top);
+      p->yAxis->setRange(i == Losses ? std::max(0.0, y.lower - pad) : y.lower - pad, y.upper + pad);
     }
     p->legend->setVisible(p->graphCount() > 0);  // no empty legend box before the first run
     if (i == Rates) {
       bool ok = false;
       const QCPRange sr = m_series.contains("sr") ? m_series["sr"]->getValueRange(ok) : QCPRange();
-      p->yAxis2->setRange(0, ok && sr.upper > 0 ? sr.upper * 1.5 : 1e-3);  // headroom for the legend row
+      p->yAxis2->setRange(0, ok && sr.upper > 0 ? sr.upper * 1.08 : 1e-3);
     }
     p->replot(QCustomPlot::rpQueuedReplot);
   }

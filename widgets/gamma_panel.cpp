@@ -59,6 +59,9 @@ GammaPanel::GammaPanel(QWidget* parent)
   m_stats->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 }
 
+double GammaPanel::lastEpoch() const { return m_frames.isEmpty() ? 0.0 : m_frames.back().epoch; }
+QString GammaPanel::statsText() const { return m_stats->text(); }
+
 void GammaPanel::clear() {
   m_frames.clear();
   m_hists.clear();
@@ -155,7 +158,8 @@ void GammaPanel::redraw() {
                        .arg(n)
                        .arg(m_mean, 0, 'f', 3)
                        .arg(n ? 100.0 * small / n : 0.0, 0, 'f', 1)
-                       .arg(f.epoch, 0, 'f', 1));
+                       .arg(f.epoch, 0, 'f', 1) +
+                   (f.note.isEmpty() ? QString() : " · " + f.note));
   QVector<double> counts = m_hists.back();
   if (m_log->isChecked())
     for (double& c : counts) c = std::max(c, 0.5);  // log axes cannot show 0

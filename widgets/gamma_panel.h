@@ -30,6 +30,9 @@ class GammaPanel : public QWidget {
   void clear();
 
   int frameCount() const { return m_frames.size(); }
+  // The newest snapshot's epoch (0 without one): a new structure's first frame continues it.
+  double lastEpoch() const;
+  QString statsText() const;  // the line above the histogram
   QVector<double> histogramCounts() const;  // newest frame, selected layers
   double meanAbsGamma() const { return m_mean; }
   static constexpr int kBins = 60;

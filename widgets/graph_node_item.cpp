@@ -33,7 +33,18 @@ GraphNodeItem::GraphNodeItem(NetworkGraphView* view, QString key, const QRectF& 
 }
 
 void GraphNodeItem::setFill(const QColor& c) {
-  if (c != m_fill) m_fill = c, update();
+  if (c == m_fill) return;
+  m_fill = c;
+  refreshCache();
+}
+
+// The device-coordinate cache keeps the old text and fill until it is dropped: update()
+// alone left plan and cut labels unpainted in window grabs (the scene said 9/16, the
+// picture 16/16). Changing the cache mode drops it.
+void GraphNodeItem::refreshCache() {
+  setCacheMode(QGraphicsItem::NoCache);
+  setCacheMode(QGraphicsItem::DeviceCoordinateCache);
+  update();
 }
 
 void GraphNodeItem::setSelectedBox(bool on) {
@@ -44,7 +55,7 @@ void GraphNodeItem::setLines(const QStringList& lines) {
   if (lines == m_lines) return;
   m_lines = lines;
   m_fittedPx = -1;
-  update();
+  refreshCache();
 }
 
 const QStringList& GraphNodeItem::fitted(int px, double width, double height) {

@@ -41,6 +41,7 @@ class GraphNodeItem : public QGraphicsItem {
   void contextMenuEvent(QGraphicsSceneContextMenuEvent* e) override;
 
  private:
+  void refreshCache();  // after the text or fill changed
   // The lines as drawn in a box `width` device pixels wide at `px`: cached, since a
   // repaint at the same zoom (hover, selection) must not elide every line again.
   const QStringList& fitted(int px, double width, double height);

@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
 
@@ -19,7 +20,8 @@ namespace prunelab::widgets {
 PrunePanel::PrunePanel(QWidget* parent)
     : QWidget(parent), m_criterion(new QComboBox(this)), m_score(new QPushButton("Score", this)),
       m_planBy(new QComboBox(this)), m_slider(new QSlider(Qt::Horizontal, this)), m_spin(new QDoubleSpinBox(this)), m_roundTo(new QSpinBox(this)),
-      m_minChannels(new QSpinBox(this)), m_normalize(new QComboBox(this)), m_fold(new QCheckBox("fold removed channels' β into the next layer (where exact)", this)),
+      m_minChannels(new QSpinBox(this)), m_normalize(new QComboBox(this)),
+      m_yamlWidths(new QCheckBox("widths the model's YAML can state", this)), m_fold(new QCheckBox("fold removed channels' β into the next layer (where exact)", this)),
       m_refit(new QCheckBox("refit the next layers by least squares (reconstruct)", this)),
       m_safe(new QLabel(this)), m_removed(new QLabel(this)), m_apply(new QPushButton("Apply", this)),
       m_reset(new QPushButton("Clear plan", this)), m_undo(new QPushButton("Undo", this)),
@@ -47,6 +49,10 @@ PrunePanel::PrunePanel(QWidget* parent)
   m_normalize->setToolTip("How channels of different layers are ranked against each other (prunelab-cli "
                           "--normalize): auto ranks raw scores for a percent and scores divided by their "
                           "layer's mean for a MACs/params target");
+  m_yamlWidths->setToolTip("Keep module outputs in multiples of 8 and hidden widths as their e implies, so that "
+                           "yolov5's train.py --weights and ultralytics' trainer, which rebuild the model from its "
+                           "yaml, load every pruned tensor (prunelab-cli prune --yaml-widths)");
+  m_yamlWidths->setVisible(false);
   m_fold->setChecked(true);
   m_refit->setToolTip("After the cut, solve for the weights of every layer that lost inputs so that its output "
                       "matches the unpruned model's on calibration batches of the open dataset (He et al. 2017, "
@@ -70,6 +76,7 @@ PrunePanel::PrunePanel(QWidget* parent)
   form->addRow("Round to", m_roundTo);
   form->addRow("Min channels", m_minChannels);
   form->addRow("Rank layers", m_normalize);
+  form->addRow("", m_yamlWidths);
   form->addRow("", m_fold);
   form->addRow("", m_refit);
 
@@ -110,10 +117,11 @@ PrunePanel::PrunePanel(QWidget* parent)
   connect(m_spin, &QDoubleSpinBox::valueChanged, this, [this](double v) {
     if (!m_syncing) setPercent(v / 100.0);
   });
-  auto constraints = [this] { Q_EMIT constraintsChanged(roundTo(), minChannels(), normalization()); };
+  auto constraints = [this] { Q_EMIT constraintsChanged(roundTo(), minChannels(), normalization(), yamlWidths()); };
   connect(m_roundTo, &QSpinBox::valueChanged, this, constraints);
   connect(m_minChannels, &QSpinBox::valueChanged, this, constraints);
   connect(m_normalize, &QComboBox::currentIndexChanged, this, constraints);
+  connect(m_yamlWidths, &QCheckBox::toggled, this, constraints);
   connect(m_planBy, &QComboBox::currentIndexChanged, this, [this] { Q_EMIT planByChanged(planBy()); });
   connect(m_apply, &QPushButton::clicked, this, [this] { Q_EMIT applyRequested(foldBeta()); });
   connect(m_reset, &QPushButton::clicked, this, &PrunePanel::resetRequested);
@@ -128,6 +136,11 @@ void PrunePanel::setCriterion(const QString& name) { m_criterion->setCurrentText
 double PrunePanel::percent() const { return m_spin->value() / 100.0; }
 QString PrunePanel::planBy() const { return m_planBy->currentData().toString(); }
 int PrunePanel::roundTo() const { return m_roundTo->value(); }
+bool PrunePanel::yamlWidths() const { return !m_yamlWidths->isHidden() && m_yamlWidths->isChecked(); }
+void PrunePanel::setYamlWidthsAvailable(bool available) {
+  m_yamlWidths->setVisible(available);
+  if (!available) m_yamlWidths->setChecked(false);
+}
 int PrunePanel::minChannels() const { return m_minChannels->value(); }
 QString PrunePanel::normalization() const { return m_normalize->currentData().toString(); }
 void PrunePanel::setPlanBy(const QString& planBy) { m_planBy->setCurrentIndex(std::max(0, m_planBy->findData(planBy))); }
@@ -135,6 +148,24 @@ void PrunePanel::setNormalization(const QString& n) { m_normalize->setCurrentInd
 bool PrunePanel::foldBeta() const { return m_fold->isChecked(); }
 bool PrunePanel::reconstruct() const { return m_refit->isChecked(); }
 void PrunePanel::setReconstruct(bool on) { m_refit->setChecked(on); }
+
+void PrunePanel::restoreSettings(int roundTo, int minChannels, const QString& normalization, bool yamlWidths) {
+  {
+    const QSignalBlocker a(m_roundTo), b(m_minChannels), c(m_normalize), d(m_yamlWidths);
+    m_roundTo->setValue(roundTo);
+    m_minChannels->setValue(minChannels);
+    m_normalize->setCurrentIndex(std::max(0, m_normalize->findData(normalization)));
+    m_yamlWidths->setChecked(yamlWidths);
+  }
+  Q_EMIT constraintsChanged(this->roundTo(), this->minChannels(), this->normalization(), yamlWidths);
+}
+
+void PrunePanel::showPercent(double fraction) {
+  m_syncing = true;
+  m_slider->setValue(static_cast<int>(std::lround(std::clamp(fraction, 0.0, 0.95) * 1000)));
+  m_spin->setValue(std::clamp(fraction, 0.0, 0.95) * 100.0);
+  m_syncing = false;
+}
 
 void PrunePanel::setPercent(double fraction) {
   fraction = std::clamp(fraction, 0.0, 0.95);

@@ -35,8 +35,16 @@ class PrunePanel : public QWidget {
   void setPlanBy(const QString& planBy);  // emits planByChanged when it changes
   int roundTo() const;
   int minChannels() const;
+  // A saved project's settings, set without re-planning (the project brings its own plan):
+  // round-to, minimum, ranking and the YAML-widths box, then one constraintsChanged.
+  void restoreSettings(int roundTo, int minChannels, const QString& normalization, bool yamlWidths);
+  void showPercent(double fraction);  // the slider and box only: nothing is planned
   QString normalization() const;  // "auto", "none" or "mean"
   void setNormalization(const QString& n);  // emits constraintsChanged when it changes
+  // Keep to widths the model's YOLO YAML can state (prunelab-cli prune --yaml-widths); the
+  // box is shown for models built from one (setYamlWidthsAvailable).
+  bool yamlWidths() const;
+  void setYamlWidthsAvailable(bool available);
   bool foldBeta() const;
   // Refit the layers after the cut by least squares on calibration batches (prune --reconstruct).
   bool reconstruct() const;
@@ -51,7 +59,7 @@ class PrunePanel : public QWidget {
   void criterionChosen(const QString& criterion);  // re-score
   void percentChanged(double fraction);
   void planByChanged(const QString& planBy);
-  void constraintsChanged(int roundTo, int minChannels, const QString& normalization);
+  void constraintsChanged(int roundTo, int minChannels, const QString& normalization, bool yamlWidths);
   void applyRequested(bool foldBeta);
   void resetRequested();
   void undoRequested();
@@ -67,6 +75,7 @@ class PrunePanel : public QWidget {
   QSpinBox* m_roundTo;
   QSpinBox* m_minChannels;
   QComboBox* m_normalize;
+  QCheckBox* m_yamlWidths;
   QCheckBox* m_fold;
   QCheckBox* m_refit;
   QLabel* m_before[4];

@@ -117,6 +117,7 @@ struct EpochPoint {
 struct GammaFrame {
   qint64 step = 0;
   double epoch = 0.0;                 // fractional
+  QString note;                       // what made this snapshot when not training ("after prune 40 %")
   QStringList layers;                 // BN node names
   QVector<QVector<float>> absGamma;   // per layer
 };

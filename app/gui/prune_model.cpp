@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/yolo/yolo_yaml_widths.h"
 #include "pruning/channel_edit.h"
 #include "pruning/plan_log.h"
 #include "util/error.h"
@@ -13,6 +14,7 @@ void PruneModel::setGraph(std::shared_ptr<const Graph> skeleton) {
   m_deps.reset();  // refers to the old graph
   m_graph = std::move(skeleton);
   m_deps = std::make_unique<DependencyGraph>(*m_graph);
+  rebuildWidthFit();
   m_scores.clear();
   m_criterion.clear();
   m_plan.removed.assign(m_deps->groups().size(), {});
@@ -31,10 +33,17 @@ void PruneModel::setScores(std::vector<std::vector<double>> scores, const std::s
   replanGlobal();
 }
 
-void PruneModel::setConstraints(const PlanConstraints& c) {
+void PruneModel::setConstraints(const PlanConstraints& c, bool yamlWidths) {
   m_constraints = c;
+  m_yamlWidths = yamlWidths;
+  rebuildWidthFit();
   m_constraints.scoresComparable = m_criterion.empty() || scoresCompareAcrossLayers(m_criterion);
   replanGlobal();
+}
+
+void PruneModel::rebuildWidthFit() {
+  const bool fit = m_yamlWidths && m_graph && !yoloYamlLayers(*m_graph).empty();
+  m_constraints.fitWidths = fit ? yoloYamlWidthFit(*m_graph) : PlanWidthFit();
 }
 
 void PruneModel::replanGlobal() {

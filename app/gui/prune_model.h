@@ -41,8 +41,10 @@ class PruneModel {
   const std::string& criterion() const { return m_criterion; }
   const std::vector<std::vector<double>>& scores() const { return m_scores; }
 
-  // Also plans a global percent or target in force again.
-  void setConstraints(const PlanConstraints& c);
+  // Also plans a global percent or target in force again. With `yamlWidths` every plan keeps
+  // to widths the model's YOLO YAML can state (models/yolo/yolo_yaml_widths.h, as
+  // prunelab-cli prune --yaml-widths), for every model opened while it is on that has one.
+  void setConstraints(const PlanConstraints& c, bool yamlWidths = false);
   const PlanConstraints& constraints() const { return m_constraints; }
 
   // Edits. Each replaces the affected groups' removed channels; unknown layers and
@@ -76,6 +78,7 @@ class PruneModel {
  private:
   enum class Global { None, Percent, Target };  // the plan-wide edit in force
   void replanGlobal();
+  void rebuildWidthFit();  // m_constraints.fitWidths for the current graph
   int prunableGroup(const std::string& layer) const;  // throws unless the layer's group is prunable
   std::vector<std::vector<double>> planningScores() const;  // the scores, or zeros before scoring
 
@@ -84,6 +87,7 @@ class PruneModel {
   std::vector<std::vector<double>> m_scores;
   std::string m_criterion;
   PlanConstraints m_constraints;
+  bool m_yamlWidths = false;
   PrunePlan m_plan;
   CostEstimate m_before;
   Global m_global = Global::None;

@@ -111,9 +111,16 @@ void StoryRun::start() {
   // most of the accuracy, which fine-tuning then has to repair).
   sparse.autopilot.target = std::min(0.95, percent);
   sparse.autopilot.byEpoch = std::max(1, sparse.epochs);
+  // And only the channels the cut will take are pushed (with their betas): the rest keep
+  // their scale, so the sparse stage does not shrink the whole network to get there.
+  sparse.srTargeted = std::min(0.95, percent);
+  sparse.srBeta = 1.0;
   TrainSettings ft = sparse;
   ft.epochs = m_opt.fineTuneEpochs;
   ft.sr = 0;
+  ft.srTargeted = 0;
+  ft.srBeta = 0;
+  ft.autopilot = SrAutopilotOptions{};  // fine-tuning is dense: no sr, nothing steering it
   ft.lr = sparse.lr * 0.1;
   ft.prunedNowPercent = 0;
   ft.runDir = QDir(m_dir).filePath("fine-tune").toStdString();
@@ -122,7 +129,7 @@ void StoryRun::start() {
 
   // story.json's fixed part: what was run, and the commands that redo it.
   QJsonObject settings{{"sparse_epochs", sparse.epochs}, {"sr", sparse.sr},          {"lr", sparse.lr},
-                       {"sparsity_target", sparse.autopilot.target},
+                       {"sparsity_target", sparse.autopilot.target}, {"sr_targeted", sparse.srTargeted},
                        {"batch", static_cast<qint64>(sparse.batch)}, {"criterion", "bn"}, {"percent", percent},
                        {"fine_tune_epochs", ft.epochs},  {"fine_tune_lr", ft.lr}};
   QString dataArgs = "--data " + QString::fromStdString(data.spec);
@@ -138,9 +145,9 @@ void StoryRun::start() {
   if (panel.normalization() != "auto") planOptions += " --normalize " + panel.normalization();
   QJsonArray commands{
       QString("prunelab-cli train --model %1/0-original.plm %2 --epochs %3 --batch %4 --lr %5 --sr %6 "
-              "--sparsity-target %7 --by-epoch %8 --out %1/sparse")
+              "--sparsity-target %7 --by-epoch %8 --sr-targeted %9 --sr-beta 1 --out %1/sparse")
           .arg(d, dataArgs).arg(sparse.epochs).arg(sparse.batch).arg(sparse.lr).arg(sparse.sr)
-          .arg(sparse.autopilot.target).arg(sparse.autopilot.byEpoch),
+          .arg(sparse.autopilot.target).arg(sparse.autopilot.byEpoch).arg(sparse.srTargeted),
       QString("prunelab-cli prune --model %1/sparse/last.plm --criterion bn --percent %2%3 --out %1/2-pruned.plm")
           .arg(d)
           .arg(percent)

@@ -19,6 +19,7 @@
 #include "analysis/cost.h"
 #include "detect/yolo_head.h"
 #include "gui/workbench_post.h"
+#include "models/yolo/yolo_yaml_widths.h"
 #include "models/zoo.h"
 #include "ops/op_table.h"
 #include "report/report_writer.h"
@@ -250,14 +251,15 @@ void Workbench::wire() {
   connect(p, &widgets::PrunePanel::percentChanged, this, &Workbench::setPlanAmount);
   connect(p, &widgets::PrunePanel::planByChanged, this, [this] { setPlanAmount(m_window->prunePanel()->percent()); });
   connect(p, &widgets::PrunePanel::constraintsChanged, this,
-          [this](int roundTo, int minChannels, const QString& normalization) {
-            if (!m_prune.hasGraph()) return;
+          [this](int roundTo, int minChannels, const QString& normalization, bool yamlWidths) {
+            // Kept without a model too (a project sets them before its model opens).
             try {
-              m_prune.setConstraints(PlanConstraints{minChannels, roundTo, parseNormalization(normalization.toStdString())});
+              m_prune.setConstraints(PlanConstraints{minChannels, roundTo, parseNormalization(normalization.toStdString())},
+                                     yamlWidths);
             } catch (const std::exception& e) {
               fail("Prune", e.what());
             }
-            refresh();
+            if (m_prune.hasGraph()) refresh();
           });
   connect(p, &widgets::PrunePanel::applyRequested, this, &Workbench::applyPlan);
   connect(p, &widgets::PrunePanel::resetRequested, this, [this] {
@@ -338,6 +340,7 @@ void Workbench::onModelChanged(const ModelSnapshot& s) {
   const bool sameStructure = m_model.skeleton && m_model.skeleton->structureId() == s.skeleton->structureId();
   m_model = s;
   m_prune.setGraph(s.skeleton);  // the plan is rebuilt when the new scores arrive
+  m_window->prunePanel()->setYamlWidthsAvailable(!yoloYamlLayers(*s.skeleton).empty());
   if (!sameStructure) m_window->prunePanel()->setPercent(0);
   m_costs = nodeCosts(*s.skeleton);
   m_network = networkView(m_prune, m_costs);
@@ -345,8 +348,13 @@ void Workbench::onModelChanged(const ModelSnapshot& s) {
   w.graphView()->setNetwork(m_network);
   w.layersPanel()->model()->setRows(layerRows(m_prune, m_costs));
   if (!sameStructure) {  // training adds its own snapshots; a new structure starts a new history
+    widgets::GammaFrame f = gammaFrame(s.gammas);
+    // A cut or undo within one model's history happens where training stopped, not at
+    // epoch 0; a newly opened model (a history of one) starts the axis again.
+    if (s.historySize > 1) f.epoch = w.gammaPanel()->lastEpoch();
+    f.note = QString::fromStdString(s.label);
     w.gammaPanel()->clear();
-    w.gammaPanel()->addFrame(gammaFrame(s.gammas));
+    w.gammaPanel()->addFrame(f);
   }
   w.prunePanel()->setUndoRedo(s.historyIndex > 0, s.historyIndex + 1 < s.historySize);
   w.setCurrentModelName(QString::fromStdString(m_modelSpec.model));
@@ -363,6 +371,7 @@ void Workbench::onModelChanged(const ModelSnapshot& s) {
     }
     m_pendingPlan.clear();
   }
+
   // Scores belong to one structure: re-score the new model with the chosen criterion.
   const QString criterion = w.prunePanel()->criterion();
   if (!m_model.gammas.layers.empty() || criterion != "bn") score(criterion);
@@ -390,6 +399,10 @@ void Workbench::onScores(const QString& criterion, const ScoresPtr& scores) {
     if (keepManual && !manual.empty()) m_prune.restore(manual);
     m_window->layersPanel()->model()->setRows(layerRows(m_prune, m_costs));
     refresh();
+    if (m_pendingPercent >= 0) {  // a project's percent, shown once its own plan is back
+      m_window->prunePanel()->showPercent(m_pendingPercent);
+      m_pendingPercent = -1;
+    }
     info("Scored channels by " + criterion);
   } catch (const std::exception& e) {
     fail("Importance", e.what());

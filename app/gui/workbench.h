@@ -150,6 +150,7 @@ class Workbench : public QObject {
   double m_lastProgress = 0;  // last progress-bar update while training
   std::vector<std::function<void()>> m_idleQueue;
   std::vector<SurgeryLogEntry> m_pendingPlan;  // restored by openProject once the model is back
+  double m_pendingPercent = -1;  // a project's percent, shown once its model is open
   ModelSpec m_modelSpec;
   DataSpec m_dataSpec;
   QString m_runDir;

@@ -37,8 +37,10 @@ bool Workbench::saveProject(const QString& path) {
     plan.append(QJsonObject{{"source", QString::fromStdString(e.source)}, {"channels", ch}});
   }
   const widgets::PrunePanel* p = m_window->prunePanel();
-  o["prune"] = QJsonObject{{"criterion", p->criterion()}, {"percent", p->percent()}, {"round_to", p->roundTo()},
-                           {"min_channels", p->minChannels()}, {"plan", plan}};
+  o["prune"] = QJsonObject{{"criterion", p->criterion()},         {"percent", p->percent()},
+                           {"round_to", p->roundTo()},             {"min_channels", p->minChannels()},
+                           {"normalize", p->normalization()},      {"yaml_widths", p->yamlWidths()},
+                           {"plan", plan}};
   o["history"] = QString::fromStdString(m_model.label);
   const widgets::TrainRequest t = m_window->trainPanel()->request();
   o["train"] = QJsonObject{{"epochs", t.epochs}, {"batch", t.batch}, {"lr", t.lr}, {"sr", t.sr}};
@@ -81,6 +83,12 @@ void Workbench::openProject(const QString& path) {
   }
   widgets::PrunePanel* p = m_window->prunePanel();
   p->setCriterion(prune["criterion"].toString("bn"));
+  // Every setting it saved; the plan itself comes back from "plan" once the model is open.
+  p->restoreSettings(prune["round_to"].toInt(1), prune["min_channels"].toInt(1), prune["normalize"].toString("auto"),
+                     prune["yaml_widths"].toBool(false));
+  // The percent is shown once the model's scores are back (Workbench::onScores), beside the
+  // saved plan: showing it now would plan that percent over it.
+  m_pendingPercent = prune["percent"].toDouble(0);
   const QJsonObject t = o["train"].toObject();
   widgets::TrainRequest r = m_window->trainPanel()->request();
   r.epochs = t["epochs"].toInt(r.epochs);

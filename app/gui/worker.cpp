@@ -167,6 +167,8 @@ void Worker::train(const TrainSettings& s, const std::shared_ptr<TrainControl>& 
     req.options.batchSize = s.batch;
     req.options.lr = s.lr;
     req.options.sparsity.linearDecay = s.srDecay;
+    req.options.sparsity.targeted = s.srTargeted;
+    req.options.sparsity.srBeta = s.srBeta;
     req.options.gammaEvery = s.gammaEvery;
     req.options.runDir = s.runDir;
     req.options.autopilot = s.autopilot;
@@ -479,6 +481,7 @@ void Worker::exportModel(const QString& format, const QString& path, int opset, 
                     .arg(double(r.bytes) / 1e6, 0, 'f', 2)
                     .arg(QString::fromStdString(r.check))
                     .arg(r.maxRelDiff.value_or(-1), 0, 'g', 3));
+    if (!r.yaml.empty()) Q_EMIT info(QString::fromStdString(r.yaml));
     Q_EMIT exported(QString::fromStdString(r.format), path, r.maxRelDiff.value_or(-1));
     Q_EMIT checkpointSaved(path);
   });

@@ -58,6 +58,8 @@ struct TrainSettings {
   double lr = 0.1;
   double sr = 0.0;
   bool srDecay = false;
+  double srTargeted = 0.0;  // > 0: only the lowest fraction of |gamma| is penalised (SparsityOptions::targeted)
+  double srBeta = 0.0;      // also penalise those channels' beta, as a multiple of sr
   double prunedNowPercent = 0.0;  // > 0: after each epoch, evaluate a bn-pruned copy at this percent
   std::string runDir;             // empty: no files
   int gammaEvery = 20;

@@ -8,6 +8,7 @@
 
 #include <map>
 
+#include "../support/graph_labels.h"
 #include "../support/workbench_test_settings.h"
 #include "gui/workbench.h"
 #include "pruning/dependency_graph.h"
@@ -23,42 +24,8 @@ namespace {
 
 constexpr int kWaitMs = 120000;
 
-// scope -> {kept, total} over the block's grouped channel sources, from the model itself.
-std::map<QString, std::pair<int64_t, int64_t>> blockCounts(const Graph& g, const QStringList& scopes) {
-  const DependencyGraph deps(g);
-  std::map<QString, std::pair<int64_t, int64_t>> r;
-  for (const QString& scope : scopes) {
-    const std::string s = scope.toStdString();
-    int64_t channels = 0;
-    for (const Node& n : g.nodes()) {
-      if (n.scope != s && n.scope.rfind(s + ".", 0) != 0) continue;
-      if (n.op != OpKind::Conv && n.op != OpKind::Linear) continue;
-      // As the graph counts a block's convs: those in a dependency group (pinned outputs too).
-      int grp = deps.groupOfSource(n.id);
-      if (grp < 0) grp = deps.locate(n.outputs[0], 0).first;
-      if (grp < 0) continue;
-      channels += deps.channelCount(n.outputs[0]);
-    }
-    r[scope] = {channels, channels};
-  }
-  return r;
-}
-
-// "model.2" -> {kept, total} as the block boxes say it ("12/16" on their second line).
-std::map<QString, std::pair<int64_t, int64_t>> shownCounts(const widgets::NetworkGraphView& view) {
-  std::map<QString, std::pair<int64_t, int64_t>> r;
-  for (const QString& key : view.keysOf(Level::Blocks)) {
-    if (!key.startsWith('[')) continue;
-    const QStringList lines = view.linesOf(Level::Blocks, key);
-    const QString scope = key.mid(1, key.size() - 2);
-    for (const QString& part : lines.value(1).split("  ")) {
-      const QStringList kt = part.split('/');
-      if (kt.size() == 2) r[scope] = {kt[0].toLongLong(), kt[1].toLongLong()};
-    }
-  }
-  return r;
-}
-
+using test::blockCounts;
+using test::shownBlockCounts;
 }  // namespace
 
 class TestGraphTruth : public QObject {
@@ -105,7 +72,7 @@ class TestGraphTruth : public QObject {
 
     auto check = [&](const char* when, bool planPending) {
       const Graph& g = *bench.model().skeleton;
-      const auto shown = shownCounts(view);
+      const auto shown = shownBlockCounts(view);
       QStringList scopes;
       for (const auto& [s, kt] : shown) scopes << s;
       QVERIFY2(scopes.size() >= 10, when);
@@ -121,9 +88,14 @@ class TestGraphTruth : public QObject {
         cut += kt.first < kt.second;
       }
       if (planPending) QVERIFY2(cut >= 3, qPrintable(QString("%1: only %2 blocks show the planned cut").arg(when).arg(cut)));
+      // The node level says the same, box by box.
+      int nodes = 0;
+      const auto bad = test::nodeLabelMismatches(view, g, planPending, &nodes);
+      QVERIFY2(nodes >= 20, qPrintable(QString("%1: %2 node boxes").arg(when).arg(nodes)));
+      QVERIFY2(bad.empty(), qPrintable(QString("%1: %2").arg(when, bad.empty() ? "" : bad.front().c_str())));
     };
     check("opened", false);
-    const auto fullWidths = shownCounts(view);
+    const auto fullWidths = shownBlockCounts(view);
 
     QSignalSpy whatIf(&bench, &Workbench::whatIfUpdated);
     bench.setGlobalPercent(0.3);
@@ -135,11 +107,11 @@ class TestGraphTruth : public QObject {
     bench.setGlobalPercent(0);
     QTRY_VERIFY(bench.idle());
     check("applied", false);
-    QVERIFY(shownCounts(view) != fullWidths);  // the cut shows
+    QVERIFY(shownBlockCounts(view) != fullWidths);  // the cut shows
     bench.undo();
     QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().historyIndex == 0, kWaitMs);
     check("undone", false);
-    QVERIFY(shownCounts(view) == fullWidths);
+    QVERIFY(shownBlockCounts(view) == fullWidths);
     bench.redo();
     QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.model().historyIndex == 1, kWaitMs);
     check("redone", false);

@@ -183,6 +183,24 @@ void TestPlotPanels::curvesSeriesFromNames() {
   }
   QCOMPARE(colours.size(), names.size() - 1);
 
+  // Legends sit beside the data, never on it: in a narrow dock every legend's box lies
+  // outside its plot's data rectangle.
+  panel.resize(360, 520);
+  panel.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&panel));
+  QTest::qWait(CurvesPanel::kReplotMs + 200);  // the queued rescale shows the legends
+  const auto plots = panel.findChildren<QCustomPlot*>();
+  QCOMPARE(plots.size(), 3);
+  for (QCustomPlot* p : plots) {
+    p->replot(QCustomPlot::rpImmediateRefresh);
+    QVERIFY(p->legend->visible());
+    const QRect data = p->axisRect()->rect(), legend = p->legend->outerRect();
+    QVERIFY2(!legend.intersects(data), qPrintable(QString("legend %1,%2 %3x%4 over data %5,%6 %7x%8")
+                                                      .arg(legend.x()).arg(legend.y()).arg(legend.width()).arg(legend.height())
+                                                      .arg(data.x()).arg(data.y()).arg(data.width()).arg(data.height())));
+    QVERIFY(data.height() > 40);  // and the data keeps most of the plot
+  }
+
   panel.clear();
   QVERIFY(panel.seriesNames().isEmpty());
   QCOMPARE(panel.pointCount("train/loss"), 0);

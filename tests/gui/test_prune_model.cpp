@@ -11,7 +11,11 @@
 
 #include "analysis/cost.h"
 #include "gui/prune_model.h"
+#include "analysis/shape_inference.h"
+#include "models/yolo/yolo_builder.h"
+#include "models/yolo/yolo_yaml_widths.h"
 #include "models/zoo.h"
+#include "pruning/plan_log.h"
 #include "pruning/importance.h"
 #include "pruning/surgery.h"
 #include "util/error.h"
@@ -27,6 +31,7 @@ class TestPruneModel : public QObject {
   void whatIfEqualsSurgery();
   void editsRespectConstraints();
   void toggleRespectsRoundTo();
+  void yamlWidthsKeepToTheYaml();
 };
 
 namespace {
@@ -210,3 +215,79 @@ void TestPruneModel::toggleRespectsRoundTo() {
 
 QTEST_GUILESS_MAIN(TestPruneModel)
 #include "test_prune_model.moc"
+
+namespace {
+
+int64_t outWidth(const Graph& g, const std::string& conv) {
+  const Node* n = g.findNode(conv);
+  return n ? n->tensor("weight").size(0) : -1;
+}
+
+// What yolov5's parse_model would not build from a YAML: a module output off a multiple of
+// 8, a C3 whose cv1/cv2/bottleneck widths differ, an SPPF hidden width other than c1 // 2.
+std::vector<std::string> yamlViolations(const Graph& cut) {
+  std::vector<std::string> bad;
+  for (const YoloYamlLayer& L : yoloYamlLayers(cut)) {
+    const std::string p = "model." + std::to_string(L.index) + ".";
+    const std::string out = L.module == "Conv" ? p + "conv" : L.module == "C3" ? p + "cv3.conv" : p + "cv2.conv";
+    if ((L.module == "Conv" || L.module == "C3" || L.module == "SPPF") && outWidth(cut, out) % 8 != 0)
+      bad.push_back(out + " " + std::to_string(outWidth(cut, out)));
+    if (L.module == "C3") {
+      const int64_t h = outWidth(cut, p + "cv1.conv");
+      std::vector<std::string> inner = {p + "cv2.conv"};
+      for (int j = 0; outWidth(cut, p + "m." + std::to_string(j) + ".cv1.conv") > 0; ++j)
+        for (const char* c : {".cv1.conv", ".cv2.conv"}) inner.push_back(p + "m." + std::to_string(j) + c);
+      for (const auto& c : inner)
+        if (outWidth(cut, c) != h) bad.push_back(c + " " + std::to_string(outWidth(cut, c)) + " != " + std::to_string(h));
+    }
+    if (L.module == "SPPF") {
+      const Node* cv1 = cut.findNode(p + "cv1.conv");
+      if (outWidth(cut, p + "cv1.conv") != cut.value(cv1->inputs[0]).shape.at(1) / 2) bad.push_back(p + "cv1.conv");
+    }
+  }
+  return bad;
+}
+
+}  // namespace
+
+// The "widths the model's YAML can state" box: PruneModel's plans then keep to the rules
+// yolov5's parse_model builds by (checked here on the cut model, rule by rule), which a
+// plan without it breaks; a model without a YAML plans as before.
+void TestPruneModel::yamlWidthsKeepToTheYaml() {
+  YoloOptions o;
+  o.nc = 3;
+  Graph g = buildYoloModel("yolov5n", o);
+  inferShapes(g, {3, 64, 64});
+  const auto scores = scoresOf(g, Criterion::L2);
+  const auto cutWith = [&](bool yamlWidths) {
+    PruneModel m;
+    m.setGraph(std::make_shared<const Graph>(g.skeleton()));
+    m.setScores(scores, "l2");
+    m.setConstraints(PlanConstraints{}, yamlWidths);
+    m.setGlobalPercent(0.5);
+    const DependencyGraph deps(g);
+    Graph cut = applySurgery(deps, planFromLog(deps, m.planLog())).graph;
+    inferShapes(cut, {3, 64, 64});
+    return std::make_pair(m.whatIf(), std::move(cut));
+  };
+  const auto [fitCost, fitCut] = cutWith(true);
+  const auto [freeCost, freeCut] = cutWith(false);
+  const auto bad = yamlViolations(fitCut);
+  QVERIFY2(bad.empty(), bad.empty() ? "" : bad.front().c_str());
+  QVERIFY(!yamlViolations(freeCut).empty());
+  QVERIFY(fitCost.params < computeCost(g).params * 0.6);  // still a cut
+  QVERIFY(fitCost.params != freeCost.params);
+
+  // A model without a YAML: the box changes nothing.
+  const Graph r = resnet20();
+  PruneModel a, b;
+  for (PruneModel* m : {&a, &b}) {
+    m->setGraph(std::make_shared<const Graph>(r.skeleton()));
+    m->setScores(bnScores(r), "bn");
+  }
+  a.setConstraints(PlanConstraints{}, true);
+  b.setConstraints(PlanConstraints{}, false);
+  a.setGlobalPercent(0.4);
+  b.setGlobalPercent(0.4);
+  QCOMPARE(a.plan().removed, b.plan().removed);
+}

@@ -491,6 +491,12 @@ void TestWorkbench::projectRoundTrip() {
     Workbench bench;
     openSmall(bench);
     QTRY_VERIFY_WITH_TIMEOUT(bench.idle() && bench.pruneModel().hasScores(), kWaitMs);
+    // Settings a project keeps: round-to, minimum, ranking and the percent shown.
+    widgets::PrunePanel* panel = bench.window().prunePanel();
+    panel->restoreSettings(2, 3, "mean", false);
+    QTRY_VERIFY(bench.idle());
+    panel->setPercent(0.25);
+    QTRY_VERIFY(bench.idle());
     bench.toggleChannels("layer2.0.conv1", {1, 4, 9}, true);
     planned = bench.pruneModel().plan().removed[bench.pruneModel().groupOfLayer("layer2.0.conv1")];
     params = bench.model().skeleton->parameterCount();
@@ -504,6 +510,13 @@ void TestWorkbench::projectRoundTrip() {
   QCOMPARE(reopened.model().skeleton->parameterCount(), params);
   QCOMPARE(reopened.pruneModel().plan().removed[reopened.pruneModel().groupOfLayer("layer2.0.conv1")], planned);
   QCOMPARE(reopened.window().logPanel()->errorCount(), 0);
+  const widgets::PrunePanel* panel = reopened.window().prunePanel();
+  QCOMPARE(panel->roundTo(), 2);
+  QCOMPARE(panel->minChannels(), 3);
+  QCOMPARE(panel->normalization(), QString("mean"));
+  QCOMPARE(panel->percent(), 0.25);
+  QCOMPARE(reopened.pruneModel().constraints().roundTo, int64_t(2));
+  QCOMPARE(reopened.pruneModel().constraints().minChannels, int64_t(3));
 
   // A damaged project file is an error naming it, not a crash.
   QFile bad(dir.filePath("bad.prunelab"));
