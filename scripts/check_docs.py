@@ -184,7 +184,8 @@ TEST_SOURCE_EXT = (".cpp", ".h", ".py", ".sh", ".txt", ".cmake")
 
 def registered_tests(root):
     text = "\n".join(read_lines(os.path.join(root, "tests", "CMakeLists.txt")))
-    names = set(re.findall(r"prunelab_test\(\s*([A-Za-z0-9_]+)", text))
+    # prunelab_test(test_x ...), prunelab_cli_gui_test(test_y ...): any helper named *_test
+    names = set(re.findall(r"\b[A-Za-z0-9_]*_test\(\s*([A-Za-z_][A-Za-z0-9_]*)", text)) - {"NAME"}
     names |= set(re.findall(r"add_test\(\s*NAME\s+([A-Za-z0-9_]+)", text))
     for items in re.findall(r"foreach\(\s*name\s+([^)]*)\)", text):  # add_test(NAME ${name}) loops
         names |= set(items.split())

@@ -41,8 +41,10 @@ CLEAN = {
                     "## `prune`\n\n`--model`\n\n### Widths\n\n`--yaml-widths` keeps widths.\n"),
     "docs/claims.md": ("# Claims\n\n| claim | test | asserts |\n|---|---|---|\n"
                        "| C1 [CLI] x | `test_a::firstCase`, `secondCase`; `::thirdCase`; `tests/unit/test_a.cpp` | y |\n"
-                       "| C2 [CLI] z | `test_a` (\"row one\"); \"Pruning speed\" | w |\n"),
-    "tests/CMakeLists.txt": "prunelab_test(test_a)\n",
+                       "| C2 [CLI] z | `test_a` (\"row one\"); \"Pruning speed\" | w |\n"
+                       "| C3 [Workbench] v | `test_g::guiCase` | u |\n"),
+    "tests/CMakeLists.txt": "prunelab_test(test_a)\nprunelab_cli_gui_test(test_g TIMEOUT 900)\n",
+    "tests/gui/test_g.cpp": "void guiCase();\n",
     "tests/unit/test_a.cpp": ('void firstCase();\nvoid secondCase();\nvoid thirdCase();\n'
                               'const char* rows[] = {"row one"};\n'),
     # A comment may name an issue; a string literal may not.
