@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages PruneLab needs to build, test and run (as root).
-# Only missing packages are installed; the README lists why each one is needed.
+# Only missing packages are installed; docs/install.md lists why each one is needed.
 set -euo pipefail
 
 PACKAGES=(
@@ -31,11 +31,11 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# --- issue 18: ONNX Runtime for tests and benchmarks (node + npm) ---------------------------
+# --- ONNX Runtime for tests and benchmarks (node + npm) ------------------------------------
 # Any node/npm on the PATH will do (a newer one from another repository too); Debian's only
 # when there is none, so that apt does not try to replace it.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
-# --- end issue 18 ------------------------------------------------------------------------------
+# --- end ONNX Runtime (node + npm) -------------------------------------------------------------
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "Missing packages: ${missing[*]}" >&2
@@ -47,7 +47,7 @@ if ((${#missing[@]})); then
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# --- issue 18: ONNX Runtime (CPU) from the npm registry, tests and benchmarks only ----------
+# --- ONNX Runtime (CPU) from the npm registry, tests and benchmarks only -------------------
 # tests/ort/package-lock.json pins onnxruntime-node; its install script is skipped (it would
 # only fetch GPU providers): the npm package already holds libonnxruntime for linux-x64.
 # Quick when the pinned version is already there.
@@ -58,4 +58,4 @@ if [[ "$ort_have" != "$ort_want" ]]; then
   echo "Installing onnxruntime-node $ort_want into $ort_dir (npm)"
   (cd "$ort_dir" && npm ci --ignore-scripts --no-audit --no-fund)
 fi
-# --- end issue 18 ------------------------------------------------------------------------------
+# --- end ONNX Runtime --------------------------------------------------------------------------

@@ -55,8 +55,8 @@ PrunePanel::PrunePanel(QWidget* parent)
   m_yamlWidths->setVisible(false);
   m_fold->setChecked(true);
   m_refit->setToolTip("After the cut, solve for the weights of every layer that lost inputs so that its output "
-                      "matches the unpruned model's on calibration batches of the open dataset (He et al. 2017, "
-                      "seed 000; prunelab-cli prune --reconstruct)");
+                      "matches the unpruned model's on calibration batches of the open dataset (He et al. 2017; "
+                      "prunelab-cli prune --reconstruct)");
   m_apply->setToolTip("Cut the planned channels (dependency-aware surgery, forward-checked)");
   m_measureLatency->setToolTip("Time every Conv/Linear on this machine at a grid of widths (prunelab-cli "
                                "latency-table): the after-latency is then predicted from these measurements "

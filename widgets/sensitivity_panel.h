@@ -1,5 +1,5 @@
 #pragma once
-// The Sensitivity dock (issue 18 item 1): runs the per-group sweep on the worker (prune
+// The Sensitivity dock: runs the per-group sweep on the worker (prune
 // each layer group alone at each ratio, evaluate on a validation subset) and shows it as
 // a heat map, groups x ratios, colour = metric drop against the unpruned model. A click
 // on a cell asks for that group's ratio in the plan (cellChosen); the workbench applies it

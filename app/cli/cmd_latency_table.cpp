@@ -1,5 +1,5 @@
 // prunelab-cli latency-table: each Conv/Linear timed on this machine at the model's input
-// for a grid of kept-channel fractions (issue 18 item 4); `prune --target-latency` plans
+// for a grid of kept-channel fractions; `prune --target-latency` plans
 // from it and the what-if predicts from it.
 
 #include <algorithm>

@@ -150,7 +150,7 @@ int runPrune(int argc, char** argv) {
              "where exact (Linear, unpadded convs); padded convs are listed, not folded");
   a.add_flag("--reconstruct", r.reconstruct,
              "after the cut, refit every conv/linear that lost inputs by least squares so that its output "
-             "matches the unpruned model's on the calibration data (He et al. 2017; seed 000)");
+             "matches the unpruned model's on the calibration data (He et al. 2017)");
   a.add_option("--reconstruct-samples", r.reconstruction.samples,
                "output positions sampled per refitted layer (0: max(4096, 4 x its inputs))")
       ->type_name("N")

@@ -1,5 +1,5 @@
 // prunelab-cli sensitivity: prune one layer group at a time at each ratio and measure the
-// validation metric, params, MACs and latency (issue 18 item 1); `prune
+// validation metric, params, MACs and latency; `prune
 // --from-sensitivity` plans from the table it writes.
 
 #include <cstdio>

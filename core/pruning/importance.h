@@ -3,9 +3,9 @@
 //
 //   l1, l2          weight norms of every Conv/Linear slice (out and in) and BN gamma in the group
 //   bn              |gamma| of the group's BatchNorms (Network Slimming); NaN for groups without BN
-//   activation      mean |activation| over calibration batches, after the group's nonlinearity (seed 001)
+//   activation      mean |activation| over calibration batches, after the group's nonlinearity
 //   taylor          |sum w * dL/dw| over the group's weights (first-order Taylor), calibration batches
-//   reconstruction  energy of each channel's contribution to the next layers' outputs (seed 000);
+//   reconstruction  energy of each channel's contribution to the next layers' outputs (feature-map reconstruction);
 //                   pair with PruneRequest::reconstruct (pruning/reconstruction.h)
 //   random          seeded uniform: the baseline
 // Member scores are reduced over the group with sum, mean or max.

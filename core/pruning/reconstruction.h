@@ -1,5 +1,5 @@
 #pragma once
-// Least-squares reconstruction after a cut (seed 000; He et al. 2017, "Channel Pruning for
+// Least-squares reconstruction after a cut (He et al. 2017, "Channel Pruning for
 // Accelerating Very Deep Neural Networks"; ThiNet). Every Conv (groups 1) and Linear that
 // lost input channels gets new weights and bias solving
 //

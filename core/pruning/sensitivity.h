@@ -1,5 +1,5 @@
 #pragma once
-// Per-group sensitivity: which layers can lose channels cheaply (issue 18 item 1).
+// Per-group sensitivity: which layers can lose channels cheaply.
 //
 // The sweep prunes one group at a time at each ratio (the lowest-scored channels by the
 // chosen criterion, under the planners' constraints), measures the validation metric, the
