@@ -213,6 +213,11 @@ void StoryRun::writeReport() {
     updateStatus();
     if (m_tick) m_tick->stop();
     m_bench.log(QString("Story finished in %1; report: %2").arg(widgets::formatDuration(m_clock.elapsed() / 1000.0), path));
+    if (m_metric.count("sparse") && m_metric.count("pruned"))
+      m_bench.log(QString("The cut right after the sparse stage cost %1 points (%2 -> %3)")
+                      .arg(100 * (m_metric.at("sparse") - m_metric.at("pruned")), 0, 'f', 1)
+                      .arg(100 * m_metric.at("sparse"), 0, 'f', 1)
+                      .arg(100 * m_metric.at("pruned"), 0, 'f', 1));
     shot("6-report", [=] { Q_EMIT finished(ok, path); });
   });
 }

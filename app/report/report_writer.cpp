@@ -163,6 +163,11 @@ QString reportHtml(const StoryReport& s, const Pictures& pics, bool inlineImages
     h += "; " + esc(s.metricName) + " " + pct(first.metric) + " &rarr; <b>" + pct(last.metric) + "</b> (" +
          QString("%1%2 pp").arg(last.metric >= first.metric ? "+" : "").arg(100 * (last.metric - first.metric), 0, 'f', 2) + ")";
   h += ".</p>";
+  for (size_t i = 1; i < s.stages.size(); ++i)  // what the cut itself cost, before any fine-tuning
+    if (s.stages[i].name == "pruned" && s.stages[i - 1].metric >= 0 && s.stages[i].metric >= 0)
+      h += "<p>The cut itself, before any fine-tuning, cost <b>" +
+           QString::number(100 * (s.stages[i - 1].metric - s.stages[i].metric), 'f', 1) + " points</b> of " +
+           esc(s.metricName) + " (" + pct(s.stages[i - 1].metric) + " &rarr; " + pct(s.stages[i].metric) + ").</p>";
 
   h += "<h2>Before and after</h2><table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">stage</th><th>params</th><th>MACs</th><th>size</th>"
        "<th>latency (batch 1)</th><th>" + esc(s.metricName) + "</th></tr>";

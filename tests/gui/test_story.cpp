@@ -111,7 +111,7 @@ class TestStory : public QObject {
     QVERIFY(html.open(QIODevice::ReadOnly));
     const QString text = QString::fromUtf8(html.readAll());
     for (const char* section : {"Before and after", "Channels per layer", "before and after sparse training", "Training",
-                                "The pruned network", "Reproduce this run", "prunelab-cli prune", "Latency fell"})
+                                "The pruned network", "Reproduce this run", "prunelab-cli prune", "Latency fell", "The cut itself, before any fine-tuning, cost"})
       QVERIFY2(text.contains(section), section);
     QCOMPARE(text.count("data:image/png;base64,"), 4);  // self-contained: every picture inline
     QVERIFY(!text.contains("src=\"img/"));
