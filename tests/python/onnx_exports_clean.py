@@ -5,7 +5,9 @@ onnx_exports_written, then onnx_exports_no_unused_initializers and onnx_exports_
   onnx_exports_clean.py --work DIR --step export --cli PRUNELAB_CLI
       exports resnet18, yolov5n, yolov8n and yolo11n with `prunelab-cli export` as a user
       would, and yolov5n BN-folded at opset 13 too (the one model whose folded file had an
-      unused initializer: YOLOv5's anchors), into DIR;
+      unused initializer: YOLOv5's anchors), into DIR; then re-exports yolov5n.onnx from
+      itself and fails unless the two files are byte-identical: the tensors no ONNX op
+      reads (anchors, num_batches_tracked) come back from the node tags that carry them;
   onnx_exports_clean.py --work DIR --step onnx
       every initializer of every DIR/*.onnx is read by some node or is a graph output (the
       onnx package; runs wherever the test suite does);
@@ -34,13 +36,25 @@ SKIP = 77
 
 
 def export(cli, work, model, suffix, extra):
-    out = os.path.join(work, model + suffix + ".onnx")
-    cmd = [cli, "export", "--model", model, "--format", "onnx", "--input", INPUTS.get(model, DEFAULT_INPUT),
+    """`model` (a name, or an .onnx file) exported as DIR/<name><suffix>.onnx."""
+    name = os.path.splitext(os.path.basename(model))[0]
+    out = os.path.join(work, name + suffix + ".onnx")
+    cmd = [cli, "export", "--model", model, "--format", "onnx", "--input", INPUTS.get(name, DEFAULT_INPUT),
            "--out", out] + extra
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         sys.exit(f"FAIL: exit {r.returncode}: {' '.join(cmd)}\n{r.stdout}")
     print(f"wrote {out}")
+
+
+def same_after_round_trip(cli, work, model):
+    """The model's export, imported by PruneLab (through its tags) and exported again."""
+    first = os.path.join(work, model + ".onnx")
+    export(cli, work, first, "_again", [])
+    with open(first, "rb") as a, open(os.path.join(work, model + "_again.onnx"), "rb") as b:
+        same = a.read() == b.read()
+    print(f"{model}.onnx -> PruneLab -> {model}_again.onnx: {'identical' if same else 'DIFFERENT'}")
+    return same
 
 
 def export_all(cli, work):
@@ -51,7 +65,7 @@ def export_all(cli, work):
         export(cli, work, model, "", [])
         if model in FOLDED:
             export(cli, work, model, "_folded", FOLDED[model])
-    return 0
+    return 0 if same_after_round_trip(cli, work, "yolov5n") else 1
 
 
 def exported(work):
