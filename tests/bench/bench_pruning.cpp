@@ -148,7 +148,7 @@ struct Options {
   bool speedOnly = false, json = false;
 };
 
-// Returns false (after saying why) on an unknown option or a missing value.
+// Returns false (after saying why) on an unknown option, a missing value or a count below 1.
 bool parseOptions(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
@@ -164,7 +164,9 @@ bool parseOptions(int argc, char** argv, Options& o) {
       return false;
     }
   }
-  return o.repeats >= 1 && o.iters >= 1;
+  if (o.repeats >= 1 && o.iters >= 1) return true;
+  std::fprintf(stderr, "bench_pruning: --repeats and --latency-iters must be >= 1\n");
+  return false;
 }
 
 void benchLatency(const Graph& resnet18, const Graph& yolov5s, int iters) {
