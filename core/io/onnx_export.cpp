@@ -5,6 +5,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "analysis/shape_inference.h"
@@ -17,6 +18,7 @@
 #include "passes/fold_batchnorm.h"
 #include "passes/lowering.h"
 #include "util/atomic_file.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -103,6 +105,7 @@ class OnnxExporter : public OnnxEmitter {
     for (ValueId v : m_g.inputs()) describe(m_gp->add_input(), m_g.value(v));
     for (const Node& n : m_g.nodes()) withErrorContext(n.name, [&] { emitNode(n); });
     for (ValueId v : m_g.outputs()) describe(m_gp->add_output(), m_g.value(v));
+    writeTags(takeUnreadInitializers());
     return model;
   }
 
@@ -177,13 +180,14 @@ class OnnxExporter : public OnnxEmitter {
     m_tensors = json::array();
     if (spec.lowered) emitLowered(n);
     else spec.onnxExport(*this, n);
-    // Tensors the ONNX ops do not read still travel, for the round trip.
+    // Tensors the ONNX ops do not read still travel, for the round trip (in the tag: see
+    // takeUnreadInitializers).
     for (const auto& t : n.tensors) {
       bool done = false;
       for (const auto& j : m_tensors) done |= j.at("name") == t.name;
       if (!done) param(t.name, t.tensor, false);
     }
-    finishTag(n, m_x, m_y);
+    recordTag(n, m_x, m_y);
   }
 
   // The fragment's primitives, with its inputs and output named as the composite's and
@@ -223,17 +227,61 @@ class OnnxExporter : public OnnxEmitter {
     m_tensors = own;
   }
 
-  // Tags the group's first node with the IR node it came from.
-  void finishTag(const Node& n, const std::vector<std::string>& x, const std::vector<std::string>& y) {
+  // Keeps the tag for the group just written (IR node n); writeTags writes it once the
+  // file's initializers are final.
+  void recordTag(const Node& n, const std::vector<std::string>& x, const std::vector<std::string>& y) {
     const int count = m_gp->node_size() - m_groupStart;
     if (count == 0) throw Error(n.name, "op " + std::string(opKindName(n.op)) + " produced no ONNX node");
-    std::vector<std::string> inits;
-    for (const auto& t : m_tensors) inits.push_back(t.at("init").get<std::string>());
-    const json tag = {{"op", opKindName(n.op)}, {"name", n.name},  {"scope", n.scope}, {"attrs", attributesToJson(n.attrs)},
-                      {"tensors", m_tensors},   {"inputs", x},     {"outputs", y},     {"nodes", count},
-                      {"fp", onnxGroupFingerprint(*m_gp, m_groupStart, count, inits)}};
-    m_gp->mutable_node(m_groupStart)->set_doc_string(kOnnxTagPrefix + tag.dump());
+    m_tags.push_back({m_groupStart, count,
+                      {{"op", opKindName(n.op)}, {"name", n.name}, {"scope", n.scope}, {"attrs", attributesToJson(n.attrs)},
+                       {"tensors", m_tensors}, {"inputs", x}, {"outputs", y}, {"nodes", count}}});
   }
+
+  // Takes out of the graph every initializer that no node reads (nor is a graph output):
+  // runtimes drop them anyway, and ONNX Runtime warns about each one ("Removing
+  // initializer ... It is not used by any node"). They are the IR tensors that no ONNX op
+  // needs, such as BatchNorm's num_batches_tracked and YOLOv5's anchors (the decode reads
+  // per-pixel constants made from them); writeTags keeps them in their node's tag for the
+  // round trip.
+  std::map<std::string, onnx::TensorProto> takeUnreadInitializers() {
+    std::set<std::string> read;
+    for (const auto& n : m_gp->node()) read.insert(n.input().begin(), n.input().end());
+    for (const auto& o : m_gp->output()) read.insert(o.name());
+    std::map<std::string, onnx::TensorProto> unread;
+    google::protobuf::RepeatedPtrField<onnx::TensorProto> kept;
+    for (auto& t : *m_gp->mutable_initializer()) {
+      if (read.count(t.name())) kept.Add()->Swap(&t);
+      else unread[t.name()].Swap(&t);
+    }
+    m_gp->mutable_initializer()->Swap(&kept);
+    return unread;
+  }
+
+  // Tags each group's first node with the IR node it came from. A tensor whose initializer
+  // was taken out travels in the tag itself: "value" (base64 of its TensorProto) in place
+  // of "init". The fingerprint covers the initializers as the file finally has them.
+  void writeTags(const std::map<std::string, onnx::TensorProto>& unread) {
+    for (PendingTag& p : m_tags) {
+      std::vector<std::string> inits;
+      for (auto& t : p.tag.at("tensors")) {
+        const std::string init = t.at("init").get<std::string>();
+        const auto it = unread.find(init);
+        if (it == unread.end()) {
+          inits.push_back(init);
+          continue;
+        }
+        t.erase("init");
+        t["value"] = base64Encode(it->second.SerializeAsString());
+      }
+      p.tag["fp"] = onnxGroupFingerprint(*m_gp, p.first, p.count, inits);
+      m_gp->mutable_node(p.first)->set_doc_string(kOnnxTagPrefix + p.tag.dump());
+    }
+  }
+
+  struct PendingTag {
+    int first, count;  // the group's ONNX nodes
+    json tag;          // without its fingerprint
+  };
 
   Graph m_g;  // a shallow copy (BatchNorms folded with foldBn): shapes inferred at the export size
   OnnxExportOptions m_opt;
@@ -247,6 +295,7 @@ class OnnxExporter : public OnnxEmitter {
   json m_tensors;  // the tag's tensor records
   std::set<std::string> m_initNames;
   std::set<std::string> m_empty;  // zero-width values left out of the file
+  std::vector<PendingTag> m_tags;
 };
 
 }  // namespace

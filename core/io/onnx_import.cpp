@@ -29,6 +29,7 @@
 #include "io/onnx_tag.h"
 #include "io/onnx_tensor.h"
 #include "ops/op_table.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -199,7 +200,8 @@ class OnnxImporter {
       try {
         const json tag = json::parse(n.doc_string().substr(std::string(kOnnxTagPrefix).size()));
         std::vector<std::string> inits;
-        for (const auto& t : tag.at("tensors")) inits.push_back(t.at("init").get<std::string>());
+        for (const auto& t : tag.at("tensors"))
+          if (t.contains("init")) inits.push_back(t.at("init").get<std::string>());
         const int span = jsonIntOr<int>(tag, "nodes", 1);
         if (!tag.contains("fp")) problem = "its PruneLab tag has no fingerprint (an older export)";
         else if (span < 1 || i + span > gp.node_size() ||
@@ -217,6 +219,22 @@ class OnnxImporter {
     }
   }
 
+  // One tensor of a tag: its initializer ("init"), or, for a tensor no ONNX node reads, the
+  // TensorProto carried in the tag itself ("value", base64; see io/onnx_tag.h).
+  at::Tensor tagTensor(const json& t, const std::string& where) {
+    if (!t.contains("init")) {
+      const std::string what = where + ": tensor " + t.at("name").get<std::string>() + " in its PruneLab tag";
+      onnx::TensorProto proto;
+      if (!proto.ParseFromString(base64Decode(t.at("value").get<std::string>(), m_path, what)))
+        throw Error(m_path, what + " is damaged (not a TensorProto)");
+      return tensorFromOnnx(proto, m_path);
+    }
+    const std::string init = t.at("init").get<std::string>();
+    const OnnxRef& r = m_ctx->ref(init, where);
+    if (!r.isConst()) throw Error(m_path, where + ": tensor " + init + " is not an initializer");
+    return r.constant;
+  }
+
   // Imports the IR node tagged on node `first`; returns how many ONNX nodes it spans.
   int importTagged(const onnx::GraphProto& gp, int first) {
     OnnxImportContext& ctx = *m_ctx;
@@ -228,9 +246,8 @@ class OnnxImporter {
       for (const auto& in : tag.at("inputs")) inputs.push_back(ctx.valueOf(in.get<std::string>(), where));
       std::vector<NamedTensor> tensors;
       for (const auto& t : tag.at("tensors")) {
-        const OnnxRef& r = ctx.ref(t.at("init").get<std::string>(), where);
-        if (!r.isConst()) throw Error(m_path, where + ": tensor " + t.at("init").get<std::string>() + " is not an initializer");
-        const at::Tensor value = t.value("transpose", false) ? r.constant.t() : r.constant;  // a Linear's W^T
+        const at::Tensor stored = tagTensor(t, where);
+        const at::Tensor value = t.value("transpose", false) ? stored.t() : stored;  // a Linear's W^T
         tensors.push_back({t.at("name").get<std::string>(), value.contiguous().clone(), t.at("buffer").get<bool>()});
       }
       const auto outs = tag.at("outputs").get<std::vector<std::string>>();

@@ -1,9 +1,11 @@
 #pragma once
 // PruneLab's tag on exported ONNX nodes: the first ONNX node written for an IR node
 // carries, in its doc_string, "prunelab:" + JSON {op, name, scope, attrs, tensors (name,
-// initializer, buffer, transpose), inputs, outputs, nodes (how many ONNX nodes the IR node
-// spans), fp (see onnxGroupFingerprint)}. Written by io/onnx_export, read back by
-// io/onnx_import; runtimes ignore it.
+// init or value, buffer, transpose), inputs, outputs, nodes (how many ONNX nodes the IR node
+// spans), fp (see onnxGroupFingerprint)}. A tensor is the initializer named by "init", or,
+// when no ONNX node reads it (BatchNorm's num_batches_tracked, YOLOv5's anchors), "value":
+// its TensorProto in base64, so that the file holds no initializer a runtime would drop.
+// Written by io/onnx_export, read back by io/onnx_import; runtimes ignore it.
 
 #include <map>
 #include <string>

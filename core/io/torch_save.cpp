@@ -10,6 +10,7 @@
 #include "io/torch_pickle.h"
 #include "io/torch_zip.h"
 #include "util/atomic_file.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -18,48 +19,6 @@ namespace {
 
 std::string storageBytes(const at::Tensor& t) {
   return std::string(static_cast<const char*>(t.data_ptr()), static_cast<size_t>(t.numel()) * t.element_size());
-}
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64(const std::string& in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(n >> s) & 63];
-  }
-  if (i < in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    if (i + 1 < in.size()) n |= uint8_t(in[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::string unbase64(const std::string& in, const std::string& subject) {
-  int8_t value[256];
-  std::fill(std::begin(value), std::end(value), int8_t(-1));
-  for (int k = 0; k < 64; ++k) value[static_cast<uint8_t>(kAlphabet[k])] = static_cast<int8_t>(k);
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : in) {
-    if (c == '=') break;
-    const int8_t v = value[static_cast<uint8_t>(c)];
-    if (v < 0) throw Error(subject, "the kept checkpoint object tree is damaged (not base64)");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
 }
 
 void appendRecord(std::string& out, const std::string& name, const std::string& data) {
@@ -89,11 +48,11 @@ std::string packPyTree(const PyRef& root) {
   std::string raw;
   appendRecord(raw, "data.pkl", pickleTorch(root, storages));
   for (size_t i = 0; i < storages.size(); ++i) appendRecord(raw, "data/" + std::to_string(i), storageBytes(storages[i]));
-  return base64(raw);
+  return base64Encode(raw);
 }
 
 PyRef unpackPyTree(const std::string& packed, const std::string& subject) {
-  const std::string raw = unbase64(packed, subject);
+  const std::string raw = base64Decode(packed, subject, "the kept checkpoint object tree");
   std::map<std::string, std::string> records;
   size_t pos = 0;
   while (pos < raw.size()) {

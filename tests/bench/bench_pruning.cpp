@@ -1,19 +1,25 @@
 // Benchmark: the cost of pruning itself and what it buys at inference.
 //
-// 1. Speed of dependency analysis and of a 50% L2 plan + surgery (Torch-Pruning 1.6 on
-//    torch 1.13 took 58 + 163 ms for ResNet-18 and 129 + 356 ms for YOLOv5s at 160 px
-//    on this machine, per the pruning issue).
+// 1. Speed of a 50% L2 prune: shape inference, dependency analysis, scores, plan and
+//    surgery, each the median of --repeats runs on a fresh copy of the model. Only
+//    PruneLab's own timings: tests/bench/peers_pruning.py runs Torch-Pruning on the same
+//    cases, interleaved with this program, and prints the comparison.
 // 2. CPU latency before/after a 50% channel prune (ResNet-18 at 3x224x224, YOLOv5s at
 //    3x160x160) at batch 1 and 16, as (latency speed-up) / (MACs reduction), with and
 //    without round-to-8.
 //
-//   bench_pruning [--repeats 10] [--latency-iters 20] [--threads N]
+//   bench_pruning [--repeats 10] [--latency-iters 20] [--threads N] [--speed-only] [--json]
+//
+// --speed-only skips part 2; --json prints part 1 as one JSON object per case (what
+// peers_pruning.py reads) instead of a markdown table.
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "../support/synthetic_models.h"
 #include "analysis/cost.h"
@@ -36,17 +42,23 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Medians over the repeats, in ms. Shape inference counts: a user pays it before the
+// analysis can start, as Torch-Pruning's users pay its tracing forward pass.
 struct Timing {
-  double analysis = 0, importance = 0, plan = 0, surgery = 0;
-  double planAndCut() const { return importance + plan + surgery; }
+  double shapes = 0, analysis = 0, importance = 0, plan = 0, surgery = 0;
+  int64_t paramsBefore = 0, paramsAfter = 0;
+  double total() const { return shapes + analysis + importance + plan + surgery; }
 };
 
 Timing timePruning(const Graph& model, const Shape& input, int repeats) {
-  std::vector<double> a, s, p, c;
+  std::vector<double> sh, a, s, p, c;
+  Timing t;
   for (int i = 0; i < repeats; ++i) {
     Graph g = model.share();  // surgery never modifies its input
-    inferShapes(g, input);
     auto t0 = Clock::now();
+    inferShapes(g, input);
+    sh.push_back(ms(t0));
+    t0 = Clock::now();
     const DependencyGraph deps(g);
     a.push_back(ms(t0));
     t0 = Clock::now();
@@ -59,11 +71,50 @@ Timing timePruning(const Graph& model, const Shape& input, int repeats) {
     p.push_back(ms(t0));
     t0 = Clock::now();
     SurgeryOptions so;
-    so.forwardCheck = false;  // Torch-Pruning's timing has no forward check either
+    so.forwardCheck = false;  // a plain prune: no forward pass to check the result
     const SurgeryResult cut = applySurgery(deps, plan, so);
     c.push_back(ms(t0));
+    t.paramsBefore = g.parameterCount();
+    t.paramsAfter = cut.graph.parameterCount();
   }
-  return {median(a), median(s), median(p), median(c)};
+  t.shapes = median(sh);
+  t.analysis = median(a);
+  t.importance = median(s);
+  t.plan = median(p);
+  t.surgery = median(c);
+  return t;
+}
+
+struct SpeedCase {
+  const char* name;  // peers_pruning.py matches its own cases by this name
+  const Graph* model;
+  Shape input;
+};
+
+void printSpeedRow(const SpeedCase& c, const Timing& t, bool json) {
+  const std::string input = shapeToString(c.input);
+  if (json) {
+    std::printf("{\"case\": \"%s\", \"input\": \"%s\", \"total_ms\": %.3f, \"shapes_ms\": %.3f, "
+                "\"analysis_ms\": %.3f, \"scores_ms\": %.3f, \"plan_ms\": %.3f, \"surgery_ms\": %.3f, "
+                "\"params_before\": %lld, \"params_after\": %lld}\n",
+                c.name, input.c_str(), t.total(), t.shapes, t.analysis, t.importance, t.plan, t.surgery,
+                static_cast<long long>(t.paramsBefore), static_cast<long long>(t.paramsAfter));
+  } else {
+    std::printf("| %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %lld -> %lld |\n", c.name, input.c_str(), t.shapes,
+                t.analysis, t.importance, t.plan, t.surgery, t.total(), static_cast<long long>(t.paramsBefore),
+                static_cast<long long>(t.paramsAfter));
+  }
+  std::fflush(stdout);
+}
+
+void benchSpeed(const std::vector<SpeedCase>& cases, int repeats, int threads, bool json) {
+  if (!json) {
+    std::printf("## Pruning speed (median of %d, %d threads)\n\n", repeats, threads);
+    std::printf("| model | input | shape inference ms | dependency analysis ms | L2 scores ms | 50%% plan ms | "
+                "surgery ms | total ms | params |\n|---|---|---|---|---|---|---|---|---|\n");
+  }
+  for (const SpeedCase& c : cases) printSpeedRow(c, timePruning(*c.model, c.input, repeats), json);
+  if (!json) std::printf("\n");
 }
 
 double latencyMs(Graph g, const Shape& input, int batch, int iters) {
@@ -92,38 +143,33 @@ Graph pruned50(const Graph& model, const Shape& input, int64_t roundTo) {
   return runPruning(model, r).graph;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+struct Options {
   int repeats = 10, iters = 20, threads = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool speedOnly = false, json = false;
+};
+
+// Returns false (after saying why) on an unknown option, a missing value or a count below 1.
+bool parseOptions(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    const int v = std::atoi(argv[i + 1]);
-    if (k == "--repeats") repeats = v;
-    else if (k == "--latency-iters") iters = v;
-    else if (k == "--threads") threads = v;
+    if (k == "--speed-only") {
+      o.speedOnly = true;
+    } else if (k == "--json") {
+      o.json = true;
+    } else if ((k == "--repeats" || k == "--latency-iters" || k == "--threads") && i + 1 < argc) {
+      const int v = std::atoi(argv[++i]);
+      (k == "--repeats" ? o.repeats : k == "--threads" ? o.threads : o.iters) = v;
+    } else {
+      std::fprintf(stderr, "bench_pruning: unknown option or missing value: %s\n", k.c_str());
+      return false;
+    }
   }
-  threads = configureThreads(threads);
-  ZooOptions zo;
-  zo.numClasses = 1000;
-  const Graph resnet18 = buildZooModel("resnet18", zo);
-  const Graph yolo = test::yoloLike(32);
-  const Graph yolov5s = buildYoloModel("yolov5s", {});
+  if (o.repeats >= 1 && o.iters >= 1) return true;
+  std::fprintf(stderr, "bench_pruning: --repeats and --latency-iters must be >= 1\n");
+  return false;
+}
 
-  std::printf("## Pruning speed (median of %d, %d threads)\n\n", repeats, threads);
-  std::printf("| model | input | dependency analysis ms | L2 scores ms | 50%% plan ms | surgery ms | total ms | "
-              "Torch-Pruning ms (graph + prune) | speed-up |\n|---|---|---|---|---|---|---|---|---|\n");
-  const Timing r18 = timePruning(resnet18, {3, 224, 224}, repeats);
-  std::printf("| ResNet-18 | 3x224x224 | %.1f | %.1f | %.1f | %.1f | %.1f | 58 + 163 | %.1fx |\n", r18.analysis,
-              r18.importance, r18.plan, r18.surgery, r18.analysis + r18.planAndCut(),
-              221.0 / (r18.analysis + r18.planAndCut()));
-  const Timing y5 = timePruning(yolov5s, {3, 160, 160}, repeats);
-  std::printf("| YOLOv5s | 3x160x160 | %.1f | %.1f | %.1f | %.1f | %.1f | 129 + 356 | %.1fx |\n", y5.analysis,
-              y5.importance, y5.plan, y5.surgery, y5.analysis + y5.planAndCut(), 485.0 / (y5.analysis + y5.planAndCut()));
-  const Timing yl = timePruning(yolo, {3, 160, 160}, repeats);
-  std::printf("| YOLO-like synthetic (C2f, SPPF, 2 heads) | 3x160x160 | %.1f | %.1f | %.1f | %.1f | %.1f | - | - |\n\n",
-              yl.analysis, yl.importance, yl.plan, yl.surgery, yl.analysis + yl.planAndCut());
-
+void benchLatency(const Graph& resnet18, const Graph& yolov5s, int iters) {
   std::printf("## Latency before/after a 50%% channel prune (median of %d)\n\n", iters);
   std::printf("| model | input | round-to | batch | MACs before | MACs after | ms before | ms after | latency speed-up | "
               "MACs reduction | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -150,5 +196,23 @@ int main(int argc, char** argv) {
       }
     }
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parseOptions(argc, argv, o)) return 2;
+  const int threads = configureThreads(o.threads);
+  ZooOptions zo;
+  zo.numClasses = 1000;
+  const Graph resnet18 = buildZooModel("resnet18", zo);
+  const Graph yolo = test::yoloLike(32);
+  const Graph yolov5s = buildYoloModel("yolov5s", {});
+  benchSpeed({{"ResNet-18", &resnet18, {3, 224, 224}},
+              {"YOLOv5s", &yolov5s, {3, 160, 160}},
+              {"YOLO-like synthetic (C2f, SPPF, 2 heads)", &yolo, {3, 160, 160}}},
+             o.repeats, threads, o.json);
+  if (!o.speedOnly) benchLatency(resnet18, yolov5s, o.iters);
   return 0;
 }

@@ -1,7 +1,8 @@
 // Benchmark: one training step (forward + backward + SGD), PruneLab's GraphModule
 // against the same step in PyTorch Python, same torch 1.13 build and thread count.
-// Rounds alternate between the two so that machine noise affects both alike; the median
-// ratio is the result.
+// Rounds interleave the two (odd rounds PruneLab first, even rounds PyTorch first) so that
+// machine noise affects both alike; the median ratio is the result, its min-max over rounds
+// the spread, and the load average before and after says how busy the machine was.
 //   resnet20 (default): CIFAR ResNet-20, cross-entropy, batch 32, 3x32x32.
 //   yolov5n: 80 classes, --size 160 --batch 16; PyTorch runs tests/python/yolov5_reference.py's
 //            model with a trivial loss (mean of the raw outputs); PruneLab runs the same
@@ -119,6 +120,19 @@ double pyTorchImagesPerSec(const std::string& python, const std::string& script,
   }
 }
 
+// The 1, 5 and 15 minute load averages, as uptime prints them.
+std::string loadAverage() {
+  FILE* f = std::fopen("/proc/loadavg", "r");
+  if (!f) return "unknown";
+  double a = 0, b = 0, c = 0;
+  const int n = std::fscanf(f, "%lf %lf %lf", &a, &b, &c);
+  std::fclose(f);
+  if (n != 3) return "unknown";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f, %.2f, %.2f", a, b, c);
+  return buf;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -172,10 +186,17 @@ int main(int argc, char** argv) {
   }
   if (script.empty())
     script = std::string(PRUNELAB_BENCH_DIR) + (yolo ? "/detect_step_pytorch.py" : "/train_step_pytorch.py");
+  const std::string loadBefore = loadAverage();
   for (int r = 0; r < rounds; ++r) {
-    const double a = pruneLabImagesPerSec(modelName, size, yolo ? LossKind::Trivial : LossKind::CrossEntropy, batch,
-                                          warmup, iters);
-    const double b = pyTorchImagesPerSec(python, script, modelName, size, batch, threads, warmup, iters);
+    const LossKind kind = yolo ? LossKind::Trivial : LossKind::CrossEntropy;
+    double a = 0, b = 0;
+    if (r % 2 == 0) {
+      a = pruneLabImagesPerSec(modelName, size, kind, batch, warmup, iters);
+      b = pyTorchImagesPerSec(python, script, modelName, size, batch, threads, warmup, iters);
+    } else {
+      b = pyTorchImagesPerSec(python, script, modelName, size, batch, threads, warmup, iters);
+      a = pruneLabImagesPerSec(modelName, size, kind, batch, warmup, iters);
+    }
     if (b <= 0.0) return 1;  // a ratio against a failed run means nothing
     mine.push_back(a);
     theirs.push_back(b);
@@ -196,11 +217,21 @@ int main(int argc, char** argv) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  if (!yolo)
+  auto spread = [](const std::vector<double>& v) {
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.3f-%.3f", *lo, *hi);
+    return std::string(buf);
+  };
+  if (!yolo) {
     std::printf("| median | %.1f | %.1f | %.3f |\n", median(mine), median(theirs), median(ratios));
-  else
+    std::printf("| min-max ratio | | | %s |\n", spread(ratios).c_str());
+  } else {
     std::printf("| median | %.1f | %.1f | %.3f | %.1f | %.3f |\n", median(mine), median(theirs), median(ratios),
                 median(real), median(realRatios));
-  std::printf("\nthreads: %d, batch: %d\n", threads, batch);
+    std::printf("| min-max ratio | | | %s | | %s |\n", spread(ratios).c_str(), spread(realRatios).c_str());
+  }
+  std::printf("\nthreads: %d, batch: %d; load average (1, 5, 15 min) before: %s, after: %s\n", threads, batch,
+              loadBefore.c_str(), loadAverage().c_str());
   return 0;
 }

@@ -15,6 +15,11 @@
 //       prints one JSON line with the mean ms per run of each op type (ORT's kernels after
 //       its graph optimizations: fused ops, NCHWc layout reorders) and of the whole run.
 //       Profiling costs a little time itself: use `time` for latency figures.
+//   node ort_run.js load MODEL.onnx... [--log-severity S]
+//       Opens each model in a session with ORT's log severity S (default 2: warnings and
+//       worse; 0 verbose, 1 info, 3 errors, 4 fatal) and prints one JSON line per model with
+//       its input and output names. ORT writes its log lines to stderr: a test that wants
+//       a file ORT has nothing to say about checks that stderr stays empty.
 //
 // Threads: intra-op N (default 1), inter-op 1, sequential execution, all graph
 // optimizations on: what a deployment would use, and the same thread count the LibTorch
@@ -98,7 +103,7 @@ function writeNpy(file, tensor) {
 
 // --- ONNX Runtime -------------------------------------------------------------------------
 
-async function openSession(ort, model, threads, extra = {}) {
+async function openSession(ort, model, threads, extra = {}, logSeverityLevel = 3) {
   if (!fs.existsSync(model)) fail(`cannot read model ${model}: no such file`);
   try {
     return await ort.InferenceSession.create(model, {
@@ -107,7 +112,7 @@ async function openSession(ort, model, threads, extra = {}) {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,  // errors only: ORT warns about initializers it does not use (YOLO anchors)
+      logSeverityLevel,  // errors only unless asked (load): timings and outputs are what matter there
     });
   } catch (e) {
     fail(`${model} is not a model ONNX Runtime can load: ${String(e.message || e).split('\n')[0]}`);
@@ -273,14 +278,29 @@ async function profile(args) {
   }
 }
 
+async function load(args) {
+  const { opts, positional } = parseOptions(args, { 'log-severity': 0 });
+  if (positional.length < 1) fail('usage: ort_run.js load MODEL.onnx... [--log-severity S]', 2);
+  const severity = opts['log-severity'] === undefined ? 2 : opts['log-severity'];
+  if (severity > 4) fail(`option --log-severity: expected 0 to 4, got ${severity}`, 2);
+  const ort = loadOrt();
+  for (const model of positional) {
+    const session = await openSession(ort, model, 1, {}, severity);
+    process.stdout.write(JSON.stringify({ model, inputs: session.inputNames, outputs: session.outputNames }) + '\n');
+    await session.release();
+  }
+}
+
 async function main() {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'run') return run(rest);
   if (command === 'time') return time(rest);
   if (command === 'profile') return profile(rest);
+  if (command === 'load') return load(rest);
   return fail('usage: ort_run.js run MODEL.onnx INPUT.npy OUTDIR [--threads N]\n' +
               '       ort_run.js time MODEL.onnx --batch B [--threads N] [--warmup W] [--iters I] [--json]\n' +
-              '       ort_run.js profile MODEL.onnx --batch B [--threads N] [--warmup W] [--iters I]', 2);
+              '       ort_run.js profile MODEL.onnx --batch B [--threads N] [--warmup W] [--iters I]\n' +
+              '       ort_run.js load MODEL.onnx... [--log-severity S]', 2);
 }
 
 main().catch((e) => fail(String((e && e.stack) || e)));
