@@ -94,8 +94,9 @@ class OnnxExporter : public OnnxEmitter {
     opset->set_domain("");
     opset->set_version(m_opt.opset);
     for (const auto& [k, v] : m_g.metadata()) {
-      // A trainer checkpoint's object tree, the YOLO YAML: no use to ONNX readers.
-      if (k.rfind("pt.", 0) == 0 || k == "yolo.yaml") continue;
+      // A trainer checkpoint's object tree: no use to ONNX readers. (The YOLO YAML goes
+      // along: a model imported back keeps the widths its YAML can state.)
+      if (k.rfind("pt.", 0) == 0) continue;
       auto* p = model.add_metadata_props();
       p->set_key("prunelab." + k);
       p->set_value(v);

@@ -91,6 +91,10 @@ class TestGraphTruth : public QObject {
       // The node level says the same, box by box.
       int nodes = 0;
       const auto bad = test::nodeLabelMismatches(view, g, planPending, &nodes);
+    int blocks = 0;
+    const auto macs = test::blockMacsMismatches(view, g, &blocks);
+    QVERIFY2(blocks >= 10 && macs.empty(), qPrintable(QString("%1: %2 blocks; %3").arg(when).arg(blocks)
+                                                           .arg(macs.empty() ? "" : macs.front().c_str())));
       QVERIFY2(nodes >= 20, qPrintable(QString("%1: %2 node boxes").arg(when).arg(nodes)));
       QVERIFY2(bad.empty(), qPrintable(QString("%1: %2").arg(when, bad.empty() ? "" : bad.front().c_str())));
     };

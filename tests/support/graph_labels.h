@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/cost.h"
 #include "graph/graph.h"
 #include "pruning/dependency_graph.h"
 #include "widgets/network_graph_view.h"
@@ -76,6 +77,38 @@ inline std::vector<std::string> nodeLabelMismatches(const widgets::NetworkGraphV
     if (total != shape[1] || (!planPending && kept != total))
       bad.push_back(lines[1].toStdString() + " shows " + std::to_string(kept) + "/" + std::to_string(total) +
                     ", the model has " + std::to_string(shape[1]));
+  }
+  if (checked) *checked = n;
+  return bad;
+}
+
+// Every block box whose MACs disagree with the model's (the sum of its nodes' MACs, as
+// computeCost counts them), within the label's rounding ("1.03 M MACs": 3 significant digits).
+inline std::vector<std::string> blockMacsMismatches(const widgets::NetworkGraphView& view, const Graph& g,
+                                                   int* checked = nullptr) {
+  const GraphCost cost = computeCost(g);
+  std::vector<std::string> bad;
+  int n = 0;
+  for (const QString& key : view.keysOf(GraphLevel::Blocks)) {
+    if (!key.startsWith('[')) continue;
+    const std::string scope = key.mid(1, key.size() - 2).toStdString();
+    double shown = -1;
+    for (const QString& part : view.linesOf(GraphLevel::Blocks, key).value(1).split("  ")) {
+      if (!part.endsWith(" MACs")) continue;
+      const QStringList w = part.split(' ');  // "1.03", "M", "MACs" or "512", "MACs"
+      const double unit = w.size() == 3 ? (w[1] == "G" ? 1e9 : w[1] == "M" ? 1e6 : w[1] == "K" ? 1e3 : 1.0) : 1.0;
+      shown = w[0].toDouble() * unit;
+    }
+    if (shown < 0) continue;
+    double want = 0;
+    for (const LayerCost& l : cost.layers) {
+      if (l.node < 0) continue;
+      const std::string& s = g.node(l.node).scope;
+      if (s == scope || s.rfind(scope + ".", 0) == 0) want += double(l.macs);
+    }
+    ++n;
+    if (std::abs(shown - want) > std::max(0.006 * want, 1.0))
+      bad.push_back(scope + " shows " + std::to_string(shown) + " MACs, the model has " + std::to_string(want));
   }
   if (checked) *checked = n;
   return bad;

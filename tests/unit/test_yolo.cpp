@@ -180,7 +180,7 @@ class TestYolo : public QObject {
     std::string ratio = yaml;
     const size_t c2f = ratio.find("C2f, [128, True]");
     QVERIFY(c2f != std::string::npos);
-    ratio.replace(c2f, 16, "C2f, [128, True, 1e300]");
+    ratio.replace(c2f, 16, "C2f, [128, True, 1, 1e300]");  // (c2, shortcut, g, e), as C2f takes them
     const std::string ratioErr = test::errorOf([&] { buildYoloFromYaml(ratio, "v8.yaml", small); });
     QVERIFY2(ratioErr.find("v8.yaml") != std::string::npos && ratioErr.find("is not in (0, 16") != std::string::npos,
              ratioErr.c_str());

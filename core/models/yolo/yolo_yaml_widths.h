@@ -26,7 +26,7 @@
 
 namespace prunelab {
 
-// Metadata key: the YAML text a YOLO graph was built from (not exported to ONNX).
+// Metadata key: the YAML text a YOLO graph was built from (kept in .plm and ONNX metadata).
 inline constexpr const char* kYoloYamlKey = "yolo.yaml";
 
 // One layer of the YAML: index i is scope "model.i".
