@@ -79,8 +79,10 @@ void unitMultiples(const PyRef& dict, int64_t widest) {
   if (const PyRef s = pyDictGet(dict, "scale"); s && s->kind == PyValue::Kind::String && !s->text.empty()) name = s->text;
   if (name.empty() && scales->entries.front().first->kind == PyValue::Kind::String) name = scales->entries.front().first->text;
   int64_t maxChannels = widest;
-  if (const PyRef row = pyDictGet(scales, name); isList(row) && row->items.size() > 2)
-    maxChannels = std::max<int64_t>(widest, static_cast<int64_t>(number(row->items[2], 0)));
+  if (const PyRef row = pyDictGet(scales, name); isList(row) && row->items.size() > 2) {
+    const double given = number(row->items[2], 0);  // a hostile file may hold inf or 1e300 here
+    if (given > 0 && given < 1e9) maxChannels = std::max<int64_t>(widest, static_cast<int64_t>(given));
+  }
   PyRef one = pyDict();
   pyDictSet(one, name, pyList({pyFloat(1.0), pyFloat(1.0), pyInt(maxChannels)}));
   pyDictSet(dict, "scales", one);

@@ -114,4 +114,16 @@ inline std::vector<std::string> blockMacsMismatches(const widgets::NetworkGraphV
   return bad;
 }
 
+// Node labels and block MACs together, as a test states them: "" when both agree with the
+// model (and at least 20 node boxes and 10 blocks were read), else the first problem.
+inline std::string nodeAndMacsProblem(const widgets::NetworkGraphView& view, const Graph& g, bool planPending) {
+  int nodes = 0, blocks = 0;
+  const auto bad = nodeLabelMismatches(view, g, planPending, &nodes);
+  const auto macs = blockMacsMismatches(view, g, &blocks);
+  if (nodes < 20) return std::to_string(nodes) + " node boxes read";
+  if (blocks < 10) return std::to_string(blocks) + " block boxes with MACs read";
+  if (!bad.empty()) return bad.front();
+  return macs.empty() ? std::string() : macs.front();
+}
+
 }  // namespace prunelab::test
