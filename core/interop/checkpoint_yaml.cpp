@@ -127,7 +127,7 @@ std::string shapeText(at::IntArrayRef s) {
 
 struct Match {
   int64_t matching = 0;
-  std::string firstMismatch, why;
+  std::string why;  // the first tensor it does not give as the model has it ("": none)
 };
 
 // What a rebuild from `dict` gives: the tensors of `g` it builds in the same shape.
@@ -152,8 +152,7 @@ Match rebuildMatch(const Graph& g, const PyRef& dict) {
     const auto it = shapes.find(k);
     if (it != shapes.end() && it->second == t.sizes().vec()) {
       ++m.matching;
-    } else if (m.firstMismatch.empty()) {
-      m.firstMismatch = k;
+    } else if (m.why.empty()) {
       m.why = k + " is " + shapeText(t.sizes()) + " in the model, " +
               (it == shapes.end() ? std::string("absent") : shapeText(it->second)) + " from the yaml";
     }
@@ -168,10 +167,8 @@ CheckpointYaml checkpointYaml(const Graph& g, const PyRef& original) {
   if (!original || original->kind != PyValue::Kind::Dict || yoloYamlLayers(g).empty()) return r;
   r.tensors = static_cast<int64_t>(g.stateDict().size());
   const Match own = rebuildMatch(g, original);
-  r.matchingOriginal = own.matching;
   r.dict = original;
   r.matching = own.matching;
-  r.firstMismatch = own.firstMismatch;
   r.why = own.why;
   if (own.matching == r.tensors) return r;
   const PyRef fresh = rewritten(g, original);
@@ -183,7 +180,6 @@ CheckpointYaml checkpointYaml(const Graph& g, const PyRef& original) {
     r.dict = fresh;
     r.rewritten = true;
     r.matching = ours.matching;
-    r.firstMismatch = ours.firstMismatch;
     r.why = ours.why;
   }
   return r;

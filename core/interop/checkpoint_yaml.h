@@ -27,8 +27,6 @@ struct CheckpointYaml {
   bool rewritten = false;         // true: the pruned widths' dict (complete); false: the file's own
   int64_t tensors = 0;            // parameters and buffers of the model
   int64_t matching = 0;           // of them, those a rebuild from `dict` gives in the same shape
-  int64_t matchingOriginal = 0;   // the same for the file's own dict
-  std::string firstMismatch;      // a tensor `dict` does not give as the model has it ("": none)
   std::string why;                // when not every tensor matches: what the YAML cannot state
 };
 
