@@ -26,7 +26,6 @@ PrunePanel::PrunePanel(QWidget* parent)
       m_safe(new QLabel(this)), m_removed(new QLabel(this)), m_apply(new QPushButton("Apply", this)),
       m_reset(new QPushButton("Clear plan", this)), m_undo(new QPushButton("Undo", this)),
       m_redo(new QPushButton("Redo", this)), m_measureLatency(new QPushButton("Measure latency", this)) {
-  m_criterion->addItems({"bn", "l1", "l2", "activation", "taylor", "reconstruction", "random"});
   m_criterion->setToolTip("bn: |gamma| (Network Slimming); l1/l2: weight norms; activation, taylor and "
                           "reconstruction use calibration batches from the open dataset; random: baseline");
   m_score->setToolTip("Compute channel importance with this criterion");
@@ -133,6 +132,13 @@ PrunePanel::PrunePanel(QWidget* parent)
 
 QString PrunePanel::criterion() const { return m_criterion->currentText(); }
 void PrunePanel::setCriterion(const QString& name) { m_criterion->setCurrentText(name); }
+void PrunePanel::setCriteria(const QStringList& names) {
+  const QString current = m_criterion->currentText();
+  const QSignalBlocker block(m_criterion);
+  m_criterion->clear();
+  m_criterion->addItems(names);
+  if (names.contains(current)) m_criterion->setCurrentText(current);
+}
 double PrunePanel::percent() const { return m_spin->value() / 100.0; }
 QString PrunePanel::planBy() const { return m_planBy->currentData().toString(); }
 int PrunePanel::roundTo() const { return m_roundTo->value(); }

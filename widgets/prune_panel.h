@@ -29,6 +29,9 @@ class PrunePanel : public QWidget {
 
   QString criterion() const;
   void setCriterion(const QString& name);
+  // The criteria the menu offers, in order (the application passes core's list); the
+  // current one is kept when it is still offered. Emits nothing.
+  void setCriteria(const QStringList& names);
   double percent() const;            // 0..1
   void setPercent(double fraction);  // emits percentChanged when it changes
   QString planBy() const;         // "percent", "macs" or "params"

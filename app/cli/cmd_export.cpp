@@ -14,6 +14,7 @@
 #include "cli/model_options.h"
 #include "exec/runtime.h"
 #include "io/checkpoint.h"
+#include "pruning/plan_log.h"
 #include "session/model_export.h"
 #include "util/error.h"
 
@@ -27,12 +28,10 @@ std::string planSummary(const std::string& model) {
   const Checkpoint ck = loadCheckpoint(model);
   const auto log = ck.info.find("surgery_log");
   if (log == ck.info.end()) return "";
-  const nlohmann::json j = nlohmann::json::parse(log->second, nullptr, false);
-  if (!j.is_array()) return "";
+  const std::vector<SurgeryLogEntry> entries = surgeryLogFromJson(log->second, model);
   size_t channels = 0;
-  for (const auto& e : j)
-    if (e.is_object() && e.contains("channels") && e["channels"].is_array()) channels += e["channels"].size();
-  std::string s = std::to_string(channels) + " channels removed in " + std::to_string(j.size()) + " layers";
+  for (const SurgeryLogEntry& e : entries) channels += e.channels.size();
+  std::string s = std::to_string(channels) + " channels removed in " + std::to_string(entries.size()) + " layers";
   if (ck.info.count("pruned_from")) s += " (from " + ck.info.at("pruned_from") + ")";
   return s;
 }

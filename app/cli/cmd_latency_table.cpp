@@ -11,7 +11,7 @@
 #include "analysis/shape_inference.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
-#include "cli/latency_table_file.h"
+#include "cli/progress_line.h"
 #include "cli/model_options.h"
 #include "exec/runtime.h"
 #include "graph/input_shape.h"
@@ -39,13 +39,17 @@ int runLatencyTable(int argc, char** argv) {
   Session session;
   session.loadModel(model.request);
   printLoadWarnings(session.lastLoadReport());
-  Graph g = session.model().clone();
-  const Shape shape = cl.has("--input") ? parseShape(input) : defaultInputShape(g);
-  inferShapes(g, shape);
-  const DependencyGraph deps(g);
-  // Always measured afresh; the file is replaced only once the new table is complete.
-  const LatencyTable t = measureWithProgress(g, deps, shape, model.request.model, batch, cl.has("--json"));
-  writeLatencyTableJson(t, outPath);
+  LatencyTableRequest req;
+  if (cl.has("--input")) req.input = parseShape(input);
+  req.batch = batch;
+  req.name = model.request.model;
+  req.file = outPath;
+  req.refresh = true;  // always measured afresh; the file is replaced only once the new table is complete
+  ProgressLine progress(cl.has("--json"));
+  progress.start("latency table");
+  req.progress = [&progress](int done, int total, const std::string&) { progress.update(done, total, 0); };
+  const LatencyTable t = session.latencyTable(req);
+  progress.finish();
   if (cl.has("--json")) {
     std::ifstream in(outPath);
     std::cout << in.rdbuf();

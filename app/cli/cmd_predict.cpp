@@ -79,14 +79,31 @@ std::string countsText(const std::map<int, int>& counts, const std::vector<std::
   return text.empty() ? "no detections" : text;
 }
 
-}  // namespace
+// One forward batch: the images that decode (the rest are named on stderr and counted).
+struct DecodedBatch {
+  std::vector<cv::Mat> rgb, bgr;
+  std::vector<fs::path> paths;
+};
 
-int runPredict(int argc, char** argv) {
-  CommandLine cl("predict", "--model M --source IMAGE|DIR --out DIR [--imgsz N] [--conf 0.25] [--iou 0.7] [--save-txt]");
-  ModelArgs model;
-  addModelOptions(cl, model);
-  PredictArgs p;
-  CLI::App& a = cl.app();
+DecodedBatch decodeImages(const std::vector<fs::path>& images, size_t first, size_t last, size_t& failed) {
+  DecodedBatch b;
+  for (size_t i = first; i < last; ++i) {
+    cv::Mat m = cv::imread(images[i].string(), cv::IMREAD_COLOR);
+    if (m.empty()) {
+      std::fprintf(stderr, "warning: %s: not an image OpenCV can decode; skipped\n", images[i].c_str());
+      ++failed;
+      continue;
+    }
+    cv::Mat r;
+    cv::cvtColor(m, r, cv::COLOR_BGR2RGB);
+    b.rgb.push_back(std::move(r));
+    b.bgr.push_back(std::move(m));
+    b.paths.push_back(images[i]);
+  }
+  return b;
+}
+
+void addPredictOptions(CLI::App& a, PredictArgs& p) {
   a.add_option("--source", p.source, "an image, or a folder of images (not its subfolders)")->type_name("PATH")->required();
   a.add_option("--out", p.out, "folder for the annotated images (same names) and labels/")->type_name("DIR")->required();
   a.add_option("--imgsz", p.imgsz, "network input size, a multiple of 32")->type_name("N")->default_str("the model's");
@@ -99,13 +116,81 @@ int runPredict(int argc, char** argv) {
   a.add_flag("--no-images", p.noImages, "do not write annotated images");
   a.add_option("--device", p.device, "cpu, cuda, cuda:N, N (= cuda:N) or auto")->type_name("DEV")->capture_default_str();
   a.add_flag("--json", "print a JSON summary (every detection) instead of text");
-  if (!cl.parse(argc, argv)) return 0;
+}
+
+void checkPredictArgs(const CommandLine& cl, const PredictArgs& p) {
   if (!(p.conf >= 0 && p.conf <= 1)) throw Error("--conf", "must be in [0, 1]");
   if (!(p.iou > 0 && p.iou <= 1)) throw Error("--iou", "must be in (0, 1]");
   if (p.maxDet <= 0) throw Error("--max-det", "must be at least 1");
   if (p.batch <= 0 || p.batch > 1024) throw Error("--batch", "must be in 1..1024");
   if (cl.has("--imgsz") && (p.imgsz <= 0 || p.imgsz % 32 != 0 || p.imgsz > 8192))
     throw Error("--imgsz", "must be a positive multiple of 32 (the largest stride), at most 8192");
+}
+
+// What predict found so far, over every batch.
+struct PredictTotals {
+  nlohmann::json results = nlohmann::json::array();
+  std::map<int, int> counts;
+  size_t failed = 0, done = 0;
+  double seconds = 0;
+};
+
+// Writes one batch's annotated images and labels, and records (or prints) its detections.
+void writeBatch(const PredictArgs& p, const DecodedBatch& b, const std::vector<std::vector<Detection>>& dets,
+                const std::vector<std::string>& names, double ms, size_t first, size_t imageCount, bool json,
+                bool printLines, PredictTotals& t) {
+  const fs::path labelsDir = fs::path(p.out) / "labels";
+  for (size_t k = 0; k < b.paths.size(); ++k) {
+    const cv::Mat& image = b.bgr[k];
+    const std::vector<Detection>& d = dets[k];
+    if (!p.noImages) writeImage(fs::path(p.out) / b.paths[k].filename(), drawDetections(image, d, names));
+    if (p.saveTxt)
+      writeYoloLabels((labelsDir / (b.paths[k].stem().string() + ".txt")).string(), d, image.cols, image.rows, p.saveConf);
+    std::map<int, int> counts;
+    for (const Detection& x : d) ++counts[x.cls], ++t.counts[x.cls];
+    ++t.done;
+    if (json) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const Detection& x : d)
+        list.push_back({{"cls", x.cls}, {"name", className(names, x.cls)}, {"score", x.score},
+                        {"box", {x.box.x1, x.box.y1, x.box.x2, x.box.y2}}});
+      t.results.push_back({{"source", b.paths[k].string()}, {"width", image.cols}, {"height", image.rows},
+                           {"detections", list}});
+    } else if (printLines) {
+      std::printf("image %zu/%zu %s: %dx%d %s, %.1fms\n", first + k + 1, imageCount, b.paths[k].c_str(), image.cols,
+                  image.rows, countsText(counts, names).c_str(), ms / double(b.paths.size()));
+    }
+  }
+}
+
+void printPredictSummary(const PredictArgs& p, const PredictTotals& t, const std::vector<std::string>& names,
+                         int imageSize, bool json) {
+  const double msPerImage = t.done ? 1000 * t.seconds / double(t.done) : 0;
+  if (json) {
+    std::cout << nlohmann::json({{"images", t.results},
+                                 {"imgsz", imageSize},
+                                 {"ms_per_image", msPerImage},
+                                 {"skipped", t.failed},
+                                 {"out", p.out}})
+                     .dump(1)
+              << "\n";
+    return;
+  }
+  std::printf("%zu images, %s; %.1f ms per image at %d px. Results in %s%s\n", t.done,
+              countsText(t.counts, names).c_str(), msPerImage, imageSize, p.out.c_str(),
+              p.saveTxt ? " (labels in labels/)" : "");
+}
+
+}  // namespace
+
+int runPredict(int argc, char** argv) {
+  CommandLine cl("predict", "--model M --source IMAGE|DIR --out DIR [--imgsz N] [--conf 0.25] [--iou 0.7] [--save-txt]");
+  ModelArgs model;
+  addModelOptions(cl, model);
+  PredictArgs p;
+  addPredictOptions(cl.app(), p);
+  if (!cl.parse(argc, argv)) return 0;
+  checkPredictArgs(cl, p);
   configureThreads(model.threads);
   const bool json = cl.has("--json");
 
@@ -125,75 +210,25 @@ int runPredict(int argc, char** argv) {
   po.post.maxDetections = p.maxDet;
   po.device = resolveDevice(deviceArgument(p.device));
   const DetectionPredictor predictor(graph, po);
-  const fs::path labelsDir = fs::path(p.out) / "labels";
-  if (p.saveTxt) createDirectories(labelsDir.string());
+  if (p.saveTxt) createDirectories((fs::path(p.out) / "labels").string());
 
   ProgressLine progress(json);
   progress.start("predict");
-  nlohmann::json results = nlohmann::json::array();
-  std::map<int, int> total;
-  size_t failed = 0, done = 0;
-  double seconds = 0;
+  PredictTotals t;
   for (size_t first = 0; first < images.size(); first += size_t(p.batch)) {
     const size_t last = std::min(images.size(), first + size_t(p.batch));
-    std::vector<cv::Mat> rgb, bgr;
-    std::vector<fs::path> paths;
-    for (size_t i = first; i < last; ++i) {
-      cv::Mat m = cv::imread(images[i].string(), cv::IMREAD_COLOR);
-      if (m.empty()) {
-        std::fprintf(stderr, "warning: %s: not an image OpenCV can decode; skipped\n", images[i].c_str());
-        ++failed;
-        continue;
-      }
-      cv::Mat r;
-      cv::cvtColor(m, r, cv::COLOR_BGR2RGB);
-      rgb.push_back(std::move(r));
-      bgr.push_back(std::move(m));
-      paths.push_back(images[i]);
-    }
+    const DecodedBatch b = decodeImages(images, first, last, t.failed);
     const auto started = std::chrono::steady_clock::now();
-    const auto dets = predictor.predict(rgb);
+    const auto dets = predictor.predict(b.rgb);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    seconds += ms / 1000;
-    for (size_t k = 0; k < paths.size(); ++k) {
-      const cv::Mat& image = bgr[k];
-      const std::vector<Detection>& d = dets[k];
-      if (!p.noImages) writeImage(fs::path(p.out) / paths[k].filename(), drawDetections(image, d, names));
-      if (p.saveTxt)
-        writeYoloLabels((labelsDir / (paths[k].stem().string() + ".txt")).string(), d, image.cols, image.rows, p.saveConf);
-      std::map<int, int> counts;
-      for (const Detection& x : d) ++counts[x.cls], ++total[x.cls];
-      ++done;
-      if (json) {
-        nlohmann::json list = nlohmann::json::array();
-        for (const Detection& x : d)
-          list.push_back({{"cls", x.cls}, {"name", className(names, x.cls)}, {"score", x.score},
-                          {"box", {x.box.x1, x.box.y1, x.box.x2, x.box.y2}}});
-        results.push_back({{"source", paths[k].string()}, {"width", image.cols}, {"height", image.rows},
-                           {"detections", list}});
-      } else if (!progress.enabled()) {
-        std::printf("image %zu/%zu %s: %dx%d %s, %.1fms\n", first + k + 1, images.size(), paths[k].c_str(), image.cols,
-                    image.rows, countsText(counts, names).c_str(), ms / double(paths.size()));
-      }
-    }
-    progress.update(int64_t(last), int64_t(images.size()), int64_t(paths.size()));
+    t.seconds += ms / 1000;
+    writeBatch(p, b, dets, names, ms, first, images.size(), json, !progress.enabled(), t);
+    progress.update(int64_t(last), int64_t(images.size()), int64_t(b.paths.size()));
   }
   progress.finish();
-  const double msPerImage = done ? 1000 * seconds / double(done) : 0;
-  if (json) {
-    std::cout << nlohmann::json({{"images", results},
-                                 {"imgsz", predictor.imageSize()},
-                                 {"ms_per_image", msPerImage},
-                                 {"skipped", failed},
-                                 {"out", p.out}})
-                     .dump(1)
-              << "\n";
-  } else {
-    std::printf("%zu images, %s; %.1f ms per image at %d px. Results in %s%s\n", done, countsText(total, names).c_str(),
-                msPerImage, predictor.imageSize(), p.out.c_str(), p.saveTxt ? " (labels in labels/)" : "");
-  }
-  if (failed) throw Error(p.source, std::to_string(failed) + " of " + std::to_string(images.size()) +
-                                        " images could not be decoded (named above); the others were written");
+  printPredictSummary(p, t, names, predictor.imageSize(), json);
+  if (t.failed) throw Error(p.source, std::to_string(t.failed) + " of " + std::to_string(images.size()) +
+                                          " images could not be decoded (named above); the others were written");
   return 0;
 }
 

@@ -5,13 +5,11 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QLabel>
-#include <QSaveFile>
 #include <QStatusBar>
 #include <QTimer>
 #include <algorithm>
+#include <sstream>
 
 #include "gui/workbench.h"
 #include "widgets/format.h"
@@ -77,12 +75,16 @@ void StoryRun::fail(const QString& why) {
   Q_EMIT finished(false, {});
 }
 
-void StoryRun::start() {
-  const ModelSpec model = m_bench.modelSpec();
-  const DataSpec data = m_bench.dataSpec();
-  if (!m_bench.hasData()) return fail("open a dataset first (the story trains)");
+bool StoryRun::prepare() {
+  if (!m_bench.hasData()) {
+    fail("open a dataset first (the story trains)");
+    return false;
+  }
   m_dir = m_opt.runDir.isEmpty() ? m_bench.newRunDir("story") : m_opt.runDir;
-  if (!QDir().mkpath(m_dir)) return fail("cannot create " + m_dir);
+  if (!QDir().mkpath(m_dir)) {
+    fail("cannot create " + m_dir);
+    return false;
+  }
   m_clock.start();
   m_status = new QLabel(&m_bench.window());
   m_bench.window().statusBar()->addPermanentWidget(m_status);
@@ -94,69 +96,58 @@ void StoryRun::start() {
   connect(&m_bench, &Workbench::trainSteps, this, [this](const QVector<widgets::StepPoint>& steps) {
     if (!steps.isEmpty()) m_trainProgress = std::max(m_trainProgress, steps.back().progress);
   });
+  return true;
+}
 
+// The story's plan (session/story_plan.h) from the options and the panels, and the
+// commands that redo it.
+StoryPlan StoryRun::plan() {
   const widgets::TrainRequest req = m_bench.window().trainPanel()->request();
-  TrainSettings sparse;
-  sparse.epochs = m_opt.sparseEpochs;
-  sparse.batch = req.batch;
-  sparse.lr = req.lr;
-  sparse.sr = req.sr > 0 ? req.sr : 1e-3;
-  sparse.prunedNowPercent = req.prunedNowPercent;
-  sparse.runDir = QDir(m_dir).filePath("sparse").toStdString();
   const double panelPercent = m_bench.window().prunePanel()->percent();
-  const double percent = panelPercent > 0 ? panelPercent : m_opt.percent;
-  // Network slimming works when the channels the cut takes are already near zero: the sr
-  // autopilot steers the share of |gamma| below 0.01 to the cut's percent by the end of the
-  // sparse stage, instead of a fixed sr that may leave none there (and a cut that costs
-  // most of the accuracy, which fine-tuning then has to repair).
-  sparse.autopilot.target = std::min(0.95, percent);
-  sparse.autopilot.byEpoch = std::max(1, sparse.epochs);
-  // And only the channels the cut will take are pushed (with their betas): the rest keep
-  // their scale, so the sparse stage does not shrink the whole network to get there.
-  sparse.srTargeted = std::min(0.95, percent);
-  sparse.srBeta = 1.0;
-  TrainSettings ft = sparse;
-  ft.epochs = m_opt.fineTuneEpochs;
-  ft.sr = 0;
-  ft.srTargeted = 0;
-  ft.srBeta = 0;
-  ft.autopilot = SrAutopilotOptions{};  // fine-tuning is dense: no sr, nothing steering it
-  ft.lr = sparse.lr * 0.1;
-  ft.prunedNowPercent = 0;
-  ft.runDir = QDir(m_dir).filePath("fine-tune").toStdString();
-  const double epochs = std::max(1, sparse.epochs + ft.epochs);
-  const double trainWeight = 0.8;
+  StoryRequest r;
+  r.sparseEpochs = m_opt.sparseEpochs;
+  r.fineTuneEpochs = m_opt.fineTuneEpochs;
+  r.percent = panelPercent > 0 ? panelPercent : m_opt.percent;
+  r.batch = req.batch;
+  r.lr = req.lr;
+  r.sr = req.sr;
+  const StoryPlan p = makeStoryPlan(r);
 
-  // story.json's fixed part: what was run, and the commands that redo it.
-  QJsonObject settings{{"sparse_epochs", sparse.epochs}, {"sr", sparse.sr},          {"lr", sparse.lr},
-                       {"sparsity_target", sparse.autopilot.target}, {"sr_targeted", sparse.srTargeted},
-                       {"batch", static_cast<qint64>(sparse.batch)}, {"criterion", "bn"}, {"percent", percent},
-                       {"fine_tune_epochs", ft.epochs},  {"fine_tune_lr", ft.lr}};
-  QString dataArgs = "--data " + QString::fromStdString(data.spec);
-  if (data.trainLimit > 0) dataArgs += QString(" --train-limit %1").arg(data.trainLimit);
-  if (data.valLimit > 0) dataArgs += QString(" --val-limit %1").arg(data.valLimit);
-  if (model.imageSize > 0) dataArgs += QString(" --imgsz %1").arg(model.imageSize);
-  const QString d = m_dir;
+  const ModelSpec model = m_bench.modelSpec();
+  const DataSpec data = m_bench.dataSpec();
+  StoryInvocation at;
+  at.runDir = m_dir.toStdString();
+  at.dataArgs = "--data " + data.spec;
+  if (data.trainLimit > 0) at.dataArgs += " --train-limit " + std::to_string(data.trainLimit);
+  if (data.valLimit > 0) at.dataArgs += " --val-limit " + std::to_string(data.valLimit);
+  if (model.imageSize > 0) at.dataArgs += " --imgsz " + std::to_string(model.imageSize);
   // The panel's constraints, so the command plans what the workbench planned.
   const widgets::PrunePanel& panel = *m_bench.window().prunePanel();
-  QString planOptions;
-  if (panel.roundTo() > 1) planOptions += QString(" --round-to %1").arg(panel.roundTo());
-  if (panel.minChannels() > 1) planOptions += QString(" --min-channels %1").arg(panel.minChannels());
-  if (panel.normalization() != "auto") planOptions += " --normalize " + panel.normalization();
-  QJsonArray commands{
-      QString("prunelab-cli train --model %1/0-original.plm %2 --epochs %3 --batch %4 --lr %5 --sr %6 "
-              "--sparsity-target %7 --by-epoch %8 --sr-targeted %9 --sr-beta 1 --out %1/sparse")
-          .arg(d, dataArgs).arg(sparse.epochs).arg(sparse.batch).arg(sparse.lr).arg(sparse.sr)
-          .arg(sparse.autopilot.target).arg(sparse.autopilot.byEpoch).arg(sparse.srTargeted),
-      QString("prunelab-cli prune --model %1/sparse/last.plm --criterion bn --percent %2%3 --out %1/2-pruned.plm")
-          .arg(d)
-          .arg(percent)
-          .arg(planOptions),
-      QString("prunelab-cli train --model %1/2-pruned.plm %2 --epochs %3 --batch %4 --lr %5 --out %1/fine-tune")
-          .arg(d, dataArgs).arg(ft.epochs).arg(ft.batch).arg(ft.lr),
-      QString("prunelab-cli export --model %1/fine-tune/last.plm --format onnx --fold-bn --out %1/pruned.onnx").arg(d),
-      QString("prunelab-cli report %1 --out %1/report.pdf").arg(d)};
-  m_stages = QJsonObject{{"settings", settings}, {"commands", commands}};
+  if (panel.roundTo() > 1) at.planOptions += " --round-to " + std::to_string(panel.roundTo());
+  if (panel.minChannels() > 1) at.planOptions += " --min-channels " + std::to_string(panel.minChannels());
+  if (panel.normalization() != "auto") at.planOptions += " --normalize " + panel.normalization().toStdString();
+  m_manifest.commands = storyCommands(p, at);
+  m_manifest.settings.clear();
+  for (const auto& [name, value] : storySettings(p)) {
+    std::ostringstream v;
+    v << value;
+    m_manifest.settings.emplace_back(name, v.str());
+  }
+  m_manifest.settings.emplace_back("criterion", p.criterion);
+  return p;
+}
+
+void StoryRun::start() {
+  if (!prepare()) return;
+  const StoryPlan p = plan();
+  TrainSettings sparse = p.sparse;
+  sparse.runDir = QDir(m_dir).filePath("sparse").toStdString();
+  sparse.prunedNowPercent = m_bench.window().trainPanel()->request().prunedNowPercent;
+  TrainSettings ft = p.fineTune;
+  ft.runDir = QDir(m_dir).filePath("fine-tune").toStdString();
+  const double percent = p.percent;
+  const double epochs = std::max(1, sparse.epochs + ft.epochs);
+  const double trainWeight = 0.8;
 
   // The story as a list: each step queues its workbench calls; the next one starts when the
   // worker is idle again (and, for steps with a shot, after the screenshot).
@@ -225,31 +216,21 @@ void StoryRun::writeReport() {
 void StoryRun::writeManifest() {
   const ModelSpec model = m_bench.modelSpec();
   const DataSpec data = m_bench.dataSpec();
-  QJsonObject o = m_stages;
-  o["format"] = "prunelab-story";
-  o["version"] = 1;
-  o["created"] = QDateTime::currentDateTime().toString(Qt::ISODate);
-  o["model"] = QFileInfo(QString::fromStdString(model.model)).fileName();
-  o["data"] = QString::fromStdString(data.spec) +
-              (data.trainLimit > 0 ? QString(" (%1 training images)").arg(data.trainLimit) : QString());
-  const bool detect = m_bench.isDetector();
-  o["task"] = detect ? "detect" : "classify";
-  o["metric"] = detect ? "mAP50-95" : "top-1";
-  const QStringList names = {"original", "sparse", "pruned", "fine-tuned"};
-  const QStringList files = {"0-original.plm", "1-sparse.plm", "2-pruned.plm", "3-fine-tuned.plm"};
-  QJsonArray stages;
-  for (int i = 0; i < names.size(); ++i) {
-    QJsonObject s{{"name", names[i]}, {"checkpoint", files[i]}};
-    if (m_metric.count(names[i])) s["metric"] = m_metric.at(names[i]);
-    if (names[i] == "sparse") s["run_dir"] = "sparse";
-    if (names[i] == "fine-tuned") s["run_dir"] = "fine-tune";
-    stages.append(s);
+  StoryManifest& m = m_manifest;
+  m.created = QDateTime::currentDateTime().toString(Qt::ISODate).toStdString();
+  m.model = QFileInfo(QString::fromStdString(model.model)).fileName().toStdString();
+  m.data = data.spec + (data.trainLimit > 0 ? " (" + std::to_string(data.trainLimit) + " training images)" : "");
+  m.task = m_bench.isDetector() ? "detect" : "classify";
+  m.metric = m.task == "detect" ? "mAP50-95" : "top-1";
+  m.stages = storyStages();
+  for (StoryManifestStage& s : m.stages) {
+    const auto it = m_metric.find(QString::fromStdString(s.name));
+    if (it != m_metric.end()) s.metric = it->second;
   }
-  o["stages"] = stages;
-  QSaveFile f(QDir(m_dir).filePath("story.json"));
-  if (f.open(QIODevice::WriteOnly)) {
-    f.write(QJsonDocument(o).toJson());
-    f.commit();
+  try {
+    writeStoryManifest(m, QDir(m_dir).filePath("story.json").toStdString());
+  } catch (const std::exception& e) {
+    m_bench.log(QString("Story: %1").arg(e.what()));
   }
 }
 

@@ -10,13 +10,15 @@
 // Thread: GUI thread. Owned by the Workbench; one story at a time.
 
 #include <QElapsedTimer>
-#include <QJsonObject>
 #include <QObject>
 #include <QPointer>
 #include <QString>
 #include <functional>
 #include <map>
 #include <vector>
+
+#include "report/story_manifest.h"
+#include "session/story_plan.h"
 
 class QLabel;
 class QTimer;
@@ -45,6 +47,8 @@ class StoryRun : public QObject {
   void finished(bool ok, const QString& reportPath);
 
  private:
+  bool prepare();    // the run directory, the status label; false (and failed) when it cannot start
+  StoryPlan plan();  // also fills the manifest's settings and commands
   void stage(const QString& name, double weight);
   void shot(const QString& name, std::function<void()> next);
   void save(const QString& file);
@@ -68,7 +72,7 @@ class StoryRun : public QObject {
   size_t m_next = 0;
   StoryOptions m_opt;
   QString m_dir;
-  QJsonObject m_stages;              // stage name -> {checkpoint, metric, run_dir}
+  StoryManifest m_manifest;          // story.json, completed at the end
   std::map<QString, double> m_metric;
   double m_doneWeight = 0, m_stageWeight = 0;
   double m_trainProgress = 0;  // of the current training stage, 0..1

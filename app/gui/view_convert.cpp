@@ -204,4 +204,39 @@ widgets::SensitivityView sensitivityView(const SensitivityTable& t) {
   return v;
 }
 
+TrainSettings trainSettings(const widgets::TrainRequest& r) {
+  TrainSettings s;
+  s.epochs = r.epochs;
+  s.batch = r.batch;
+  s.lr = r.lr;
+  s.sr = r.sr;
+  s.srDecay = r.srDecay;
+  s.prunedNowPercent = r.prunedNowPercent;
+  if (r.autopilot) {
+    s.autopilot.target = r.sparsityTarget;
+    s.autopilot.byEpoch = r.byEpoch;
+  }
+  s.distill = r.distill;
+  s.processes = r.processes;
+  return s;
+}
+
+widgets::TrainRequest trainRequest(const TrainSettings& s) {
+  widgets::TrainRequest r;
+  r.epochs = s.epochs;
+  r.batch = static_cast<int>(s.batch);
+  r.lr = s.lr;
+  r.sr = s.sr;
+  r.srDecay = s.srDecay;
+  r.prunedNowPercent = s.prunedNowPercent;
+  r.autopilot = s.autopilot.target > 0;
+  if (r.autopilot) {
+    r.sparsityTarget = s.autopilot.target;
+    r.byEpoch = s.autopilot.byEpoch;
+  }
+  r.distill = s.distill;
+  r.processes = s.processes;
+  return r;
+}
+
 }  // namespace prunelab::gui

@@ -8,9 +8,11 @@
 #include "graph/graph.h"
 #include "gui/prune_model.h"
 #include "pruning/sensitivity.h"
+#include "session/train_recipe.h"
 #include "train/bn_stats.h"
 #include "train/train_observer.h"
 #include "widgets/sensitivity_panel.h"
+#include "widgets/train_panel.h"
 #include "widgets/view_model.h"
 
 namespace prunelab::gui {
@@ -37,5 +39,10 @@ widgets::GammaFrame gammaFrame(const GammaSnapshot& snapshot);
 widgets::StepPoint stepPoint(const StepStats& s, int epochs);
 widgets::EpochPoint epochPoint(const EpochStats& e);
 widgets::SensitivityView sensitivityView(const SensitivityTable& t);
+
+// The Train panel's request <-> core's training settings (session/train_recipe.h). The
+// panel's autopilot box maps to autopilot.target > 0; runDir is the caller's.
+TrainSettings trainSettings(const widgets::TrainRequest& r);
+widgets::TrainRequest trainRequest(const TrainSettings& s);
 
 }  // namespace prunelab::gui

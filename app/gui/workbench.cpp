@@ -20,7 +20,9 @@
 #include "detect/yolo_head.h"
 #include "gui/workbench_post.h"
 #include "models/yolo/yolo_yaml_widths.h"
+#include "models/yolo/yolo_builder.h"
 #include "models/zoo.h"
+#include "pruning/importance.h"
 #include "ops/op_table.h"
 #include "report/report_writer.h"
 #include "util/resources.h"
@@ -49,7 +51,7 @@ double nowSeconds() { return QDateTime::currentMSecsSinceEpoch() / 1000.0; }
 
 }  // namespace
 
-Workbench::Workbench() : m_window(std::make_unique<widgets::MainWindow>()), m_control(std::make_shared<TrainControl>()), m_worker(new Worker) {
+Workbench::Workbench() : m_window(std::make_unique<widgets::MainWindow>()), m_worker(new Worker) {
   qRegisterMetaType<ModelSnapshot>();
   qRegisterMetaType<CompareResult>();
   qRegisterMetaType<std::shared_ptr<const StoryReport>>("std::shared_ptr<const prunelab::StoryReport>");
@@ -63,14 +65,22 @@ Workbench::Workbench() : m_window(std::make_unique<widgets::MainWindow>()), m_co
   connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
   m_thread.setObjectName("prunelab-worker");
   m_thread.start();
-  m_drain.setSingleShot(true);
-  m_drain.setInterval(40);
-  connect(&m_drain, &QTimer::timeout, this, &Workbench::drainTraining);
+  m_training = std::make_unique<TrainingController>(
+      *m_window, *m_worker, [this](std::function<void()> call) { post(std::move(call)); },
+      [this](const QString& m) { info(m); }, [this](const QString& m) { fail("Train", m); });
+  connect(m_training.get(), &TrainingController::steps, this, &Workbench::trainSteps);
+  connect(m_training.get(), &TrainingController::epoch, this, &Workbench::trainEpoch);
+  connect(m_training.get(), &TrainingController::finished, this, &Workbench::trainingFinished);
 
   QStringList names;
   for (const ZooEntry& e : zooModels()) names << QString::fromStdString(e.name);
-  names << "yolov5n" << "yolov5s" << "yolov8n" << "yolo11n";
+  for (const std::string& n : featuredYoloModels()) names << QString::fromStdString(n);
   m_window->setModelNames(names);
+  QStringList criteria;
+  for (const std::string& c : criterionMenu()) criteria << QString::fromStdString(c);
+  m_window->prunePanel()->setCriteria(criteria);
+  // The panel starts from the classification recipe (its saved settings then win).
+  m_window->trainPanel()->setRequest(trainRequest(recipeSettings(TaskKind::Classify)));
   wire();
   restoreSettings();
 }
@@ -103,20 +113,28 @@ void Workbench::restoreSettings() {
 
 Workbench::~Workbench() {
   saveSettings();
-  m_control->cancelled.store(true);  // a running training stops at the next batch
-  m_control->paused.store(false);
+  m_training->stop();
   m_thread.quit();
   m_thread.wait();
 }
 
 void Workbench::wire() {
-  widgets::MainWindow& w = *m_window;
-  // Worker -> GUI (queued: the worker lives on another thread).
+  wireWorker();
+  wireCompare();
+  wireMenus();
+  wireTrainPanel();
+  wirePrunePanel();
+  wireSensitivity();
+  wireLatencyTable();
+}
+
+// Worker -> GUI (queued: the worker lives on another thread).
+void Workbench::wireWorker() {
   connect(m_worker, &Worker::modelChanged, this, &Workbench::onModelChanged);
   connect(m_worker, &Worker::scoresReady, this, &Workbench::onScores);
   connect(m_worker, &Worker::busy, this, &Workbench::onBusy);
   connect(m_worker, &Worker::progress, this, [this](double f, double eta) {
-    if (m_trainEpochs > 0) return;  // training reports through its steps
+    if (m_training->running()) return;  // training reports through its steps
     if (f > 0 && eta < 0) eta = (nowSeconds() - m_taskStarted) * (1 - f) / f;  // linear ETA
     m_window->setProgress(f, eta);
   });
@@ -144,6 +162,18 @@ void Workbench::wire() {
     info(QString("Evaluation: %1 = %2").arg(metric).arg(metric == "top1" ? v * 100 : v, 0, 'f', 3) +
          (metric == "top1" ? " %" : ""));
   });
+  widgets::DetectionsPanel* detections = m_window->detectionsPanel();
+  connect(m_worker, &Worker::detectionsReady, detections, &widgets::DetectionsPanel::setPreview);
+  connect(m_worker, &Worker::detectionsCleared, detections, &widgets::DetectionsPanel::clear);
+  connectExport();
+  connect(m_worker, &Worker::checkpointSaved, this, [this](const QString& p) {
+    info("Saved " + p + QString(" (%1 MB)").arg(QFileInfo(p).size() / 1e6, 0, 'f', 2));
+    m_window->exportPanel()->setPath(p);
+    m_window->raisePanel(m_window->exportPanel());
+  });
+}
+
+void Workbench::wireCompare() {
   connect(m_worker, &Worker::compared, this, [this](const CompareResult& r) {
     widgets::CompareData d;
     const GraphCost cb = computeCost(*r.before), ca = computeCost(*r.after);
@@ -163,29 +193,11 @@ void Workbench::wire() {
     m_window->raisePanel(m_window->comparePanel(), 420);  // room for the per-layer bars
     info(QString("Compared: latency %1 ms -> %2 ms").arg(r.latencyBeforeMs, 0, 'f', 2).arg(r.latencyAfterMs, 0, 'f', 2));
   });
-  connect(m_worker, &Worker::trainDataPending, this, [this] {
-    if (!m_drain.isActive()) m_drain.start();
-  });
-  connect(m_worker, &Worker::trainingFinished, this, [this](bool ok, const QString& summary) {
-    drainTraining();  // may still move the bar: the reset below comes after it
-    m_trainEpochs = 0;
-    m_window->trainPanel()->setRunning(false);
-    // ok is false for a cancelled run and for one that failed (the error is in the log).
-    if (!ok) m_window->trainPanel()->setStopped(m_control->cancelled.load() ? "cancelled" : "stopped: see the log");
-    if (!summary.isEmpty()) info(summary);
-    Q_EMIT trainingFinished(ok, summary);
-  });
-  widgets::DetectionsPanel* detections = m_window->detectionsPanel();
-  connect(m_worker, &Worker::detectionsReady, detections, &widgets::DetectionsPanel::setPreview);
-  connect(m_worker, &Worker::detectionsCleared, detections, &widgets::DetectionsPanel::clear);
-  connectExport();
-  connect(m_worker, &Worker::checkpointSaved, this, [this](const QString& p) {
-    info("Saved " + p + QString(" (%1 MB)").arg(QFileInfo(p).size() / 1e6, 0, 'f', 2));
-    m_window->exportPanel()->setPath(p);
-    m_window->raisePanel(m_window->exportPanel());
-  });
+}
 
-  // Panels -> controller.
+// Menus and the window's requests -> controller.
+void Workbench::wireMenus() {
+  widgets::MainWindow& w = *m_window;
   connect(&w, &widgets::MainWindow::modelRequested, this, [this](const QString& m) {
     ModelSpec s;
     s.model = m.toStdString();
@@ -207,46 +219,23 @@ void Workbench::wire() {
     const int s = QSettings().value("story/sparse_epochs", 2).toInt(), f = QSettings().value("story/fine_tune_epochs", 2).toInt();
     runStory(s, f);
   });
+  connect(w.layersPanel()->model(), &widgets::LayerTableModel::ratioEdited, this, &Workbench::setLayerRatio);
+  connect(w.layersPanel(), &widgets::LayersPanel::layerSelected, this, &Workbench::selectLayer);
+  connect(w.graphView(), &widgets::NetworkGraphView::layerClicked, this, &Workbench::selectLayer);
+  connect(w.channelsPanel(), &widgets::ChannelsPanel::channelsToggled, this, &Workbench::toggleChannels);
+  connect(w.exportPanel(), &widgets::ExportPanel::exportRequested, this, &Workbench::exportModel);
+}
 
-  widgets::TrainPanel* t = w.trainPanel();
-  connect(t, &widgets::TrainPanel::startRequested, this, [this](const widgets::TrainRequest& r) {
-    TrainSettings s;
-    s.epochs = r.epochs;
-    s.batch = r.batch;
-    s.lr = r.lr;
-    s.sr = r.sr;
-    s.srDecay = r.srDecay;
-    s.prunedNowPercent = r.prunedNowPercent;
-    if (r.autopilot) {
-      s.autopilot.target = r.sparsityTarget;
-      s.autopilot.byEpoch = r.byEpoch;
-    }
-    s.distill = r.distill;
-    s.processes = r.processes;
+void Workbench::wireTrainPanel() {
+  connect(m_window->trainPanel(), &widgets::TrainPanel::startRequested, this, [this](const widgets::TrainRequest& r) {
+    TrainSettings s = trainSettings(r);
     s.runDir = newRunDir().toStdString();
     startTraining(s);
   });
-  // The panel writes the current run's control: the trainer reads it at its next step.
-  connect(t, &widgets::TrainPanel::srChanged, this, [this](double sr) { m_control->sr.store(sr); });
-  connect(t, &widgets::TrainPanel::lrChanged, this, [this](double lr) { m_control->lr.store(lr); });
-  // The pilot toggle reaches the trainer through the control (it re-engages from the current sr).
-  connect(t, &widgets::TrainPanel::autopilotToggled, this, [this](bool on, bool byHand) {
-    m_control->autopilot.store(on);
-    if (on) info("sr autopilot on: it steers sr again from its current value");
-    else if (byHand) info("sr autopilot off: sr was moved by hand; the run keeps your value");
-    else info("sr autopilot off: sr stays where it is");
-  });
-  connect(t, &widgets::TrainPanel::pauseToggled, this, [this](bool p) {
-    m_control->paused.store(p);
-    info(p ? "Training paused" : "Training resumed");
-  });
-  connect(t, &widgets::TrainPanel::cancelRequested, this, [this] {
-    m_control->cancelled.store(true);
-    m_control->paused.store(false);
-    info("Cancelling after this batch...");
-  });
+}
 
-  widgets::PrunePanel* p = w.prunePanel();
+void Workbench::wirePrunePanel() {
+  widgets::PrunePanel* p = m_window->prunePanel();
   connect(p, &widgets::PrunePanel::criterionChosen, this, &Workbench::score);
   connect(p, &widgets::PrunePanel::percentChanged, this, &Workbench::setPlanAmount);
   connect(p, &widgets::PrunePanel::planByChanged, this, [this] { setPlanAmount(m_window->prunePanel()->percent()); });
@@ -270,15 +259,6 @@ void Workbench::wire() {
   });
   connect(p, &widgets::PrunePanel::undoRequested, this, &Workbench::undo);
   connect(p, &widgets::PrunePanel::redoRequested, this, &Workbench::redo);
-
-  connect(w.layersPanel()->model(), &widgets::LayerTableModel::ratioEdited, this, &Workbench::setLayerRatio);
-  connect(w.layersPanel(), &widgets::LayersPanel::layerSelected, this, &Workbench::selectLayer);
-  connect(w.graphView(), &widgets::NetworkGraphView::layerClicked, this, &Workbench::selectLayer);
-  connect(w.channelsPanel(), &widgets::ChannelsPanel::channelsToggled, this, &Workbench::toggleChannels);
-  connect(w.exportPanel(), &widgets::ExportPanel::exportRequested, this, &Workbench::exportModel);
-
-  wireSensitivity();
-  wireLatencyTable();
 }
 
 // ---- worker calls -------------------------------------------------------------------
@@ -294,20 +274,8 @@ void Workbench::openData(const DataSpec& spec) {
 }
 
 void Workbench::startTraining(const TrainSettings& settings) {
-  if (m_trainEpochs > 0) return fail("Train", "a training run is already going");
-  m_trainEpochs = settings.epochs;
-  m_trainStarted = nowSeconds();
-  m_runDir = QString::fromStdString(settings.runDir);
-  m_window->trainPanel()->setRunning(true);
-  m_window->curvesPanel()->clear();
-  m_window->gammaPanel()->clear();  // this run's distribution over time, from its start
-  m_window->gammaPanel()->addFrame(gammaFrame(m_model.gammas));
-  if (!settings.runDir.empty()) info("Training; checkpoints and logs in " + m_runDir);
-  // A new control per run, created here and kept by both sides: sr, lr, pause and Cancel
-  // set from now on reach this run even while it still waits in the worker's queue.
-  m_control = std::make_shared<TrainControl>(settings.sr, settings.lr);
-  m_control->autopilot.store(settings.autopilot.enabled());
-  post([w = m_worker, settings, control = m_control] { w->train(settings, control); });
+  if (!m_training->running()) m_runDir = QString::fromStdString(settings.runDir);
+  m_training->start(settings, m_model.gammas);
 }
 
 void Workbench::score(const QString& criterion) {
@@ -427,45 +395,6 @@ void Workbench::onBusy(const QString& task) {
 void Workbench::whenIdle(std::function<void()> then) {
   if (m_pendingCalls == 0) return then();
   m_idleQueue.push_back(std::move(then));
-}
-
-void Workbench::drainTraining() {
-  TrainBridge::Pending p = m_worker->bridge().take();
-  widgets::MainWindow& w = *m_window;
-  QVector<widgets::StepPoint> steps;
-  steps.reserve(static_cast<int>(p.steps.size()));
-  for (const StepStats& s : p.steps) steps.push_back(stepPoint(s, m_trainEpochs));
-  for (const auto& s : steps) w.curvesPanel()->addStep(s);
-  const double now = nowSeconds();
-  if (!steps.isEmpty() && (now - m_lastProgress > 0.25 || steps.back().progress >= 1.0)) {  // 4 Hz is enough
-    m_lastProgress = now;
-    const widgets::StepPoint& last = steps.back();
-    const double elapsed = nowSeconds() - m_trainStarted;
-    const double eta = last.progress > 0 ? elapsed * (1 - last.progress) / last.progress : -1;
-    w.trainPanel()->setProgress(last.progress, eta, last.imagesPerSec);
-    w.setProgress(last.progress, eta);
-  }
-  if (!steps.isEmpty()) Q_EMIT trainSteps(steps);
-  // While the sr autopilot steers, the slider follows it; when it let go on its own (sr was
-  // written elsewhere), the box follows that.
-  if (!steps.isEmpty() && m_trainEpochs > 0 && w.trainPanel()->autopilotBox()->isChecked()) {
-    if (m_control->autopilot.load())
-      w.trainPanel()->showAutopilotSr(m_control->sr.load());
-    else
-      w.trainPanel()->clearAutopilot();
-  }
-  for (const GammaSnapshot& g : p.gammas) w.gammaPanel()->addFrame(gammaFrame(g));
-  for (const EpochStats& e : p.epochs) {
-    const widgets::EpochPoint point = epochPoint(e);
-    w.curvesPanel()->addEpoch(point);
-    QString line = QString("epoch %1/%2: train loss %3").arg(e.epoch + 1).arg(e.epochs).arg(e.trainLoss, 0, 'f', 4);
-    for (const auto& kv : point.values)
-      if (kv.first.contains("top1") || kv.first.contains("mAP")) line += QString(", %1 %2").arg(kv.first).arg(kv.second, 0, 'f', 4);
-    line += QString(", mean |gamma| %1").arg(e.gamma.absMean, 0, 'f', 4);
-    info(line);
-    Q_EMIT trainEpoch(point);
-  }
-  for (const std::string& m : p.messages) info(QString::fromStdString(m));
 }
 
 void Workbench::fail(const QString& task, const QString& message) {

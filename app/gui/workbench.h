@@ -2,8 +2,8 @@
 // Workbench: the controller of the GUI. It owns the main window, the worker thread (the
 // only thread that touches tensors), the live TrainControl and the GUI-side PruneModel,
 // and wires panel signals to them:
-//   - sr / lr / pause / cancel write TrainControl's atomics directly (next step);
-//   - training values arrive through TrainBridge, drained by a 40 ms single-shot timer;
+//   - training runs are the TrainingController's (gui/training_controller.h): the live
+//     TrainControl, and the TrainBridge drained into the curves and the γ panel;
 //   - every pruning edit updates the PruneModel and refreshes the what-if, the layer
 //     table, the graph colours and the channel bars at once, without the worker;
 //   - Apply / Undo / Redo / Score / Evaluate / Compare / Export are queued to the worker.
@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "gui/prune_model.h"
+#include "gui/training_controller.h"
 #include "gui/view_convert.h"
 #include "gui/worker.h"
 #include "session/train_recipe.h"
@@ -41,7 +42,7 @@ class Workbench : public QObject {
   widgets::MainWindow& window() { return *m_window; }
   PruneModel& pruneModel() { return m_prune; }
   // The controls of the current (or last) training run.
-  TrainControl& control() { return *m_control; }
+  TrainControl& control() { return m_training->control(); }
   const ModelSnapshot& model() const { return m_model; }
   const widgets::WhatIf& whatIf() const { return m_whatIf; }
   QString selectedLayer() const { return m_selected; }
@@ -112,6 +113,11 @@ class Workbench : public QObject {
   template <class F>
   void post(F&& call);  // queue a call on the worker thread
   void wire();
+  void wireWorker();      // worker results -> panels
+  void wireCompare();     // the Compare panel from a worker comparison
+  void wireMenus();       // menus, the layer table, graph clicks, channel toggles, export
+  void wireTrainPanel();  // Start (the live controls are the TrainingController's)
+  void wirePrunePanel();  // criterion, amount, constraints, Apply / Reset / Undo / Redo
   void wireSensitivity();  // workbench_sensitivity.cpp
   void wireLatencyTable();  // workbench_latency.cpp
   // The what-if's after-latency: from the latency table when one was measured on this
@@ -122,7 +128,6 @@ class Workbench : public QObject {
   void connectExport();  // workbench_export.cpp
   void onScores(const QString& criterion, const std::shared_ptr<const std::vector<std::vector<double>>>& scores);
   void onBusy(const QString& task);
-  void drainTraining();
   void refresh();  // plan -> what-if, table, graph colours, channel bars
   void planAmount(double fraction);  // setPlanAmount's planning; throws prunelab::Error
   void fail(const QString& task, const QString& message);
@@ -131,23 +136,19 @@ class Workbench : public QObject {
   void restoreSettings();
 
   std::unique_ptr<widgets::MainWindow> m_window;
-  std::shared_ptr<TrainControl> m_control;  // the current run's; replaced by each startTraining()
   std::shared_ptr<std::atomic<bool>> m_sensitivityCancel;
   std::shared_ptr<const LatencyTable> m_latencyTable;  // of the model it was measured on (checked per use)  // the running sweep's
   QThread m_thread;
   Worker* m_worker;  // lives on m_thread; deleted when it finishes
+  std::unique_ptr<TrainingController> m_training;  // after m_worker: it holds a reference
   PruneModel m_prune;
   NodeCosts m_costs;
   widgets::NetworkView m_network;
   ModelSnapshot m_model;
   widgets::WhatIf m_whatIf;
   QString m_selected;
-  QTimer m_drain;
   int m_pendingCalls = 0;
-  int m_trainEpochs = 0;
-  double m_trainStarted = 0;  // seconds since epoch
   double m_taskStarted = 0;   // the running worker task's start
-  double m_lastProgress = 0;  // last progress-bar update while training
   std::vector<std::function<void()>> m_idleQueue;
   std::vector<SurgeryLogEntry> m_pendingPlan;  // restored by openProject once the model is back
   double m_pendingPercent = -1;  // a project's percent, shown once its model is open

@@ -5,6 +5,7 @@
 
 #include "gui/story_run.h"
 #include "gui/workbench.h"
+#include "gui/view_convert.h"
 #include "gui/workbench_post.h"
 #include "util/resources.h"
 #include "widgets/main_window.h"
@@ -24,13 +25,7 @@ void Workbench::openDemo() {
   d.valLimit = 1000;
   openData(d);
   openModel(m);
-  widgets::TrainRequest r;
-  r.epochs = 3;
-  r.batch = 128;
-  r.lr = 0.1;
-  r.sr = 5e-3;  // strong enough to move the gammas visibly within a few short epochs
-  r.prunedNowPercent = 0.4;
-  m_window->trainPanel()->setRequest(r);
+  m_window->trainPanel()->setRequest(trainRequest(demoSettings(TaskKind::Classify)));
   m_window->prunePanel()->setCriterion("bn");
   whenIdle([this] { m_window->prunePanel()->setPercent(0.4); });
   info(QString("Demo: ResNet-20 %1 on 6000 Fashion-MNIST images. Start sparse training (sr 5e-3), watch the "
@@ -51,13 +46,7 @@ void Workbench::openDemoDetector() {
   m.numClasses = 10;
   m.imageSize = 160;
   openModel(m);
-  widgets::TrainRequest r;
-  r.epochs = 2;
-  r.batch = 16;
-  r.lr = 0.01;
-  r.sr = 5e-3;
-  r.prunedNowPercent = 0;
-  m_window->trainPanel()->setRequest(r);
+  m_window->trainPanel()->setRequest(trainRequest(demoSettings(TaskKind::Detect)));
   m_window->prunePanel()->setCriterion("bn");
   whenIdle([this] { m_window->prunePanel()->setPercent(0.3); });
   info("Detector demo: a small YOLOv8 trained by PruneLab on fashion-det (160 px), 1200 training images.");

@@ -19,7 +19,7 @@ widgets::CostTotals totalsOf(const CostEstimate& c, double latencyMs) {
 void Workbench::wireLatencyTable() {
   connect(m_window->prunePanel(), &widgets::PrunePanel::latencyTableRequested, this, [this] {
     if (!m_prune.hasGraph()) return fail("Latency table", "open a model first");
-    post([w = m_worker] { w->measureLatencyTable(); });
+    post([w = m_worker] { w->latencyTable(); });
   });
   connect(m_worker, &Worker::latencyTableReady, this, [this](const std::shared_ptr<const LatencyTable>& table) {
     m_latencyTable = table;

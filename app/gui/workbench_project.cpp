@@ -10,6 +10,7 @@
 #include <QSaveFile>
 
 #include "gui/workbench.h"
+#include "pruning/plan_log.h"
 #include "widgets/main_window.h"
 #include "widgets/prune_panel.h"
 #include "widgets/train_panel.h"
@@ -30,12 +31,11 @@ bool Workbench::saveProject(const QString& path) {
                           {"train_limit", static_cast<qint64>(m_dataSpec.trainLimit)},
                           {"val_limit", static_cast<qint64>(m_dataSpec.valLimit)}};
   o["run_dir"] = m_runDir;
-  QJsonArray plan;
-  for (const SurgeryLogEntry& e : m_prune.hasGraph() ? m_prune.planLog() : std::vector<SurgeryLogEntry>{}) {
-    QJsonArray ch;
-    for (int64_t c : e.channels) ch.append(static_cast<qint64>(c));
-    plan.append(QJsonObject{{"source", QString::fromStdString(e.source)}, {"channels", ch}});
-  }
+  // The plan in the surgery log's one JSON form (pruning/plan_log.h), as pruned .plm files hold it.
+  const QJsonArray plan =
+      QJsonDocument::fromJson(QByteArray::fromStdString(surgeryLogJson(
+                                  m_prune.hasGraph() ? m_prune.planLog() : std::vector<SurgeryLogEntry>{})))
+          .array();
   const widgets::PrunePanel* p = m_window->prunePanel();
   o["prune"] = QJsonObject{{"criterion", p->criterion()},         {"percent", p->percent()},
                            {"round_to", p->roundTo()},             {"min_channels", p->minChannels()},
@@ -74,12 +74,10 @@ void Workbench::openProject(const QString& path) {
   m.numClasses = QFileInfo::exists(ck) ? -1 : model["num_classes"].toInteger(-1);
   m.weights = QFileInfo::exists(ck) ? std::string() : model["weights"].toString().toStdString();
   const QJsonObject prune = o["prune"].toObject();
-  m_pendingPlan.clear();
-  for (const auto& v : prune["plan"].toArray()) {
-    SurgeryLogEntry e;
-    e.source = v.toObject()["source"].toString().toStdString();
-    for (const auto& c : v.toObject()["channels"].toArray()) e.channels.push_back(c.toInteger());
-    m_pendingPlan.push_back(e);
+  try {
+    m_pendingPlan = surgeryLogFromJson(QJsonDocument(prune["plan"].toArray()).toJson().toStdString(), path.toStdString());
+  } catch (const std::exception& e) {
+    return fail("Open project", QString::fromStdString(e.what()));
   }
   widgets::PrunePanel* p = m_window->prunePanel();
   p->setCriterion(prune["criterion"].toString("bn"));

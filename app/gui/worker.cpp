@@ -19,15 +19,8 @@
 #include "detect/yolo_head.h"
 #include "exec/latency.h"
 #include "io/checkpoint.h"
-#include "io/onnx_export.h"
-#include "io/torchscript_export.h"
-#include "graph/input_shape.h"
-#include "models/model_loader.h"
 #include "models/yolo/yolo_checkpoint.h"
-#include "analysis/shape_inference.h"
 #include "pruning/importance.h"
-#include "pruning/latency_table.h"
-#include "pruning/pruner.h"
 #include "session/model_export.h"
 #include "session/session.h"
 #include "util/error.h"
@@ -133,23 +126,15 @@ void Worker::loadModel(const ModelSpec& spec) {
 
 void Worker::openData(const DataSpec& spec) {
   guarded("Open data", [&] {
-    m->session.openData(spec);
+    const bool rebuilt = m->session.openData(spec, /*fitModelClasses=*/true);
     const OpenedData& d = m->session.data();
     m->previewer.setData(d.task == TaskKind::Detect ? d.det.val : nullptr);
     for (const std::string& line : dataReport(d)) Q_EMIT info(QString::fromStdString(line));
-    // A yolov5/ultralytics .pt made for other classes, opened and not yet changed: rebuild it
-    // for the data's classes with the matching weights, as `prunelab-cli train` does.
-    ModelHistory& h = m->session.history();
-    if (!h.empty() && h.size() == 1 && h.current().metadata().count("source") && d.task == TaskKind::Detect &&
-        h.current().metadata().count("num_classes") &&
-        h.current().metadata().at("num_classes") != std::to_string(d.numClasses())) {
-      ModelSpec spec2 = m->lastModel;
-      spec2.numClasses = d.numClasses();
-      m->session.loadModel(requestFor(spec2), spec2.imageSize);
-      m->lastModel = spec2;
-      publish(h.currentLabel());
+    if (rebuilt) {
+      m->lastModel.numClasses = d.numClasses();
+      publish(m->session.history().currentLabel());
       Q_EMIT info(QString("Rebuilt %1 for the data's %2 classes")
-                      .arg(QString::fromStdString(spec2.model))
+                      .arg(QString::fromStdString(m->lastModel.model))
                       .arg(d.numClasses()));
       for (const std::string& line : m->session.lastLoadReport().lines()) Q_EMIT info(QString::fromStdString(line));
     }
@@ -158,77 +143,48 @@ void Worker::openData(const DataSpec& spec) {
   });
 }
 
+SessionTrainRequest Worker::trainRequest(const TrainSettings& s, const std::shared_ptr<TrainControl>& control) {
+  // The GUI's controls for this run; never reset here (a queued Cancel holds).
+  SessionTrainRequest req = m->session.trainRequest(s, control);
+  req.observers = {&m_bridge};
+  if (s.distill) {
+    ModelHistory& h = m->session.history();
+    Q_EMIT info(QString::fromStdString(h.baseline() == h.position()
+                                           ? "Distilling from the current model itself: nothing has been cut yet"
+                                           : "Distilling from '" + h.label(h.baseline()) + "'"));
+  }
+  return req;
+}
+
+// After each epoch's validation, on the training thread: the Detections view of the model
+// being trained beside the baseline's.
+void Worker::previewWhileTraining(SessionTrainRequest& req) {
+  ModelHistory& h = m->session.history();
+  if (!m->previewer.hasSamples() || !detect::isDetector(h.current())) return;
+  const std::shared_ptr<Graph> baseline = h.at(h.baseline());
+  const std::string baselineLabel = h.label(h.baseline());
+  m->previewer.prepareBaseline(baseline);
+  req.onStart = [this, baseline, baselineLabel](const std::shared_ptr<Graph>& graph, const std::shared_ptr<TrainTask>&) {
+    m_bridge.epochProbe = [this, graph, baseline, baselineLabel](const EpochStats& e) {
+      try {
+        const std::string now = "training, epoch " + std::to_string(e.epoch + 1) + "/" + std::to_string(e.epochs);
+        Q_EMIT detectionsReady(m->previewer.preview(baseline, baselineLabel, graph, now));
+      } catch (const std::exception& ex) {
+        m_bridge.onMessage(std::string("detections view: ") + ex.what());
+      }
+      return TrainBridge::Named{};
+    };
+  };
+}
+
 void Worker::train(const TrainSettings& s, const std::shared_ptr<TrainControl>& control) {
   bool ok = false;
   QString summary;
   guarded("Train", [&] {
-    SessionTrainRequest req;
-    req.options = m->session.trainerOptions(s.epochs);
-    req.options.batchSize = s.batch;
-    req.options.lr = s.lr;
-    req.options.sparsity.linearDecay = s.srDecay;
-    req.options.sparsity.targeted = s.srTargeted;
-    req.options.sparsity.srBeta = s.srBeta;
-    req.options.gammaEvery = s.gammaEvery;
-    req.options.runDir = s.runDir;
-    req.options.autopilot = s.autopilot;
-    req.control = control;  // the GUI's controls for this run; never reset here (a queued Cancel holds)
-    req.observers = {&m_bridge};
+    SessionTrainRequest req = trainRequest(s, control);
     m_bridge.reset();
     m_bridge.epochProbe = nullptr;
-    // After each epoch's validation, on the training thread: the "accuracy if pruned now"
-    // probe (optional) and the Detections view of the model being trained.
-    ModelHistory& h = m->session.history();
-    const bool preview = m->previewer.hasSamples() && detect::isDetector(h.current());
-    const int base = h.baseline();
-    const std::shared_ptr<Graph> baseline = h.at(base);
-    const std::string baselineLabel = h.label(base);
-    if (preview) m->previewer.prepareBaseline(baseline);
-    if (s.distill) {
-      // The teacher is the version before the first cut (ModelHistory::baseline()); the
-      // trainer clones it, so the history's copy stays as it is.
-      req.options.teacher = baseline;
-      req.options.teacherName = "distil from the original (" + baselineLabel + ")";
-      req.options.distill = s.kd;
-      Q_EMIT info(QString::fromStdString(base == h.position()
-                                             ? "Distilling from the current model itself: nothing has been cut yet"
-                                             : "Distilling from '" + baselineLabel + "'"));
-    }
-    const double percent = s.prunedNowPercent;
-    if (percent > 0 || preview) {
-      req.onStart = [this, percent, preview, baseline, baselineLabel](const std::shared_ptr<Graph>& graph,
-                                                                     const std::shared_ptr<TrainTask>& task) {
-        const Shape input = defaultInputShape(*graph);
-        m_bridge.epochProbe = [this, graph, task, percent, input, preview, baseline,
-                               baselineLabel](const EpochStats& e) {
-          TrainBridge::Named out;
-          if (percent > 0) {
-            try {
-              PruneRequest r;
-              r.mode = PruneRequest::Mode::GlobalPercent;
-              r.amount = percent;
-              r.importance.criterion = Criterion::BnScale;
-              r.inputShape = input;
-              r.surgery.forwardCheck = false;
-              auto pruned = std::make_shared<Graph>(runPruning(*graph, r).graph);
-              const Metric metric = validateModel(pruned, *task);
-              out.emplace_back("pruned_now/" + metric.name, metric.value);
-            } catch (const std::exception& ex) {
-              m_bridge.onMessage(std::string("pruned-now probe: ") + ex.what());
-            }
-          }
-          if (preview) {
-            try {
-              const std::string now = "training, epoch " + std::to_string(e.epoch + 1) + "/" + std::to_string(e.epochs);
-              Q_EMIT detectionsReady(m->previewer.preview(baseline, baselineLabel, graph, now));
-            } catch (const std::exception& ex) {
-              m_bridge.onMessage(std::string("detections view: ") + ex.what());
-            }
-          }
-          return out;
-        };
-      };
-    }
+    previewWhileTraining(req);
     std::unique_ptr<QTemporaryDir> scratch;
     std::unique_ptr<LocalWorkers> workers;
     if (s.processes > 1) {
@@ -290,16 +246,11 @@ std::shared_ptr<DistGroup> Worker::startDataParallel(const TrainSettings& s, con
 
 void Worker::computeImportance(const QString& criterion) {
   guarded("Importance", [&] {
-    Graph& g = m->session.model();
     ImportanceOptions io;
     io.criterion = parseCriterion(criterion.toStdString());
-    if (needsCalibration(io.criterion)) {
-      const std::string used = m->session.calibrate(io, CalibrationOptions{});
-      Q_EMIT info(QString::fromStdString(criterion.toStdString() + " calibrates on " + used));
-    }
-    const DependencyGraph deps(g);
-    auto scores = std::make_shared<const std::vector<std::vector<double>>>(prunelab::computeImportance(deps, io));
-    Q_EMIT scoresReady(criterion, scores);
+    Session::Scores s = m->session.importance(io);
+    if (!s.calibratedOn.empty()) Q_EMIT info(criterion + " calibrates on " + QString::fromStdString(s.calibratedOn));
+    Q_EMIT scoresReady(criterion, std::make_shared<const std::vector<std::vector<double>>>(std::move(s.groups)));
   });
 }
 
@@ -367,22 +318,18 @@ void Worker::sweepSensitivity(const QVector<double>& ratios, int valImages, cons
   });
 }
 
-void Worker::measureLatencyTable() {
+void Worker::latencyTable() {
   guarded("Latency table", [&] {
-    Graph g = m->session.history().current().clone();
-    const Shape input = defaultInputShape(g);
-    inferShapes(g, input);
-    const DependencyGraph deps(g);
-    LatencyTableOptions o;
+    LatencyTableRequest request;
     const auto t0 = std::chrono::steady_clock::now();
-    o.progress = [&](int done, int total, const std::string&) {
+    request.progress = [&](int done, int total, const std::string&) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       Q_EMIT progress(total > 0 ? double(done) / total : 0.0, done > 0 ? elapsed * (total - done) / done : -1.0);
     };
-    auto t = std::make_shared<const LatencyTable>(prunelab::measureLatencyTable(g, deps, input, m->session.history().currentLabel(), o));
+    auto t = std::make_shared<const LatencyTable>(m->session.latencyTable(request));
     Q_EMIT info(QString("Latency table: %1 layers at %2, batch 1, in %3 s; whole model %4 ms%5")
                     .arg(t->layers.size())
-                    .arg(QString::fromStdString(shapeToString(input)))
+                    .arg(QString::fromStdString(shapeToString(t->input)))
                     .arg(t->seconds, 0, 'f', 1)
                     .arg(t->totalMs, 0, 'f', 2)
                     .arg(t->suggestedRoundTo > 1 ? QString("; latency steps every %1 channels").arg(t->suggestedRoundTo)

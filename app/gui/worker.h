@@ -23,6 +23,7 @@ class QTemporaryDir;
 
 #include "graph/graph.h"
 #include "session/dataset_spec.h"
+#include "session/session.h"
 #include "gui/train_bridge.h"
 #include "pruning/latency_table.h"
 #include "pruning/surgery.h"
@@ -49,28 +50,10 @@ struct ModelSpec {
   int64_t imageSize = 0;    // > 0: square input size to use (e.g. 160 for fashion-det detectors)
 };
 
-// What the Train panel asks for. sr and lr are the starting values of the run's
-// TrainControl, which Workbench::startTraining creates from them; the worker reads the
-// control, never these two.
-struct TrainSettings {
-  int epochs = 5;
-  int64_t batch = 128;
-  double lr = 0.1;
-  double sr = 0.0;
-  bool srDecay = false;
-  double srTargeted = 0.0;  // > 0: only the lowest fraction of |gamma| is penalised (SparsityOptions::targeted)
-  double srBeta = 0.0;      // also penalise those channels' beta, as a multiple of sr
-  double prunedNowPercent = 0.0;  // > 0: after each epoch, evaluate a bn-pruned copy at this percent
-  std::string runDir;             // empty: no files
-  int gammaEvery = 20;
-  SrAutopilotOptions autopilot;   // target > 0: the sr autopilot steers the run's control
-  // Distil from the history's baseline (the version before the first cut) with these.
-  bool distill = false;
-  DistillOptions kd;
-  // > 1: data-parallel on this machine; the workbench is rank 0 and starts the others
-  // (gui/local_workers.h). The batch is per process.
-  int processes = 1;
-};
+// What the Train panel asks for (session/train_recipe.h). sr and lr are the starting values
+// of the run's TrainControl, which Workbench::startTraining creates from them; the worker
+// reads the control, never these two.
+using prunelab::TrainSettings;
 
 struct ModelSnapshot {
   std::shared_ptr<const Graph> skeleton;  // no tensor data
@@ -100,7 +83,7 @@ class Worker : public QObject {
  public Q_SLOTS:
   void loadModel(const prunelab::gui::ModelSpec& spec);
   void openData(const prunelab::DataSpec& spec);
-  void train(const prunelab::gui::TrainSettings& settings, const std::shared_ptr<prunelab::TrainControl>& control);
+  void train(const prunelab::TrainSettings& settings, const std::shared_ptr<prunelab::TrainControl>& control);
   void computeImportance(const QString& criterion);
   // `reconstruct`: least-squares refit after the cut (pruning/reconstruction.h).
   void applyPlan(const std::vector<prunelab::SurgeryLogEntry>& plan, bool foldBeta, bool reconstruct,
@@ -125,7 +108,7 @@ class Worker : public QObject {
                         const std::shared_ptr<std::atomic<bool>>& cancel);
   // The per-layer latency table of the current model at its default input, batch 1
   // (pruning/latency_table.h): what the what-if's latency is predicted from.
-  void measureLatencyTable();
+  void latencyTable();
 
  Q_SIGNALS:
   void modelChanged(const prunelab::gui::ModelSnapshot& snapshot);
@@ -157,6 +140,8 @@ class Worker : public QObject {
   template <class F>
   void guarded(const QString& task, F&& body);
   void publish(const std::string& label);  // modelChanged, then the Detections view
+  SessionTrainRequest trainRequest(const TrainSettings& s, const std::shared_ptr<TrainControl>& control);
+  void previewWhileTraining(SessionTrainRequest& request);
   void refreshDetections();
   // Starts ranks 1..processes-1 (their files in `scratch`) and joins them as rank 0.
   std::shared_ptr<DistGroup> startDataParallel(const TrainSettings& s, const std::string& device,
@@ -171,6 +156,6 @@ class Worker : public QObject {
 
 Q_DECLARE_METATYPE(prunelab::gui::ModelSpec)
 Q_DECLARE_METATYPE(prunelab::DataSpec)
-Q_DECLARE_METATYPE(prunelab::gui::TrainSettings)
+Q_DECLARE_METATYPE(prunelab::TrainSettings)
 Q_DECLARE_METATYPE(prunelab::gui::ModelSnapshot)
 Q_DECLARE_METATYPE(prunelab::gui::CompareResult)

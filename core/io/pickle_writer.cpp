@@ -157,101 +157,113 @@ class Pickler {
     for (const auto& x : xs) write(x, depth + 1);
   }
 
+  // A tuple; torch.Size((...)) when it came from one.
+  void tuple(const PyRef& v, int depth) {
+    if (v->origin == "torch.Size") global("torch.Size");
+    if (v->items.empty()) {
+      op(')');
+    } else {
+      op('(');
+      items(v->items, depth);
+      op('t');
+    }
+    if (v->origin == "torch.Size") {
+      op('\x85');  // TUPLE1: torch.Size((...))
+      op('R');
+    }
+    memoize(v.get());
+  }
+
+  // A list, or a set / frozenset written as cls([items]).
+  void list(const PyRef& v, int depth) {
+    if (!v->origin.empty()) {
+      global(v->origin);
+      op(']');
+      if (!v->items.empty()) {
+        op('(');
+        items(v->items, depth);
+        op('e');
+      }
+      op('\x85');
+      op('R');
+      memoize(v.get());
+      return;
+    }
+    op(']');
+    memoize(v.get());
+    if (!v->items.empty()) {
+      op('(');
+      items(v->items, depth);
+      op('e');
+    }
+  }
+
+  // A dict, defaultdict(factory) or OrderedDict (with its state, e.g. a state_dict's _metadata).
+  void dict(const PyRef& v, int depth) {
+    if (v->origin == "collections.defaultdict") {
+      global("collections.defaultdict");
+      if (v->args) write(v->args, depth + 1);
+      else op(')');
+      op('R');
+    } else if (v->origin == "collections.OrderedDict") {
+      emptyOrderedDict();
+    } else {
+      op('}');
+    }
+    memoize(v.get());
+    if (!v->entries.empty()) {
+      op('(');
+      for (const auto& [k, x] : v->entries) {
+        write(k, depth + 1);
+        write(x, depth + 1);
+      }
+      op('u');
+    }
+    if (v->state && v->origin == "collections.OrderedDict") {
+      write(v->state, depth + 1);
+      op('b');
+    }
+  }
+
+  // callable(*args) or cls.__new__(cls, *args), then its state.
+  void object(const PyRef& v, int depth) {
+    write(v->callable, depth + 1);
+    if (v->args) write(v->args, depth + 1);
+    else op(')');
+    op(v->newObj ? '\x81' : 'R');
+    memoize(v.get());
+    if (v->state) {
+      write(v->state, depth + 1);
+      op('b');
+    }
+  }
+
+  // Values without identity (no memo): true when `v` was one of them.
+  bool scalar(const PyRef& v) {
+    switch (v->kind) {
+      case PyValue::Kind::None: op('N'); return true;
+      case PyValue::Kind::Bool: op(v->boolean ? '\x88' : '\x89'); return true;
+      case PyValue::Kind::Int: integer(v->integer); return true;
+      case PyValue::Kind::Float: real(v->real); return true;
+      case PyValue::Kind::String: text(v->text); return true;
+      case PyValue::Kind::Bytes: bytes(v->text); return true;
+      case PyValue::Kind::Global: global(v->text); return true;
+      default: return false;
+    }
+  }
+
   void write(const PyRef& v, int depth) {
     if (depth > kMaxDepth) throw Error("pickle writer", "the value tree is nested too deeply to write");
     if (!v) {
       op('N');
       return;
     }
+    if (scalar(v) || fromMemo(v.get())) return;
     switch (v->kind) {
-      case PyValue::Kind::None: op('N'); return;
-      case PyValue::Kind::Bool: op(v->boolean ? '\x88' : '\x89'); return;
-      case PyValue::Kind::Int: integer(v->integer); return;
-      case PyValue::Kind::Float: real(v->real); return;
-      case PyValue::Kind::String: text(v->text); return;
-      case PyValue::Kind::Bytes: bytes(v->text); return;
-      case PyValue::Kind::Global: global(v->text); return;
-      default: break;
-    }
-    if (fromMemo(v.get())) return;
-    switch (v->kind) {
-      case PyValue::Kind::Tuple: {
-        if (v->origin == "torch.Size") global("torch.Size");
-        if (v->items.empty()) {
-          op(')');
-        } else {
-          op('(');
-          items(v->items, depth);
-          op('t');
-        }
-        if (v->origin == "torch.Size") {
-          op('\x85');  // TUPLE1: torch.Size((...))
-          op('R');
-        }
-        memoize(v.get());
-        return;
-      }
-      case PyValue::Kind::List: {
-        if (!v->origin.empty()) {  // set / frozenset: cls([items])
-          global(v->origin);
-          op(']');
-          if (!v->items.empty()) {
-            op('(');
-            items(v->items, depth);
-            op('e');
-          }
-          op('\x85');
-          op('R');
-          memoize(v.get());
-          return;
-        }
-        op(']');
-        memoize(v.get());
-        if (!v->items.empty()) {
-          op('(');
-          items(v->items, depth);
-          op('e');
-        }
-        return;
-      }
-      case PyValue::Kind::Dict: {
-        if (v->origin == "collections.defaultdict") {
-          global("collections.defaultdict");
-          if (v->args) write(v->args, depth + 1);
-          else op(')');
-          op('R');
-        } else if (v->origin == "collections.OrderedDict") {
-          emptyOrderedDict();
-        } else {
-          op('}');
-        }
-        memoize(v.get());
-        if (!v->entries.empty()) {
-          op('(');
-          for (const auto& [k, x] : v->entries) {
-            write(k, depth + 1);
-            write(x, depth + 1);
-          }
-          op('u');
-        }
-        if (v->state && v->origin == "collections.OrderedDict") {  // e.g. a state_dict's _metadata
-          write(v->state, depth + 1);
-          op('b');
-        }
-        return;
-      }
-      case PyValue::Kind::Object: {
-        write(v->callable, depth + 1);
-        if (v->args) write(v->args, depth + 1);
-        else op(')');
-        op(v->newObj ? '\x81' : 'R');
-        memoize(v.get());
-        if (v->state) {
-          write(v->state, depth + 1);
-          op('b');
-        }
-        return;
-      }
+      case PyValue::Kind::Tuple: return tuple(v, depth);
+      case PyValue::Kind::List: return list(v, depth);
+      case PyValue::Kind::Dict: return dict(v, depth);
+      case PyValue::Kind::Object: return object(v, depth);
       case PyValue::Kind::Tensor:
         tensor(v);
         memoize(v.get());

@@ -95,80 +95,106 @@ PyRef readTorchPickle(const std::string& path) {
   return unpickleTorch(pickle, [&](const std::string& name) { return zip.readRecord(name); }, path);
 }
 
+namespace {
+
+// A storage record, once per key: ('storage', <storage class>, key, location, numel).
+PyRef loadStorage(const PyRef& pid, std::map<std::string, at::Tensor>& storages, const TorchRecordReader& readRecord,
+                  const std::string& path) {
+  if (pid->kind != PyValue::Kind::Tuple || pid->items.size() < 5 || !pid->items[0]->isString("storage") ||
+      pid->items[1]->kind != PyValue::Kind::Global)
+    throw Error(path, "unexpected persistent id in pickle: " + pid->describe());
+  const at::ScalarType type = storageType(pid->items[1]->text, path);
+  const std::string key = pid->items[2]->text;
+  const int64_t numel = pid->items[4]->integer;
+  if (numel < 0) throw Error(path, "storage data/" + key + " has a negative size");
+  auto it = storages.find(key);
+  if (it == storages.end()) {
+    const std::string record = readRecord("data/" + key);
+    // Sized from the record, not from numel: a lying numel must not allocate.
+    const size_t itemSize = c10::elementSize(type);
+    if (static_cast<uint64_t>(numel) > record.size() / itemSize)
+      throw Error(path, "storage data/" + key + " is truncated (" + std::to_string(record.size()) + " of " +
+                            std::to_string(numel) + " elements of " + std::to_string(itemSize) + " bytes)");
+    at::Tensor flat = at::empty({numel}, at::TensorOptions().dtype(type));
+    const size_t bytes = static_cast<size_t>(numel) * itemSize;
+    if (bytes) std::memcpy(flat.data_ptr(), record.data(), bytes);
+    it = storages.emplace(key, flat).first;
+  }
+  return tensorValue(it->second);
+}
+
+std::vector<int64_t> ints(const PyRef& tuple) {
+  std::vector<int64_t> r;
+  for (const auto& i : tuple->items) r.push_back(i->integer);
+  return r;
+}
+
+// torch._utils._rebuild_tensor(_v2)(storage, storage_offset, size, stride, ...): a view
+// of the storage, checked to stay inside it.
+PyRef rebuildTensor(const PyRef& args, const std::string& path) {
+  const auto& a = args->items;
+  if (a.size() < 4 || a[0]->kind != PyValue::Kind::Tensor || a[2]->kind != PyValue::Kind::Tuple ||
+      a[3]->kind != PyValue::Kind::Tuple || a[2]->items.size() != a[3]->items.size())
+    throw Error(path, "malformed tensor record in pickle");
+  const std::vector<int64_t> size = ints(a[2]), stride = ints(a[3]);
+  // A view past its storage would read other memory: check the extent first.
+  // Computed with overflow checks: sizes and strides come from the file.
+  int64_t extent = a[1]->integer;
+  bool empty = false, overflow = extent < 0;
+  for (size_t i = 0; i < size.size(); ++i) {
+    if (size[i] < 0 || stride[i] < 0) throw Error(path, "malformed tensor record in pickle");
+    empty |= size[i] == 0;
+    int64_t reach = 0;
+    overflow |= size[i] > 0 && (__builtin_mul_overflow(size[i] - 1, stride[i], &reach) ||
+                                __builtin_add_overflow(extent, reach, &extent));
+  }
+  if (!empty && (overflow || extent >= a[0]->tensor.numel()))
+    throw Error(path, "a tensor reaches past the end of its storage");
+  PyRef t = tensorValue(empty ? at::empty(size, a[0]->tensor.options())
+                              : a[0]->tensor.as_strided(size, stride, a[1]->integer));
+  t->requiresGrad = a.size() > 4 && a[4]->kind == PyValue::Kind::Bool && a[4]->boolean;
+  return t;
+}
+
+// Containers a torch pickle builds by REDUCE: OrderedDict, defaultdict, set, frozenset,
+// torch.Size; null for anything else.
+PyRef reduceContainer(const std::string& global, const PyRef& args) {
+  if (global == "collections.OrderedDict" || global == "collections.defaultdict") {
+    auto d = std::make_shared<PyValue>();
+    d->kind = PyValue::Kind::Dict;
+    d->origin = global;
+    if (global == "collections.defaultdict") d->args = args;  // (factory,): written back as read
+    return d;
+  }
+  if (global == "builtins.set" || global == "__builtin__.set" || global == "builtins.frozenset" ||
+      global == "__builtin__.frozenset") {
+    auto s = std::make_shared<PyValue>();
+    s->kind = PyValue::Kind::List;
+    s->origin = global.find("frozenset") != std::string::npos ? "builtins.frozenset" : "builtins.set";
+    if (args->kind == PyValue::Kind::Tuple && !args->items.empty()) s->items = args->items[0]->items;
+    return s;
+  }
+  if (global == "torch.Size") {  // torch.Size((1, 2)) -> (1, 2)
+    if (args->kind == PyValue::Kind::Tuple && args->items.size() == 1 && args->items[0]->kind == PyValue::Kind::Tuple) {
+      auto size = std::make_shared<PyValue>(*args->items[0]);  // a copy: the tuple may be shared
+      size->origin = "torch.Size";
+      return size;
+    }
+    if (args->kind == PyValue::Kind::Tuple && args->items.size() == 1) return args->items[0];
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 PyRef unpickleTorch(const std::string& pickle, const TorchRecordReader& readRecord, const std::string& path) {
   std::map<std::string, at::Tensor> storages;
   PickleHooks hooks;
   hooks.allowGlobal = isKnownTorchGlobal;
-  hooks.persistentLoad = [&](const PyRef& pid) -> PyRef {
-    // ('storage', <storage class>, key, location, numel)
-    if (pid->kind != PyValue::Kind::Tuple || pid->items.size() < 5 || !pid->items[0]->isString("storage") ||
-        pid->items[1]->kind != PyValue::Kind::Global)
-      throw Error(path, "unexpected persistent id in pickle: " + pid->describe());
-    const at::ScalarType type = storageType(pid->items[1]->text, path);
-    const std::string key = pid->items[2]->text;
-    const int64_t numel = pid->items[4]->integer;
-    if (numel < 0) throw Error(path, "storage data/" + key + " has a negative size");
-    auto it = storages.find(key);
-    if (it == storages.end()) {
-      const std::string record = readRecord("data/" + key);
-      // Sized from the record, not from numel: a lying numel must not allocate.
-      const size_t itemSize = c10::elementSize(type);
-      if (static_cast<uint64_t>(numel) > record.size() / itemSize)
-        throw Error(path, "storage data/" + key + " is truncated (" + std::to_string(record.size()) + " of " +
-                              std::to_string(numel) + " elements of " + std::to_string(itemSize) + " bytes)");
-      at::Tensor flat = at::empty({numel}, at::TensorOptions().dtype(type));
-      const size_t bytes = static_cast<size_t>(numel) * itemSize;
-      if (bytes) std::memcpy(flat.data_ptr(), record.data(), bytes);
-      it = storages.emplace(key, flat).first;
-    }
-    return tensorValue(it->second);
-  };
+  hooks.persistentLoad = [&](const PyRef& pid) { return loadStorage(pid, storages, readRecord, path); };
   hooks.reduce = [&](const std::string& global, const PyRef& args) -> PyRef {
-    auto ints = [&](const PyRef& tuple) {
-      std::vector<int64_t> r;
-      for (const auto& i : tuple->items) r.push_back(i->integer);
-      return r;
-    };
-    if (global == "collections.OrderedDict" || global == "collections.defaultdict") {
-      auto d = std::make_shared<PyValue>();
-      d->kind = PyValue::Kind::Dict;
-      d->origin = global;
-      if (global == "collections.defaultdict") d->args = args;  // (factory,): written back as read
-      return d;
-    }
-    if (global == "builtins.set" || global == "__builtin__.set" || global == "builtins.frozenset" ||
-        global == "__builtin__.frozenset") {
-      auto s = std::make_shared<PyValue>();
-      s->kind = PyValue::Kind::List;
-      s->origin = global.find("frozenset") != std::string::npos ? "builtins.frozenset" : "builtins.set";
-      if (args->kind == PyValue::Kind::Tuple && !args->items.empty()) s->items = args->items[0]->items;
-      return s;
-    }
-    if (global == "torch._utils._rebuild_tensor_v2" || global == "torch._utils._rebuild_tensor") {
-      // (storage, storage_offset, size, stride, ...)
-      const auto& a = args->items;
-      if (a.size() < 4 || a[0]->kind != PyValue::Kind::Tensor || a[2]->kind != PyValue::Kind::Tuple ||
-          a[3]->kind != PyValue::Kind::Tuple || a[2]->items.size() != a[3]->items.size())
-        throw Error(path, "malformed tensor record in pickle");
-      const std::vector<int64_t> size = ints(a[2]), stride = ints(a[3]);
-      // A view past its storage would read other memory: check the extent first.
-      // Computed with overflow checks: sizes and strides come from the file.
-      int64_t extent = a[1]->integer;
-      bool empty = false, overflow = extent < 0;
-      for (size_t i = 0; i < size.size(); ++i) {
-        if (size[i] < 0 || stride[i] < 0) throw Error(path, "malformed tensor record in pickle");
-        empty |= size[i] == 0;
-        int64_t reach = 0;
-        overflow |= size[i] > 0 && (__builtin_mul_overflow(size[i] - 1, stride[i], &reach) ||
-                                    __builtin_add_overflow(extent, reach, &extent));
-      }
-      if (!empty && (overflow || extent >= a[0]->tensor.numel()))
-        throw Error(path, "a tensor reaches past the end of its storage");
-      PyRef t = tensorValue(empty ? at::empty(size, a[0]->tensor.options())
-                                  : a[0]->tensor.as_strided(size, stride, a[1]->integer));
-      t->requiresGrad = a.size() > 4 && a[4]->kind == PyValue::Kind::Bool && a[4]->boolean;
-      return t;
-    }
+    if (global == "torch._utils._rebuild_tensor_v2" || global == "torch._utils._rebuild_tensor")
+      return rebuildTensor(args, path);
     if (global == "torch._utils._rebuild_parameter" || global == "torch._utils._rebuild_parameter_with_state") {
       const auto& a = args->items;
       if (a.empty() || a[0]->kind != PyValue::Kind::Tensor) throw Error(path, "malformed parameter in pickle");
@@ -177,15 +203,7 @@ PyRef unpickleTorch(const std::string& pickle, const TorchRecordReader& readReco
       p->requiresGrad = a.size() < 2 || a[1]->kind != PyValue::Kind::Bool || a[1]->boolean;
       return p;
     }
-    if (global == "torch.Size") {  // torch.Size((1, 2)) -> (1, 2)
-      if (args->kind == PyValue::Kind::Tuple && args->items.size() == 1 && args->items[0]->kind == PyValue::Kind::Tuple) {
-        auto size = std::make_shared<PyValue>(*args->items[0]);  // a copy: the tuple may be shared
-        size->origin = "torch.Size";
-        return size;
-      }
-      if (args->kind == PyValue::Kind::Tuple && args->items.size() == 1) return args->items[0];
-    }
-    return nullptr;  // anything else stays an inert Object
+    return reduceContainer(global, args);  // null: anything else stays an inert Object
   };
   return unpickle(pickle, hooks, path);
 }

@@ -287,6 +287,13 @@ std::string criterionName(Criterion c) {
   return "?";
 }
 
+std::vector<std::string> criterionMenu() {
+  std::vector<std::string> names{criterionName(Criterion::BnScale)};
+  for (const auto& [n, c] : kCriteria)
+    if (c != Criterion::BnScale) names.push_back(n);
+  return names;
+}
+
 GroupReduction parseReduction(const std::string& name) {
   if (name == "sum") return GroupReduction::Sum;
   if (name == "mean") return GroupReduction::Mean;

@@ -26,6 +26,8 @@ enum class GroupReduction { Sum, Mean, Max };
 
 Criterion parseCriterion(const std::string& name);  // throws prunelab::Error listing the names
 std::string criterionName(Criterion c);
+// Every criterion's name in the order menus offer them (network slimming's bn first).
+std::vector<std::string> criterionMenu();
 GroupReduction parseReduction(const std::string& name);
 bool needsCalibration(Criterion c);
 

@@ -96,10 +96,7 @@ LatencyTable measureLatencyTable(const Graph& graph, const DependencyGraph& deps
 // The predicted latency of `plan` applied to the graph the table was measured on.
 double predictLatencyMs(const LatencyTable& table, const DependencyGraph& deps, const PrunePlan& plan);
 
-// The plan with the least channels cut (one global threshold, as planToTarget ranks) whose
-// predicted latency is at most `targetMs`.
-PrunePlan planToLatency(const DependencyGraph& deps, const GroupScores& scores, const LatencyTable& table,
-                        double targetMs, const PlanConstraints& c);
+// planToLatency (pruning/planner.h) plans from this table.
 
 // The lowest latency the table predicts any plan can reach: every group down to its
 // minimum width under `c` (the "strongest" plan planToLatency can make).

@@ -8,15 +8,33 @@
 // bottleneck's residual Add, so both halves are groups named after `cv1` and the second
 // half's channel k is cv1's output channel k + c/2.
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "pruning/dependency_graph.h"
 #include "pruning/prune_plan.h"
-#include "pruning/surgery.h"
 
 namespace prunelab {
 
-// The entries applySurgery(deps, plan).log lists, in the same order, without cutting.
+// One replayable cut: by source scope, channel indices of that source's output.
+struct SurgeryLogEntry {
+  std::string source;               // name of the group's first source node
+  std::vector<int64_t> channels;    // its output channels removed
+};
+
+// The entries applySurgery(deps, plan).log lists, in the same order, without cutting
+// (applySurgery writes its log with this).
 std::vector<SurgeryLogEntry> logOfPlan(const DependencyGraph& deps, const PrunePlan& plan);
+
+// Rebuilds a plan from a log (e.g. recorded on another copy of the model). Throws
+// prunelab::Error naming the layer when the log does not fit `deps`' model.
+PrunePlan planFromLog(const DependencyGraph& deps, const std::vector<SurgeryLogEntry>& log);
+
+// The one JSON form of a log, for checkpoints (`surgery_log` of a pruned .plm) and
+// project files: [{"source": "layer1.0.conv1", "channels": [3, 17]}, ...].
+std::string surgeryLogJson(const std::vector<SurgeryLogEntry>& log);
+// Reads it back; errors name `what` (the file) and the problem.
+std::vector<SurgeryLogEntry> surgeryLogFromJson(const std::string& text, const std::string& what);
 
 }  // namespace prunelab

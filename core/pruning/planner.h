@@ -1,6 +1,6 @@
 #pragma once
-// Planners turn importance scores into a PrunePlan under constraints. They are the one
-// place plans are made: `prunelab-cli prune` (through runPruning) and the workbench's
+// Planners turn importance scores into a PrunePlan under constraints. This header lists
+// every planner, and they are the one place plans are made: `prunelab-cli prune` (through runPruning) and the workbench's
 // what-if (gui/PruneModel) call these same functions, so equal scores and equal
 // constraints give equal plans on both sides.
 //
@@ -118,5 +118,23 @@ int64_t roundKeep(const Group& g, int64_t keep, const PlanConstraints& c);
 // Keeps the constraints: the channels of group g to remove when `wanted` of them should go.
 std::vector<int64_t> chooseChannels(const Group& g, const std::vector<double>& scores, int64_t wanted,
                                     const PlanConstraints& c);
+
+// Planners fed by a measurement of their own, listed here with the rest; their inputs'
+// types live with the measurements (pruning/latency_table.h, pruning/sensitivity.h).
+struct LatencyTable;
+struct SensitivityTable;
+struct SensitivityPlan;
+
+// The plan with the least channels cut (one global threshold, as planToTarget ranks) whose
+// predicted latency (LatencyTable) is at most `targetMs`.
+PrunePlan planToLatency(const DependencyGraph& deps, const GroupScores& scores, const LatencyTable& table,
+                        double targetMs, const PlanConstraints& c);
+
+// The plan reaching `targetMacs` with the least metric drop a sensitivity sweep predicts.
+// `deps` and `scores` are the model's (the one the table was made on: its MACs must match
+// the table's). Throws prunelab::Error when the table is for another model or the target
+// cannot be reached with the swept ratios.
+SensitivityPlan planFromSensitivity(const SensitivityTable& table, const DependencyGraph& deps,
+                                    const GroupScores& scores, int64_t targetMacs, const PlanConstraints& c);
 
 }  // namespace prunelab

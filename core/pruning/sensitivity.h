@@ -92,11 +92,6 @@ struct SensitivityPlan {
   int64_t macs = 0;                                    // exact, of the combined plan
 };
 
-// The plan reaching `targetMacs` with the least predicted drop. `deps` and `scores` are
-// the model's (the one the table was made on: its MACs must match the table's). Throws
-// prunelab::Error when the table is for another model or the target cannot be reached
-// with the swept ratios.
-SensitivityPlan planFromSensitivity(const SensitivityTable& table, const DependencyGraph& deps,
-                                    const GroupScores& scores, int64_t targetMacs, const PlanConstraints& c);
+// planFromSensitivity (pruning/planner.h) plans from this table.
 
 }  // namespace prunelab

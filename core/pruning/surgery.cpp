@@ -1,4 +1,5 @@
 #include "pruning/surgery.h"
+#include "pruning/plan_log.h"
 
 #include <ATen/ATen.h>
 
@@ -164,41 +165,8 @@ SurgeryResult applySurgery(const DependencyGraph& deps, const PrunePlan& plan, c
     withErrorContext("surgery forward check", [&] { runInference(probe, inputs); });
   }
 
-  for (size_t g = 0; g < plan.removed.size(); ++g) {
-    if (plan.removed[g].empty()) continue;
-    const Group& group = deps.groups()[g];
-    const NodeId source = group.sources.front();
-    const ValueId v = src.node(source).outputs[0];
-    SurgeryLogEntry e;
-    e.source = src.node(source).name;
-    std::vector<bool> removed(static_cast<size_t>(group.size), false);
-    for (int64_t k : plan.removed[g]) removed[k] = true;
-    for (int64_t c = 0; c < deps.channelCount(v); ++c) {
-      const auto [gg, k] = deps.locate(v, c);
-      if (gg == static_cast<int>(g) && removed[k]) e.channels.push_back(c);
-    }
-    result.log.push_back(std::move(e));
-  }
+  result.log = logOfPlan(deps, plan);
   return result;
-}
-
-PrunePlan planFromLog(const DependencyGraph& deps, const std::vector<SurgeryLogEntry>& log) {
-  PrunePlan plan;
-  plan.removed.resize(deps.groups().size());
-  for (const auto& e : log) {
-    const Node* n = deps.graph().findNode(e.source);
-    if (!n) throw Error(e.source, "no such layer in this model (surgery log does not fit)");
-    for (int64_t c : e.channels) {
-      const auto [g, k] = deps.locate(n->outputs[0], c);
-      if (g < 0) throw Error(e.source, "channel " + std::to_string(c) + " is not prunable in this model");
-      plan.removed[g].push_back(k);
-    }
-  }
-  for (auto& r : plan.removed) {
-    std::sort(r.begin(), r.end());
-    r.erase(std::unique(r.begin(), r.end()), r.end());
-  }
-  return plan;
 }
 
 }  // namespace prunelab

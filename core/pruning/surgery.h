@@ -15,6 +15,7 @@
 
 #include "graph/graph.h"
 #include "pruning/dependency_graph.h"
+#include "pruning/plan_log.h"
 #include "pruning/prune_plan.h"
 
 namespace prunelab {
@@ -29,11 +30,6 @@ struct SurgeryOptions {
   bool forwardCheck = true;
 };
 
-// One replayable cut: by source scope, channel indices of that source's output.
-struct SurgeryLogEntry {
-  std::string source;               // name of the group's first source node
-  std::vector<int64_t> channels;    // its output channels removed
-};
 
 // What foldBeta did: consumers whose bias (or BN mean) absorbed removed constants, and
 // consumers that read non-zero removed constants but could not absorb them exactly.
@@ -50,8 +46,5 @@ struct SurgeryResult {
 
 // `graph` must have shapes inferred (the same graph `deps` was built from).
 SurgeryResult applySurgery(const DependencyGraph& deps, const PrunePlan& plan, const SurgeryOptions& options = {});
-
-// Rebuilds a plan from a log (e.g. recorded on another copy of the model).
-PrunePlan planFromLog(const DependencyGraph& deps, const std::vector<SurgeryLogEntry>& log);
 
 }  // namespace prunelab

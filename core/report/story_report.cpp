@@ -1,4 +1,5 @@
 #include "report/story_report.h"
+#include "report/story_manifest.h"
 
 #include <nlohmann/json.hpp>
 
@@ -78,33 +79,24 @@ std::vector<EpochRecord> readResults(const fs::path& csv, const std::string& sta
 StoryReport collectStoryReport(const std::string& runDir, const ReportOptions& options) {
   const fs::path dir(runDir);
   const fs::path manifest = dir / "story.json";
-  if (!fs::exists(manifest)) throw Error(manifest.string(), "no such file: not a story run directory");
-  json j;
-  try {
-    std::ifstream in(manifest);
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw Error(manifest.string(), std::string("malformed: ") + e.what());
-  }
+  const StoryManifest m = readStoryManifest(manifest.string());
   StoryReport r;
   r.runDir = runDir;
+  r.created = m.created;
+  r.model = m.model;
+  r.data = m.data;
+  r.task = m.task;
+  r.metricName = m.metric;
+  r.settings = m.settings;
+  r.commands = m.commands;
   try {
-    r.created = j.value("created", "");
-    r.model = j.value("model", "");
-    r.data = j.value("data", "");
-    r.task = j.value("task", "classify");
-    r.metricName = j.value("metric", r.task == "detect" ? "mAP50-95" : "top-1");
-    const json settings = j.value("settings", json::object()), commands = j.value("commands", json::array());
-    for (const auto& [k, v] : settings.items()) r.settings.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
-    for (const auto& c : commands) r.commands.push_back(c.get<std::string>());
-
     std::vector<std::shared_ptr<Graph>> graphs;
-    for (const auto& s : j.at("stages")) {
+    for (const StoryManifestStage& s : m.stages) {
       StageReport st;
-      st.name = s.at("name").get<std::string>();
-      st.checkpoint = s.at("checkpoint").get<std::string>();
-      st.metric = s.value("metric", -1.0);
-      st.latencyMs = s.value("latency_ms", -1.0);
+      st.name = s.name;
+      st.checkpoint = s.checkpoint;
+      st.metric = s.metric;
+      st.latencyMs = s.latencyMs;
       auto g = std::make_shared<Graph>(loadCheckpoint((dir / st.checkpoint).string()).graph);
       inferShapes(*g, defaultInputShape(*g));
       const GraphCost cost = computeCost(*g);
@@ -112,10 +104,10 @@ StoryReport collectStoryReport(const std::string& runDir, const ReportOptions& o
       st.macs = cost.macs;
       st.sizeBytes = cost.sizeBytes;
       r.macsConvention = conventionName(cost.convention);
-      if (s.contains("run_dir")) {
+      if (!s.runDir.empty()) {
         // ultralytics' column names (train/run_log.h).
         const std::string column = r.task == "detect" ? "metrics/mAP50-95(B)" : "metrics/accuracy_top1";
-        const auto e = readResults(dir / s.at("run_dir").get<std::string>() / "results.csv", st.name, column);
+        const auto e = readResults(dir / s.runDir / "results.csv", st.name, column);
         r.epochs.insert(r.epochs.end(), e.begin(), e.end());
       }
       r.stages.push_back(st);

@@ -1,5 +1,7 @@
 #include "session/session.h"
 
+#include "session/pruned_now.h"
+
 #include <filesystem>
 #include <sstream>
 
@@ -10,6 +12,7 @@
 #include "detect/yolo_head.h"
 #include "data/dataset.h"
 #include "pruning/dependency_graph.h"
+#include "pruning/importance.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -20,6 +23,8 @@ void Session::loadModel(const ModelRequest& request, int64_t imageSize) {
   ModelLoadReport report;
   Graph g = prunelab::loadModel(request, &report);
   adopt(std::move(g), imageSize, request.model, std::move(report));
+  m_loaded = request;
+  m_loadedImageSize = imageSize;
 }
 
 void Session::adopt(Graph g, int64_t imgsz, const std::string& asked, ModelLoadReport report) {
@@ -58,6 +63,7 @@ void Session::loadModelForData(ModelRequest request, const std::string& resumeFr
   if (d.task == TaskKind::Detect && classNames(g).empty() && d.det.val) setClassNames(g, d.det.val->classNames());
   // A classifier sees --imgsz x --imgsz images; a detector its own input size.
   adopt(std::move(g), d.task == TaskKind::Classify ? d.spec.input.imgsz : 0, asked, std::move(report));
+  m_loaded = {};  // built for the data already
 }
 
 std::shared_ptr<const Graph> Session::loadTeacher(const std::string& path) const {
@@ -77,9 +83,22 @@ std::shared_ptr<const Graph> Session::loadTeacher(const std::string& path) const
   });
 }
 
-void Session::openData(const DataSpec& spec) {
+bool Session::openData(const DataSpec& spec, bool fitModelClasses) {
   m_data.reset();  // a failed open leaves no half-open data behind
   m_data = prunelab::openData(spec);
+  return fitModelClasses && adaptToDataClasses();
+}
+
+bool Session::adaptToDataClasses() {
+  if (m_history.size() != 1 || m_loaded.model.empty() || m_data->task != TaskKind::Detect) return false;
+  const auto& meta = m_history.current().metadata();
+  const auto classes = meta.find("num_classes");
+  if (!meta.count("source") || classes == meta.end() || classes->second == std::to_string(m_data->numClasses()))
+    return false;
+  ModelRequest request = m_loaded;
+  request.numClasses = m_data->numClasses();
+  loadModel(request, m_loadedImageSize);
+  return true;
 }
 
 const OpenedData& Session::data() const {
@@ -108,10 +127,21 @@ std::shared_ptr<TrainTask> Session::makeTask(const Graph& graph, int64_t trainBa
   return makeTrainTask(data(), graph, settings, trainBatch);
 }
 
+EvalReport Session::evaluate(const EvalRequest& request) {
+  return evaluateOnData(data(), m_history.currentPtr(), request);
+}
+
 Metric Session::validate(const std::shared_ptr<Graph>& graph, const TaskSettings& settings,
                          const std::string& device) const {
-  auto task = makeTask(*graph, 128, settings);
-  return validateModel(graph, *task, device);
+  EvalRequest r;
+  r.task = settings;
+  r.device = device;
+  return evaluateOnData(data(), graph, r).headline();
+}
+
+LatencyTable Session::latencyTable(LatencyTableRequest request) const {
+  if (request.name.empty()) request.name = m_history.currentLabel();
+  return obtainLatencyTable(m_history.current(), request);
 }
 
 std::string Session::calibrate(ImportanceOptions& io, const CalibrationOptions& options, const Shape& input) const {
@@ -120,14 +150,54 @@ std::string Session::calibrate(ImportanceOptions& io, const CalibrationOptions& 
   return loadCalibration(m_data ? &*m_data : nullptr, g, chw, options, io);
 }
 
+Session::Scores Session::importance(ImportanceOptions io) const {
+  Scores s;
+  if (needsCalibration(io.criterion) && io.calibration.empty()) s.calibratedOn = calibrate(io, CalibrationOptions{});
+  const DependencyGraph deps(m_history.current());
+  s.groups = computeImportance(deps, io);
+  return s;
+}
+
+SessionTrainRequest Session::trainRequest(const TrainSettings& s, std::shared_ptr<TrainControl> control) const {
+  SessionTrainRequest req;
+  req.options = trainerOptions(s.epochs);
+  req.options.batchSize = s.batch;
+  req.options.lr = s.lr;
+  req.options.sparsity.linearDecay = s.srDecay;
+  req.options.sparsity.targeted = s.srTargeted;
+  req.options.sparsity.srBeta = s.srBeta;
+  req.options.gammaEvery = s.gammaEvery;
+  req.options.runDir = s.runDir;
+  req.options.autopilot = s.autopilot;
+  req.control = std::move(control);
+  req.prunedNowPercent = s.prunedNowPercent;
+  req.distillFromBaseline = s.distill;
+  if (s.distill) req.options.distill = s.kd;
+  return req;
+}
+
 TrainResult Session::train(const SessionTrainRequest& request) {
   if (!request.control) throw Error("train", "no TrainControl for the run");
   auto graph = std::make_shared<Graph>(model().clone());
   auto task = makeTask(*graph, request.options.batchSize, request.task);
   if (request.onStart) request.onStart(graph, task);
+  TrainerOptions options = request.options;
+  if (request.distillFromBaseline) {
+    // The trainer clones the teacher, so the history's copy stays as it is.
+    const int base = m_history.baseline();
+    options.teacher = m_history.at(base);
+    options.teacherName = "distil from the original (" + m_history.label(base) + ")";
+  }
+  if (request.prunedNowPercent > 0) {
+    const double percent = request.prunedNowPercent;
+    options.epochProbe = [task, percent](const std::shared_ptr<Graph>& trained, EpochStats& stats) {
+      const Metric m = prunedNowMetric(*trained, *task, percent);
+      stats.taskMetrics.emplace_back("pruned_now/" + m.name, m.value);
+    };
+  }
   // The task built above owns the transforms: TrainerOptions' transform fields are read
   // only by the Trainer constructor that builds its own classification task.
-  Trainer trainer(graph, task, request.options, request.control);
+  Trainer trainer(graph, task, options, request.control);
   for (TrainObserver* obs : request.observers) trainer.addObserver(obs);
   const TrainResult r = trainer.run();
   if (r.epochsCompleted > 0) {

@@ -19,6 +19,8 @@
 #include "pruning/pruner.h"
 #include "session/calibration.h"
 #include "session/dataset_spec.h"
+#include "session/evaluation.h"
+#include "session/latency_source.h"
 #include "session/model_history.h"
 #include "session/task_factory.h"
 #include "session/train_recipe.h"
@@ -31,6 +33,12 @@ struct SessionTrainRequest {
   std::shared_ptr<TrainControl> control;   // the run's live sr/lr/pause/cancel; required
   std::vector<TrainObserver*> observers;   // not owned; called on the training thread
   TaskSettings task;
+  // > 0: after each validated epoch, the score of the model if cut now by a bn plan of this
+  // fraction (session/pruned_now.h) joins the epoch's taskMetrics as "pruned_now/<metric>".
+  double prunedNowPercent = 0.0;
+  // Distil from the history's baseline (the version before the first cut; the current
+  // model itself when nothing was cut) with options.distill: sets options.teacher.
+  bool distillFromBaseline = false;
   std::string label;                       // history label; empty = "trained N epochs (sr ...)"
   // Called before the run with the model copy being trained and its task (e.g. to attach
   // an end-of-epoch probe that validates a pruned copy).
@@ -59,19 +67,42 @@ class Session {
   // What the last load did besides building (tensors transferred to other classes...).
   const ModelLoadReport& lastLoadReport() const { return m_lastLoad; }
 
-  void openData(const DataSpec& spec);
+  // Opens a dataset. With `fitModelClasses` (the workbench: data opened for the model to
+  // train on), a detector opened from a yolov5/ultralytics .pt made for other classes and
+  // not yet changed (one version in the history) is rebuilt for the data's classes with
+  // the matching tensors copied, as `train` does: returns true then, and lastLoadReport()
+  // says what was transferred. Without (calibration images), the model stays as it is.
+  bool openData(const DataSpec& spec, bool fitModelClasses = false);
   bool hasData() const { return m_data.has_value(); }
   const OpenedData& data() const;  // throws when none is open
 
   // The recipe for the open data's task (else the model's) with these epochs.
   TrainerOptions trainerOptions(int epochs, const std::string& optimizer = "sgd") const;
   std::shared_ptr<TrainTask> makeTask(const Graph& graph, int64_t trainBatch, const TaskSettings& settings = {}) const;
+  // The current model on the open data's validation split (session/evaluation.h): what
+  // `eval` prints. Throws without data.
+  EvalReport evaluate(const EvalRequest& request = {});
+  // `graph` evaluated the same way; its headline metric (top1 or mAP50-95).
   Metric validate(const std::shared_ptr<Graph>& graph, const TaskSettings& settings = {},
                   const std::string& device = "cpu") const;
+
+  // The per-layer latency table of the current model (session/latency_source.h); its name
+  // defaults to the history's current label.
+  LatencyTable latencyTable(LatencyTableRequest request) const;
 
   // Calibration for io.criterion from the open data (random inputs without data).
   std::string calibrate(ImportanceOptions& io, const CalibrationOptions& options, const Shape& input = {}) const;
 
+  // The request for a run with `settings` over the task's recipe, its live values in
+  // `control` (created by the caller from settings.sr and settings.lr).
+  SessionTrainRequest trainRequest(const TrainSettings& settings, std::shared_ptr<TrainControl> control) const;
+  // Channel importance of the current model's groups (pruning/importance.h) for
+  // io.criterion, calibrated on the open data first when the criterion needs it.
+  struct Scores {
+    std::vector<std::vector<double>> groups;  // per DependencyGraph group, per channel
+    std::string calibratedOn;                 // what a data criterion calibrated on; "" otherwise
+  };
+  Scores importance(ImportanceOptions io) const;
   // Trains a copy of the current model; pushes it when at least one epoch completed.
   TrainResult train(const SessionTrainRequest& request);
   // Prunes the current model and pushes the result.
@@ -103,9 +134,14 @@ class Session {
   // metadata, and makes it the start of a new history.
   void adopt(Graph g, int64_t imgsz, const std::string& asked, ModelLoadReport report);
 
+  // Rebuilds the current model for the open data's classes when openData() should.
+  bool adaptToDataClasses();
+
   ModelHistory m_history;
   std::optional<OpenedData> m_data;
   ModelLoadReport m_lastLoad;
+  ModelRequest m_loaded;         // what loadModel() last loaded
+  int64_t m_loadedImageSize = 0;
 };
 
 // "trained 3 epochs (sr 0.005)", or "(sr 0.005 -> 0.001, moved live)", "(sr 0, distilled)".

@@ -42,7 +42,7 @@ DetectionTaskOptions detectionTaskOptions(const TaskSettings& settings, const Gr
   o.closeMosaic = settings.closeMosaic;
   o.post.confidence = static_cast<float>(settings.confidence);
   o.post.iou = static_cast<float>(settings.iou >= 0 ? settings.iou : v5 ? 0.6 : 0.7);
-  o.valBatch = std::max<int64_t>(trainBatch, 32);
+  o.valBatch = std::max<int64_t>(trainBatch, kValBatchDetect);
   return o;
 }
 

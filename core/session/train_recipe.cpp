@@ -23,6 +23,22 @@ TrainRecipe trainRecipe(TaskKind task, const std::string& optimizer, int epochs)
   return r;
 }
 
+TrainSettings recipeSettings(TaskKind task, int epochs) {
+  const TrainRecipe r = trainRecipe(task, "sgd", epochs);
+  TrainSettings s;
+  s.epochs = epochs;
+  s.batch = r.batch;
+  s.lr = r.lr;
+  return s;
+}
+
+TrainSettings demoSettings(TaskKind task) {
+  TrainSettings s = recipeSettings(task, task == TaskKind::Detect ? 2 : 3);
+  s.sr = 5e-3;
+  s.prunedNowPercent = task == TaskKind::Detect ? 0.0 : 0.4;
+  return s;
+}
+
 std::string recipeSummary() {
   std::ostringstream s;
   for (const TaskKind t : {TaskKind::Classify, TaskKind::Detect}) {

@@ -15,7 +15,7 @@ class ClassificationTask : public TrainTask {
   std::string kind() const override { return "classify"; }
   BatchSourcePtr trainSource(uint64_t seed, int epochs) const override;
   BatchSourcePtr valSource(uint64_t seed) const override;
-  int64_t valBatchSize(int64_t trainBatch) const override { return std::max<int64_t>(trainBatch, 256); }
+  int64_t valBatchSize(int64_t trainBatch) const override { return std::max<int64_t>(trainBatch, kValBatchClassify); }
   void prepare(Graph& graph) override;
   void beginEpoch() override;
   at::Tensor loss(const std::vector<at::Tensor>& outputs, const Batch& batch, const DistillTargets* distill) override;

@@ -7,6 +7,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ struct DistillTargets {
   std::vector<at::Tensor> teacher;
   DistillOptions options;
 };
+
+// Validation batch sizes when the caller gives none: no backward pass, so larger than a
+// training batch (a task validates with the larger of this and its training batch).
+inline constexpr int64_t kValBatchClassify = 256;
+inline constexpr int64_t kValBatchDetect = 32;
 
 class TrainTask {
  public:

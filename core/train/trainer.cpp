@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -25,12 +24,12 @@
 #include "train/classification_task.h"
 #include "train/fused_sgd.h"
 #include "train/run_log.h"
+#include "train/run_options.h"
 #include "train/sr_pilot_driver.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace prunelab {
 
@@ -38,57 +37,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// Optimizer state <-> bytes, through LibTorch's own archive format.
-at::Tensor serializeOptimizer(torch::optim::Optimizer& opt) {
-  torch::serialize::OutputArchive archive;
-  opt.save(archive);
-  std::ostringstream os;
-  archive.save_to(os);
-  const std::string s = os.str();
-  at::Tensor t = at::empty({static_cast<int64_t>(s.size())}, at::kByte);
-  std::memcpy(t.data_ptr(), s.data(), s.size());
-  return t;
-}
-
-void deserializeOptimizer(torch::optim::Optimizer& opt, const at::Tensor& bytes, const std::string& source) {
-  std::istringstream is(std::string(static_cast<const char*>(bytes.data_ptr()), static_cast<size_t>(bytes.numel())));
-  torch::serialize::InputArchive archive;
-  withErrorContext(source, [&] {
-    archive.load_from(is);
-    opt.load(archive);
-  });
-}
-
-json optionsToJson(const TrainerOptions& o, double sr) {
-  json j = {{"epochs", o.epochs},
-          {"batch", o.batchSize},
-          {"optimizer", o.optimizer},
-          {"lr", o.lr},
-          {"momentum", o.momentum},
-          {"nesterov", o.nesterov},
-          {"weight_decay", o.weightDecay},
-          {"schedule", o.schedule.kind},
-          {"warmup_epochs", o.schedule.warmupEpochs},
-          {"label_smoothing", o.labelSmoothing},
-          {"sr", sr},
-          {"sr_beta", o.sparsity.srBeta},
-          {"sr_targeted", o.sparsity.targeted},
-          {"sr_linear_decay", o.sparsity.linearDecay},
-          {"sr_exclude", o.sparsity.exclude},
-          {"freeze", o.freeze},
-          {"train_only", o.trainOnly},
-          {"seed", o.seed},
-          {"sparsity_target", o.autopilot.target},
-          {"sparsity_by_epoch", o.autopilot.byEpoch},
-          {"sparsity_threshold", o.autopilot.threshold}};
-  if (o.teacher) {
-    j["teacher"] = o.teacherName;
-    j["kd_weight"] = o.distill.weight;
-    j["kd_temperature"] = o.distill.temperature;
-  }
-  return j;
-}
 
 // Values the schedule and optimizer would take without complaint and then train wrongly:
 // a negative warm-up (lr above the base from step 0), momentum >= 1 (the velocity never
@@ -280,36 +228,44 @@ struct Trainer::Impl {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
-  TrainResult run() {
+  // What one run() accumulates over its epochs.
+  struct RunTotals {
+    TrainResult result;
+    int64_t images = 0;
+    double trainSeconds = 0.0;
+  };
+  // What one epoch's steps leave for its EpochStats.
+  struct EpochTotals {
+    int64_t seen = 0;
+    double sr = 0.0, lr = 0.0, dataWait = 0.0;
+  };
+
+  void checkRunOptions() {
     checkScheduleOptions(opt);
     if (opt.epochs <= 0) throw Error("--epochs", "must be positive");
     if (opt.batchSize <= 0) throw Error("--batch", "must be positive, got " + std::to_string(opt.batchSize));
     const double lr0 = control->lr.load();
     if (!std::isfinite(lr0) || lr0 <= 0) throw Error("--lr", "must be a positive number, got " + std::to_string(lr0));
-    const auto started = Clock::now();
     srStart = control->sr.load();
     if (!std::isfinite(srStart) || srStart < 0) throw Error("--sr", "must be zero or positive, got " + std::to_string(srStart));
-    const torch::Device device(opt.device);
-    module = GraphModule(graph);
-    module->to(device);
-    module->setFrozenBatchNorm(opt.frozenBatchNorm);
     if (opt.syncBatchNorm && !opt.dist) throw Error("--sync-bn", "applies to data-parallel runs only (--nproc, WORLD_SIZE)");
-    if (opt.dist && opt.syncBatchNorm) module->setCrossReplicaSum(makeCrossReplicaSum(opt.dist));
-    task->prepare(*graph);
-    if (opt.teacher) {
-      checkDistillOptions(opt.distill);
-      // A private copy: moving it to the device or running it never touches the caller's.
-      auto copy = std::make_shared<Graph>(opt.teacher->clone());
-      for (Node& n : copy->nodes())
-        for (NamedTensor& t : n.tensors) t.tensor.set_requires_grad(false);
-      teacher = GraphModule(copy);
-      teacher->to(device);
-      teacher->eval();  // BN running statistics, as the teacher was validated
-    }
-    buildOptimizer();
-    sparseTargets = sparsityTargets(*graph, opt.sparsity);
     if (!(opt.sparsity.targeted >= 0.0 && opt.sparsity.targeted < 1.0))
       throw Error("--sr-targeted", "must be a fraction in [0, 1), got " + std::to_string(opt.sparsity.targeted));
+  }
+
+  // A private copy of the teacher: moving it to the device or running it never touches the caller's.
+  void prepareTeacher(const torch::Device& device) {
+    checkDistillOptions(opt.distill);
+    auto copy = std::make_shared<Graph>(opt.teacher->clone());
+    for (Node& n : copy->nodes())
+      for (NamedTensor& t : n.tensors) t.tensor.set_requires_grad(false);
+    teacher = GraphModule(copy);
+    teacher->to(device);
+    teacher->eval();  // BN running statistics, as the teacher was validated
+  }
+
+  void prepareSparsity() {
+    sparseTargets = sparsityTargets(*graph, opt.sparsity);
     if (opt.sparsity.targeted > 0) targeted = std::make_unique<TargetedSparsity>(*graph, opt.sparsity.targeted);
     if (opt.autopilot.enabled()) {
       checkAutopilotOptions(opt.autopilot, opt.epochs);
@@ -318,6 +274,18 @@ struct Trainer::Impl {
     }
     pilot = std::make_unique<SrPilotDriver>(opt.autopilot, control, *graph, sparseTargets,
                                             [this](const std::string& m) { message(m); });
+  }
+
+  // The module, teacher, optimizer, sparsity, run files (and a resume), the data-parallel group.
+  void setUp(const torch::Device& device) {
+    module = GraphModule(graph);
+    module->to(device);
+    module->setFrozenBatchNorm(opt.frozenBatchNorm);
+    if (opt.dist && opt.syncBatchNorm) module->setCrossReplicaSum(makeCrossReplicaSum(opt.dist));
+    task->prepare(*graph);
+    if (opt.teacher) prepareTeacher(device);
+    buildOptimizer();
+    prepareSparsity();
     if (writes()) {
       createDirectories(opt.runDir);
       log.open(opt.runDir, opt.resume);
@@ -333,186 +301,242 @@ struct Trainer::Impl {
       reducer = std::make_unique<GradReducer>(opt.dist, params, int64_t{25} << 20, opt.overlapGradReduce);
     }
     pilot->openTrace(writes() ? opt.runDir : std::string(), startEpoch);
+  }
 
-    LoaderOptions trainLo;
-    trainLo.batchSize = opt.batchSize;
-    trainLo.seed = opt.seed;
-    trainLo.workers = opt.workers;
-    trainLo.augment = opt.augment;
+  LoaderOptions trainLoaderOptions() const {
+    LoaderOptions lo;
+    lo.batchSize = opt.batchSize;
+    lo.seed = opt.seed;
+    lo.workers = opt.workers;
+    lo.augment = opt.augment;
     if (opt.dist) {
-      trainLo.rank = opt.dist->rank();
-      trainLo.world = opt.dist->world();
+      lo.rank = opt.dist->rank();
+      lo.world = opt.dist->world();
     }
-    LoaderOptions valLo = trainLo;
-    valLo.rank = 0;
-    valLo.world = 1;
-    valLo.shuffle = false;
-    valLo.augment = false;
-    valLo.batchSize = task->valBatchSize(opt.batchSize);
-    DataLoader trainLoader(task->trainSource(opt.seed, opt.epochs), trainLo);
-    DataLoader valLoader(task->valSource(opt.seed), valLo);
+    return lo;
+  }
+
+  // Rank 0 validates everything, in order, as it is.
+  LoaderOptions valLoaderOptions() const {
+    LoaderOptions lo = trainLoaderOptions();
+    lo.rank = 0;
+    lo.world = 1;
+    lo.shuffle = false;
+    lo.augment = false;
+    lo.batchSize = task->valBatchSize(opt.batchSize);
+    return lo;
+  }
+
+  // The autopilot's metric guard compares to the model as it starts.
+  void measureGuardReference(DataLoader& valLoader) {
+    if (!leads() || !pilot->enabled() || opt.autopilot.metricMargin <= 0 || !control->autopilot.load()) return;
+    EpochStats before;
+    task->validate(*module, valLoader, opt.device, startEpoch, before);
+    pilot->setReference(before.fitness);
+    char line[96];
+    std::snprintf(line, sizeof line, "sr autopilot: validation metric %.4f before training (the guard's reference)",
+                  before.fitness);
+    message(line);
+  }
+
+  // Rank 0's live values (its slider, its autopilot, its Stop) for every rank, at the same step.
+  void shareLiveValues(double& baseLr, double& baseSr, bool& cancelled) {
+    std::vector<at::Tensor> live{at::tensor({baseLr, baseSr, cancelled ? 1.0 : 0.0}, at::kDouble)};
+    opt.dist->broadcast(live, 0, "sharing rank 0's lr, sr and stop");
+    const double* v = live[0].data_ptr<double>();
+    baseLr = v[0];
+    baseSr = v[1];
+    cancelled = v[2] != 0.0;
+  }
+
+  // Forward, loss (distilled when there is a teacher), checked finite on every rank.
+  std::pair<at::Tensor, double> forwardLoss(const at::Tensor& x, const Batch& batch, const StepStats& s, double sr) {
+    const auto outs = module->forward(std::vector<at::Tensor>{x});
+    std::optional<DistillTargets> kd;
+    if (teacher) {
+      at::NoGradGuard noGrad;
+      // A teacher that cannot read the student's input fails here, named.
+      kd = DistillTargets{withErrorContext(opt.teacherName, [&] { return teacher->forward(std::vector<at::Tensor>{x}); }),
+                          opt.distill};
+      checkTeacherOutputs(outs, kd->teacher, opt.teacherName);
+    }
+    at::Tensor loss = task->loss(outs, batch, kd ? &*kd : nullptr);
+    double lossValue = loss.item<double>();
+    if (opt.dist) {  // the global batch's loss: every rank stops on a NaN together
+      at::Tensor sum = at::tensor({lossValue}, at::kDouble);
+      opt.dist->allreduceSum(sum, "reducing the loss");
+      lossValue = sum.item<double>() / opt.dist->world();
+    }
+    if (!std::isfinite(lossValue))
+      throw Error("training", "loss is " + std::to_string(lossValue) + " at epoch " + std::to_string(s.epoch + 1) +
+                                  ", batch " + std::to_string(s.batch + 1) + " (lr " + std::to_string(s.lr) + ", sr " +
+                                  std::to_string(sr) + "); stopped without saving" + keptCheckpoint());
+    return {loss, lossValue};
+  }
+
+  // Backward (gradients averaged over ranks), the BN-L1 subgradient, the optimizer step.
+  void backwardAndStep(const at::Tensor& loss, double sr) {
+    if (reducer) reducer->prepare();
+    loss.backward();
+    if (reducer) reducer->finish();  // the mean gradient over ranks, before the penalty
+    if (targeted && sr != 0.0)
+      applyMaskedBnL1(*graph, targeted->masks(*graph), sr, opt.sparsity.srBeta);
+    else
+      applyBnL1(*graph, sparseTargets, sr, opt.sparsity.srBeta);
+    if (auto* sgd = dynamic_cast<torch::optim::SGD*>(optimizer.get()))
+      fusedSgdStep(*sgd);
+    else
+      optimizer->step();
+  }
+
+  void reportStep(StepStats& s, double lossValue, double sr, int64_t n, double dt, double progress) {
+    if (observers.empty()) return;
+    s.loss = lossValue;
+    s.sr = sr;
+    s.imagesPerSec = double(n) / std::max(dt, 1e-9);
+    for (auto* o : observers) o->onStep(s);
+    if (opt.gammaEvery > 0 && (globalStep - 1) % opt.gammaEvery == 0) {
+      const GammaSnapshot g = snapshotGammas(*graph, globalStep - 1, progress);
+      for (auto* o : observers) o->onGammas(g);
+    }
+  }
+
+  // One training step on `batch`; false when the run was cancelled before it.
+  bool step(const Batch& batch, int epoch, int64_t b, int64_t batches, Clock::time_point stepStart, EpochTotals& e,
+            RunTotals& run) {
+    waitWhilePaused();
+    bool cancelled = control->cancelled.load();
+    double baseLr = control->lr.load();
+    const double progress = epoch + double(b) / double(batches);
+    const double factor = lrFactor(opt.schedule, progress, opt.epochs);
+    StepStats s{epoch, globalStep, b, batches, 0.0, baseLr * factor, 0.0, 0.0};
+    if (leads()) pilot->beforeStep(globalStep, progress, baseLr * factor, double(batches), s);
+    double baseSr = control->sr.load();
+    if (opt.dist) shareLiveValues(baseLr, baseSr, cancelled);
+    e.lr = s.lr = baseLr * factor;
+    if (cancelled) return false;
+    setLr(e.lr);
+    run.result.srMovedLive |= baseSr != srStart;
+    run.result.srEnd = baseSr;
+    e.sr = effectiveSr(opt.sparsity, baseSr, epoch, opt.epochs);
+
+    const auto x = batch.images.to(torch::Device(opt.device));
+    // Drop the gradients rather than zero them (LibTorch 1.13's zero_grad() memsets
+    // each one; Python's zero_grad(set_to_none=True) skips that work too).
+    for (auto& group : optimizer->param_groups())
+      for (auto& p : group.params()) p.mutable_grad().reset();
+    const auto [loss, lossValue] = forwardLoss(x, batch, s, e.sr);
+    backwardAndStep(loss, e.sr);
+
+    const int64_t n = x.size(0);
+    e.seen += n;
+    ++globalStep;
+    const double dt = secondsSince(stepStart);
+    run.trainSeconds += dt;
+    run.images += n;
+    reportStep(s, lossValue, e.sr, n, dt, progress);
+    return true;
+  }
+
+  // The steps of one epoch; false when cancelled.
+  bool trainEpoch(int epoch, DataLoader& trainLoader, EpochTotals& e, RunTotals& run) {
+    module->train();
+    trainLoader.startEpoch(epoch);
+    task->beginEpoch();
     const int64_t batches = static_cast<int64_t>(trainLoader.batchesPerEpoch());
-    if (leads() && pilot->enabled() && opt.autopilot.metricMargin > 0 && control->autopilot.load()) {
-      EpochStats before;  // the autopilot's metric guard compares to the model as it starts
-      task->validate(*module, valLoader, opt.device, startEpoch, before);
-      pilot->setReference(before.fitness);
-      char line[96];
-      std::snprintf(line, sizeof line, "sr autopilot: validation metric %.4f before training (the guard's reference)",
-                    before.fitness);
-      message(line);
+    Batch batch;
+    for (int64_t b = 0;; ++b) {
+      const auto stepStart = Clock::now();
+      if (!trainLoader.next(batch)) return true;
+      e.dataWait += secondsSince(stepStart);
+      if (!step(batch, epoch, b, batches, stepStart, e, run)) return false;
     }
+  }
 
-    TrainResult result;
-    result.bestFitness = std::max(0.0, bestFitness);
-    result.srStart = result.srEnd = srStart;
-    result.distilled = static_cast<bool>(teacher);
-    int64_t imagesThisRun = 0;
-    double trainSecondsThisRun = 0.0;
+  // The epoch's stats: train metrics, validation (every validateEvery epochs and after the
+  // last; an epoch without it logs empty cells and cannot become best.plm), γ statistics.
+  EpochStats epochStats(int epoch, DataLoader& valLoader, const EpochTotals& e, Clock::time_point epochStart) {
+    EpochStats es;
+    es.epoch = epoch;
+    es.epochs = opt.epochs;
+    es.task = task->kind();
+    task->endEpoch(es);
+    const double trainSeconds = std::max(secondsSince(epochStart), 1e-9);
+    es.imagesPerSec = double(e.seen) / trainSeconds;
+    if (opt.dist) reduceEpoch(es);
+    es.dataWaitFraction = e.dataWait / trainSeconds;
+    const bool validate = (epoch + 1) % std::max(1, opt.validateEvery) == 0 || epoch + 1 == opt.epochs;
+    es.validated = validate && leads();
+    if (es.validated) task->validate(*module, valLoader, opt.device, epoch, es);
+    es.lr = e.lr;
+    es.sr = e.sr;
+    es.seconds = secondsSince(epochStart);
+    es.gamma = gammaStats(snapshotGammas(*graph));
+    if (leads()) pilot->endEpoch(es, epoch + 1.0);
+    es.best = es.validated && es.fitness > bestFitness;
+    if (es.best) bestFitness = es.fitness;
+    return es;
+  }
 
+  // After the steps: weights checked finite, a γ snapshot, stats, files, observers.
+  void finishEpoch(int epoch, DataLoader& valLoader, const EpochTotals& e, Clock::time_point epochStart,
+                   RunTotals& run) {
+    // The loss is checked before each step; the step itself can still overflow the
+    // weights (the epoch's last one, whose result no loss has seen). Such weights must
+    // neither be validated nor saved over the last good checkpoint.
+    if (const std::string bad = firstNonFiniteTensor(*graph); !bad.empty())
+      throw Error("training", "weights became NaN/Inf at epoch " + std::to_string(epoch + 1) + " (" + bad +
+                                  ", after step " + std::to_string(globalStep) + ", lr " + std::to_string(e.lr) +
+                                  "); stopped without saving" + keptCheckpoint());
+    // And one at every epoch's end: with few steps per epoch the step period alone
+    // would leave the histogram and its time axis at the first step.
+    if (!observers.empty() && opt.gammaEvery > 0) {
+      const GammaSnapshot g = snapshotGammas(*graph, globalStep, double(epoch + 1));
+      for (auto* o : observers) o->onGammas(g);
+    }
+    EpochStats es = epochStats(epoch, valLoader, e, epochStart);
+    if (writes()) {
+      log.append(es);  // the log first: a crash before the checkpoint replays this epoch
+      if (es.best) saveRunCheckpoint(bestPath(), epoch);
+      saveRunCheckpoint(lastPath(), epoch);
+    }
+    if (es.validated && opt.epochProbe) {
+      try {
+        opt.epochProbe(graph, es);
+      } catch (const std::exception& ex) {
+        message(std::string("epoch probe: ") + ex.what());
+      }
+    }
+    for (auto* o : observers) o->onEpoch(es);
+    run.result.last = es;
+    run.result.epochsCompleted = epoch + 1;
+  }
+
+  TrainResult run() {
+    checkRunOptions();
+    const auto started = Clock::now();
+    setUp(torch::Device(opt.device));
+    DataLoader trainLoader(task->trainSource(opt.seed, opt.epochs), trainLoaderOptions());
+    DataLoader valLoader(task->valSource(opt.seed), valLoaderOptions());
+    measureGuardReference(valLoader);
+
+    RunTotals run;
+    run.result.srStart = run.result.srEnd = srStart;
+    run.result.distilled = static_cast<bool>(teacher);
     for (int epoch = startEpoch; epoch < opt.epochs; ++epoch) {
-      module->train();
-      trainLoader.startEpoch(epoch);
       const auto epochStart = Clock::now();
-      task->beginEpoch();
-      int64_t seen = 0;
-      double sr = 0.0, lr = 0.0, dataWait = 0.0;
-      Batch batch;
-      for (int64_t b = 0;; ++b) {
-        const auto stepStart = Clock::now();
-        if (!trainLoader.next(batch)) break;
-        dataWait += secondsSince(stepStart);
-        waitWhilePaused();
-        bool cancelled = control->cancelled.load();
-        double baseLr = control->lr.load();
-        const double progress = epoch + double(b) / double(batches);
-        const double factor = lrFactor(opt.schedule, progress, opt.epochs);
-        StepStats s{epoch, globalStep, b, batches, 0.0, baseLr * factor, 0.0, 0.0};
-        if (leads()) pilot->beforeStep(globalStep, progress, baseLr * factor, double(batches), s);
-        double baseSr = control->sr.load();
-        if (opt.dist) {
-          // Rank 0's live values (its slider, its autopilot, its Stop) for every rank, at
-          // the same step.
-          std::vector<at::Tensor> live{at::tensor({baseLr, baseSr, cancelled ? 1.0 : 0.0}, at::kDouble)};
-          opt.dist->broadcast(live, 0, "sharing rank 0's lr, sr and stop");
-          const double* v = live[0].data_ptr<double>();
-          baseLr = v[0];
-          baseSr = v[1];
-          cancelled = v[2] != 0.0;
-        }
-        lr = s.lr = baseLr * factor;
-        if (cancelled) {
-          result.cancelled = true;
-          break;
-        }
-        setLr(lr);
-        result.srMovedLive |= baseSr != srStart;
-        result.srEnd = baseSr;
-        sr = effectiveSr(opt.sparsity, baseSr, epoch, opt.epochs);
-
-        const auto x = batch.images.to(device);
-        // Drop the gradients rather than zero them (LibTorch 1.13's zero_grad() memsets
-        // each one; Python's zero_grad(set_to_none=True) skips that work too).
-        for (auto& group : optimizer->param_groups())
-          for (auto& p : group.params()) p.mutable_grad().reset();
-        const auto outs = module->forward(std::vector<at::Tensor>{x});
-        std::optional<DistillTargets> kd;
-        if (teacher) {
-          at::NoGradGuard noGrad;
-          // A teacher that cannot read the student's input fails here, named.
-          kd = DistillTargets{withErrorContext(opt.teacherName, [&] { return teacher->forward(std::vector<at::Tensor>{x}); }),
-                              opt.distill};
-          checkTeacherOutputs(outs, kd->teacher, opt.teacherName);
-        }
-        const auto loss = task->loss(outs, batch, kd ? &*kd : nullptr);
-        double lossValue = loss.item<double>();
-        if (opt.dist) {  // the global batch's loss: every rank stops on a NaN together
-          at::Tensor sum = at::tensor({lossValue}, at::kDouble);
-          opt.dist->allreduceSum(sum, "reducing the loss");
-          lossValue = sum.item<double>() / opt.dist->world();
-        }
-        if (!std::isfinite(lossValue))
-          throw Error("training", "loss is " + std::to_string(lossValue) + " at epoch " + std::to_string(epoch + 1) +
-                                      ", batch " + std::to_string(b + 1) + " (lr " + std::to_string(lr) + ", sr " +
-                                      std::to_string(sr) + "); stopped without saving" + keptCheckpoint());
-        if (reducer) reducer->prepare();
-        loss.backward();
-        if (reducer) reducer->finish();  // the mean gradient over ranks, before the penalty
-        if (targeted && sr != 0.0)
-          applyMaskedBnL1(*graph, targeted->masks(*graph), sr, opt.sparsity.srBeta);
-        else
-          applyBnL1(*graph, sparseTargets, sr, opt.sparsity.srBeta);
-        if (auto* sgd = dynamic_cast<torch::optim::SGD*>(optimizer.get()))
-          fusedSgdStep(*sgd);
-        else
-          optimizer->step();
-
-        const int64_t n = x.size(0);
-        seen += n;
-        ++globalStep;
-        const double dt = secondsSince(stepStart);
-        trainSecondsThisRun += dt;
-        imagesThisRun += n;
-        if (!observers.empty()) {
-          s.loss = lossValue;
-          s.sr = sr;
-          s.imagesPerSec = double(n) / std::max(dt, 1e-9);
-          for (auto* o : observers) o->onStep(s);
-          if (opt.gammaEvery > 0 && (globalStep - 1) % opt.gammaEvery == 0) {
-            const GammaSnapshot g = snapshotGammas(*graph, globalStep - 1, epoch + double(b) / double(batches));
-            for (auto* o : observers) o->onGammas(g);
-          }
-        }
+      EpochTotals e;
+      if (!trainEpoch(epoch, trainLoader, e, run)) {
+        run.result.cancelled = true;
+        break;
       }
-      if (result.cancelled) break;
-      // The loss is checked before each step; the step itself can still overflow the
-      // weights (the epoch's last one, whose result no loss has seen). Such weights must
-      // neither be validated nor saved over the last good checkpoint.
-      if (const std::string bad = firstNonFiniteTensor(*graph); !bad.empty())
-        throw Error("training", "weights became NaN/Inf at epoch " + std::to_string(epoch + 1) + " (" + bad +
-                                    ", after step " + std::to_string(globalStep) + ", lr " + std::to_string(lr) +
-                                    "); stopped without saving" + keptCheckpoint());
-      // And one at every epoch's end: with few steps per epoch the step period alone
-      // would leave the histogram and its time axis at the first step.
-      if (!observers.empty() && opt.gammaEvery > 0) {
-        const GammaSnapshot g = snapshotGammas(*graph, globalStep, double(epoch + 1));
-        for (auto* o : observers) o->onGammas(g);
-      }
-
-      EpochStats es;
-      es.epoch = epoch;
-      es.epochs = opt.epochs;
-      es.task = task->kind();
-      task->endEpoch(es);
-      const double trainSeconds = std::max(secondsSince(epochStart), 1e-9);
-      es.imagesPerSec = double(seen) / trainSeconds;
-      if (opt.dist) reduceEpoch(es);
-      es.dataWaitFraction = dataWait / trainSeconds;
-      // Validate every validateEvery epochs and always after the last one; an epoch
-      // without validation logs empty cells and cannot become best.plm.
-      const bool validate = (epoch + 1) % std::max(1, opt.validateEvery) == 0 || epoch + 1 == opt.epochs;
-      es.validated = validate && leads();
-      if (es.validated) task->validate(*module, valLoader, opt.device, epoch, es);
-      es.lr = lr;
-      es.sr = sr;
-      es.seconds = secondsSince(epochStart);
-      es.gamma = gammaStats(snapshotGammas(*graph));
-      if (leads()) pilot->endEpoch(es, epoch + 1.0);
-      es.best = es.validated && es.fitness > bestFitness;
-      if (es.best) bestFitness = es.fitness;
-
-      if (writes()) {
-        log.append(es);  // the log first: a crash before the checkpoint replays this epoch
-        if (es.best) saveRunCheckpoint(bestPath(), epoch);
-        saveRunCheckpoint(lastPath(), epoch);
-      }
-      for (auto* o : observers) o->onEpoch(es);
-      result.last = es;
-      result.epochsCompleted = epoch + 1;
+      finishEpoch(epoch, valLoader, e, epochStart, run);
     }
+    TrainResult& result = run.result;
     result.bestFitness = std::max(0.0, bestFitness);
     result.bestTop1 = task->kind() == "classify" ? result.bestFitness : 0.0;
     result.seconds = secondsSince(started);
-    result.imagesPerSec = double(imagesThisRun) / std::max(trainSecondsThisRun, 1e-9);
+    result.imagesPerSec = double(run.images) / std::max(run.trainSeconds, 1e-9);
     if (opt.dist) {  // the group's images/s: every rank's share, summed
       at::Tensor rate = at::tensor({result.imagesPerSec}, at::kDouble);
       opt.dist->allreduceSum(rate, "reducing images/s");

@@ -12,6 +12,7 @@
 // log.jsonl (one row per epoch, rewritten atomically), options.json; with the autopilot,
 // sr_autopilot.csv (one row per controller update: the sr curve it took; see SrTrace).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +80,11 @@ struct TrainerOptions {
   // BN layers keep their running statistics during training (gamma and beta still train):
   // as module.eval() on BN in PyTorch; makes N ranks x batch B equal one process x N*B.
   bool frozenBatchNorm = false;
+  // Called on the training thread after each validated epoch, once its logs and checkpoints
+  // are written and before the observers see it, with the model being trained: may append
+  // to stats.taskMetrics what only they show (e.g. the score of the model if pruned now,
+  // session/pruned_now.h). An exception becomes an observer message, never a failed run.
+  std::function<void(const std::shared_ptr<Graph>& graph, EpochStats& stats)> epochProbe;
 };
 
 struct TrainResult {

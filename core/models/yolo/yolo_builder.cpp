@@ -328,6 +328,8 @@ std::pair<std::string, std::string> resolveName(const std::string& name) {
 }
 }  // namespace
 
+std::vector<std::string> featuredYoloModels() { return {"yolov5n", "yolov5s", "yolov8n", "yolo11n"}; }
+
 bool isYoloModelName(const std::string& name) { return !resolveName(name).first.empty(); }
 
 Graph buildYoloModel(const std::string& name, const YoloOptions& options) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "graph/graph.h"
 
@@ -36,6 +37,8 @@ Graph buildYoloFromFile(const std::string& path, const YoloOptions& options);
 
 // Shipped configs: yolov5n/s, yolov8n/s, yolo11n/s (and the other scales of v8/11).
 bool isYoloModelName(const std::string& name);
+// The YOLO names the workbench's model menu offers (the rest are reachable by name).
+std::vector<std::string> featuredYoloModels();
 Graph buildYoloModel(const std::string& name, const YoloOptions& options);
 std::string yoloResourceDir();  // $PRUNELAB_RESOURCES/models, the source tree, or /usr/share/prunelab/models
 
