@@ -8,6 +8,7 @@
 #include "gui/view_convert.h"
 #include "gui/workbench.h"
 #include "graph/op_kind.h"
+#include "ops/op_table.h"
 #include "widgets/channels_panel.h"
 #include "widgets/gamma_panel.h"
 #include "widgets/layers_panel.h"
@@ -91,7 +92,7 @@ void Workbench::selectLayer(const QString& layer) {
   const int g = m_prune.groupOfLayer(layer.toStdString());
   QStringList bns;
   for (const Node& n : m_prune.graph().nodes())
-    if (n.op == OpKind::BatchNorm && m_prune.deps().locate(n.outputs[0], 0).first == g)
+    if (hasNormScale(n) && m_prune.deps().locate(n.outputs[0], 0).first == g)
       bns << QString::fromStdString(n.name);
   w.gammaPanel()->setSelectedLayers(bns);
 }

@@ -71,24 +71,18 @@ int64_t convMacsPerElement(const Node&, const NamedTensor& t, const std::vector<
   return t.name == "weight" || t.name == "bias" ? positions : 0;
 }
 
-bool isDepthwise(const Node& n) {
+// Depthwise: as many groups as output channels, one input channel each (the weight's in
+// dim has size 1). Other grouped convs are pinned by the dependency analysis, never sliced.
+ChannelGrouping convGrouping(const Node& n) {
   const int64_t groups = n.attrs.getInt("groups", 1);
+  if (groups == 1) return ChannelGrouping::Dense;
   const auto w = n.tensor("weight").sizes();
-  return groups > 1 && w[1] == 1 && w[0] == groups;
+  return w[1] == 1 && w[0] == groups ? ChannelGrouping::Depthwise : ChannelGrouping::Grouped;
 }
 
-// groups == 1: out channels index dim 0, in channels dim 1. Depthwise: channel c of the
-// input is channel c of the output, so only dim 0 is channel-indexed. Other grouped
-// convs are pinned by the dependency analysis and never sliced.
-std::vector<TensorChannelDims> convChannelDims(const Node& n) {
-  const int64_t groups = n.attrs.getInt("groups", 1);
-  std::vector<TensorChannelDims> r;
-  if (groups == 1) r.push_back({"weight", 0, 1});
-  else if (isDepthwise(n)) r.push_back({"weight", 0, -1});
-  if (n.hasTensor("bias") && (groups == 1 || isDepthwise(n))) r.push_back({"bias", 0, -1});
-  return r;
-}
-
+// A depthwise conv keeps one group per channel: its groups follow the kept channels.
+// Called after slicing, when the weight's out dim no longer equals groups, so the test
+// is the in dim alone (grouped convs that are not depthwise are never sliced).
 void convResizeAttrs(Node& n, const std::vector<int64_t>&, const std::vector<int64_t>& keptOut) {
   if (n.attrs.getInt("groups", 1) > 1 && n.tensor("weight").size(1) == 1) n.attrs.set("groups", keptOut.at(0));
 }
@@ -158,7 +152,8 @@ void addConvOps(OpRegistry& r) {
   conv.macsPerElement = convMacsPerElement;
   conv.channelRule = ChannelRule::Conv;
   conv.outputReusable = true;
-  conv.channelDims = convChannelDims;
+  conv.layout = {{"weight", 0, 1}, {"bias", 0, -1}};  // weight [O, I/groups, kh, kw], bias [O]
+  conv.grouping = convGrouping;
   conv.resizeAttrs = convResizeAttrs;
   conv.isChannelSource = true;
   conv.onnxExport = convToOnnx;

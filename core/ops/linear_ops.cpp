@@ -34,12 +34,6 @@ int64_t linearMacsPerElement(const Node&, const NamedTensor& t, const std::vecto
   return t.name == "weight" || t.name == "bias" ? rows : 0;
 }
 
-std::vector<TensorChannelDims> linearChannelDims(const Node& n) {
-  std::vector<TensorChannelDims> r = {{"weight", 0, 1}};
-  if (n.hasTensor("bias")) r.push_back({"bias", 0, -1});
-  return r;
-}
-
 // [N, I] inputs: Gemm(transB). Batched inputs: x @ W^T (+ b); the tag keeps W as the weight.
 void linearToOnnx(OnnxEmitter& e, const Node& n) {
   const at::Tensor w = n.tensor("weight");
@@ -100,7 +94,7 @@ void addLinearOps(OpRegistry& r) {
   s.macsPerElement = linearMacsPerElement;
   s.channelRule = ChannelRule::Linear;
   s.outputReusable = true;
-  s.channelDims = linearChannelDims;
+  s.layout = {{"weight", 0, 1}, {"bias", 0, -1}};  // weight [O, I], bias [O]
   s.isChannelSource = true;
   s.onnxExport = linearToOnnx;
   s.torchScript = linearToScript;

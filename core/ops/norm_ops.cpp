@@ -80,13 +80,6 @@ int64_t batchNormMacsPerElement(const Node&, const NamedTensor& t, const std::ve
   return positions;
 }
 
-std::vector<TensorChannelDims> batchNormChannelDims(const Node& n) {
-  std::vector<TensorChannelDims> r;
-  for (const auto& t : n.tensors)
-    if (t.tensor.dim() == 1) r.push_back({t.name, 0, -1});  // not num_batches_tracked (a scalar)
-  return r;
-}
-
 // A removed channel whose gamma is ~0 outputs beta: the constant surgery folds forward.
 std::optional<double> batchNormConstant(const ConstantQuery& q) {
   if (!q.node.hasTensor("bias")) return 0.0;
@@ -140,7 +133,10 @@ void addNormOps(OpRegistry& r) {
   bn.macsPerElement = batchNormMacsPerElement;
   bn.channelRule = ChannelRule::PassThrough;
   bn.outputReusable = true;  // batch_norm backward needs its input, not its output
-  bn.channelDims = batchNormChannelDims;
+  // Every [C] tensor; num_batches_tracked (a scalar) has no channel dim.
+  bn.layout = {{"weight", 0, -1}, {"bias", 0, -1}, {"running_mean", 0, -1}, {"running_var", 0, -1}};
+  bn.normScale = "weight";  // gamma
+  bn.normShift = "bias";    // beta
   bn.constantFn = batchNormConstant;
   bn.onnxExport = batchNormToOnnx;
   bn.torchScript = batchNormToScript;

@@ -1,5 +1,7 @@
 #include "ops/op_table.h"
 
+#include <ATen/ATen.h>
+
 #include <map>
 
 #include "util/error.h"
@@ -60,6 +62,79 @@ std::vector<std::string> onnxImportTypes() {
   for (const auto& [type, fn] : tables().onnxImports) r.push_back(type);
   return r;
 }
+
+namespace {
+
+const TensorChannelDims* declared(OpKind kind, const std::string& tensor) {
+  for (const TensorChannelDims& d : opSpec(kind).layout)
+    if (d.tensor == tensor) return &d;
+  return nullptr;
+}
+
+const TensorChannelDims& outInDims(OpKind kind, const std::string& tensor) {
+  const TensorChannelDims* d = declared(kind, tensor);
+  if (!d || d->outDim < 0 || d->inDim < 0)
+    throw Error(std::string(opKindName(kind)) + "." + tensor, "has no declared out and in channel dims");
+  return *d;
+}
+
+}  // namespace
+
+int outChannelDim(OpKind kind, const std::string& tensor) {
+  const TensorChannelDims* d = declared(kind, tensor);
+  return d ? d->outDim : -1;
+}
+
+int inChannelDim(OpKind kind, const std::string& tensor) {
+  const TensorChannelDims* d = declared(kind, tensor);
+  return d ? d->inDim : -1;
+}
+
+at::Tensor toOutInLayout(OpKind kind, const std::string& tensor, const at::Tensor& t) {
+  const TensorChannelDims& d = outInDims(kind, tensor);
+  return t.movedim(at::IntArrayRef{d.outDim, d.inDim}, at::IntArrayRef{0, 1});
+}
+
+at::Tensor fromOutInLayout(OpKind kind, const std::string& tensor, const at::Tensor& outIn) {
+  const TensorChannelDims& d = outInDims(kind, tensor);
+  return outIn.movedim(at::IntArrayRef{0, 1}, at::IntArrayRef{d.outDim, d.inDim});
+}
+
+std::vector<int64_t> outChannelBroadcastShape(OpKind kind, const std::string& tensor, int64_t rank) {
+  const int dim = outChannelDim(kind, tensor);
+  if (dim < 0 || dim >= rank) throw Error(std::string(opKindName(kind)) + "." + tensor, "has no declared out channel dim");
+  std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
+  shape[static_cast<size_t>(dim)] = -1;
+  return shape;
+}
+
+ChannelGrouping channelGrouping(const Node& n) {
+  const GroupingFn fn = opSpec(n.op).grouping;
+  return fn ? fn(n) : ChannelGrouping::Dense;
+}
+
+std::vector<TensorChannelDims> slicedChannelDims(const Node& n) {
+  const ChannelGrouping grouping = channelGrouping(n);
+  std::vector<TensorChannelDims> r;
+  if (grouping == ChannelGrouping::Grouped) return r;
+  for (TensorChannelDims d : opSpec(n.op).layout) {
+    if (!n.hasTensor(d.tensor)) continue;
+    // Depthwise: input channel c is output channel c, already sliced along the out dim.
+    if (grouping == ChannelGrouping::Depthwise) d.inDim = -1;
+    if (d.outDim >= 0 || d.inDim >= 0) r.push_back(d);
+  }
+  return r;
+}
+
+bool isChannelNorm(OpKind kind) { return !opSpec(kind).normScale.empty(); }
+
+bool hasNormScale(const Node& n) { return isChannelNorm(n.op) && n.hasTensor(opSpec(n.op).normScale); }
+
+bool isNormScale(OpKind kind, const std::string& tensor) { return isChannelNorm(kind) && opSpec(kind).normScale == tensor; }
+
+const std::string& normScale(OpKind kind) { return opSpec(kind).normScale; }
+
+const std::string& normShift(OpKind kind) { return opSpec(kind).normShift; }
 
 bool flattensChannels(const Shape& in, const Shape& out) {
   return in.size() == 4 && out.size() == 2 && out[0] == in[0] && out[1] == in[1] * in[2] * in[3];

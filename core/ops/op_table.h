@@ -52,13 +52,23 @@ enum class ChannelRule {
   Undeclared,   // the OpSpec default: treated as Pin, but the completeness test rejects it
 };
 
-// Which dims of a node's tensor are indexed by channels: `outDim` by the channels of
-// output 0, `inDim` by those of input 0 (-1: none). Surgery slices these dims; the
-// what-if estimate scales these dims' sizes. Ops without tensors list nothing.
+// Which dims of a tensor are indexed by channels: `outDim` by the channels of output 0,
+// `inDim` by those of input 0 (-1: none). An op declares one entry per channel-indexed
+// tensor (OpSpec::layout); surgery slices these dims, the what-if estimate scales their
+// sizes, and everything that reads a weight by channel asks for them instead of assuming
+// [O, I, ...]. Ops without tensors list nothing.
 struct TensorChannelDims {
   std::string tensor;
   int outDim = -1;
   int inDim = -1;
+};
+
+// How a node's output channels read its input channels (grouped convolution).
+enum class ChannelGrouping {
+  Dense,      // every output channel reads every input channel (groups == 1, or no groups)
+  Depthwise,  // output channel c reads input channel c alone: one channel space through
+              // the op, so only the out dims are sliced (the in dim has one entry per group)
+  Grouped,    // other groups: channels are tied per group; pinned, never sliced
 };
 
 using ForwardFn = std::vector<at::Tensor> (*)(const Node&, const std::vector<at::Tensor>&, const OpContext&);
@@ -74,7 +84,7 @@ enum class MacsConvention {
 // which is what makes the what-if estimate exact.
 using MacsPerElementFn = int64_t (*)(const Node&, const NamedTensor&, const std::vector<Shape>& in,
                                      const std::vector<Shape>& out, MacsConvention);
-using ChannelDimsFn = std::vector<TensorChannelDims> (*)(const Node&);
+using GroupingFn = ChannelGrouping (*)(const Node&);
 // Updates attributes that record channel counts (Split sizes, Conv groups) after
 // surgery; `keptOut[i]` is the number of channels kept in output i.
 using ResizeAttrsFn = void (*)(Node&, const std::vector<int64_t>& keptIn, const std::vector<int64_t>& keptOut);
@@ -125,13 +135,29 @@ struct OpSpec {
   // True for inference post-processing (YOLO decode): skipped in training mode, where
   // its outputs stay undefined (the losses read the raw outputs, as in ultralytics).
   bool inferenceOnly = false;
-  ChannelDimsFn channelDims = nullptr;  // nullptr: no channel-indexed tensors
+  // --- channel layout ------------------------------------------------------------------
+  // Every channel-indexed tensor of the op and its dims, the same for every node of the
+  // kind (a node may lack an optional tensor: a bias). Conv: weight [O, I/groups, kh, kw]
+  // is {"weight", 0, 1}; a transposed conv, weight [I, O/groups, kh, kw], would declare
+  // {"weight", 1, 0}. For grouped ops the in dim indexes the input channels within a group.
+  std::vector<TensorChannelDims> layout;
+  // How output channels read input channels on a given node; nullptr: Dense. Which of
+  // `layout`'s dims surgery slices follows from it (slicedChannelDims below).
+  GroupingFn grouping = nullptr;
   ResizeAttrsFn resizeAttrs = nullptr;  // nullptr: no channel-count attributes
 
   // --- what kind of op it is -------------------------------------------------------------
-  // Creates a new channel space from a weight [O, I, ...] (Conv, Linear): the prunable
-  // channels' sources, whose weight columns take removed constants (surgery's beta fold).
+  // Creates a new channel space from its tensor "weight", whose layout has both an out and
+  // an in dim (Conv, Linear): the prunable channels' sources, whose weight slices along
+  // the in dim take removed constants (surgery's beta fold).
   bool isChannelSource = false;
+  // A per-channel normalisation with an affine scale (gamma) and shift (beta): the names
+  // of those tensors, each [C] and indexed by channel (BatchNorm: "weight" and "bias").
+  // Empty when the op is not one. Network Slimming's L1 penalty, the gamma statistics and
+  // the `bn` criterion read the scale; surgery's beta fold reads the shift (constantFn).
+  // A node may lack them (affine=False): use hasNormScale().
+  std::string normScale;
+  std::string normShift;
   // A pointwise nonlinearity: its outputs stand for a group in activation statistics.
   bool isActivation = false;
   // Output element i depends only on input element(s) i (activations, broadcasting
@@ -150,6 +176,34 @@ struct OpSpec {
 };
 
 const OpSpec& opSpec(OpKind kind);
+
+// --- layout queries: what the rest of PruneLab asks instead of assuming a layout ---------
+// The dim of `tensor` indexed by output 0's channels / input 0's channels in the kind's
+// declared layout, or -1 when that tensor has no such dim (or is not declared).
+int outChannelDim(OpKind kind, const std::string& tensor);
+int inChannelDim(OpKind kind, const std::string& tensor);
+// `t` (a tensor of an op of `kind` named `tensor`, both channel dims declared) with its
+// out dim moved to 0 and its in dim to 1: [O, I, ...] whatever the op stores. The inverse
+// is fromOutInLayout. Views, no copies.
+at::Tensor toOutInLayout(OpKind kind, const std::string& tensor, const at::Tensor& t);
+at::Tensor fromOutInLayout(OpKind kind, const std::string& tensor, const at::Tensor& outIn);
+// A [C] per-output-channel vector shaped to broadcast against `tensor` of `kind`
+// (C along its out dim, 1 elsewhere): how a per-channel scale multiplies a weight.
+std::vector<int64_t> outChannelBroadcastShape(OpKind kind, const std::string& tensor, int64_t rank);
+// The node's grouping (OpSpec::grouping; Dense when the op has none).
+ChannelGrouping channelGrouping(const Node& n);
+// The dims surgery slices on `n` (decided on the unpruned node): the layout entries of
+// the tensors `n` has; a depthwise node's without in dims; none for a Grouped node.
+std::vector<TensorChannelDims> slicedChannelDims(const Node& n);
+// A channel normalisation (OpSpec::normScale declared).
+bool isChannelNorm(OpKind kind);
+// A channel normalisation node that has its scale tensor (so its gamma can be read).
+bool hasNormScale(const Node& n);
+// True when `tensor` is the scale (gamma) of a channel normalisation of `kind`.
+bool isNormScale(OpKind kind, const std::string& tensor);
+// The names of the kind's gamma and beta tensors ("" when not a channel normalisation).
+const std::string& normScale(OpKind kind);
+const std::string& normShift(OpKind kind);
 
 // ONNX import converters keyed by ONNX op type ("Conv", "Gemm", "Clip"...), filled by the
 // families next to the IR op they produce; nullptr for a type no family converts.

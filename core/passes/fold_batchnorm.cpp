@@ -5,20 +5,25 @@
 #include <algorithm>
 #include <map>
 
+#include "ops/op_table.h"
 #include "passes/graph_rewriter.h"
 
 namespace prunelab::passes {
 
 namespace {
 
-// BatchNorm id -> the Conv it folds into.
+// BatchNorm id -> the convolution it folds into: a node with the Conv channel rule (its
+// weight's out channels are dim 1 of its output, which BatchNorm normalises), read by the
+// BatchNorm alone. The weight's out dim comes from the op's layout. BatchNorm by kind, not the channel-norm trait: what folds is its running
+// statistics, which other normalisations (GroupNorm's per-sample ones) do not have.
 std::map<NodeId, NodeId> foldable(const Graph& g) {
   std::map<NodeId, NodeId> r;
   for (const Node& n : g.nodes()) {
     if (n.op != OpKind::BatchNorm) continue;
     const Value& in = g.value(n.inputs[0]);
     if (in.producer < 0 || in.consumers.size() != 1) continue;
-    if (g.node(in.producer).op != OpKind::Conv) continue;
+    const Node& producer = g.node(in.producer);
+    if (opSpec(producer.op).channelRule != ChannelRule::Conv || outChannelDim(producer.op, "weight") < 0) continue;
     if (std::find(g.outputs().begin(), g.outputs().end(), in.id) != g.outputs().end()) continue;
     r[n.id] = in.producer;
   }
@@ -50,7 +55,9 @@ Graph foldBatchNorm(const Graph& graph, FoldBatchNormReport* report) {
         bn.tensor("weight").detach() / at::sqrt(bn.tensor("running_var").detach() + bn.attrs.getFloat("eps", 1e-5));
     const at::Tensor b0 = n.hasTensor("bias") ? n.tensor("bias").detach() : at::zeros_like(scale);
     const at::Tensor bias = (b0 - bn.tensor("running_mean").detach()) * scale + bn.tensor("bias").detach();
-    const NodeId id = rw.copyWithTensors(n, {{"weight", w * scale.reshape({-1, 1, 1, 1}), false}, {"bias", bias, false}});
+    // The scale multiplies the weight along its out dim, wherever the op stores it.
+    const at::Tensor folded = w * scale.reshape(outChannelBroadcastShape(n.op, "weight", w.dim()));
+    const NodeId id = rw.copyWithTensors(n, {{"weight", folded, false}, {"bias", bias, false}});
     // The folded value carries the BatchNorm's name and shape.
     Value& out = rw.result().value(rw.result().node(id).outputs[0]);
     out.name = graph.value(bn.outputs[0]).name;

@@ -42,9 +42,11 @@ void finishReduction(std::vector<double>& acc, GroupReduction r, int count) {
     for (auto& v : acc) v /= count;
 }
 
+// The tensors weight-magnitude criteria read: a channel source's weight and a channel
+// normalisation's scale (gamma).
 bool isWeightMember(const Graph& g, const GroupMember& m) {
   const OpKind op = g.node(m.node).op;
-  return m.tensor == "weight" && (opSpec(op).isChannelSource || op == OpKind::BatchNorm);
+  return (m.tensor == "weight" && opSpec(op).isChannelSource) || isNormScale(op, m.tensor);
 }
 
 // [d0, d1, ...] -> [d0, d1] sums of |w| (p = 1) or w^2 (p = 2) over the trailing dims.
@@ -84,6 +86,12 @@ std::vector<std::vector<double>> weightNorms(const DependencyGraph& deps, int p,
   auto perPosition = [&](const GroupMember& m) -> at::Tensor {
     const at::Tensor t = tensorOf(m);
     if (t.dim() == 1) return p == 1 ? t.abs() : t.pow(2);
+    if (m.dim > 1) {  // a layout with channels past dim 1: reduce over every other dim
+      std::vector<int64_t> others;
+      for (int64_t d = 0; d < t.dim(); ++d)
+        if (d != m.dim) others.push_back(d);
+      return (p == 1 ? t.abs() : t.pow(2)).sum(others);
+    }
     auto key = std::make_pair(m.node, m.tensor);
     auto it = reduced.find(key);
     if (it == reduced.end()) {
@@ -216,6 +224,13 @@ std::vector<std::vector<double>> taylorScores(const DependencyGraph& deps, const
   return scores;
 }
 
+// Conv's arithmetic is redone below as a grouped conv2d (by kind: it is conv2d's formula,
+// not a layout), and a 2-D weight's as a matrix product; the weights' layout is the table's.
+bool hasEnergyForm(const Node& n) {
+  if (n.op == OpKind::Conv) return channelGrouping(n) == ChannelGrouping::Dense;
+  return opSpec(n.op).isChannelSource && n.tensor("weight").dim() == 2;
+}
+
 // Energy that each input channel contributes to each consumer's output, per channel:
 // E ||conv(x_c, W[:, c])||^2, computed for all channels at once as a grouped conv.
 std::vector<std::vector<double>> reconstructionScores(const DependencyGraph& deps, const ImportanceOptions& o,
@@ -226,11 +241,12 @@ std::vector<std::vector<double>> reconstructionScores(const DependencyGraph& dep
   GraphModule module(std::shared_ptr<Graph>(&copy, [](Graph*) {}));
   module->eval();
   torch::NoGradGuard noGrad;
-  // Consumers: members that index a Conv (groups 1) or Linear *input*.
+  // Consumers: the convolutions (groups 1) and matrix products whose weight's in dim a
+  // group indexes; other channel sources have no energy form here and score nothing.
   std::vector<NodeId> consumers;
   for (const auto& ms : members)
     for (const auto& m : ms)
-      if (!m.isOutput && m.tensor == "weight") consumers.push_back(m.node);
+      if (!m.isOutput && m.tensor == "weight" && hasEnergyForm(g.node(m.node))) consumers.push_back(m.node);
   std::sort(consumers.begin(), consumers.end());
   consumers.erase(std::unique(consumers.begin(), consumers.end()), consumers.end());
   std::vector<ValueId> capture;
@@ -240,7 +256,8 @@ std::vector<std::vector<double>> reconstructionScores(const DependencyGraph& dep
     const auto ins = module->capture({batch}, capture);
     for (size_t i = 0; i < consumers.size(); ++i) {
       const Node& n = g.node(consumers[i]);
-      const at::Tensor w = n.tensor("weight").detach();
+      // [O, I, ...] whatever the op stores.
+      const at::Tensor w = toOutInLayout(n.op, "weight", n.tensor("weight").detach());
       const at::Tensor& x = ins[i];
       at::Tensor e;
       if (n.op == OpKind::Conv) {
@@ -318,7 +335,7 @@ std::vector<std::vector<double>> computeImportance(const DependencyGraph& deps, 
       std::vector<std::vector<GroupMember>> bnOnly(members.size());
       for (size_t g = 0; g < members.size(); ++g)
         for (const auto& m : members[g])
-          if (graph.node(m.node).op == OpKind::BatchNorm && m.tensor == "weight") bnOnly[g].push_back(m);
+          if (isNormScale(graph.node(m.node).op, m.tensor)) bnOnly[g].push_back(m);
       return weightNorms(deps, 1, o.reduction, bnOnly, tensorOf);
     }
     case Criterion::Activation: return activationScores(deps, o);

@@ -130,15 +130,13 @@ double timeLayerMs(const Graph& graph, const Node& node, int64_t inChannels, int
   const OpSpec& spec = opSpec(node.op);
   if (!spec.forward) throw Error(node.name, "has no forward to time");
   Node n = node;  // tensors are replaced below, never written: the model is untouched
-  if (spec.channelDims) {
-    for (const TensorChannelDims& d : spec.channelDims(n)) {
-      for (NamedTensor& t : n.tensors) {
-        if (t.name != d.tensor || !t.tensor.defined()) continue;
-        at::Tensor cut = t.tensor;
-        if (d.outDim >= 0) cut = cut.narrow(d.outDim, 0, std::min(outChannels, cut.size(d.outDim)));
-        if (d.inDim >= 0) cut = cut.narrow(d.inDim, 0, std::min(inChannels, cut.size(d.inDim)));
-        t.tensor = cut.contiguous();
-      }
+  for (const TensorChannelDims& d : slicedChannelDims(n)) {
+    for (NamedTensor& t : n.tensors) {
+      if (t.name != d.tensor || !t.tensor.defined()) continue;
+      at::Tensor cut = t.tensor;
+      if (d.outDim >= 0) cut = cut.narrow(d.outDim, 0, std::min(outChannels, cut.size(d.outDim)));
+      if (d.inDim >= 0) cut = cut.narrow(d.inDim, 0, std::min(inChannels, cut.size(d.inDim)));
+      t.tensor = cut.contiguous();
     }
   }
   if (spec.resizeAttrs) spec.resizeAttrs(n, {inChannels}, {outChannels});
@@ -164,47 +162,35 @@ double timeLayerMs(const Graph& graph, const Node& node, int64_t inChannels, int
   return *std::min_element(ms.begin(), ms.end());
 }
 
-LatencyTable measureLatencyTable(const Graph& graph, const DependencyGraph& deps, const Shape& input,
-                                 const std::string& modelName, const LatencyTableOptions& o) {
-  if (o.batch < 1 || o.gridSteps < 1) throw Error("latency table", "batch and grid steps must be at least 1");
-  const auto start = Clock::now();
-  const LayerTimer timer = o.timer ? o.timer : LayerTimer(timeLayerMs);
-  LatencyTable t;
-  t.model = modelName;
-  t.input = input;
-  t.batch = o.batch;
-  t.threads = at::get_num_threads();
-  t.macs = estimateCost(deps, emptyPlan(deps)).macs;
+namespace {
 
-  std::vector<const Node*> nodes;
-  for (const Node& n : graph.nodes())
-    if (timedLayer(n)) nodes.push_back(&n);
+// One layer's row: its time at every grid width its input and output can shrink to.
+LayerLatency measureLayer(const Graph& graph, const DependencyGraph& deps, const Node& n, const LayerTimer& timer,
+                          const LatencyTableOptions& o) {
   const std::vector<double> grid = fractionGrid(o.gridSteps);
   const std::vector<double> full{1.0};
-  int done = 0;
-  for (const Node* n : nodes) {
-    if (o.progress) o.progress(done, static_cast<int>(nodes.size()), n->name);
-    LayerLatency row;
-    row.node = n->name;
-    const ValueId in = n->inputs[0], out = n->outputs[0];
-    row.inChannels = graph.value(in).shape.at(1);
-    row.outChannels = graph.value(out).shape.at(1);
-    const int gIn = deps.locate(in, 0).first, gOut = deps.locate(out, 0).first;
-    row.tied = gIn >= 0 && gIn == gOut;  // depthwise: one channel space through the layer
-    row.outFractions = canShrink(deps, out) ? grid : full;
-    row.inFractions = row.tied || !canShrink(deps, in) ? full : grid;
-    for (double fi : row.inFractions)
-      for (double fo : row.outFractions) {
-        const int64_t cout = widthAt(fo, row.outChannels);
-        const int64_t cin = row.tied ? cout : widthAt(fi, row.inChannels);
-        row.ms.push_back(timer(graph, *n, cin, cout, o.batch));
-      }
-    t.layers.push_back(std::move(row));
-    ++done;
-  }
-  if (o.progress) o.progress(done, static_cast<int>(nodes.size()), "");
+  LayerLatency row;
+  row.node = n.name;
+  const ValueId in = n.inputs[0], out = n.outputs[0];
+  row.inChannels = graph.value(in).shape.at(1);
+  row.outChannels = graph.value(out).shape.at(1);
+  const int gIn = deps.locate(in, 0).first, gOut = deps.locate(out, 0).first;
+  row.tied = gIn >= 0 && gIn == gOut;  // depthwise: one channel space through the layer
+  row.outFractions = canShrink(deps, out) ? grid : full;
+  row.inFractions = row.tied || !canShrink(deps, in) ? full : grid;
+  for (double fi : row.inFractions)
+    for (double fo : row.outFractions) {
+      const int64_t cout = widthAt(fo, row.outChannels);
+      const int64_t cin = row.tied ? cout : widthAt(fi, row.inChannels);
+      row.ms.push_back(timer(graph, n, cin, cout, o.batch));
+    }
+  return row;
+}
 
-  // The step probe: the heaviest layer whose output can shrink, one width at a time.
+// The step probe: the heaviest layer whose output can shrink, timed one width at a time,
+// and the round-to its staircase suggests. `nodes[k]` is the node of t.layers[k].
+void probeWidths(LatencyTable& t, const Graph& graph, const std::vector<const Node*>& nodes, const LayerTimer& timer,
+                 const LatencyTableOptions& o) {
   const LayerLatency* heaviest = nullptr;
   const Node* heavyNode = nullptr;
   for (size_t k = 0; k < t.layers.size(); ++k) {
@@ -214,16 +200,21 @@ LatencyTable measureLatencyTable(const Graph& graph, const DependencyGraph& deps
       heavyNode = nodes[k];
     }
   }
-  if (heaviest && o.probeWidths > 0) {
-    t.probe.node = heaviest->node;
-    const int64_t lowest = std::max<int64_t>(1, heaviest->outChannels - o.probeWidths);
-    for (int64_t w = heaviest->outChannels; w >= lowest; --w) {
-      t.probe.widths.push_back(w);
-      t.probe.ms.push_back(timer(graph, *heavyNode, heaviest->tied ? w : heaviest->inChannels, w, o.batch));
-    }
-    t.suggestedRoundTo = suggestRoundTo(t.probe);
+  if (!heaviest || o.probeWidths <= 0) return;
+  t.probe.node = heaviest->node;
+  const int64_t lowest = std::max<int64_t>(1, heaviest->outChannels - o.probeWidths);
+  for (int64_t w = heaviest->outChannels; w >= lowest; --w) {
+    t.probe.widths.push_back(w);
+    t.probe.ms.push_back(timer(graph, *heavyNode, heaviest->tied ? w : heaviest->inChannels, w, o.batch));
   }
+  t.suggestedRoundTo = suggestRoundTo(t.probe);
+}
 
+// The whole model's time and what the layers do not explain of it: the scale that makes
+// the layers' sum fit, and the rest split into a fixed part and a part that shrinks with
+// the activations (measured on the model cut to half width).
+void splitWholeModelTime(LatencyTable& t, const Graph& graph, const DependencyGraph& deps, const Shape& input,
+                         const LatencyTableOptions& o) {
   Shape nchw{o.batch};
   nchw.insert(nchw.end(), input.begin(), input.end());
   const auto timeModel = [&](Graph& g) {
@@ -241,15 +232,40 @@ LatencyTable measureLatencyTable(const Graph& graph, const DependencyGraph& deps
   const PrunePlan half = planRatios(deps, equalScores(deps), {}, 0.5, {});
   const std::vector<double> halfFractions = keptFractions(deps, half);
   const double act = activationFraction(deps, halfFractions);
-  if (!half.empty() && act < 0.99) {
-    Graph cut = applySurgery(deps, half).graph;
-    inferShapes(cut, input);
-    t.halfMs = timeModel(cut);
-    const double restHalf = t.halfMs - t.layerScale * layerPartMs(t, graph, halfFractions);
-    // rest = fixed + activation x act through the two points, neither part negative.
-    t.activationMs = std::clamp((restFull - restHalf) / (1.0 - act), 0.0, restFull);
-    t.fixedMs = restFull - t.activationMs;
+  if (half.empty() || act >= 0.99) return;
+  Graph cut = applySurgery(deps, half).graph;
+  inferShapes(cut, input);
+  t.halfMs = timeModel(cut);
+  const double restHalf = t.halfMs - t.layerScale * layerPartMs(t, graph, halfFractions);
+  // rest = fixed + activation x act through the two points, neither part negative.
+  t.activationMs = std::clamp((restFull - restHalf) / (1.0 - act), 0.0, restFull);
+  t.fixedMs = restFull - t.activationMs;
+}
+
+}  // namespace
+
+LatencyTable measureLatencyTable(const Graph& graph, const DependencyGraph& deps, const Shape& input,
+                                 const std::string& modelName, const LatencyTableOptions& o) {
+  if (o.batch < 1 || o.gridSteps < 1) throw Error("latency table", "batch and grid steps must be at least 1");
+  const auto start = Clock::now();
+  const LayerTimer timer = o.timer ? o.timer : LayerTimer(timeLayerMs);
+  LatencyTable t;
+  t.model = modelName;
+  t.input = input;
+  t.batch = o.batch;
+  t.threads = at::get_num_threads();
+  t.macs = estimateCost(deps, emptyPlan(deps)).macs;
+
+  std::vector<const Node*> nodes;
+  for (const Node& n : graph.nodes())
+    if (timedLayer(n)) nodes.push_back(&n);
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    if (o.progress) o.progress(static_cast<int>(k), static_cast<int>(nodes.size()), nodes[k]->name);
+    t.layers.push_back(measureLayer(graph, deps, *nodes[k], timer, o));
   }
+  if (o.progress) o.progress(static_cast<int>(nodes.size()), static_cast<int>(nodes.size()), "");
+  probeWidths(t, graph, nodes, timer, o);
+  splitWholeModelTime(t, graph, deps, input, o);
   t.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return t;
 }

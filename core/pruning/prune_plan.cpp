@@ -41,8 +41,7 @@ CostEstimate estimateCost(const DependencyGraph& deps, const PrunePlan& plan) {
     // Per tensor: scale the channel-indexed dims by kept/total; MACs per element are
     // unchanged by channel pruning (analysis/cost.h).
     std::map<std::string, TensorChannelDims> dims;
-    if (const auto fn = opSpec(n.op).channelDims)
-      for (const auto& d : fn(n)) dims[d.tensor] = d;
+    for (const auto& d : slicedChannelDims(n)) dims[d.tensor] = d;
     const std::vector<int64_t> factors = macsPerElement(g, n, convention);
     for (size_t i = 0; i < n.tensors.size(); ++i) {
       const NamedTensor& t = n.tensors[i];

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "exec/graph_module.h"
+#include "ops/op_table.h"
 #include "util/error.h"
 
 namespace prunelab {
@@ -35,10 +36,11 @@ struct Consumer {
 };
 
 // Rows of A for one consumer: a Conv's input patches [N * L, C k_h k_w] (row n * L + l is
-// output position l of image n), a Linear's input [N, F].
+// output position l of image n), a Linear's input [N, F]. Conv by kind: im2col is
+// conv2d's arithmetic (consumerNote keeps other channel sources out).
 at::Tensor patchRows(const Node& n, const at::Tensor& x) {
-  if (n.op == OpKind::Linear) return x.reshape({x.size(0), -1});
-  const at::Tensor& w = n.tensor("weight");
+  if (n.op != OpKind::Conv) return x.reshape({x.size(0), -1});
+  const at::Tensor w = toOutInLayout(n.op, "weight", n.tensor("weight"));
   const at::Tensor cols = at::im2col(x, {w.size(2), w.size(3)}, n.attrs.getInts("dilation", {1, 1}),
                                      n.attrs.getInts("padding", {0, 0}), n.attrs.getInts("stride", {1, 1}));
   return cols.transpose(1, 2).reshape({-1, cols.size(1)});  // [N, D, L] -> [N * L, D]
@@ -63,53 +65,70 @@ at::Tensor sampleRows(int64_t total, int64_t wanted, std::mt19937_64& rng) {
   return torch::tensor(idx, torch::kLong);
 }
 
+// Output channels of a channel source's weight (its layout's out dim).
+int64_t outChannelsOf(const Node& n) { return n.tensor("weight").size(outChannelDim(n.op, "weight")); }
+
 // Columns of one consumer's system (with the constant column when it fits a bias).
 int64_t columnsOf(const Node& n, bool fitBias) {
-  const at::Tensor& w = n.tensor("weight");
-  return w.numel() / w.size(0) + (fitBias ? 1 : 0);
+  return n.tensor("weight").numel() / outChannelsOf(n) + (fitBias ? 1 : 0);
 }
 
-// The consumers of a cut: Conv/Linear nodes of `pruned` whose input width changed.
+// Why consumer `n` (a channel source of the pruned graph) cannot be refitted, or "".
+std::string consumerNote(const Graph& pruned, const Node& n) {
+  if (channelGrouping(n) != ChannelGrouping::Dense)
+    return "grouped convolution: it lost its own channels with its inputs, nothing to refit";
+  if (n.op == OpKind::Conv) {
+    if (n.attrs.getInts("padding", {0, 0}).size() != 2) return "asymmetric padding";
+    return "";
+  }
+  const size_t rank = pruned.value(n.inputs[0]).shape.size();
+  if (n.tensor("weight").dim() != 2) return std::string("no least-squares form for ") + opKindName(n.op);
+  if (rank != 2) return std::string(opKindName(n.op)) + " on a " + std::to_string(rank) + "-D input";
+  return "";
+}
+
+// Where a consumer's fitted constant goes: its bias, or the running mean of a BatchNorm
+// that alone reads it (by kind, not the channel-norm trait: only a normalisation by
+// running statistics has a mean to take the offset).
+void chooseBiasTarget(const Graph& pruned, const Node& n, Consumer& c) {
+  if (n.optionalTensor("bias").defined()) {
+    c.fitBias = true;
+    c.report.biasTarget = "bias";
+    return;
+  }
+  const Value& y = pruned.value(n.outputs.at(0));
+  if (y.consumers.size() == 1 && pruned.node(y.consumers[0]).op == OpKind::BatchNorm) {
+    c.fitBias = true;
+    c.bn = y.consumers[0];
+    c.report.biasTarget = pruned.node(c.bn).name + ".running_mean";
+  }
+}
+
+// The consumers of a cut: channel sources of `pruned` whose input width changed.
 std::vector<Consumer> findConsumers(const DependencyGraph& deps, const PrunePlan& plan, const Graph& pruned) {
   const Graph& original = deps.graph();
   const auto kept = deps.keptChannels(plan.removed);
   std::vector<Consumer> out;
   for (const Node& n : pruned.nodes()) {
-    if (n.op != OpKind::Conv && n.op != OpKind::Linear) continue;
+    if (!opSpec(n.op).isChannelSource) continue;
     const Node* o = original.findNode(n.name);
     if (!o || o->op != n.op) continue;
-    const at::Tensor& w = n.tensor("weight");
-    if (w.size(1) == o->tensor("weight").size(1)) continue;  // its inputs were not cut
+    const int inDim = inChannelDim(n.op, "weight");
+    if (n.tensor("weight").size(inDim) == o->tensor("weight").size(inDim)) continue;  // its inputs were not cut
     Consumer c;
     c.node = n.id;
     c.originalOut = o->outputs.at(0);
     c.report.node = n.name;
-    if (n.op == OpKind::Conv && n.attrs.getInt("groups", 1) != 1) {
-      c.report.note = "grouped convolution: it lost its own channels with its inputs, nothing to refit";
-    } else if (n.op == OpKind::Conv && n.attrs.getInts("padding", {0, 0}).size() != 2) {
-      c.report.note = "asymmetric padding";
-    } else if (n.op == OpKind::Linear && pruned.value(n.inputs[0]).shape.size() != 2) {
-      c.report.note = "Linear on a " + std::to_string(pruned.value(n.inputs[0]).shape.size()) + "-D input";
-    }
+    c.report.note = consumerNote(pruned, n);
     std::vector<int64_t> keptOut = kept.at(static_cast<size_t>(c.originalOut));
     if (keptOut.empty()) {  // no channel dimension tracked: every output kept
-      keptOut.resize(static_cast<size_t>(o->tensor("weight").size(0)));
+      keptOut.resize(static_cast<size_t>(outChannelsOf(*o)));
       std::iota(keptOut.begin(), keptOut.end(), 0);
     }
-    if (c.report.note.empty() && static_cast<int64_t>(keptOut.size()) != w.size(0))
+    if (c.report.note.empty() && static_cast<int64_t>(keptOut.size()) != outChannelsOf(n))
       c.report.note = "kept output channels do not match the pruned weight";
     c.keptOut = torch::tensor(keptOut, torch::kLong);
-    if (n.optionalTensor("bias").defined()) {
-      c.fitBias = true;
-      c.report.biasTarget = "bias";
-    } else {
-      const Value& y = pruned.value(n.outputs.at(0));
-      if (y.consumers.size() == 1 && pruned.node(y.consumers[0]).op == OpKind::BatchNorm) {
-        c.fitBias = true;
-        c.bn = y.consumers[0];
-        c.report.biasTarget = pruned.node(c.bn).name + ".running_mean";
-      }
-    }
+    chooseBiasTarget(pruned, n, c);
     c.report.columns = columnsOf(n, c.fitBias);
     if (c.report.note.empty() && c.report.columns > kMaxColumns)
       c.report.note = std::to_string(c.report.columns) + " inputs: above the " + std::to_string(kMaxColumns) +
@@ -134,27 +153,25 @@ double residual(const at::Tensor& G, const at::Tensor& H, double yy, const at::T
   return (theta * G.mm(theta)).sum().item<double>() - 2.0 * (theta * H).sum().item<double>() + yy;
 }
 
-}  // namespace
-
-ReconstructReport reconstructConsumers(const DependencyGraph& deps, const PrunePlan& plan, Graph& pruned,
-                                       const ReconstructOptions& o, const ReconstructProgress& progress) {
-  const auto t0 = std::chrono::steady_clock::now();
+void checkOptions(const ReconstructOptions& o) {
   if (o.calibration.empty()) throw Error("--reconstruct", "needs calibration batches (--calib)");
   if (!std::isfinite(o.ridge) || o.ridge < 0) throw Error("--reconstruct ridge", "must be finite and >= 0");
   if (o.samples < 0) throw Error("--reconstruct-samples", "must be >= 0");
-  torch::NoGradGuard noGrad;
-  std::vector<Consumer> consumers = findConsumers(deps, plan, pruned);
-  std::vector<Consumer*> active;
-  for (Consumer& c : consumers)
-    if (c.report.note.empty()) active.push_back(&c);
+}
 
-  // One pass of the unpruned model per batch: every active consumer's output, sampled.
+// The device the pruned model's tensors live on (CPU for a model without tensors).
+at::Device deviceOf(const Graph& g) {
+  return g.nodes().empty() || g.nodes().front().tensors.empty() ? at::Device(at::kCPU)
+                                                                 : g.nodes().front().tensors.front().tensor.device();
+}
+
+// One pass of the unpruned model per batch: every active consumer's output at its kept
+// channels, sampled at random positions (the rows of Y).
+void sampleTargets(const DependencyGraph& deps, const std::vector<Consumer*>& active, const ReconstructOptions& o,
+                   at::Device device) {
   Graph original = deps.graph().share();  // read only
   GraphModule before(std::shared_ptr<Graph>(&original, [](Graph*) {}));
   before->eval();
-  const at::Device device = pruned.nodes().empty() || pruned.nodes().front().tensors.empty()
-                                ? at::Device(at::kCPU)
-                                : pruned.nodes().front().tensors.front().tensor.device();
   std::vector<ValueId> outs;
   for (Consumer* c : active) outs.push_back(c->originalOut);
   std::mt19937_64 rng(o.seed);
@@ -170,69 +187,105 @@ ReconstructReport reconstructConsumers(const DependencyGraph& deps, const PruneP
       c.targets.push_back(y.index_select(0, rows.to(device)).to(at::kDouble));
     }
   }
+}
+
+// A^T A, A^T Y and ||Y||^2 of one consumer's system, in double.
+struct NormalEquations {
+  at::Tensor G, H;
+  double yy = 0.0;
+};
+
+// Accumulates one consumer's system batch by batch, A from its input in the pruned model
+// as refitted so far; frees the consumer's targets.
+NormalEquations accumulate(GraphModule& after, const Node& n, Consumer& c, const ReconstructOptions& o, at::Device device) {
+  const auto dbl = at::TensorOptions().dtype(at::kDouble).device(device);
+  const int64_t cols = c.report.columns;
+  NormalEquations eq{at::zeros({cols, cols}, dbl), at::zeros({cols, outChannelsOf(n)}, dbl), 0.0};
+  for (size_t b = 0; b < o.calibration.size(); ++b) {
+    const at::Tensor x = after->capture({o.calibration[b].to(device)}, {n.inputs[0]})[0];
+    const at::Tensor rows = patchRows(n, x).index_select(0, c.rows[b].to(device));
+    const at::Tensor& y = c.targets[b];
+    for (int64_t r = 0; r < rows.size(0); r += kRowChunk) {
+      const int64_t len = std::min(kRowChunk, rows.size(0) - r);
+      at::Tensor a = rows.narrow(0, r, len).to(at::kDouble);
+      if (c.fitBias) a = at::cat({a, at::ones({len, 1}, dbl)}, 1);
+      eq.G.addmm_(a.t(), a);
+      eq.H.addmm_(a.t(), y.narrow(0, r, len));
+    }
+    eq.yy += y.pow(2).sum().item<double>();
+    c.report.samples += rows.size(0);
+  }
+  c.targets.clear();
+  return eq;
+}
+
+// Solves the ridge system and writes the solution into the consumer's weight (and bias or
+// BN running mean) when it lowers the error; the report says what happened either way.
+void refit(Graph& pruned, Consumer& c, const NormalEquations& eq, double ridge) {
+  Node& n = pruned.node(c.node);
+  at::Tensor& w = n.tensor("weight");
+  const at::Tensor outIn = toOutInLayout(n.op, "weight", w.detach());  // [O, I, ...]
+  const int64_t cols = c.report.columns, outs = outIn.size(0), d0 = outIn.numel() / outs;
+  const auto dbl = eq.G.options();
+  // The sliced weights as a solution of the same system.
+  at::Tensor old = outIn.reshape({outs, d0}).t().to(at::kDouble);
+  if (c.fitBias) {
+    const at::Tensor bias = c.bn < 0 ? n.tensor("bias").detach().to(at::kDouble) : at::zeros({outs}, dbl);
+    old = at::cat({old, bias.reshape({1, -1})}, 0);
+  }
+  const double scale = std::max(eq.yy, 1e-30);
+  c.report.errorBefore = c.report.errorAfter = residual(eq.G, eq.H, eq.yy, old) / scale;
+  try {
+    const double lambda = ridge * eq.G.trace().item<double>() / double(cols);
+    const at::Tensor theta = at::linalg_solve(eq.G + lambda * at::eye(cols, dbl), eq.H);
+    const double err = residual(eq.G, eq.H, eq.yy, theta) / scale;
+    if (!std::isfinite(err) || !theta.isfinite().all().item<bool>()) {
+      c.report.note = "the solution is not finite";
+    } else if (err >= c.report.errorBefore) {
+      c.report.note = "the refit would not lower the error";
+    } else {
+      c.report.errorAfter = err;
+      c.report.applied = true;
+      replaceTensor(w, fromOutInLayout(n.op, "weight", theta.narrow(0, 0, d0).t().reshape(outIn.sizes())));
+      if (c.fitBias) {
+        const at::Tensor b = theta[d0];
+        if (c.bn < 0) {
+          replaceTensor(n.tensor("bias"), b);
+        } else {
+          at::Tensor& mean = pruned.node(c.bn).tensor("running_mean");
+          replaceTensor(mean, mean.detach().to(at::kDouble) - b);
+        }
+      }
+    }
+  } catch (const c10::Error& e) {
+    c.report.note = std::string("least squares failed: ") + e.what_without_backtrace();
+  }
+}
+
+}  // namespace
+
+ReconstructReport reconstructConsumers(const DependencyGraph& deps, const PrunePlan& plan, Graph& pruned,
+                                       const ReconstructOptions& o, const ReconstructProgress& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  checkOptions(o);
+  torch::NoGradGuard noGrad;
+  std::vector<Consumer> consumers = findConsumers(deps, plan, pruned);
+  std::vector<Consumer*> active;
+  for (Consumer& c : consumers)
+    if (c.report.note.empty()) active.push_back(&c);
+  const at::Device device = deviceOf(pruned);
+  sampleTargets(deps, active, o, device);
 
   // Consumers in topological order, each on the pruned model as refitted so far.
   GraphModule after(std::shared_ptr<Graph>(&pruned, [](Graph*) {}));
   after->eval();
-  ReconstructReport report;
   int done = 0;
   for (Consumer* c : active) {
-    Node& n = pruned.node(c->node);
-    at::Tensor& w = n.tensor("weight");
-    const int64_t cols = c->report.columns, d0 = w.numel() / w.size(0);
-    const auto dbl = at::TensorOptions().dtype(at::kDouble).device(device);
-    at::Tensor G = at::zeros({cols, cols}, dbl), H = at::zeros({cols, w.size(0)}, dbl);
-    double yy = 0.0;
-    for (size_t b = 0; b < o.calibration.size(); ++b) {
-      const at::Tensor x = after->capture({o.calibration[b].to(device)}, {n.inputs[0]})[0];
-      const at::Tensor rows = patchRows(n, x).index_select(0, c->rows[b].to(device));
-      const at::Tensor& y = c->targets[b];
-      for (int64_t r = 0; r < rows.size(0); r += kRowChunk) {
-        const int64_t len = std::min(kRowChunk, rows.size(0) - r);
-        at::Tensor a = rows.narrow(0, r, len).to(at::kDouble);
-        if (c->fitBias) a = at::cat({a, at::ones({len, 1}, dbl)}, 1);
-        G.addmm_(a.t(), a);
-        H.addmm_(a.t(), y.narrow(0, r, len));
-      }
-      yy += y.pow(2).sum().item<double>();
-      c->report.samples += rows.size(0);
-    }
-    c->targets.clear();
-    // The sliced weights as a solution of the same system.
-    at::Tensor old = w.detach().reshape({w.size(0), d0}).t().to(at::kDouble);
-    if (c->fitBias) {
-      const at::Tensor bias = c->bn < 0 ? n.tensor("bias").detach().to(at::kDouble) : at::zeros({w.size(0)}, dbl);
-      old = at::cat({old, bias.reshape({1, -1})}, 0);
-    }
-    const double scale = std::max(yy, 1e-30);
-    c->report.errorBefore = c->report.errorAfter = residual(G, H, yy, old) / scale;
-    try {
-      const double lambda = o.ridge * G.trace().item<double>() / double(cols);
-      const at::Tensor theta = at::linalg_solve(G + lambda * at::eye(cols, dbl), H);
-      const double err = residual(G, H, yy, theta) / scale;
-      if (!std::isfinite(err) || !theta.isfinite().all().item<bool>()) {
-        c->report.note = "the solution is not finite";
-      } else if (err >= c->report.errorBefore) {
-        c->report.note = "the refit would not lower the error";
-      } else {
-        c->report.errorAfter = err;
-        c->report.applied = true;
-        replaceTensor(w, theta.narrow(0, 0, d0).t().reshape(w.sizes()));
-        if (c->fitBias) {
-          const at::Tensor b = theta[d0];
-          if (c->bn < 0) {
-            replaceTensor(n.tensor("bias"), b);
-          } else {
-            at::Tensor& mean = pruned.node(c->bn).tensor("running_mean");
-            replaceTensor(mean, mean.detach().to(at::kDouble) - b);
-          }
-        }
-      }
-    } catch (const c10::Error& e) {
-      c->report.note = std::string("least squares failed: ") + e.what_without_backtrace();
-    }
-    if (progress) progress(++done, static_cast<int>(active.size()), n.name);
+    const NormalEquations eq = accumulate(after, pruned.node(c->node), *c, o, device);
+    refit(pruned, *c, eq, o.ridge);
+    if (progress) progress(++done, static_cast<int>(active.size()), pruned.node(c->node).name);
   }
+  ReconstructReport report;
   for (Consumer& c : consumers) report.consumers.push_back(std::move(c.report));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;

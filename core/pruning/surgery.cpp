@@ -48,6 +48,8 @@ bool addToOutput(Graph& g, const Node& consumer, const at::Tensor& delta) {
   const Value& out = g.value(n.outputs[0]);
   if (out.consumers.size() == 1) {
     Node& next = g.node(out.consumers[0]);
+    // BatchNorm by kind, not the channel-norm trait: the offset goes into its running
+    // mean, which only a normalisation by running statistics has.
     if (next.op == OpKind::BatchNorm) {
       next.tensor("running_mean").sub_(delta);
       return true;
@@ -61,7 +63,7 @@ bool addToOutput(Graph& g, const Node& consumer, const at::Tensor& delta) {
 // of the constant at the image border than inside, so its contribution is not one number
 // per output channel there: a bias cannot carry it. (Linear has neither attribute.)
 std::string foldObstacle(const Node& n) {
-  if (n.attrs.getInt("groups", 1) != 1) return "grouped convolution";
+  if (channelGrouping(n) != ChannelGrouping::Dense) return "grouped convolution";
   if (hasPadding(n)) return "zero padding (border pixels see fewer taps)";
   return "";
 }
@@ -77,8 +79,10 @@ void foldRemovedConstants(const DependencyGraph& deps, const std::vector<std::ve
     if (static_cast<int64_t>(kept[in].size()) == total) continue;
     std::vector<bool> isKept(static_cast<size_t>(total), false);
     for (int64_t c : kept[in]) isKept[c] = true;
-    const at::Tensor w = n.tensor("weight").detach();
+    // The weight as [O, I, taps...], whatever the op stores (OpSpec::layout).
+    const at::Tensor w = toOutInLayout(n.op, "weight", n.tensor("weight").detach());
     at::Tensor delta = at::zeros({w.size(0)}, w.options());
+    std::string why = foldObstacle(n);
     int64_t constants = 0;
     for (int64_t c = 0; c < total; ++c) {
       if (isKept[c]) continue;
@@ -86,7 +90,9 @@ void foldRemovedConstants(const DependencyGraph& deps, const std::vector<std::ve
       const auto k = constantOf(src, in, c);
       if (!k || *k == 0.0) continue;
       ++constants;
-      // Weight [O, I, ...]: input channel c reaches output o through every tap of W[o, c].
+      // A grouped weight's in dim indexes channels within a group, not c: nothing to fold.
+      if (!why.empty()) continue;
+      // Input channel c reaches output o through every tap of W[o, c].
       const at::Tensor column = w.select(1, c);
       if (column.dim() == 1) {
         delta.add_(column, *k);
@@ -97,7 +103,6 @@ void foldRemovedConstants(const DependencyGraph& deps, const std::vector<std::ve
       }
     }
     if (constants == 0) continue;
-    std::string why = foldObstacle(n);
     if (why.empty() && !addToOutput(out, out.node(n.id), delta)) why = "no bias and no BatchNorm of its own after it";
     if (why.empty()) report.folded.push_back(n.name);
     else report.skipped.push_back({n.name, why});
@@ -129,20 +134,18 @@ SurgeryResult applySurgery(const DependencyGraph& deps, const PrunePlan& plan, c
     for (ValueId v : n.inputs) keptIn.push_back(static_cast<int64_t>(kept[v].size()));
     for (ValueId v : n.outputs) keptOut.push_back(static_cast<int64_t>(kept[v].size()));
     std::vector<bool> copied(n.tensors.size(), options.foldBeta);
-    if (spec.channelDims) {
-      for (const TensorChannelDims& d : spec.channelDims(n)) {  // decided on the unpruned node
-        for (size_t i = 0; i < n.tensors.size(); ++i) {
-          if (n.tensors[i].name != d.tensor) continue;
-          at::Tensor& t = n.tensors[i].tensor;
-          // index_select makes a new tensor: slicing is the copy.
-          if (d.outDim >= 0 && static_cast<int64_t>(kept[n.outputs[0]].size()) != t.size(d.outDim)) {
-            t = t.detach().index_select(d.outDim, at::tensor(kept[n.outputs[0]], at::kLong));
-            copied[i] = true;
-          }
-          if (d.inDim >= 0 && static_cast<int64_t>(kept[n.inputs[0]].size()) != t.size(d.inDim)) {
-            t = t.detach().index_select(d.inDim, at::tensor(kept[n.inputs[0]], at::kLong));
-            copied[i] = true;
-          }
+    for (const TensorChannelDims& d : slicedChannelDims(n)) {  // decided on the unpruned node
+      for (size_t i = 0; i < n.tensors.size(); ++i) {
+        if (n.tensors[i].name != d.tensor) continue;
+        at::Tensor& t = n.tensors[i].tensor;
+        // index_select makes a new tensor: slicing is the copy.
+        if (d.outDim >= 0 && static_cast<int64_t>(kept[n.outputs[0]].size()) != t.size(d.outDim)) {
+          t = t.detach().index_select(d.outDim, at::tensor(kept[n.outputs[0]], at::kLong));
+          copied[i] = true;
+        }
+        if (d.inDim >= 0 && static_cast<int64_t>(kept[n.inputs[0]].size()) != t.size(d.inDim)) {
+          t = t.detach().index_select(d.inDim, at::tensor(kept[n.inputs[0]], at::kLong));
+          copied[i] = true;
         }
       }
     }

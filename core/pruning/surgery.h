@@ -3,7 +3,7 @@
 // is never modified, so before/after comparison and undo are free.
 //
 // Check, then apply: the plan is validated against the dependency analysis first.
-// Every channel-indexed tensor dim (ops' channelDims) is sliced, channel-count
+// Every channel-indexed tensor dim (the ops' declared layout, slicedChannelDims) is sliced, channel-count
 // attributes (Split sizes, depthwise groups) updated, shapes re-inferred, and a forward
 // pass at batch 1 proves the result runs. A log entry keyed by scope name records what
 // was removed, so the same cut can be replayed on another copy of the model.

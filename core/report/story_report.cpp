@@ -124,8 +124,9 @@ StoryReport collectStoryReport(const std::string& runDir, const ReportOptions& o
     // Per-layer output channels, original -> final, by node name.
     for (const Node& n : graphs.front()->nodes()) {
       if (!opSpec(n.op).isChannelSource) continue;
-      LayerChange c{n.name, opKindName(n.op), n.tensor("weight").size(0), 0};
-      if (const Node* f = graphs.back()->findNode(n.name)) c.after = f->tensor("weight").size(0);
+      const int out = outChannelDim(n.op, "weight");
+      LayerChange c{n.name, opKindName(n.op), n.tensor("weight").size(out), 0};
+      if (const Node* f = graphs.back()->findNode(n.name)) c.after = f->tensor("weight").size(out);
       r.layers.push_back(c);
     }
     if (options.measureLatency && (r.stages.front().latencyMs < 0 || r.stages.back().latencyMs < 0)) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ops/op_table.h"
+
 namespace prunelab {
 
 GammaSnapshot snapshotGammas(const Graph& graph, int64_t step, double epoch) {
@@ -11,8 +13,8 @@ GammaSnapshot snapshotGammas(const Graph& graph, int64_t step, double epoch) {
   s.step = step;
   s.epoch = epoch;
   for (const Node& n : graph.nodes()) {
-    if (n.op != OpKind::BatchNorm || !n.hasTensor("weight")) continue;
-    const at::Tensor g = n.tensor("weight").detach().abs().to(at::kCPU, at::kFloat).contiguous();
+    if (!hasNormScale(n)) continue;
+    const at::Tensor g = n.tensor(normScale(n.op)).detach().abs().to(at::kCPU, at::kFloat).contiguous();
     s.layers.push_back({n.name, std::vector<float>(g.data_ptr<float>(), g.data_ptr<float>() + g.numel())});
   }
   return s;

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "graph/scope_pattern.h"
+#include "ops/op_table.h"
 
 namespace prunelab {
 
@@ -14,7 +15,7 @@ double effectiveSr(const SparsityOptions& o, double sr, int epoch, int epochs) {
 std::vector<NodeId> sparsityTargets(const Graph& graph, const SparsityOptions& o) {
   std::vector<NodeId> r;
   for (const Node& n : graph.nodes())
-    if (n.op == OpKind::BatchNorm && n.hasTensor("weight") && !scopeMatchesAny(n.scope, o.exclude)) r.push_back(n.id);
+    if (hasNormScale(n) && !scopeMatchesAny(n.scope, o.exclude)) r.push_back(n.id);
   return r;
 }
 
@@ -22,7 +23,8 @@ std::vector<float> absGammas(const Graph& graph, const std::vector<NodeId>& targ
   at::NoGradGuard noGrad;
   std::vector<float> out;
   for (NodeId id : targets) {
-    const at::Tensor g = graph.node(id).tensor("weight").detach().abs().to(at::kCPU, at::kFloat).contiguous();
+    const Node& n = graph.node(id);
+    const at::Tensor g = n.tensor(normScale(n.op)).detach().abs().to(at::kCPU, at::kFloat).contiguous();
     out.insert(out.end(), g.data_ptr<float>(), g.data_ptr<float>() + g.numel());
   }
   return out;
@@ -33,10 +35,11 @@ void applyBnL1(Graph& graph, const std::vector<NodeId>& targets, double sr, doub
   at::NoGradGuard noGrad;
   for (NodeId id : targets) {
     Node& n = graph.node(id);
-    at::Tensor& g = n.tensor("weight");
+    at::Tensor& g = n.tensor(normScale(n.op));
     if (g.grad().defined()) g.mutable_grad().add_(g.sign(), sr);
-    if (srBeta != 0.0 && n.hasTensor("bias")) {
-      at::Tensor& b = n.tensor("bias");
+    const std::string& shift = normShift(n.op);
+    if (srBeta != 0.0 && !shift.empty() && n.hasTensor(shift)) {
+      at::Tensor& b = n.tensor(shift);
       if (b.grad().defined()) b.mutable_grad().add_(b.sign(), sr * srBeta);
     }
   }

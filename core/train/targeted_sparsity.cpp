@@ -7,11 +7,22 @@
 
 #include "analysis/shape_inference.h"
 #include "graph/input_shape.h"
+#include "ops/op_table.h"
 #include "pruning/dependency_graph.h"
 #include "pruning/planner.h"
 #include "util/error.h"
 
 namespace prunelab {
+
+namespace {
+
+// The gamma of a channel normalisation node (a target: its scale is a group member).
+const at::Tensor& scaleOf(const Graph& graph, NodeId node) {
+  const Node& n = graph.node(node);
+  return n.tensor(normScale(n.op));
+}
+
+}  // namespace
 
 TargetedSparsity::TargetedSparsity(const Graph& graph, double percent) : m_percent(percent) {
   if (!(percent > 0.0 && percent < 1.0))
@@ -22,7 +33,7 @@ TargetedSparsity::TargetedSparsity(const Graph& graph, double percent) : m_perce
   m_bn.resize(m_deps->groups().size());
   for (const Group& g : m_deps->groups())
     for (const GroupMember& m : m_deps->members(g.id))
-      if (shaped.node(m.node).op == OpKind::BatchNorm && m.tensor == "weight") m_bn[g.id].push_back({m.node, m.indices});
+      if (isNormScale(shaped.node(m.node).op, m.tensor)) m_bn[g.id].push_back({m.node, m.indices});
 }
 
 TargetedSparsity::~TargetedSparsity() = default;
@@ -40,7 +51,7 @@ std::vector<std::pair<NodeId, at::Tensor>> TargetedSparsity::masks(const Graph& 
     scores[g.id].assign(static_cast<size_t>(g.size), 0.0);
     for (const BnSlice& b : m_bn[g.id]) {
       at::Tensor& gamma = gammas[static_cast<size_t>(b.node)];
-      if (!gamma.defined()) gamma = graph.node(b.node).tensor("weight").detach().abs().to(at::kCPU, at::kFloat).contiguous();
+      if (!gamma.defined()) gamma = scaleOf(graph, b.node).detach().abs().to(at::kCPU, at::kFloat).contiguous();
       const float* p = gamma.data_ptr<float>();
       for (size_t k = 0; k < b.indices.size(); ++k)
         for (int64_t i : b.indices[k]) scores[g.id][k] += p[i];
@@ -54,7 +65,7 @@ std::vector<std::pair<NodeId, at::Tensor>> TargetedSparsity::masks(const Graph& 
     for (const BnSlice& b : m_bn[g.id])
       for (int64_t k : plan.removed[g.id]) {
         at::Tensor& m = mask[static_cast<size_t>(b.node)];
-        if (!m.defined()) m = at::zeros({graph.node(b.node).tensor("weight").numel()}, at::kFloat);
+        if (!m.defined()) m = at::zeros({scaleOf(graph, b.node).numel()}, at::kFloat);
         float* p = m.data_ptr<float>();
         for (int64_t i : b.indices[static_cast<size_t>(k)]) p[i] = 1.0f;
       }
@@ -69,9 +80,10 @@ void applyMaskedBnL1(Graph& graph, const std::vector<std::pair<NodeId, at::Tenso
   at::NoGradGuard noGrad;
   for (const auto& [id, mask] : masks) {
     Node& n = graph.node(id);
-    for (const char* name : {"weight", "bias"}) {
-      const double coefficient = name[0] == 'w' ? sr : sr * srBeta;
-      if (coefficient == 0.0 || !n.hasTensor(name)) continue;
+    for (const bool scale : {true, false}) {
+      const std::string& name = scale ? normScale(n.op) : normShift(n.op);
+      const double coefficient = scale ? sr : sr * srBeta;
+      if (coefficient == 0.0 || name.empty() || !n.hasTensor(name)) continue;
       at::Tensor& t = n.tensor(name);
       if (!t.grad().defined()) continue;
       const at::Tensor m = mask.to(t.device(), t.scalar_type()).view(t.sizes());

@@ -1,12 +1,16 @@
-// Every op kind owns its whole life (issue #16): for EVERY OpKind, the op table must give
+// Every op kind owns its whole life: for EVERY OpKind, the op table must give
 // a forward runner, a shape rule, a cost rule (or say it costs nothing), a channel rule,
 // an ONNX export form and a TorchScript form (a composite op: a lowering pass whose
 // primitives have them) - and the forms must work: a tiny graph
 // holding the op is exported to ONNX in memory and imported back (with PruneLab's tags:
 // the same structure, tensors and outputs; without them, through the per-op-type
 // converters: the same outputs), and exported to TorchScript, loaded and run.
+// Its shape rule must give the shapes its forward makes, and where its channels can be
+// cut, surgery through it must compute what masking the cut channels computes (its
+// declared layout is what surgery slices: a wrong dim shows up there).
 // Each failure names the op and the missing or broken form. A new op without a sample
-// graph below fails too: add one next to the others.
+// graph below fails too: add one next to the others (and a pruning harness in
+// op_cut_harness.h when its channel rule lets channels through).
 
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/serialization/import.h>
@@ -21,11 +25,15 @@
 
 #include "analysis/shape_inference.h"
 #include "exec/inference.h"
+#include "exec/lowered_runner.h"
 #include "io/onnx_export.h"
 #include "io/onnx_import.h"
 #include "io/torchscript_export.h"
 #include "ops/op_table.h"
+#include "op_cut_harness.h"
 #include "passes/lowering.h"
+#include "pruning/dependency_graph.h"
+#include "pruning/surgery.h"
 #include "test_helpers.h"
 
 using namespace prunelab;
@@ -243,6 +251,97 @@ std::optional<double> constantAt(const Graph& g, ValueId v, int64_t c, const std
   return fn(ConstantQuery{g, n, c, [&](size_t i, int64_t ch) { return constantAt(g, n.inputs.at(i), ch, given); }});
 }
 
+// Runs `graph` node by node at batch `batch` (each op's own forward; a lowered op's
+// fragment) and compares each node's shape rule, given its inputs' real shapes, with the
+// shapes its forward made. "" when all agree and a node of kind `op` was checked.
+std::string shapeMismatch(const Graph& graph, OpKind op, int64_t batch) {
+  at::manual_seed(11);
+  at::NoGradGuard noGrad;
+  std::map<ValueId, at::Tensor> values;
+  for (ValueId v : graph.inputs()) values[v] = at::randn({batch, kChw[0], kChw[1], kChw[2]});
+  int checked = 0;
+  LoweredRunner lowered;
+  for (const Node& n : graph.nodes()) {
+    const OpSpec& spec = opSpec(n.op);
+    std::vector<at::Tensor> in;
+    std::vector<Shape> inShapes;
+    for (ValueId v : n.inputs) {
+      in.push_back(values.at(v));
+      inShapes.push_back(in.back().sizes().vec());
+    }
+    // A lowered op's forward is its fragment, run as the executor runs it.
+    const std::vector<at::Tensor> out = spec.lowered ? lowered.run(n, in, OpContext{}) : spec.forward(n, in, OpContext{});
+    const std::vector<Shape> rule = spec.inferShapes(n, inShapes);
+    if (rule.size() != out.size())
+      return n.name + " (" + opKindName(n.op) + "): the shape rule gives " + std::to_string(rule.size()) +
+             " outputs, forward makes " + std::to_string(out.size());
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (rule[i] != out[i].sizes().vec())
+        return n.name + " (" + opKindName(n.op) + "): the shape rule gives output " + std::to_string(i) + " " +
+               shapeToString(rule[i]) + ", forward makes " + shapeToString(out[i].sizes().vec());
+      values[n.outputs[i]] = out[i];
+    }
+    checked += n.op == op;
+  }
+  return checked ? "" : "the sample graph does not contain the op";
+}
+
+// The message of any exception `fn` throws (a wrong layout makes ATen throw c10::Error
+// from surgery's slicing, not prunelab::Error), or "".
+std::string anyErrorOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// A channel rule that lets channels through (the op's channels can be cut).
+bool channelsPassThrough(OpKind op) {
+  const ChannelRule r = opSpec(op).channelRule;
+  return r != ChannelRule::Pin && r != ChannelRule::Undeclared;
+}
+
+// Cuts channels 1 and 3 of every group of `graph` (a pruning harness) by surgery and by
+// masking (op_cut_harness.h); "" when their outputs agree within 1e-5 (relative to the
+// outputs' scale, at least 1) and the cut went through node "op".
+std::string cutMismatch(Graph graph) {
+  inferShapes(graph, kChw);
+  const DependencyGraph deps(graph);
+  PrunePlan plan;
+  plan.removed = test::cutOneAndThree(deps);
+  const auto kept = deps.keptChannels(plan.removed);
+  const Node* op = graph.findNode("op");
+  if (!op) return "the harness has no node named 'op'";
+  bool through = false;
+  for (const std::vector<ValueId>* vs : {&op->inputs, &op->outputs})
+    for (ValueId v : *vs) through = through || static_cast<int64_t>(kept[v].size()) < deps.channelCount(v);
+  if (!through) return "the plan cuts no channel of the op's inputs or outputs (is it pinned?)";
+  Graph cut;
+  std::string err = anyErrorOf([&] { cut = applySurgery(deps, plan).graph; });
+  if (!err.empty()) return "surgery failed: " + err.substr(0, err.find('\n'));
+  const Graph masked = test::maskedReference(graph, kept);
+  at::manual_seed(5);
+  const std::vector<at::Tensor> inputs{at::randn({1, kChw[0], kChw[1], kChw[2]})};
+  std::vector<at::Tensor> got, want;
+  err = anyErrorOf([&] { got = run(cut, inputs); });
+  if (!err.empty()) return "the cut graph does not run: " + err;
+  want = run(masked, inputs);
+  if (got.size() != want.size()) return "output count differs";
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i].sizes() != want[i].sizes())
+      return "output " + std::to_string(i) + ": cut " + shapeToString(got[i].sizes().vec()) + ", masked " +
+             shapeToString(want[i].sizes().vec());
+    const double scale = std::max(1.0, want[i].abs().max().item<double>());
+    const double diff = (got[i].to(at::kDouble) - want[i].to(at::kDouble)).abs().max().item<double>();
+    if (diff > 1e-5 * scale)
+      return "output " + std::to_string(i) + ": cut and masked differ by " + std::to_string(diff) + " (scale " +
+             std::to_string(scale) + ")";
+  }
+  return "";
+}
+
 }  // namespace
 
 class TestOpCompleteness : public QObject {
@@ -275,7 +374,13 @@ class TestOpCompleteness : public QObject {
     QVERIFY2(s.onnxExport || s.lowered, qPrintable(what(op, "no ONNX export form (OpSpec::onnxExport)")));
     QVERIFY2(s.torchScript || s.lowered, qPrintable(what(op, "no TorchScript form (OpSpec::torchScript)")));
     QVERIFY2(!(s.isActivation && !s.isElementwise), qPrintable(what(op, "an activation must be elementwise")));
-    QVERIFY2(!s.isChannelSource || s.channelDims, qPrintable(what(op, "a channel source must say which dims hold channels")));
+    QVERIFY2(!s.isChannelSource || (outChannelDim(op, "weight") >= 0 && inChannelDim(op, "weight") >= 0),
+             qPrintable(what(op, "a channel source must declare its weight's out and in channel dims (OpSpec::layout)")));
+    QVERIFY2(s.normScale.empty() == s.normShift.empty(),
+             qPrintable(what(op, "a channel normalisation declares both its scale and its shift")));
+    for (const std::string* t : {&s.normScale, &s.normShift})
+      QVERIFY2(t->empty() || outChannelDim(op, *t) == 0,
+               qPrintable(what(op, "its norm tensor '" + *t + "' must be a [C] tensor in its layout")));
     Sample sample;
     QVERIFY2(makeSample(op, sample), qPrintable(what(op, "no sample graph in test_op_completeness.cpp")));
     QVERIFY2(!run(sample.graph, inputsFor(sample)).empty(), qPrintable(what(op, "forward produced nothing")));
@@ -393,6 +498,41 @@ class TestOpCompleteness : public QObject {
     }
     if (opSpec(op).constantFn && op != OpKind::Reshape && checked == 0)
       QFAIL(qPrintable(what(op, "has a constantFn but the sample checks none of it")));
+  }
+
+  // The shape rule (OpSpec::inferShapes) says what the forward makes: every node of the
+  // op's sample runs at batch 2 (the rules include the batch dim), and the rule, given its
+  // inputs' real shapes, must give each output's real shape.
+  void everyShapeRuleMatchesForward_data() { addRows(); }
+  void everyShapeRuleMatchesForward() {
+    QFETCH(int, kind);
+    const OpKind op = static_cast<OpKind>(kind);
+    Sample s;
+    QVERIFY2(makeSample(op, s), qPrintable(what(op, "no sample graph in test_op_completeness.cpp")));
+    std::string mismatch;
+    const std::string err = test::errorOf([&] { mismatch = shapeMismatch(s.graph, op, 2); });
+    QVERIFY2(err.empty(), qPrintable(what(op, "running the sample failed: " + err)));
+    QVERIFY2(mismatch.empty(), qPrintable(what(op, mismatch)));
+  }
+
+  // Where an op's channels can be cut (its channel rule lets them through), cutting them
+  // through it (surgery: its declared layout, its resized attributes) computes what the
+  // unpruned graph computes with those channels masked (op_cut_harness.h): same outputs
+  // within 1e-5. An op whose channels cannot be cut says so by its Pin rule.
+  void everyPrunableOpCutsLikeAMask_data() { addRows(); }
+  void everyPrunableOpCutsLikeAMask() {
+    QFETCH(int, kind);
+    const OpKind op = static_cast<OpKind>(kind);
+    if (!channelsPassThrough(op)) QSKIP("channels are pinned through this op: nothing to cut");
+    const auto it = test::cutHarnesses().find(op);
+    QVERIFY2(it != test::cutHarnesses().end(), qPrintable(what(op, "no pruning harness in op_cut_harness.h")));
+    for (const test::CutHarness& h : it->second) {
+      at::manual_seed(static_cast<uint64_t>(op) + 101);
+      std::string mismatch;
+      const std::string err = anyErrorOf([&] { mismatch = cutMismatch(h.build()); });
+      QVERIFY2(err.empty(), qPrintable(what(op, h.name + " harness: cutting failed: " + err.substr(0, err.find('\n')))));
+      QVERIFY2(mismatch.empty(), qPrintable(what(op, h.name + " harness: " + mismatch)));
+    }
   }
 
   // Every ONNX op type a converter is registered for names a real family entry (no
