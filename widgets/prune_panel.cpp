@@ -14,6 +14,7 @@
 #include <QSpinBox>
 
 #include "widgets/format.h"
+#include "widgets/palette.h"
 
 namespace prunelab::widgets {
 
@@ -204,14 +205,14 @@ void PrunePanel::setWhatIf(const WhatIf& w) {
   }
   if (!w.needsScores.isEmpty()) {
     m_removed->setText(w.needsScores);
-    m_removed->setStyleSheet("color: #b36b00;");
+    m_removed->setStyleSheet("color: " + palette::css(palette::warning()) + ";");
     m_removed->setToolTip("");
   } else if (!w.floorLayers.isEmpty()) {
     m_removed->setText(QString("%1 channels planned for removal; %2 layer(s) at the channel floor: %3")
                            .arg(w.channelsRemoved)
                            .arg(w.floorLayers.size())
                            .arg(w.floorLayers.mid(0, 3).join(", ") + (w.floorLayers.size() > 3 ? ", ..." : "")));
-    m_removed->setStyleSheet("color: #c0392b;");
+    m_removed->setStyleSheet("color: " + palette::css(palette::error()) + ";");
     m_removed->setToolTip("These layers keep only the minimum number of channels:\n" + w.floorLayers.join("\n") +
                           "\nRaise the minimum per layer or lower the amount.");
   } else {

@@ -15,6 +15,7 @@
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "widgets/format.h"
+#include "widgets/palette.h"
 
 namespace prunelab::report {
 
@@ -78,37 +79,65 @@ struct Pictures {
   QImage gamma, curves, channels, network;
 };
 
+// The γ of every BN layer before and after sparse training, as % of channels per bin: the
+// BN gammas panel's histogram, the two overlaid on shared bins up to the 99.5th percentile.
+widgets::HistogramChart gammaChart(const StoryReport& s) {
+  const QVector<float> before(s.gammaOriginal.begin(), s.gammaOriginal.end()), after(s.gammaSparse.begin(), s.gammaSparse.end());
+  QVector<float> all = before + after;
+  std::sort(all.begin(), all.end());
+  widgets::HistogramChart chart;
+  chart.max = all.isEmpty() ? 1.0 : std::max(1e-6, double(all[static_cast<int>(0.995 * (all.size() - 1))]));
+  chart.yLabel = "% of channels";
+  const int bins = 40;
+  auto add = [&](const QVector<float>& values, const QString& name, const QColor& colour) {
+    if (values.isEmpty()) return;
+    QVector<double> counts(bins, 0.0);
+    widgets::addToHistogram(counts, values, chart.max);
+    for (double& c : counts) c = 100.0 * c / values.size();
+    chart.series.push_back({name, counts, colour});
+  };
+  add(before, "before sparse training", widgets::palette::before());
+  add(after, "after sparse training", widgets::palette::gamma());
+  return chart;
+}
+
+// Train loss and the metric per epoch over the whole story, as the Curves panel names them,
+// with a mark where each stage starts.
+widgets::CurveChart trainingChart(const StoryReport& s) {
+  widgets::CurveChart chart;
+  const QString metric = QString::fromStdString(s.metricName);
+  chart.series.resize(2);
+  chart.series[0].name = "train/loss";
+  chart.series[0].label = "train loss";
+  chart.series[1].name = s.task == "detect" ? "metrics/mAP50-95" : "val/top1";
+  chart.series[1].label = metric + " (val)";
+  chart.series[1].rightAxis = true;
+  chart.xLabel = "epoch (sparse training, then fine-tuning)";
+  chart.yLabel = "train loss";
+  chart.rightLabel = metric + " %";
+  std::string stage;
+  for (size_t i = 0; i < s.epochs.size(); ++i) {
+    const EpochRecord& e = s.epochs[i];
+    const double x = static_cast<double>(i + 1);
+    if (e.stage != stage) {
+      chart.marks.push_back({x - 0.5, QString::fromStdString(e.stage)});
+      stage = e.stage;
+    }
+    chart.series[0].x << x;
+    chart.series[0].y << e.trainLoss;
+    if (e.metric >= 0) {
+      chart.series[1].x << x;
+      chart.series[1].y << 100.0 * e.metric;
+    }
+  }
+  return chart;
+}
+
 Pictures draw(const StoryReport& s) {
   Pictures p;
   const QSize wide(900, 380);
-  if (!s.gammaOriginal.empty() || !s.gammaSparse.empty()) {
-    QVector<double> a(s.gammaOriginal.begin(), s.gammaOriginal.end()), b(s.gammaSparse.begin(), s.gammaSparse.end());
-    p.gamma = histogramChart(a, "before sparse training", b, "after sparse training", "|BN gamma|", wide);
-  }
-  if (!s.epochs.empty()) {
-    QVector<CurveSeries> series(2);
-    series[0].name = "train loss";
-    series[1].name = QString::fromStdString(s.metricName) + " (val)";
-    series[1].rightAxis = true;
-    QVector<QPair<double, QString>> marks;
-    std::string stage;
-    for (size_t i = 0; i < s.epochs.size(); ++i) {
-      const EpochRecord& e = s.epochs[i];
-      const double x = static_cast<double>(i + 1);
-      if (e.stage != stage) {
-        marks.push_back({x - 0.5, QString::fromStdString(e.stage)});
-        stage = e.stage;
-      }
-      series[0].x << x;
-      series[0].y << e.trainLoss;
-      if (e.metric >= 0) {
-        series[1].x << x;
-        series[1].y << 100.0 * e.metric;
-      }
-    }
-    p.curves = curvesChart(series, "epoch (sparse training, then fine-tuning)", "train loss",
-                           QString::fromStdString(s.metricName) + " %", marks, wide);
-  }
+  if (!s.gammaOriginal.empty() || !s.gammaSparse.empty()) p.gamma = histogramChart(gammaChart(s), wide);
+  if (!s.epochs.empty()) p.curves = curvesChart(trainingChart(s), wide);
   QStringList names;
   QVector<double> before, after;
   for (const LayerChange& l : s.layers) {
