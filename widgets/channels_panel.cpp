@@ -1,5 +1,6 @@
 #include "widgets/channels_panel.h"
 
+#include "widgets/palette.h"
 #include "widgets/qcustomplot_include.h"
 
 #include <QCheckBox>
@@ -24,18 +25,20 @@ ChannelsPanel::ChannelsPanel(QWidget* parent)
   };
   // Sparse training drives the channels to prune towards 0, so their bars are often a pixel high:
   // a hatched column behind each pruned one shows its state and where to click at any score.
-  m_prunedBack = bars(QColor(215, 60, 50));
-  m_prunedBack->setBrush(QBrush(QColor(215, 60, 50, 150), Qt::BDiagPattern));
+  QColor hatch = palette::pruned();
+  hatch.setAlpha(150);
+  m_prunedBack = bars(palette::pruned());
+  m_prunedBack->setBrush(QBrush(hatch, Qt::BDiagPattern));
   m_prunedBack->setSelectable(QCP::stNone);
   m_prunedBack->removeFromLegend();
-  m_kept = bars(QColor(40, 110, 190));
-  m_pruned = bars(QColor(215, 60, 50));
-  m_pinned = bars(QColor(110, 110, 110));
+  m_kept = bars(palette::kept());
+  m_pruned = bars(palette::pruned());
+  m_pinned = bars(palette::pinned());
   m_kept->setName("kept");
   m_pruned->setName("pruned");
   m_pinned->setName("pinned");
   m_threshold = new QCPItemStraightLine(m_plot);
-  m_threshold->setPen(QPen(QColor(230, 140, 0), 1.5, Qt::DashLine));
+  m_threshold->setPen(QPen(palette::threshold(), 1.5, Qt::DashLine));
   m_threshold->setVisible(false);
   m_plot->xAxis->setLabel("channel");
   m_plot->yAxis->setLabel("importance");
@@ -85,13 +88,15 @@ void ChannelsPanel::redraw() {
   m_pruned->setData(px, py, true);
   m_pinned->setData(nx, ny, true);
   m_title->setText(m_data.layer.isEmpty() ? QString("Select a layer")
-                                          : QString("<b>%1</b> - kept %2 / %3 &nbsp; <span style='color:#2868be'>■ kept</span> "
-                                                    "<span style='color:#d73c32'>■ pruned</span> "
-                                                    "<span style='color:#6e6e6e'>■ pinned</span> "
-                                                    "<span style='color:#e68c00'>- - threshold</span>")
+                                          : QString("<b>%1</b> - kept %2 / %3 &nbsp; <span style='color:%4'>■ kept</span> "
+                                                    "<span style='color:%5'>■ pruned</span> "
+                                                    "<span style='color:%6'>■ pinned</span> "
+                                                    "<span style='color:%7'>- - threshold</span>")
                                                 .arg(m_data.layer)
                                                 .arg(kept)
-                                                .arg(n));
+                                                .arg(n)
+                                                .arg(palette::css(palette::kept()), palette::css(palette::pruned()),
+                                                     palette::css(palette::pinned()), palette::css(palette::threshold())));
   m_threshold->setVisible(m_data.threshold >= 0);
   m_threshold->point1->setCoords(0, m_data.threshold);
   m_threshold->point2->setCoords(1, m_data.threshold);

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "widgets/format.h"
+#include "widgets/palette.h"
 
 namespace prunelab::widgets {
 
@@ -30,8 +31,8 @@ ComparePanel::ComparePanel(QWidget* parent)
   m_after = new QCPBars(m_plot->yAxis, m_plot->xAxis);
   m_before->setName("before");
   m_after->setName("after");
-  m_before->setBrush(QColor(170, 170, 170));
-  m_after->setBrush(QColor(40, 110, 190));
+  m_before->setBrush(palette::before());
+  m_after->setBrush(palette::after());
   m_before->setPen(Qt::NoPen);
   m_after->setPen(Qt::NoPen);
   auto* group = new QCPBarsGroup(m_plot);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "widgets/charts.h"
+#include "widgets/palette.h"
 #include "widgets/qcustomplot_include.h"
 
 #include <QTimer>
@@ -11,41 +13,15 @@
 
 namespace prunelab::widgets {
 
-namespace {
-
-QColor seriesColour(int i) {
-  static const QColor colours[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
-                                   QColor(214, 39, 40),  QColor(148, 103, 189), QColor(140, 86, 75),
-                                   QColor(227, 119, 194), QColor(127, 127, 127), QColor(188, 189, 34),
-                                   QColor(23, 190, 207)};
-  return colours[i % 10];
-}
-
-}  // namespace
-
 CurvesPanel::CurvesPanel(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
   const char* titles[] = {"loss", "lr / sr", "metric"};
   for (int i = 0; i < 3; ++i) {
     m_plots[i] = new QCustomPlot(this);
-    m_plots[i]->yAxis->setLabel(titles[i]);
-    m_plots[i]->legend->setFont(QFont(font().family(), 7));
-    m_plots[i]->legend->setRowSpacing(-3);
-    // The legend sits in a row of its own above the axis rect, never on the data: one row
-    // of entries, wrapping when the panel is narrow.
-    QCustomPlot* p = m_plots[i];
-    p->plotLayout()->insertRow(0);
-    p->plotLayout()->addElement(0, 0, p->legend);  // taken out of the axis rect's inset layout
-    p->plotLayout()->setRowStretchFactor(0, 0.001);
-    p->plotLayout()->setRowSpacing(0);
-    p->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    p->legend->setWrap(4);
-    p->legend->setBorderPen(Qt::NoPen);
-    p->legend->setMargins(QMargins(4, 1, 4, 0));
+    prepareCurvePlot(*m_plots[i], titles[i], 7);
     m_plots[i]->setMinimumHeight(110);
     m_plots[i]->setPlottingHints(QCP::phCacheLabels | QCP::phFastPolylines);
-    m_plots[i]->legend->setVisible(false);  // shown once a series exists
     connect(m_plots[i], &QCustomPlot::afterLayout, this, &CurvesPanel::alignMargins);
     layout->addWidget(m_plots[i], i == Rates ? 2 : 3);
   }
@@ -74,17 +50,9 @@ CurvesPanel::Plot CurvesPanel::plotFor(const QString& name) {
 QCPGraph* CurvesPanel::series(const QString& name, Plot plot, bool rightAxis) {
   auto it = m_series.find(name);
   if (it != m_series.end()) return it.value();
-  QCustomPlot* p = m_plots[plot];
-  QCPGraph* g = p->addGraph(p->xAxis, rightAxis ? p->yAxis2 : p->yAxis);
-  g->setName(name);
-  QPen pen(seriesColour(m_colour++), 1.6);
-  if (name.startsWith("pruned_now/")) pen.setStyle(Qt::DashLine), pen.setWidthF(2.0);
-  if (name == "step/loss") pen = QPen(QColor(160, 190, 225), 0.8);
-  if (name == "step/sparse_target") pen.setStyle(Qt::DashLine);
-  g->setAntialiased(!name.startsWith("step/") && name != "lr" && name != "sr");  // thousands of points
-  g->setPen(pen);
-  if (!name.startsWith("step/") && name != "lr" && name != "sr")
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 4));
+  const QColor colour = palette::curve(name, m_taken);
+  m_taken.insert(colour.rgb());
+  QCPGraph* g = addCurve(*m_plots[plot], name, colour, rightAxis);
   m_series.insert(name, g);
   m_order << name;
   return g;
@@ -182,7 +150,7 @@ void CurvesPanel::clear() {
   for (QCustomPlot* p : m_plots) p->clearGraphs();
   m_series.clear();
   m_order.clear();
-  m_colour = 0;
+  m_taken.clear();
   m_xMax = 1.0;
   rescale();
 }

@@ -11,7 +11,9 @@
 // "pruned_now/top1", "train/box_loss"...). Thread: GUI thread; appends are O(1) and replots
 // are queued.
 
+#include <QColor>
 #include <QHash>
+#include <QSet>
 #include <QStringList>
 #include <QWidget>
 
@@ -46,7 +48,7 @@ class CurvesPanel : public QWidget {
   QCustomPlot* m_plots[3];
   QHash<QString, QCPGraph*> m_series;
   QStringList m_order;
-  int m_colour = 0;
+  QSet<QRgb> m_taken;  // the colours of the series so far: each series gets its own
   double m_xMax = 1.0;
   bool m_rescalePending = false;
 };

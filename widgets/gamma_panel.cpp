@@ -1,5 +1,7 @@
 #include "widgets/gamma_panel.h"
 
+#include "widgets/charts.h"
+#include "widgets/palette.h"
 #include "widgets/qcustomplot_include.h"
 
 #include <QCheckBox>
@@ -18,11 +20,6 @@ constexpr int kMaxFrames = 400;  // beyond this every other old frame is dropped
 GammaPanel::GammaPanel(QWidget* parent)
     : QWidget(parent), m_histPlot(new QCustomPlot(this)), m_heatPlot(new QCustomPlot(this)),
       m_log(new QCheckBox("log counts", this)), m_stats(new QLabel(this)) {
-  m_bars = new QCPBars(m_histPlot->xAxis, m_histPlot->yAxis);
-  m_bars->setPen(Qt::NoPen);
-  m_bars->setBrush(QColor(40, 110, 190));
-  m_histPlot->xAxis->setLabel("|γ|");
-  m_histPlot->yAxis->setLabel("channels");
   m_histPlot->setMinimumHeight(140);
 
   m_map = new QCPColorMap(m_heatPlot->xAxis, m_heatPlot->yAxis);
@@ -40,12 +37,7 @@ GammaPanel::GammaPanel(QWidget* parent)
   m_heatPlot->yAxis->setLabel("|γ|");
   m_heatPlot->setMinimumHeight(140);
 
-  connect(m_log, &QCheckBox::toggled, this, [this](bool on) {
-    m_histPlot->yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-    if (on) m_histPlot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-    else m_histPlot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
-    redraw();
-  });
+  connect(m_log, &QCheckBox::toggled, this, &GammaPanel::redraw);
   auto* top = new QHBoxLayout;
   top->addWidget(m_stats, 1);
   top->addWidget(m_log);
@@ -73,13 +65,8 @@ void GammaPanel::clear() {
 
 QVector<double> GammaPanel::histogram(const GammaFrame& f) const {
   QVector<double> h(kBins, 0.0);
-  for (int l = 0; l < f.layers.size(); ++l) {
-    if (!m_selected.isEmpty() && !m_selected.contains(f.layers[l])) continue;
-    for (float g : f.absGamma[l]) {
-      const int b = std::clamp(static_cast<int>(g / m_max * kBins), 0, kBins - 1);  // the last bin holds the tail
-      h[b] += 1.0;
-    }
-  }
+  for (int l = 0; l < f.layers.size(); ++l)
+    if (m_selected.isEmpty() || m_selected.contains(f.layers[l])) addToHistogram(h, f.absGamma[l], m_max);
   return h;
 }
 
@@ -133,10 +120,11 @@ QVector<double> GammaPanel::histogramCounts() const { return m_hists.isEmpty() ?
 
 void GammaPanel::redraw() {
   const double width = m_max / kBins;
-  QVector<double> keys(kBins);
-  for (int b = 0; b < kBins; ++b) keys[b] = (b + 0.5) * width;
+  HistogramChart chart;
+  chart.max = m_max;
+  chart.logCounts = m_log->isChecked();
   if (m_frames.isEmpty()) {
-    m_bars->data()->clear();
+    drawHistogram(*m_histPlot, chart);
     m_map->data()->clear();
     m_histPlot->replot(QCustomPlot::rpQueuedReplot);
     m_heatPlot->replot(QCustomPlot::rpQueuedReplot);
@@ -160,14 +148,8 @@ void GammaPanel::redraw() {
                        .arg(n ? 100.0 * small / n : 0.0, 0, 'f', 1)
                        .arg(f.epoch, 0, 'f', 1) +
                    (f.note.isEmpty() ? QString() : " · " + f.note));
-  QVector<double> counts = m_hists.back();
-  if (m_log->isChecked())
-    for (double& c : counts) c = std::max(c, 0.5);  // log axes cannot show 0
-  m_bars->setWidth(width * 0.9);
-  m_bars->setData(keys, counts, true);
-  m_histPlot->xAxis->setRange(0, m_max);
-  const double top = *std::max_element(counts.begin(), counts.end());
-  m_histPlot->yAxis->setRange(m_log->isChecked() ? 0.5 : 0.0, std::max(1.0, top * 1.1));
+  chart.series = {{QString(), m_hists.back(), palette::gamma()}};
+  drawHistogram(*m_histPlot, chart);
 
   // Heat map: one column per snapshot.
   const int cols = m_frames.size();

@@ -13,7 +13,6 @@
 #include "widgets/view_model.h"
 
 class QCheckBox;
-class QCPBars;
 class QCPColorMap;
 class QCustomPlot;
 class QLabel;
@@ -53,7 +52,6 @@ class GammaPanel : public QWidget {
 
   QCustomPlot* m_histPlot;
   QCustomPlot* m_heatPlot;
-  QCPBars* m_bars;
   QCPColorMap* m_map;
   QCheckBox* m_log;
   QLabel* m_stats;

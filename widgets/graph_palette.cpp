@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "widgets/palette.h"
+
 namespace prunelab::widgets {
 
 QColor mix(const QColor& a, const QColor& b, double t) {
@@ -11,7 +13,7 @@ QColor mix(const QColor& a, const QColor& b, double t) {
                           a.blueF() + (b.blueF() - a.blueF()) * t);
 }
 
-QColor pruneColour(double prunedShare) { return mix(QColor(255, 255, 255), QColor(220, 50, 40), prunedShare); }
+QColor pruneColour(double prunedShare) { return palette::cost(prunedShare); }
 
 // Viridis-like: perceptually ordered dark purple -> teal -> yellow, readable for colour-blind users.
 QColor importanceColour(double v) {

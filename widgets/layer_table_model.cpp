@@ -1,6 +1,9 @@
 #include "widgets/layer_table_model.h"
 
 #include <QColor>
+#include <algorithm>
+
+#include "widgets/palette.h"
 
 namespace prunelab::widgets {
 
@@ -49,9 +52,9 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
       default: return data(index, Qt::DisplayRole);
     }
   }
-  if (role == Qt::ForegroundRole && !r.prunable) return QColor(Qt::gray);
+  if (role == Qt::ForegroundRole && !r.prunable) return palette::pinned();
   if (role == Qt::BackgroundRole && index.column() == Ratio && r.ratio() > 0)
-    return QColor::fromHsvF(0.0, std::min(0.6, r.ratio()), 1.0);
+    return palette::cost(std::min(0.6, r.ratio()));  // never so dark that the text is lost
   if (role == Qt::TextAlignmentRole && index.column() >= Channels) return int(Qt::AlignRight | Qt::AlignVCenter);
   if (role == Qt::ToolTipRole && index.column() == Ratio)
     return r.prunable ? "Double-click to type a prune ratio (0-0.95)" : "Pinned: feeds a graph output or is protected";

@@ -45,6 +45,18 @@ MainWindow::MainWindow(QWidget* parent)
   setDockNestingEnabled(true);
   setCentralWidget(m_graph);
 
+  buildDocks();
+  QAction* openModel = buildFileMenu();
+  QAction* run = buildStoryMenu();
+  buildViewMenu();
+  buildToolBar(openModel, run);
+  buildStatusBar();
+  setBusy({});
+  m_defaultState = saveState();
+  restoreLayout();
+}
+
+void MainWindow::buildDocks() {
   // Docks: controls on the left, live training evidence on the right, the per-layer
   // and per-channel views and the log along the bottom.
   QDockWidget* train = dock("Train", m_train, Qt::LeftDockWidgetArea);
@@ -72,7 +84,10 @@ MainWindow::MainWindow(QWidget* parent)
   resizeDocks({train, prune}, {330, 470}, Qt::Vertical);
   resizeDocks({layers}, {290}, Qt::Vertical);
   resizeDocks({layers, channels, log}, {560, 640, 400}, Qt::Horizontal);
+}
 
+// File: models, datasets, projects. Returns Open model (the toolbar's Open...).
+QAction* MainWindow::buildFileMenu() {
   auto* file = menuBar()->addMenu("&File");
   QAction* openModel = file->addAction("Open &model...", this, [this] {
     const QString f = QFileDialog::getOpenFileName(this, "Open model", {},
@@ -100,17 +115,30 @@ MainWindow::MainWindow(QWidget* parent)
   save->setShortcut(QKeySequence::Save);
   file->addSeparator();
   file->addAction("&Quit", this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+  return openModel;
+}
+
+// Story: the demos and Run the whole story (returned: the toolbar shows it too).
+QAction* MainWindow::buildStoryMenu() {
   auto* story = menuBar()->addMenu("&Story");
   story->addAction("Open demo: &classifier", this, &MainWindow::demoRequested);
   story->addAction("Open demo: &detector", this, &MainWindow::detectorDemoRequested);
   story->addSeparator();
   QAction* run = story->addAction("&Run the whole story", this, &MainWindow::storyRequested);
   run->setToolTip("Sparse-train, prune, fine-tune, compare, export and write the report, unattended");
+  return run;
+}
+
+// View: every dock's toggle and Reset layout (after the docks exist).
+void MainWindow::buildViewMenu() {
   auto* view = menuBar()->addMenu("&View");
   for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
   view->addSeparator();
   view->addAction("&Reset layout", this, &MainWindow::resetLayout);
+}
 
+// The built-in models, Open..., Evaluate, Compare and the story.
+void MainWindow::buildToolBar(QAction* openModel, QAction* run) {
   auto* bar = addToolBar("Main");
   bar->setObjectName("mainToolbar");
   bar->addWidget(new QLabel(" Model: "));
@@ -127,7 +155,10 @@ MainWindow::MainWindow(QWidget* parent)
   bar->addAction("Compare", this, &MainWindow::compareRequested);
   bar->addSeparator();
   bar->addAction(run);
+}
 
+// The running task, the model and data labels, and the task's progress.
+void MainWindow::buildStatusBar() {
   m_progress->setMaximumWidth(260);
   m_progress->setRange(0, 1000);
   m_progress->setVisible(false);
@@ -138,9 +169,6 @@ MainWindow::MainWindow(QWidget* parent)
     statusBar()->addWidget(l, 3);
   }
   statusBar()->addPermanentWidget(m_progress);
-  setBusy({});
-  m_defaultState = saveState();
-  restoreLayout();
 }
 
 void MainWindow::raisePanel(QWidget* panel, int minHeight) {

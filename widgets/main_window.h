@@ -75,6 +75,12 @@ class MainWindow : public QMainWindow {
   void closeEvent(QCloseEvent* event) override;
 
  private:
+  void buildDocks();
+  QAction* buildFileMenu();
+  QAction* buildStoryMenu();
+  void buildViewMenu();
+  void buildToolBar(QAction* openModel, QAction* run);
+  void buildStatusBar();
   QDockWidget* dock(const QString& title, QWidget* w, Qt::DockWidgetArea area);
   void restoreLayout();
   void applyDefaultDockSizes();

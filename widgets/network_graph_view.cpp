@@ -21,6 +21,7 @@
 #include "widgets/graph_minimap.h"
 #include "widgets/graph_node_item.h"
 #include "widgets/graph_palette.h"
+#include "widgets/palette.h"
 
 namespace prunelab::widgets {
 
@@ -88,7 +89,7 @@ NetworkGraphView::NetworkGraphView(QWidget* parent)
   layout->addLayout(bar);
   layout->addWidget(m_view, 1);
   m_legend->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-  m_status->setStyleSheet("color: gray");
+  m_status->setStyleSheet("color: " + palette::css(palette::muted()));
   setColorMode(ColorMode::PruneRatio);
 }
 

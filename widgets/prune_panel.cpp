@@ -14,6 +14,7 @@
 #include <QSpinBox>
 
 #include "widgets/format.h"
+#include "widgets/palette.h"
 
 namespace prunelab::widgets {
 
@@ -26,6 +27,15 @@ PrunePanel::PrunePanel(QWidget* parent)
       m_safe(new QLabel(this)), m_removed(new QLabel(this)), m_apply(new QPushButton("Apply", this)),
       m_reset(new QPushButton("Clear plan", this)), m_undo(new QPushButton("Undo", this)),
       m_redo(new QPushButton("Redo", this)), m_measureLatency(new QPushButton("Measure latency", this)) {
+  configureControls();
+  buildLayout();
+  connectControls();
+  setUndoRedo(false, false);
+}
+
+// Choices, ranges and tooltips of the planning controls.
+void PrunePanel::configureControls() {
+  // The criteria come from the application (core's list): setCriteria().
   m_criterion->setToolTip("bn: |gamma| (Network Slimming); l1/l2: weight norms; activation, taylor and "
                           "reconstruction use calibration batches from the open dataset; random: baseline");
   m_score->setToolTip("Compute channel importance with this criterion");
@@ -60,7 +70,10 @@ PrunePanel::PrunePanel(QWidget* parent)
   m_measureLatency->setToolTip("Time every Conv/Linear on this machine at a grid of widths (prunelab-cli "
                                "latency-table): the after-latency is then predicted from these measurements "
                                "instead of scaled by MACs");
+}
 
+// Criterion, Plan by, the amount and the planners' constraints.
+QFormLayout* PrunePanel::buildSettingsForm() {
   auto* crit = new QHBoxLayout;
   crit->addWidget(m_criterion, 1);
   crit->addWidget(m_score);
@@ -78,7 +91,11 @@ PrunePanel::PrunePanel(QWidget* parent)
   form->addRow("", m_yamlWidths);
   form->addRow("", m_fold);
   form->addRow("", m_refit);
+  return form;
+}
 
+// Params, MACs, size and latency before -> after, what the plan removes, Measure latency.
+QGroupBox* PrunePanel::buildWhatIfBox() {
   auto* box = new QGroupBox("What if", this);
   auto* grid = new QGridLayout(box);
   const char* rows[] = {"Params", "MACs", "Size", "Latency (b1)"};
@@ -96,18 +113,25 @@ PrunePanel::PrunePanel(QWidget* parent)
   }
   grid->addWidget(m_removed, 5, 0, 1, 3);
   grid->addWidget(m_measureLatency, 5, 3, Qt::AlignRight);
+  return box;
+}
 
+// The settings, the what-if and the Apply/Clear/Undo/Redo row, top to bottom.
+void PrunePanel::buildLayout() {
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(m_apply);
   buttons->addWidget(m_reset);
   buttons->addWidget(m_undo);
   buttons->addWidget(m_redo);
   auto* layout = new QVBoxLayout(this);
-  layout->addLayout(form);
-  layout->addWidget(box);
+  layout->addLayout(buildSettingsForm());
+  layout->addWidget(buildWhatIfBox());
   layout->addLayout(buttons);
   layout->addStretch(1);
+}
 
+// Every setting is emitted at once: the owner re-plans and calls setWhatIf().
+void PrunePanel::connectControls() {
   connect(m_score, &QPushButton::clicked, this, [this] { Q_EMIT criterionChosen(criterion()); });
   connect(m_criterion, &QComboBox::activated, this, [this] { Q_EMIT criterionChosen(criterion()); });
   connect(m_slider, &QSlider::valueChanged, this, [this](int v) {
@@ -127,7 +151,6 @@ PrunePanel::PrunePanel(QWidget* parent)
   connect(m_undo, &QPushButton::clicked, this, &PrunePanel::undoRequested);
   connect(m_redo, &QPushButton::clicked, this, &PrunePanel::redoRequested);
   connect(m_measureLatency, &QPushButton::clicked, this, &PrunePanel::latencyTableRequested);
-  setUndoRedo(false, false);
 }
 
 QString PrunePanel::criterion() const { return m_criterion->currentText(); }
@@ -210,14 +233,14 @@ void PrunePanel::setWhatIf(const WhatIf& w) {
   }
   if (!w.needsScores.isEmpty()) {
     m_removed->setText(w.needsScores);
-    m_removed->setStyleSheet("color: #b36b00;");
+    m_removed->setStyleSheet("color: " + palette::css(palette::warning()) + ";");
     m_removed->setToolTip("");
   } else if (!w.floorLayers.isEmpty()) {
     m_removed->setText(QString("%1 channels planned for removal; %2 layer(s) at the channel floor: %3")
                            .arg(w.channelsRemoved)
                            .arg(w.floorLayers.size())
                            .arg(w.floorLayers.mid(0, 3).join(", ") + (w.floorLayers.size() > 3 ? ", ..." : "")));
-    m_removed->setStyleSheet("color: #c0392b;");
+    m_removed->setStyleSheet("color: " + palette::css(palette::error()) + ";");
     m_removed->setToolTip("These layers keep only the minimum number of channels:\n" + w.floorLayers.join("\n") +
                           "\nRaise the minimum per layer or lower the amount.");
   } else {

@@ -15,6 +15,8 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
+class QGroupBox;
 class QLabel;
 class QPushButton;
 class QSlider;
@@ -70,6 +72,12 @@ class PrunePanel : public QWidget {
   void latencyTableRequested();  // "Measure latency": time the layers for the what-if
 
  private:
+  void configureControls();
+  QFormLayout* buildSettingsForm();
+  QGroupBox* buildWhatIfBox();
+  void buildLayout();
+  void connectControls();
+
   QComboBox* m_criterion;
   QPushButton* m_score;
   QComboBox* m_planBy;

@@ -15,6 +15,7 @@
 #include <algorithm>
 
 #include "widgets/format.h"
+#include "widgets/palette.h"
 
 namespace prunelab::widgets {
 
@@ -23,10 +24,7 @@ namespace {
 constexpr int kRowHeight = 20, kCellWidth = 52, kHeaderHeight = 22, kPad = 6;
 
 // White (no drop) to red (the largest drop in the table): what costs most stands out.
-QColor dropColour(double drop, double worst) {
-  const double t = worst > 0 ? std::clamp(drop / worst, 0.0, 1.0) : 0.0;
-  return QColor::fromRgbF(1.0, 1.0 - 0.75 * t, 1.0 - 0.8 * t);
-}
+QColor dropColour(double drop, double worst) { return palette::cost(worst > 0 ? drop / worst : 0.0); }
 
 }  // namespace
 

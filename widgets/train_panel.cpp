@@ -25,6 +25,15 @@ TrainPanel::TrainPanel(QWidget* parent)
       m_byEpoch(new QSpinBox(this)), m_start(new QPushButton("Start", this)),
       m_pause(new QPushButton("Pause", this)), m_cancel(new QPushButton("Cancel", this)),
       m_progress(new QProgressBar(this)), m_eta(new QLabel(this)) {
+  configureControls();
+  buildLayout();
+  connectControls();
+  setRequest(TrainRequest{});
+  setRunning(false);
+}
+
+// Ranges, units and tooltips of every control.
+void TrainPanel::configureControls() {
   m_epochs->setRange(1, 1000);
   m_batch->setRange(1, 4096);
   m_lr->setDecimals(5);
@@ -55,7 +64,10 @@ TrainPanel::TrainPanel(QWidget* parent)
   m_start->setToolTip("Train the current model on the open dataset (sparse when sr > 0)");
   m_progress->setRange(0, 1000);
   m_progress->setFormat("%p%");
+}
 
+// The form (settings, the sr autopilot line), the run buttons, progress and ETA.
+void TrainPanel::buildLayout() {
   auto* form = new QFormLayout;
   form->addRow("Epochs", m_epochs);
   form->addRow("Batch", m_batch);
@@ -82,7 +94,10 @@ TrainPanel::TrainPanel(QWidget* parent)
   layout->addWidget(m_progress);
   layout->addWidget(m_eta);
   layout->addStretch(1);
+}
 
+// Start/Pause/Cancel, and sr and lr, which stay live during a run.
+void TrainPanel::connectControls() {
   connect(m_start, &QPushButton::clicked, this, [this] { Q_EMIT startRequested(request()); });
   connect(m_pause, &QPushButton::toggled, this, [this](bool on) {
     m_pause->setText(on ? "Resume" : "Pause");
@@ -103,8 +118,6 @@ TrainPanel::TrainPanel(QWidget* parent)
   });
   connect(m_epochs, &QSpinBox::valueChanged, this, [this](int epochs) { m_byEpoch->setMaximum(epochs); });
   connect(m_lr, &QDoubleSpinBox::valueChanged, this, &TrainPanel::lrChanged);
-  setRequest(TrainRequest{});
-  setRunning(false);
 }
 
 TrainRequest TrainPanel::request() const {

@@ -72,6 +72,10 @@ class TrainPanel : public QWidget {
   void autopilotToggled(bool on, bool byHand);
 
  private:
+  void configureControls();
+  void buildLayout();
+  void connectControls();
+
   QSpinBox* m_epochs;
   QSpinBox* m_batch;
   QDoubleSpinBox* m_lr;

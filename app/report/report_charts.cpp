@@ -8,25 +8,25 @@
 #include <cmath>
 
 #include "widgets/network_graph_view.h"
+#include "widgets/palette.h"
 #include "widgets/qcustomplot_include.h"
 
 namespace prunelab::report {
 
 namespace {
 
-const QColor kBefore(120, 144, 168);
-const QColor kAfter(31, 119, 180);
-const QColor kAccent(224, 122, 95);
+constexpr int kPointSize = 9;  // tick labels and legends: read at the report's column width
 
 void style(QCustomPlot& p) {
   p.setBackground(Qt::white);
   QFont f = p.font();
-  f.setPointSize(9);
+  f.setPointSize(kPointSize);
   p.xAxis->setTickLabelFont(f);
   p.yAxis->setTickLabelFont(f);
+  p.yAxis2->setTickLabelFont(f);
   p.legend->setFont(f);
   p.legend->setVisible(true);
-  p.legend->setBrush(QColor(255, 255, 255, 220));
+  p.legend->setBrush(QColor(255, 255, 255, 220));  // translucent white over the data
 }
 
 QImage render(QCustomPlot& p, QSize size) {
@@ -39,79 +39,17 @@ QImage render(QCustomPlot& p, QSize size) {
 
 }  // namespace
 
-QImage histogramChart(const QVector<double>& a, const QString& aName, const QVector<double>& b, const QString& bName,
-                      const QString& xLabel, QSize size) {
+QImage histogramChart(const widgets::HistogramChart& chart, QSize size) {
   QCustomPlot p;
   style(p);
-  QVector<double> all = a + b;
-  std::sort(all.begin(), all.end());
-  const double hi = all.isEmpty() ? 1.0 : std::max(1e-6, all[static_cast<int>(0.995 * (all.size() - 1))]);
-  const int bins = 40;
-  const double width = hi / bins;
-  auto histogram = [&](const QVector<double>& v) {
-    QVector<double> counts(bins, 0.0);
-    for (double x : v) counts[std::clamp(static_cast<int>(x / width), 0, bins - 1)] += 1;
-    for (double& c : counts) c = v.isEmpty() ? 0 : 100.0 * c / v.size();
-    return counts;
-  };
-  QVector<double> centers(bins);
-  for (int i = 0; i < bins; ++i) centers[i] = (i + 0.5) * width;
-  const QVector<QPair<const QVector<double>*, QPair<QString, QColor>>> sets = {{&a, {aName, kBefore}}, {&b, {bName, kAccent}}};
-  for (const auto& [values, meta] : sets) {
-    if (values->isEmpty()) continue;
-    auto* bars = new QCPBars(p.xAxis, p.yAxis);
-    bars->setName(meta.first);
-    bars->setWidth(width * 0.9);
-    QColor fill = meta.second;
-    fill.setAlpha(150);
-    bars->setBrush(fill);
-    bars->setPen(QPen(meta.second.darker(120)));
-    bars->setData(centers, histogram(*values), true);
-  }
-  p.xAxis->setLabel(xLabel);
-  p.yAxis->setLabel("% of channels");
-  p.rescaleAxes();
-  p.xAxis->setRange(0, hi);
-  p.yAxis->setRangeLower(0);
-  p.axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  widgets::drawHistogram(p, chart);
   return render(p, size);
 }
 
-QImage curvesChart(const QVector<CurveSeries>& series, const QString& xLabel, const QString& leftLabel,
-                   const QString& rightLabel, const QVector<QPair<double, QString>>& marks, QSize size) {
+QImage curvesChart(const widgets::CurveChart& chart, QSize size) {
   QCustomPlot p;
   style(p);
-  const QVector<QColor> colors = {kAfter, kAccent, QColor(44, 160, 44), QColor(148, 103, 189)};
-  int k = 0;
-  for (const CurveSeries& s : series) {
-    auto* g = p.addGraph(p.xAxis, s.rightAxis ? p.yAxis2 : p.yAxis);
-    g->setName(s.name);
-    g->setPen(QPen(colors[k++ % colors.size()], 2));
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
-    g->setData(s.x, s.y);
-  }
-  p.xAxis->setLabel(xLabel);
-  p.yAxis->setLabel(leftLabel);
-  p.yAxis2->setVisible(!rightLabel.isEmpty());
-  p.yAxis2->setLabel(rightLabel);
-  p.rescaleAxes();
-  const QCPRange xr = p.xAxis->range();
-  p.xAxis->setRange(xr.lower - 0.3, xr.upper + 0.3);
-  p.yAxis->scaleRange(1.15, p.yAxis->range().center());
-  p.yAxis2->scaleRange(1.15, p.yAxis2->range().center());
-  for (const auto& [x, label] : marks) {
-    auto* line = new QCPItemStraightLine(&p);
-    line->point1->setCoords(x, 0);
-    line->point2->setCoords(x, 1);
-    line->setPen(QPen(Qt::gray, 1, Qt::DashLine));
-    auto* text = new QCPItemText(&p);
-    text->position->setType(QCPItemPosition::ptPlotCoords);
-    text->position->setCoords(x, p.yAxis->range().upper);
-    text->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
-    text->setText(" " + label);
-    text->setColor(Qt::darkGray);
-  }
-  p.axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
+  widgets::drawCurves(p, chart, kPointSize);
   return render(p, size);
 }
 
@@ -124,9 +62,9 @@ QImage channelsChart(const QStringList& layers, const QVector<double>& before, c
   auto* a = new QCPBars(p.yAxis, p.xAxis);
   b->setName("before");
   a->setName("after");
-  b->setBrush(QColor(200, 210, 222));
-  b->setPen(QPen(kBefore));
-  a->setBrush(kAfter);
+  b->setBrush(widgets::palette::before());  // the Compare panel's before and after
+  b->setPen(Qt::NoPen);
+  a->setBrush(widgets::palette::after());
   a->setPen(Qt::NoPen);
   b->setWidth(0.8);
   a->setWidth(0.5);

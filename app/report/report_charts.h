@@ -1,30 +1,24 @@
 #pragma once
-// The report's pictures, drawn offscreen with the workbench's own plotting (QCustomPlot,
-// NetworkGraphView) into images. Plain Qt values in, images out: no torch here.
+// The report's pictures, drawn offscreen with the workbench's own chart code (widgets/charts.h:
+// the γ histogram and the curves the panels draw, NetworkGraphView) into images. Plain Qt
+// values in, images out: no torch here.
 // Thread: GUI thread (a QApplication must exist; the offscreen platform is enough).
 
 #include <QImage>
 #include <QSize>
-#include <QString>
 #include <QStringList>
 #include <QVector>
 
+#include "widgets/charts.h"
 #include "widgets/view_model.h"
 
 namespace prunelab::report {
 
-// Two distributions of the same quantity as overlaid histograms (shared bins).
-QImage histogramChart(const QVector<double>& a, const QString& aName, const QVector<double>& b, const QString& bName,
-                      const QString& xLabel, QSize size);
+// The BN gammas panel's histogram (widgets::drawHistogram), e.g. before and after sparse training.
+QImage histogramChart(const widgets::HistogramChart& chart, QSize size);
 
-struct CurveSeries {
-  QString name;
-  QVector<double> x, y;
-  bool rightAxis = false;  // plotted against the right-hand axis
-};
-// Line chart of per-epoch series; `marks` draws labelled vertical lines (stage changes).
-QImage curvesChart(const QVector<CurveSeries>& series, const QString& xLabel, const QString& leftLabel,
-                   const QString& rightLabel, const QVector<QPair<double, QString>>& marks, QSize size);
+// The Curves panel's curves (widgets::drawCurves), e.g. the story's epochs with its stages marked.
+QImage curvesChart(const widgets::CurveChart& chart, QSize size);
 
 // Output channels per layer, before and after, as horizontal bars (one row per layer).
 QImage channelsChart(const QStringList& layers, const QVector<double>& before, const QVector<double>& after, QSize size);

@@ -15,6 +15,7 @@
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "widgets/format.h"
+#include "widgets/palette.h"
 
 namespace prunelab::report {
 
@@ -78,37 +79,65 @@ struct Pictures {
   QImage gamma, curves, channels, network;
 };
 
+// The γ of every BN layer before and after sparse training, as % of channels per bin: the
+// BN gammas panel's histogram, the two overlaid on shared bins up to the 99.5th percentile.
+widgets::HistogramChart gammaChart(const StoryReport& s) {
+  const QVector<float> before(s.gammaOriginal.begin(), s.gammaOriginal.end()), after(s.gammaSparse.begin(), s.gammaSparse.end());
+  QVector<float> all = before + after;
+  std::sort(all.begin(), all.end());
+  widgets::HistogramChart chart;
+  chart.max = all.isEmpty() ? 1.0 : std::max(1e-6, double(all[static_cast<int>(0.995 * (all.size() - 1))]));
+  chart.yLabel = "% of channels";
+  const int bins = 40;
+  auto add = [&](const QVector<float>& values, const QString& name, const QColor& colour) {
+    if (values.isEmpty()) return;
+    QVector<double> counts(bins, 0.0);
+    widgets::addToHistogram(counts, values, chart.max);
+    for (double& c : counts) c = 100.0 * c / values.size();
+    chart.series.push_back({name, counts, colour});
+  };
+  add(before, "before sparse training", widgets::palette::before());
+  add(after, "after sparse training", widgets::palette::gamma());
+  return chart;
+}
+
+// Train loss and the metric per epoch over the whole story, as the Curves panel names them,
+// with a mark where each stage starts.
+widgets::CurveChart trainingChart(const StoryReport& s) {
+  widgets::CurveChart chart;
+  const QString metric = QString::fromStdString(s.metricName);
+  chart.series.resize(2);
+  chart.series[0].name = "train/loss";
+  chart.series[0].label = "train loss";
+  chart.series[1].name = s.task == "detect" ? "metrics/mAP50-95" : "val/top1";
+  chart.series[1].label = metric + " (val)";
+  chart.series[1].rightAxis = true;
+  chart.xLabel = "epoch (sparse training, then fine-tuning)";
+  chart.yLabel = "train loss";
+  chart.rightLabel = metric + " %";
+  std::string stage;
+  for (size_t i = 0; i < s.epochs.size(); ++i) {
+    const EpochRecord& e = s.epochs[i];
+    const double x = static_cast<double>(i + 1);
+    if (e.stage != stage) {
+      chart.marks.push_back({x - 0.5, QString::fromStdString(e.stage)});
+      stage = e.stage;
+    }
+    chart.series[0].x << x;
+    chart.series[0].y << e.trainLoss;
+    if (e.metric >= 0) {
+      chart.series[1].x << x;
+      chart.series[1].y << 100.0 * e.metric;
+    }
+  }
+  return chart;
+}
+
 Pictures draw(const StoryReport& s) {
   Pictures p;
   const QSize wide(900, 380);
-  if (!s.gammaOriginal.empty() || !s.gammaSparse.empty()) {
-    QVector<double> a(s.gammaOriginal.begin(), s.gammaOriginal.end()), b(s.gammaSparse.begin(), s.gammaSparse.end());
-    p.gamma = histogramChart(a, "before sparse training", b, "after sparse training", "|BN gamma|", wide);
-  }
-  if (!s.epochs.empty()) {
-    QVector<CurveSeries> series(2);
-    series[0].name = "train loss";
-    series[1].name = QString::fromStdString(s.metricName) + " (val)";
-    series[1].rightAxis = true;
-    QVector<QPair<double, QString>> marks;
-    std::string stage;
-    for (size_t i = 0; i < s.epochs.size(); ++i) {
-      const EpochRecord& e = s.epochs[i];
-      const double x = static_cast<double>(i + 1);
-      if (e.stage != stage) {
-        marks.push_back({x - 0.5, QString::fromStdString(e.stage)});
-        stage = e.stage;
-      }
-      series[0].x << x;
-      series[0].y << e.trainLoss;
-      if (e.metric >= 0) {
-        series[1].x << x;
-        series[1].y << 100.0 * e.metric;
-      }
-    }
-    p.curves = curvesChart(series, "epoch (sparse training, then fine-tuning)", "train loss",
-                           QString::fromStdString(s.metricName) + " %", marks, wide);
-  }
+  if (!s.gammaOriginal.empty() || !s.gammaSparse.empty()) p.gamma = histogramChart(gammaChart(s), wide);
+  if (!s.epochs.empty()) p.curves = curvesChart(trainingChart(s), wide);
   QStringList names;
   QVector<double> before, after;
   for (const LayerChange& l : s.layers) {
@@ -121,39 +150,57 @@ Pictures draw(const StoryReport& s) {
   return p;
 }
 
-// `inlineImages`: pictures as data URIs (the HTML file); else named resources "img/<name>.png"
-// collected in `images`, as QTextDocument wants them (the PDF).
-QString reportHtml(const StoryReport& s, const Pictures& pics, bool inlineImages,
-                   QVector<QPair<QString, QImage>>* images = nullptr) {
-  auto img = [&](const QString& name, const QImage& image, int width) -> QString {
+// The pictures of one output: inline as data URIs (the HTML file), or named resources
+// "img/<name>.png" collected in `images`, as QTextDocument wants them (the PDF).
+class ImageTags {
+ public:
+  ImageTags(bool inlineImages, QVector<QPair<QString, QImage>>* images) : m_inline(inlineImages), m_images(images) {}
+  QString operator()(const QString& name, const QImage& image, int width) const {
     if (image.isNull()) return "<p><i>(no picture: not enough data)</i></p>";
     QString src;
-    if (inlineImages) {
+    if (m_inline) {
       src = dataUri(image);
     } else {
       src = "img/" + name + ".png";
-      if (images) images->push_back({src, image});
+      if (m_images) m_images->push_back({src, image});
     }
     // Never wider than the column, never magnified (the network picture can be narrow).
     // QTextDocument lays out at 96 px per inch and print() adds 2 cm margins: an A4 column holds ~600 px.
-    const int shown = std::min(inlineImages ? width : std::min(width, 600), image.width() / 2);
+    const int shown = std::min(m_inline ? width : std::min(width, 600), image.width() / 2);
     return QString("<p align=\"center\"><img src=\"%1\" width=\"%2\"></p>").arg(src).arg(shown);
-  };
+  }
+
+ private:
+  bool m_inline;
+  QVector<QPair<QString, QImage>>* m_images;
+};
+
+// The report's text colours; the PDF's QTextDocument takes a subset of the same rules.
+const QString kInk = "#1f2d3a", kHeading = "#1f3b57", kRule = "#c8d3de", kHeaderFill = "#eef3f7", kCodeFill = "#f4f6f8";
+
+QString htmlHead(const StoryReport& s) {
+  const QString muted = widgets::palette::css(widgets::palette::muted());
+  return "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>PruneLab report - " + esc(s.model) + "</title>" +
+         "<style>body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:960px;margin:24px auto;color:" + kInk + "}"
+         "h1{color:" + kHeading + "}h2{color:" + kHeading + ";border-bottom:1px solid " + kRule + ";padding-bottom:4px;margin-top:28px}"
+         "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid " + kRule + ";padding:4px 8px;text-align:right}"
+         "th{background:" + kHeaderFill + "}td{white-space:nowrap}td.l,th.l{text-align:left}td.l{white-space:normal}.big{font-size:1.15em}"
+         "pre{background:" + kCodeFill + ";padding:8px;white-space:pre-wrap;font-size:0.85em}.muted{color:" + muted + "}</style></head><body>";
+}
+
+QString pdfStyleSheet() {
+  return "h1{color:" + kHeading + "} h2{color:" + kHeading + "} th{background:" + kHeaderFill + "} .muted{color:" +
+         widgets::palette::css(widgets::palette::muted()) + "} td{white-space:nowrap} td.l{white-space:normal}";
+}
+
+// Title line, the summary sentence and what the cut itself cost.
+QString summarySection(const StoryReport& s) {
   const StageReport& first = s.stages.front();
   const StageReport& last = s.stages.back();
-  QString h;
-  h += "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>PruneLab report - " + esc(s.model) + "</title>";
-  h += "<style>body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:960px;margin:24px auto;color:#1f2d3a}"
-       "h1{color:#1f3b57}h2{color:#1f3b57;border-bottom:1px solid #c8d3de;padding-bottom:4px;margin-top:28px}"
-       "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #c8d3de;padding:4px 8px;text-align:right}"
-       "th{background:#eef3f7}td{white-space:nowrap}td.l,th.l{text-align:left}td.l{white-space:normal}.big{font-size:1.15em}"
-       "pre{background:#f4f6f8;padding:8px;white-space:pre-wrap;font-size:0.85em}.muted{color:#61707d}</style></head><body>";
-  h += "<h1>PruneLab report: " + esc(s.model) + "</h1>";
+  QString h = "<h1>PruneLab report: " + esc(s.model) + "</h1>";
   h += "<p class=\"muted\">" + esc(s.task == "detect" ? "Detector" : "Classifier") + " on " + esc(s.data) + ", input " +
        esc(s.input) + ". Run " + esc(s.created) + "; report written " +
        QDateTime::currentDateTime().toString("yyyy-MM-dd hh:mm") + ".</p>";
-
-  // Summary sentence.
   h += "<p class=\"big\">Parameters <b>" + widgets::formatChange(first.params, last.params) + "</b>, MACs <b>" + widgets::formatChange(first.macs, last.macs) +
        "</b>, size <b>" + widgets::formatChange(first.sizeBytes, last.sizeBytes) + "</b>";
   if (first.latencyMs > 0 && last.latencyMs > 0)
@@ -168,9 +215,13 @@ QString reportHtml(const StoryReport& s, const Pictures& pics, bool inlineImages
       h += "<p>The cut itself, before any fine-tuning, cost <b>" +
            QString::number(100 * (s.stages[i - 1].metric - s.stages[i].metric), 'f', 1) + " points</b> of " +
            esc(s.metricName) + " (" + pct(s.stages[i - 1].metric) + " &rarr; " + pct(s.stages[i].metric) + ").</p>";
+  return h;
+}
 
-  h += "<h2>Before and after</h2><table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">stage</th><th>params</th><th>MACs</th><th>size</th>"
-       "<th>latency (batch 1)</th><th>" + esc(s.metricName) + "</th></tr>";
+// Params, MACs, size, latency and the metric at every stage, and why latency moves less.
+QString stagesSection(const StoryReport& s) {
+  QString h = "<h2>Before and after</h2><table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">stage</th><th>params</th><th>MACs</th><th>size</th>"
+              "<th>latency (batch 1)</th><th>" + esc(s.metricName) + "</th></tr>";
   for (const StageReport& st : s.stages) {
     h += "<tr><td class=\"l\">" + stageTitle(st.name) + "</td><td>" + widgets::formatCount(st.params) + "</td><td>" + widgets::formatCount(st.macs) +
          "</td><td>" + QString::number(st.sizeBytes / 1e6, 'f', 2) + " MB</td><td>" +
@@ -180,18 +231,22 @@ QString reportHtml(const StoryReport& s, const Pictures& pics, bool inlineImages
   h += "</table><p class=\"muted\">Pruned: right after the cut, before fine-tuning. MACs counted with the " +
        esc(s.macsConvention) + " convention. Latency: lower quartile of 31 batch-1 CPU runs on this machine, the "
        "two models measured alternately.</p>";
-  h += latencyExplanation(s);
+  return h + latencyExplanation(s);
+}
 
-  h += "<h2>Channels per layer</h2>";
+QString channelsSection(const StoryReport& s, const Pictures& pics, const ImageTags& img) {
+  QString h = "<h2>Channels per layer</h2>";
   h += img("channels", pics.channels, 760);
   h += "<table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">layer</th><th class=\"l\">op</th><th>before</th><th>after</th><th>cut</th></tr>";
   for (const LayerChange& l : s.layers)
     h += "<tr><td class=\"l\">" + esc(l.name) + "</td><td class=\"l\">" + esc(l.op) + "</td><td>" + QString::number(l.before) +
          "</td><td>" + QString::number(l.after) + "</td><td>" +
          (l.before > 0 ? QString::number(100.0 * (l.before - l.after) / l.before, 'f', 0) + " %" : QString()) + "</td></tr>";
-  h += "</table>";
+  return h + "</table>";
+}
 
-  h += "<h2>BatchNorm &gamma; before and after sparse training</h2>";
+QString gammaSection(const StoryReport& s, const Pictures& pics, const ImageTags& img) {
+  QString h = "<h2>BatchNorm &gamma; before and after sparse training</h2>";
   h += "<p>Sparse training adds an L1 penalty on the BatchNorm scale factors &gamma; (Network Slimming). Channels whose "
        "&gamma; is driven towards zero contribute little and are the ones the <i>bn</i> criterion removes.</p>";
   h += img("gamma", pics.gamma, 760);
@@ -208,31 +263,44 @@ QString reportHtml(const StoryReport& s, const Pictures& pics, bool inlineImages
         .arg(100.0 * small / g.size(), 0, 'f', 1)
         .arg(g.size());
   };
-  h += "<p>Before: " + stats(s.gammaOriginal) + ".<br>After: " + stats(s.gammaSparse) + ".</p>";
+  return h + "<p>Before: " + stats(s.gammaOriginal) + ".<br>After: " + stats(s.gammaSparse) + ".</p>";
+}
 
-  h += "<h2>Training</h2>";
+QString trainingSection(const StoryReport& s, const Pictures& pics, const ImageTags& img) {
+  QString h = "<h2>Training</h2>";
   h += img("curves", pics.curves, 760);
-  if (!s.epochs.empty()) {
-    h += "<table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">stage</th><th>epoch</th><th>train loss</th><th>" + esc(s.metricName) +
-         "</th><th>lr</th><th>sr</th><th>mean |&gamma;|</th></tr>";
-    for (const EpochRecord& e : s.epochs)
-      h += "<tr><td class=\"l\">" + esc(e.stage) + "</td><td>" + QString::number(e.epoch) + "</td><td>" +
-           QString::number(e.trainLoss, 'f', 4) + "</td><td>" + (e.metric >= 0 ? pct(e.metric) : QString("&ndash;")) +
-           "</td><td>" + QString::number(e.lr, 'g', 3) + "</td><td>" + QString::number(e.sr, 'g', 3) + "</td><td>" +
-           QString::number(e.gammaMean, 'f', 3) + "</td></tr>";
-    h += "</table>";
-  }
+  if (s.epochs.empty()) return h;
+  h += "<table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">stage</th><th>epoch</th><th>train loss</th><th>" + esc(s.metricName) +
+       "</th><th>lr</th><th>sr</th><th>mean |&gamma;|</th></tr>";
+  for (const EpochRecord& e : s.epochs)
+    h += "<tr><td class=\"l\">" + esc(e.stage) + "</td><td>" + QString::number(e.epoch) + "</td><td>" +
+         QString::number(e.trainLoss, 'f', 4) + "</td><td>" + (e.metric >= 0 ? pct(e.metric) : QString("&ndash;")) +
+         "</td><td>" + QString::number(e.lr, 'g', 3) + "</td><td>" + QString::number(e.sr, 'g', 3) + "</td><td>" +
+         QString::number(e.gammaMean, 'f', 3) + "</td></tr>";
+  return h + "</table>";
+}
 
-  h += "<h2>The pruned network</h2><p>Boxes are coloured by the share of their channels that was cut (blocks "
-       "collapse their layers); each shows kept/total channels.</p>";
-  h += img("network", pics.network, 760);
+QString networkSection(const Pictures& pics, const ImageTags& img) {
+  return "<h2>The pruned network</h2><p>Boxes are coloured by the share of their channels that was cut (blocks "
+         "collapse their layers); each shows kept/total channels.</p>" +
+         img("network", pics.network, 760);
+}
 
-  h += "<h2>Reproduce this run</h2><p>The same steps with PruneLab's command line:</p><pre>";
+QString reproduceSection(const StoryReport& s) {
+  QString h = "<h2>Reproduce this run</h2><p>The same steps with PruneLab's command line:</p><pre>";
   for (const std::string& c : s.commands) h += esc(c) + "\n";
   h += "</pre><table width=\"100%\" cellspacing=\"0\"><tr><th class=\"l\">setting</th><th class=\"l\">value</th></tr>";
   for (const auto& [k, v] : s.settings) h += "<tr><td class=\"l\">" + esc(k) + "</td><td class=\"l\">" + esc(v) + "</td></tr>";
-  h += "</table><p class=\"muted\">Run directory: " + esc(s.runDir) + "</p></body></html>";
-  return h;
+  return h + "</table><p class=\"muted\">Run directory: " + esc(s.runDir) + "</p>";
+}
+
+// `inlineImages`: pictures as data URIs (the HTML file); else named resources "img/<name>.png"
+// collected in `images`, as QTextDocument wants them (the PDF).
+QString reportHtml(const StoryReport& s, const Pictures& pics, bool inlineImages,
+                   QVector<QPair<QString, QImage>>* images = nullptr) {
+  const ImageTags img(inlineImages, images);
+  return htmlHead(s) + summarySection(s) + stagesSection(s) + channelsSection(s, pics, img) + gammaSection(s, pics, img) +
+         trainingSection(s, pics, img) + networkSection(pics, img) + reproduceSection(s) + "</body></html>";
 }
 
 void writePdf(const StoryReport& story, const Pictures& pics, const std::string& path) {
@@ -240,8 +308,7 @@ void writePdf(const StoryReport& story, const Pictures& pics, const std::string&
   const QString html = reportHtml(story, pics, false, &images);
   QTextDocument doc;
   for (const auto& [name, image] : images) doc.addResource(QTextDocument::ImageResource, QUrl(name), image);
-  doc.setDefaultStyleSheet("h1{color:#1f3b57} h2{color:#1f3b57} th{background:#eef3f7} .muted{color:#61707d} "
-                           "td{white-space:nowrap} td.l{white-space:normal}");
+  doc.setDefaultStyleSheet(pdfStyleSheet());
   doc.setHtml(html);
   replaceFileAtomically(path, [&](const std::string& tmp) {
     QPdfWriter pdf(QString::fromStdString(tmp));
