@@ -223,10 +223,20 @@ void TestOnePlanner::samePlans() {
   // scores come from, and each data-driven run calibrates again.
   std::vector<Mode> modes{Mode::Percent, Mode::Ratios, Mode::TargetMacs};
   if (!withData) modes.push_back(Mode::PercentMean);
+  // Each mode's CLI run starts as soon as its workbench plan is made; they run side by side.
+  struct Run {
+    Mode mode;
+    QByteArray what;
+    std::unique_ptr<PruneModel> plan;
+    QString out;
+    std::unique_ptr<QProcess> cli;
+  };
+  std::vector<Run> runs;
   for (Mode mode : modes) {
     const QByteArray what = QString("%1 %2 %3").arg(model, criterion, modeName(mode)).toUtf8();
     // The workbench: the Prune panel's plan over the worker's skeleton and scores.
-    PruneModel m;
+    auto plan = std::make_unique<PruneModel>();
+    PruneModel& m = *plan;
     m.setGraph(wb.skeleton);
     m.setScores(scores, criterion.toStdString());
     m.setConstraints(constraints(mode));
@@ -275,7 +285,21 @@ void TestOnePlanner::samePlans() {
         break;
       }
     }
-    const Cli cli = runCli(args);
+    auto process = std::make_unique<QProcess>();
+    process->start(PRUNELAB_CLI, args);
+    runs.push_back({mode, what, std::move(plan), out, std::move(process)});
+  }
+  for (Run& run : runs) {
+    const Mode mode = run.mode;
+    const QByteArray& what = run.what;
+    const PruneModel& m = *run.plan;
+    const DependencyGraph& deps = m.deps();
+    const QString& out = run.out;
+    QVERIFY2(run.cli->waitForFinished(kCliTimeoutMs), what.constData());
+    Cli cli;
+    cli.code = run.cli->exitStatus() == QProcess::NormalExit ? run.cli->exitCode() : -1;
+    cli.out = run.cli->readAllStandardOutput().toStdString();
+    cli.err = run.cli->readAllStandardError().toStdString();
     QVERIFY2(cli.code == 0, (what + ": " + QByteArray::fromStdString(cli.err)).constData());
     const auto report = nlohmann::json::parse(cli.out);
     const std::vector<SurgeryLogEntry> log = cliLog(out.toStdString());
