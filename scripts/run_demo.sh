@@ -36,7 +36,8 @@ fi
 rm -rf "$OUT" && mkdir -p "$OUT"
 echo "No display: running the whole story in the workbench under xvfb-run (about a minute)."
 # Runs land in ./runs (QSettings runs/dir): runs/demo/runs/story-<time>/.
-(cd "$OUT" && xvfb-run -a -s "-screen 0 1600x1000x24" "../../$GUI" --demo --story --story-epochs 2,2 \
+root=$(pwd)
+(cd "$OUT" && xvfb-run -a -s "-screen 0 1600x1000x24" "$root/$GUI" --demo --story --story-epochs 2,2 \
    --shots shots --screenshot final.png 2>&1 | grep -v -e XDG_RUNTIME_DIR -e propagateSizeHints || true)
 ls "$OUT"/shots
 report=$(find "$OUT" -name report.pdf | head -n1)

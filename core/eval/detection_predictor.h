@@ -5,7 +5,7 @@
 // (detect/postprocess.h); boxes come back in the image's own pixels, clipped to it.
 // Because the input pixels and the post-processing are those of `evaluateDetector`,
 // predict on a validation image finds what eval found there (same batch composition:
-// a batch of one here; tests/unit/test_predict.cpp checks it through both CLIs).
+// a batch of one here; tests/cli/test_predict.cpp checks it through both CLIs).
 //
 // Threads: one predictor is used by one thread at a time (it owns a module in eval mode).
 // The graph is shared, not copied: do not change it while a predictor uses it.

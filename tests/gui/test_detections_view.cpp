@@ -69,7 +69,8 @@ class TestDetectionsView : public QObject {
     QVERIFY2(boxes >= 4, qPrintable(QString::number(boxes)));
     const widgets::DetectionsPreview loaded = p;
     // README (Demo models): the detector demo writes 1200 training and 300 validation
-    // fashion-det images (with their labels) into the user's data folder.
+    // fashion-det images (with their labels) into the user's data folder - here under the
+    // scratch HOME of useCleanWorkbenchSettings(), so this run wrote them. check_layers: path ok
     const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/fashion-det-demo";
     QCOMPARE(QDir(dataDir + "/images/train").entryList(QDir::Files).size(), 1200);
     QCOMPARE(QDir(dataDir + "/images/val").entryList(QDir::Files).size(), 300);

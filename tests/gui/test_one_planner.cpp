@@ -1,101 +1,103 @@
-// One planner: `prunelab-cli prune` and the workbench's what-if make the same plan.
+// One planner: the real `prunelab-cli prune` and the workbench's Prune plan remove the same
+// channels.
 //
-// The CLI side builds a PruneRequest as cmd_prune.cpp does and runs core's runPruning
-// (importance, planner, surgery) on the model loaded from a .plm. The workbench side
-// loads the same file in a real Worker, takes the skeleton and the scores it emits, and
-// plans with PruneModel. For activation, taylor and reconstruction both sides get the
-// same fixed calibration batches (cmd_prune's seeded random inputs: the worker would
-// read them from a dataset) and score with computeImportance on the loaded graph, as the
-// worker does. The removed channels of every group, and the log the workbench sends to
-// its worker, must be identical for a global percent, per-layer ratios and a MACs target
-// (and a global percent under --normalize mean for the data-free criteria), with
-// round-to 4 and a minimum of 2 in force, on ResNet-20, MobileNetV2 and YOLOv8n.
+// The CLI side is the built executable (PRUNELAB_CLI), run as a user runs it:
+//   prunelab-cli prune --model M --criterion C [--calib DATA] --min-channels 2 --round-to 4
+//                      (--percent 0.3 | --ratios F.yaml | --target-macs N) --out P.plm --json
+// Its removed channels are read back from what it wrote: the pruned .plm keeps the surgery
+// log (info "surgery_log": each group's first source and the output channels it lost), and
+// --json gives the costs before and after.
+//
+// The workbench side is a Worker that loads the same file (and opens the same data for the
+// criteria that need data) and scores it, and a PruneModel (the Prune panel's plan) over the
+// worker's skeleton and scores, edited as the panel edits it: a global percent (also with
+// --normalize mean for the data-free criteria), one ratio per layer, a MACs target. Nothing of the CLI's request is rebuilt here, and no score is computed
+// by the test itself.
+//
+// Models: the demo classifier (ResNet-20 on Fashion-MNIST; data criteria calibrate on
+// Fashion-MNIST) and the demo detector (a YOLOv8 at 160 px; data criteria calibrate on a
+// small fashion-det set made by `prunelab-cli make-dataset`). Criteria: every one core
+// knows (pruning/importance.h), each of which `prune --help` must offer.
 
 #include <QDir>
+#include <QFile>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
-
-#include <torch/torch.h>
 
 #include <cmath>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 
-#include "analysis/cost.h"
-#include "analysis/shape_inference.h"
 #include "exec/runtime.h"
 #include "gui/prune_model.h"
 #include "gui/worker.h"
 #include "io/checkpoint.h"
-#include "models/model_loader.h"
-#include "pruning/pruner.h"
+#include "pruning/importance.h"
+#include "pruning/plan_log.h"
 #include "util/error.h"
+#include "util/resources.h"
 
 using namespace prunelab;
 using namespace prunelab::gui;
 
 namespace {
 
-struct ModelCase {
-  std::string name;
-  Shape input;            // C x H x W, as --input
-  int64_t imageSize = 0;  // the workbench's image size for it (0: the model's default)
+constexpr int kCliTimeoutMs = 300000;
+
+struct Cli {
+  int code = -1;
+  std::string out, err;
 };
 
-const char* const kCriteria[] = {"l1", "l2", "bn", "random", "activation", "taylor", "reconstruction"};
-
-// The model both sides load: the zoo model with spread BN gammas (else every bn score
-// ties at 1), saved as a .plm that records its input size.
-std::string writeModel(const ModelCase& mc, const QString& dir) {
-  ModelRequest req;
-  req.model = mc.name;
-  if (mc.name != "yolov8n") req.numClasses = 10;
-  Graph g = loadModel(req);
-  torch::NoGradGuard ng;
-  torch::manual_seed(11);
-  for (Node& n : g.nodes())
-    if (n.op == OpKind::BatchNorm) {
-      n.tensor("weight").uniform_(0.0, 1.0);
-      n.tensor("bias").uniform_(-0.1, 0.1);
-    }
-  g.metadata()["input"] = shapeToString(mc.input);
-  Checkpoint ck;
-  ck.graph = std::move(g);
-  const std::string path = QDir(dir).filePath(QString::fromStdString(mc.name) + ".plm").toStdString();
-  saveCheckpoint(path, ck);
-  return path;
+Cli runCli(const QStringList& args) {
+  QProcess p;
+  p.start(PRUNELAB_CLI, args);
+  Cli r;
+  if (!p.waitForFinished(kCliTimeoutMs)) {
+    p.kill();
+    p.waitForFinished();
+    r.err = "timeout";
+    return r;
+  }
+  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+  r.out = p.readAllStandardOutput().toStdString();
+  r.err = p.readAllStandardError().toStdString();
+  return r;
 }
 
-// cmd_prune's calibration without --calib, at --calib-batches 2 --calib-batch 2 --seed 0.
-std::vector<at::Tensor> calibrationBatches(const Shape& input) {
-  at::manual_seed(0);
-  std::vector<at::Tensor> batches;
-  for (int b = 0; b < 2; ++b) batches.push_back(at::randn({2, input[0], input[1], input[2]}));
-  return batches;
+// Every criterion core defines, by its own name.
+std::vector<std::string> coreCriteria() {
+  std::vector<std::string> names;
+  for (int c = 0; c <= static_cast<int>(Criterion::Random); ++c) names.push_back(criterionName(static_cast<Criterion>(c)));
+  return names;
 }
 
 enum class Mode { Percent, PercentMean, Ratios, TargetMacs };
 const char* modeName(Mode m) {
   switch (m) {
-    case Mode::Percent: return "percent";
-    case Mode::PercentMean: return "percent --normalize mean";
-    case Mode::Ratios: return "ratios";
-    case Mode::TargetMacs: return "target-macs";
+    case Mode::Percent: return "--percent 0.3";
+    case Mode::PercentMean: return "--percent 0.3 --normalize mean";
+    case Mode::Ratios: return "--ratios";
+    case Mode::TargetMacs: return "--target-macs 60%";
   }
   return "";
 }
 
-PlanConstraints constraintsFor(Mode m) {
-  PlanConstraints c;  // --min-channels 2 --round-to 4 [--normalize mean]
+// The constraints both sides get: --min-channels 2 --round-to 4, normalisation auto (the
+// CLI's and the workbench's default) or, for PercentMean, --normalize mean.
+PlanConstraints constraints(Mode m) {
+  PlanConstraints c;
   c.minChannels = 2;
   c.roundTo = 4;
   if (m == Mode::PercentMean) c.normalize = ScoreNormalization::GroupMean;
   return c;
 }
 
-// What a ratios YAML would say: one ratio per layer that creates a prunable group (a
-// YAML map names each layer once; YOLO's C2f cv1 names two groups).
+// One ratio per layer that creates a prunable group, cycling through a few values (a YAML map
+// names each layer once; a C2f cv1 names two groups).
 std::vector<std::pair<std::string, double>> layerRatios(const DependencyGraph& deps) {
   const double ratios[] = {0.1, 0.25, 0.4, 0.55, 0.3, 0.75};
   std::vector<std::pair<std::string, double>> r;
@@ -105,159 +107,170 @@ std::vector<std::pair<std::string, double>> layerRatios(const DependencyGraph& d
   return r;
 }
 
-// The workbench's view of one model: what the Worker emitted after loading it.
-struct WorkerView {
-  std::shared_ptr<const Graph> skeleton;
-  std::map<std::string, std::vector<std::vector<double>>> scores;  // data-free criteria, by name
-};
-
-WorkerView workerView(const ModelCase& mc, const std::string& path) {
-  Worker worker;
-  WorkerView v;
-  QStringList failures;
-  QObject::connect(&worker, &Worker::modelChanged, [&](const ModelSnapshot& s) { v.skeleton = s.skeleton; });
-  QObject::connect(&worker, &Worker::scoresReady,
-                   [&](const QString& c, const std::shared_ptr<const std::vector<std::vector<double>>>& s) {
-                     v.scores[c.toStdString()] = *s;
-                   });
-  QObject::connect(&worker, &Worker::failed, [&](const QString& task, const QString& m) { failures << task + ": " + m; });
-  ModelSpec spec;
-  spec.model = path;
-  spec.imageSize = mc.imageSize;
-  worker.loadModel(spec);  // direct calls: the worker lives on this thread here
-  for (const char* c : {"l1", "l2", "bn", "random"}) worker.computeImportance(c);
-  if (!failures.isEmpty()) qFatal("worker: %s", qPrintable(failures.join("; ")));
-  return v;
+// The surgery log a pruned .plm written by `prunelab-cli prune` carries.
+std::vector<SurgeryLogEntry> cliLog(const std::string& plm) {
+  const Checkpoint ck = loadCheckpoint(plm);
+  const auto it = ck.info.find("surgery_log");
+  if (it == ck.info.end()) throw Error(plm, "has no surgery_log");
+  std::vector<SurgeryLogEntry> log;
+  for (const auto& e : nlohmann::json::parse(it->second))
+    log.push_back({e.at("source").get<std::string>(), e.at("channels").get<std::vector<int64_t>>()});
+  return log;
 }
 
-}  // namespace
-
-// One model as both sides see it, prepared once for all its criteria.
-struct Prepared {
-  std::string path;
-  WorkerView view;
-  std::unique_ptr<DependencyGraph> deps;  // over view.skeleton
-  Graph cliGraph;                         // as cmd_prune loads it
-  Graph shaped;                           // ... with shapes at --input, as the worker holds it
-  int64_t macs = 0;
-  std::vector<at::Tensor> calibration;
+// A workbench-side model: the Worker that loaded it (with its data open) and what it emitted.
+struct WorkbenchModel {
+  std::unique_ptr<Worker> worker;
+  std::shared_ptr<const Graph> skeleton;
+  std::map<std::string, std::vector<std::vector<double>>> scores;
+  QStringList failures;
 };
+
+struct ModelCase {
+  QString name;   // row name
+  QString model;  // --model
+  QString calib;  // --calib / the worker's open data
+  int64_t imageSize = 0;
+};
+
+}  // namespace
 
 class TestOnePlanner : public QObject {
   Q_OBJECT
  private Q_SLOTS:
-  void initTestCase() { configureThreads(0); }
+  void initTestCase();
+  void cliOffersEveryCoreCriterion();
   void samePlans_data();
   void samePlans();
 
  private:
-  const Prepared& prepared(const ModelCase& mc);
+  ModelCase modelCase(const QString& name) const;
+  WorkbenchModel& workbench(const ModelCase& mc);
   QTemporaryDir m_dir;
-  std::map<std::string, Prepared> m_models;
+  QString m_detData;
+  std::map<QString, WorkbenchModel> m_models;
 };
+
+void TestOnePlanner::initTestCase() {
+  QVERIFY(m_dir.isValid());
+  configureThreads(0);
+  // A small fashion-det set for the detector's data-driven criteria (128 calibration images
+  // are drawn from it: 4 batches of 32, the CLI's and the worker's default).
+  m_detData = m_dir.filePath("det");
+  const Cli made = runCli({"make-dataset", "fashion-det", "--out", m_detData, "--train", "32", "--val", "8", "--size",
+                           "160"});
+  QVERIFY2(made.code == 0, made.err.c_str());
+}
+
+void TestOnePlanner::cliOffersEveryCoreCriterion() {
+  const Cli help = runCli({"prune", "--help"});
+  QCOMPARE(help.code, 0);
+  for (const std::string& c : coreCriteria())
+    QVERIFY2(help.out.find(c) != std::string::npos, ("prune --help does not offer " + c).c_str());
+}
+
+ModelCase TestOnePlanner::modelCase(const QString& name) const {
+  const QString demo = QString::fromStdString(resourceDir()) + "/demo/";
+  if (name == "classifier") return {name, demo + "classifier.plm", "fashion-mnist", 0};
+  return {name, demo + "detector.plm", m_detData + "/data.yaml", 160};
+}
+
+WorkbenchModel& TestOnePlanner::workbench(const ModelCase& mc) {
+  auto it = m_models.find(mc.name);
+  if (it != m_models.end()) return it->second;
+  WorkbenchModel& w = m_models[mc.name];
+  w.worker = std::make_unique<Worker>();
+  Worker* worker = w.worker.get();
+  QObject::connect(worker, &Worker::modelChanged, [&w](const ModelSnapshot& s) { w.skeleton = s.skeleton; });
+  QObject::connect(worker, &Worker::scoresReady,
+                   [&w](const QString& c, const std::shared_ptr<const std::vector<std::vector<double>>>& s) {
+                     w.scores[c.toStdString()] = *s;
+                   });
+  QObject::connect(worker, &Worker::failed,
+                   [&w](const QString& task, const QString& m) { w.failures << task + ": " + m; });
+  DataSpec data;
+  data.spec = mc.calib.toStdString();
+  worker->openData(data);  // direct calls: the worker lives on this thread here
+  ModelSpec spec;
+  spec.model = mc.model.toStdString();
+  spec.imageSize = mc.imageSize;
+  worker->loadModel(spec);
+  return w;
+}
 
 void TestOnePlanner::samePlans_data() {
   QTest::addColumn<QString>("model");
   QTest::addColumn<QString>("criterion");
-  for (const char* model : {"resnet20", "mobilenet_v2", "yolov8n"})
-    for (const char* criterion : kCriteria)
-      QTest::newRow(qPrintable(QString("%1 %2").arg(model, criterion))) << QString(model) << QString(criterion);
-}
-
-const Prepared& TestOnePlanner::prepared(const ModelCase& mc) {
-  auto it = m_models.find(mc.name);
-  if (it != m_models.end()) return it->second;
-  Prepared& p = m_models[mc.name];
-  p.path = writeModel(mc, m_dir.path());
-  p.view = workerView(mc, p.path);
-  p.deps = std::make_unique<DependencyGraph>(*p.view.skeleton);
-  ModelRequest req;
-  req.model = p.path;
-  p.cliGraph = loadModel(req);
-  p.shaped = p.cliGraph.clone();
-  inferShapes(p.shaped, mc.input);
-  p.macs = computeCost(p.shaped).macs;
-  p.calibration = calibrationBatches(mc.input);
-  return p;
+  for (const char* model : {"classifier", "detector"})
+    for (const std::string& criterion : coreCriteria())
+      QTest::newRow(qPrintable(QString("%1 %2").arg(model, criterion.c_str())))
+          << QString(model) << QString::fromStdString(criterion);
 }
 
 void TestOnePlanner::samePlans() {
   QFETCH(QString, model);
   QFETCH(QString, criterion);
-  const ModelCase mc = model == "resnet20"       ? ModelCase{"resnet20", {3, 32, 32}, 0}
-                       : model == "mobilenet_v2" ? ModelCase{"mobilenet_v2", {3, 64, 64}, 64}
-                                                 : ModelCase{"yolov8n", {3, 160, 160}, 160};
-  const Prepared& p = prepared(mc);
-  QVERIFY(p.view.skeleton != nullptr);
-  const DependencyGraph& skeletonDeps = *p.deps;
-  const WorkerView& view = p.view;
-  const Graph& cliGraph = p.cliGraph;
-  const int64_t macs = p.macs;
-  int compared = 0;
+  const ModelCase mc = modelCase(model);
+  WorkbenchModel& wb = workbench(mc);
+  wb.worker->computeImportance(criterion);
+  QVERIFY2(wb.failures.isEmpty(), qPrintable(wb.failures.join("; ")));
+  QVERIFY(wb.skeleton != nullptr);
+  QVERIFY(wb.scores.count(criterion.toStdString()));
+  const auto& scores = wb.scores.at(criterion.toStdString());
+  const bool withData = needsCalibration(parseCriterion(criterion.toStdString()));
 
-  // The worker's scores; for data-driven criteria, computeImportance on the loaded
-  // graph with the calibration batches, which is what Worker::computeImportance does
-  // with batches from its dataset.
-  std::vector<std::vector<double>> scores;
-  ImportanceOptions io;
-  io.criterion = parseCriterion(criterion.toStdString());
-  if (needsCalibration(io.criterion)) {
-    io.calibration = p.calibration;
-    scores = computeImportance(DependencyGraph(p.shaped), io);
-  } else {
-    scores = view.scores.at(criterion.toStdString());
-  }
-
-  // --normalize mean is checked on the data-free criteria only: each data-driven run
-  // re-scores with forward/backward passes, and the planner does not care where scores come from.
+  // --normalize mean on the data-free criteria only: the planner does not care where the
+  // scores come from, and each data-driven run calibrates again.
   std::vector<Mode> modes{Mode::Percent, Mode::Ratios, Mode::TargetMacs};
-  if (!needsCalibration(io.criterion)) modes.push_back(Mode::PercentMean);
+  if (!withData) modes.push_back(Mode::PercentMean);
+  // Each mode's CLI run starts as soon as its workbench plan is made; they run side by side.
+  struct Run {
+    Mode mode;
+    QByteArray what;
+    std::unique_ptr<PruneModel> plan;
+    QString out;
+    std::unique_ptr<QProcess> cli;
+  };
+  std::vector<Run> runs;
   for (Mode mode : modes) {
     const QByteArray what = QString("%1 %2 %3").arg(model, criterion, modeName(mode)).toUtf8();
-    // CLI: the request cmd_prune builds for
-    //   prune --model M.plm --input CxHxW --criterion C --min-channels 2 --round-to 4 MODE
-    PruneRequest r;
-    r.inputShape = mc.input;
-    r.importance = io;
-    r.importance.reduction = GroupReduction::Sum;
-    r.importance.seed = 0;
-    r.constraints = constraintsFor(mode);
-    switch (mode) {
-      case Mode::Percent:
-      case Mode::PercentMean:
-        r.mode = PruneRequest::Mode::GlobalPercent;
-        r.amount = 0.3;
-        break;
-      case Mode::Ratios:
-        r.mode = PruneRequest::Mode::Ratios;
-        r.ratios = layerRatios(skeletonDeps);
-        break;
-      case Mode::TargetMacs:
-        r.mode = PruneRequest::Mode::TargetMacs;
-        r.target = static_cast<int64_t>(0.6 * double(macs));
-        break;
-    }
-    const PruneOutcome cli = runPruning(cliGraph, r);
-
-    // Workbench: PruneModel over the worker's skeleton and scores.
-    PruneModel m;
-    m.setGraph(view.skeleton);
+    // The workbench: the Prune panel's plan over the worker's skeleton and scores.
+    auto plan = std::make_unique<PruneModel>();
+    PruneModel& m = *plan;
+    m.setGraph(wb.skeleton);
     m.setScores(scores, criterion.toStdString());
-    m.setConstraints(constraintsFor(mode));
-    QCOMPARE(m.before().macs, macs);
+    m.setConstraints(constraints(mode));
+    const DependencyGraph& deps = m.deps();
+    const QString out = m_dir.filePath(QString("%1_%2_%3.plm").arg(model, criterion).arg(static_cast<int>(mode)));
+    QStringList args{"prune", "--model", mc.model, "--criterion", criterion, "--min-channels", "2",
+                     "--round-to", "4", "--out", out, "--json"};
+    if (withData) args << "--calib" << mc.calib;
     switch (mode) {
       case Mode::Percent:
-      case Mode::PercentMean: m.setGlobalPercent(0.3); break;
+        args << "--percent" << "0.3";
+        m.setGlobalPercent(0.3);
+        break;
+      case Mode::PercentMean:
+        args << "--percent" << "0.3" << "--normalize" << "mean";
+        m.setGlobalPercent(0.3);
+        break;
       case Mode::Ratios: {
+        const auto entries = layerRatios(deps);
+        QString yaml;
+        for (const auto& [layer, ratio] : entries) yaml += QString("%1: %2\n").arg(layer.c_str()).arg(ratio);
+        const QString file = m_dir.filePath(model + "_ratios.yaml");
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(yaml.toUtf8());
+        f.close();
+        args << "--ratios" << file;
         // One table edit per entry. The file's first matching entry wins and an edit
         // overrides the earlier ones, so the edits go from the last entry to the first.
-        const auto entries = layerRatios(skeletonDeps);
-        for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-          const auto& [layer, ratio] = *it;
-          const int g = m.groupOfLayer(layer);
+        for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
+          const int g = m.groupOfLayer(e->first);
           const bool unscored = std::isnan(scores[g][0]);  // bn without BatchNorm: --ratios leaves it
           try {
-            m.setLayerRatio(layer, ratio);
+            m.setLayerRatio(e->first, e->second);
             QVERIFY2(!unscored, what.constData());
           } catch (const Error&) {
             QVERIFY2(unscored, what.constData());
@@ -265,40 +278,61 @@ void TestOnePlanner::samePlans() {
         }
         break;
       }
-      case Mode::TargetMacs: m.setTarget(r.target, false); break;
+      case Mode::TargetMacs: {
+        const int64_t target = static_cast<int64_t>(0.6 * double(m.before().macs));
+        args << "--target-macs" << QString::number(target);
+        m.setTarget(target, false);
+        break;
+      }
     }
-
-    // Same removed channels in every group, read back as the worker's surgery reads
-    // each side's log.
-    const PrunePlan cliPlan = planFromLog(skeletonDeps, cli.log);
-    const PrunePlan guiPlan = planFromLog(skeletonDeps, m.planLog());
-    if (mode == Mode::Ratios || mode == Mode::TargetMacs) QVERIFY2(cliPlan.removedCount() > 0, what.constData());
-    if (cliPlan.empty()) {  // a percent whose threshold ties with the lowest scores removes nothing
-      const double t = globalPercentThreshold(skeletonDeps, scores, 0.3, constraintsFor(mode));
-      const int64_t below = planGlobalPercent(skeletonDeps, scores, 0.3, constraintsFor(mode)).removedCount();
-      qInfo("%s: empty plan, threshold %g, %lld below", what.constData(), t, static_cast<long long>(below));
-    }
-    for (size_t g = 0; g < skeletonDeps.groups().size(); ++g) {
-      const QByteArray where = what + " group " + QByteArray::fromStdString(skeletonDeps.groups()[g].name);
-      QVERIFY2(guiPlan.removed[g] == cliPlan.removed[g], where.constData());
-      QVERIFY2(m.plan().removed[g] == cliPlan.removed[g], where.constData());
-    }
-    // The log the workbench sends to its worker is the CLI's surgery log, entry for entry.
-    const auto guiLog = m.planLog();
-    QCOMPARE(guiLog.size(), cli.log.size());
-    for (size_t i = 0; i < guiLog.size(); ++i) {
-      QVERIFY2(guiLog[i].source == cli.log[i].source, what.constData());
-      QVERIFY2(guiLog[i].channels == cli.log[i].channels, what.constData());
-    }
-    // And the same cost: the what-if is what the CLI's surgery produced.
-    const GraphCost after = computeCost(cli.graph);
-    QCOMPARE(m.whatIf().macs, after.macs);
-    QCOMPARE(m.whatIf().params, after.params);
-    if (mode == Mode::TargetMacs) QVERIFY2(after.macs <= r.target, what.constData());
-    if (mode == Mode::Percent) QCOMPARE(m.highestSafePercent(), cli.highestSafePercent);
-    ++compared;
+    auto process = std::make_unique<QProcess>();
+    process->start(PRUNELAB_CLI, args);
+    runs.push_back({mode, what, std::move(plan), out, std::move(process)});
   }
-  QCOMPARE(compared, static_cast<int>(modes.size()));
+  for (Run& run : runs) {
+    const Mode mode = run.mode;
+    const QByteArray& what = run.what;
+    const PruneModel& m = *run.plan;
+    const DependencyGraph& deps = m.deps();
+    const QString& out = run.out;
+    QVERIFY2(run.cli->waitForFinished(kCliTimeoutMs), what.constData());
+    Cli cli;
+    cli.code = run.cli->exitStatus() == QProcess::NormalExit ? run.cli->exitCode() : -1;
+    cli.out = run.cli->readAllStandardOutput().toStdString();
+    cli.err = run.cli->readAllStandardError().toStdString();
+    QVERIFY2(cli.code == 0, (what + ": " + QByteArray::fromStdString(cli.err)).constData());
+    const auto report = nlohmann::json::parse(cli.out);
+    const std::vector<SurgeryLogEntry> log = cliLog(out.toStdString());
+
+    // Both sides saw the same model at the same input size.
+    QCOMPARE(report.at("macs_before").get<int64_t>(), m.before().macs);
+    QCOMPARE(report.at("params_before").get<int64_t>(), m.before().params);
+    // Same removed channels in every group ...
+    const PrunePlan cliPlan = planFromLog(deps, log);
+    QVERIFY2(cliPlan.removedCount() > 0, what.constData());  // a comparison of two empty plans proves nothing
+    for (size_t g = 0; g < deps.groups().size(); ++g) {
+      const QByteArray where = what + " group " + QByteArray::fromStdString(deps.groups()[g].name);
+      QVERIFY2(m.plan().removed[g] == cliPlan.removed[g],
+               (where + QString(": workbench removes %1, prunelab-cli %2")
+                            .arg(m.plan().removed[g].size())
+                            .arg(cliPlan.removed[g].size())
+                            .toUtf8())
+                   .constData());
+    }
+    // ... the log the workbench sends to its worker is the CLI's surgery log, entry for entry ...
+    const auto guiLog = m.planLog();
+    QCOMPARE(guiLog.size(), log.size());
+    for (size_t i = 0; i < guiLog.size(); ++i) {
+      QVERIFY2(guiLog[i].source == log[i].source, what.constData());
+      QVERIFY2(guiLog[i].channels == log[i].channels, what.constData());
+    }
+    // ... and the what-if is what the CLI's surgery produced.
+    QCOMPARE(m.whatIf().macs, report.at("macs_after").get<int64_t>());
+    QCOMPARE(m.whatIf().params, report.at("params_after").get<int64_t>());
+    if (mode == Mode::TargetMacs) QVERIFY2(report.at("macs_after").get<int64_t>() <= m.before().macs * 6 / 10 + 1, what.constData());
+    if ((mode == Mode::Percent || mode == Mode::PercentMean) && report.contains("highest_safe_percent"))
+      QCOMPARE(m.highestSafePercent(), report.at("highest_safe_percent").get<double>());
+  }
 }
 
 QTEST_GUILESS_MAIN(TestOnePlanner)

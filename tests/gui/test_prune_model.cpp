@@ -1,5 +1,5 @@
 // PruneModel: the GUI's editable plan over a graph skeleton. Its global percent must
-// be core's planner's, its what-if real surgery's, and hand edits must respect pinned
+// remove the channels counted by hand, its what-if real surgery's, and hand edits must respect pinned
 // channels, the minimum per layer and round-to.
 
 #include <QtTest/QtTest>
@@ -12,6 +12,7 @@
 #include "analysis/cost.h"
 #include "gui/prune_model.h"
 #include "analysis/shape_inference.h"
+#include "models/graph_builder.h"
 #include "models/yolo/yolo_builder.h"
 #include "models/yolo/yolo_yaml_widths.h"
 #include "models/zoo.h"
@@ -27,7 +28,7 @@ class TestPruneModel : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void skeletonHasNoData();
-  void globalPercentMatchesCorePlanner();
+  void globalPercentRemovesTheHandCountedChannels();
   void whatIfEqualsSurgery();
   void editsRespectConstraints();
   void toggleRespectsRoundTo();
@@ -71,31 +72,73 @@ void TestPruneModel::skeletonHasNoData() {
     for (const NamedTensor& t : n.tensors) QVERIFY(t.tensor.is_meta());
 }
 
-void TestPruneModel::globalPercentMatchesCorePlanner() {
-  const Graph g = resnet20();
-  const DependencyGraph deps(g);
-  for (const char* criterion : {"bn", "l2"}) {
-    const auto scores = scoresOf(g, parseCriterion(criterion));
-    for (ScoreNormalization n : {ScoreNormalization::Auto, ScoreNormalization::None, ScoreNormalization::GroupMean}) {
-      PruneModel m;
-      m.setGraph(std::make_shared<const Graph>(g.skeleton()));
-      m.setScores(scores, criterion);
-      PlanConstraints c;
-      c.normalize = n;
-      m.setConstraints(c);
-      c.scoresComparable = scoresCompareAcrossLayers(criterion);  // as runPruning sets it from the criterion
-      for (double p : {0.1, 0.3, 0.5}) {
-        m.setGlobalPercent(p);
-        const PrunePlan core = planGlobalPercent(deps, scores, p, c);
-        QVERIFY2(m.plan().removed == core.removed,
-                 qPrintable(QString("%1 %2 p %3: core %4, gui %5")
-                                .arg(criterion, normalizationName(n).c_str())
-                                .arg(p)
-                                .arg(core.removedCount())
-                                .arg(m.plan().removedCount())));
-      }
-      QCOMPARE(m.highestSafePercent(), highestSafePercent(deps, scores, c));
-    }
+// Two prunable layers with scores chosen by hand, 12 channels in all:
+//   a (8 channels): 0.1 0.9 0.2 0.8 0.25 0.7 0.4 0.6   (mean 0.49375)
+//   b (4 channels): 0.3 1.0 0.35 1.2                     (mean 0.7125)
+// A global percent p removes the channels ranked below the score at index floor(12 p) of all
+// ranked scores. Raw scores (bn, or --normalize none), p = 0.25: the 4th lowest is 0.3, below
+// it a0, a2, a4. Divided by the layer's mean (l2 under auto, or --normalize mean): a becomes
+// 0.203 1.823 0.405 1.620 0.506 1.418 0.810 1.215, b 0.421 1.404 0.491 1.684; the 4th lowest
+// is 0.491 (b2), below it a0, a2, b0. At p = 0.5 raw: below 0.6 are a0 a2 a4 a6 and b0 b2; with
+// round-to 4 and at least 2 kept, b (4 channels) cannot keep 2 and stays whole.
+// The highest safe percent is the share of scores below the smallest layer maximum: raw 9/12
+// (below a's 0.9), by mean 10/12 (below b's 1.684).
+void TestPruneModel::globalPercentRemovesTheHandCountedChannels() {
+  auto g = std::make_shared<Graph>();
+  GraphBuilder b(*g);
+  ValueId x = b.input("x", {3, 8, 8});
+  x = b.act(OpKind::ReLU, b.batchNorm(b.conv(x, "a", 8, 3, 1, 1), "a_bn"), "a_act");
+  x = b.act(OpKind::ReLU, b.batchNorm(b.conv(x, "b", 4, 3, 1, 1), "b_bn"), "b_act");
+  b.output(b.conv(x, "head", 2, 1));
+  inferShapes(*g, {3, 8, 8});
+  const std::vector<double> a = {0.1, 0.9, 0.2, 0.8, 0.25, 0.7, 0.4, 0.6}, bs = {0.3, 1.0, 0.35, 1.2};
+
+  struct Case {
+    const char* criterion;
+    ScoreNormalization normalize;
+    double percent;
+    PlanConstraints limits;
+    std::vector<int64_t> fromA, fromB;
+    double safe;
+  };
+  const PlanConstraints none{};
+  PlanConstraints min2round4;
+  min2round4.minChannels = 2;
+  min2round4.roundTo = 4;
+  const std::vector<Case> cases = {
+      {"bn", ScoreNormalization::Auto, 0.25, none, {0, 2, 4}, {}, 9.0 / 12},
+      {"bn", ScoreNormalization::None, 0.25, none, {0, 2, 4}, {}, 9.0 / 12},
+      {"l2", ScoreNormalization::None, 0.25, none, {0, 2, 4}, {}, 9.0 / 12},
+      {"bn", ScoreNormalization::GroupMean, 0.25, none, {0, 2}, {0}, 10.0 / 12},
+      {"l2", ScoreNormalization::Auto, 0.25, none, {0, 2}, {0}, 10.0 / 12},
+      {"bn", ScoreNormalization::Auto, 0.5, none, {0, 2, 4, 6}, {0, 2}, 9.0 / 12},
+      {"bn", ScoreNormalization::Auto, 0.5, min2round4, {0, 2, 4, 6}, {}, 9.0 / 12},
+  };
+  for (const Case& c : cases) {
+    PruneModel m;
+    m.setGraph(std::make_shared<const Graph>(g->skeleton()));
+    const int ga = m.groupOfLayer("a"), gb = m.groupOfLayer("b");
+    QVERIFY(ga >= 0 && gb >= 0 && ga != gb);
+    std::vector<std::vector<double>> scores(m.deps().groups().size());
+    for (const Group& grp : m.deps().groups()) scores[grp.id].assign(grp.size, 5.0);  // any other group: not prunable
+    scores[ga] = a;
+    scores[gb] = bs;
+    m.setScores(scores, c.criterion);
+    PlanConstraints limits = c.limits;
+    limits.normalize = c.normalize;
+    m.setConstraints(limits);
+    m.setGlobalPercent(c.percent);
+    const QByteArray what =
+        QString("%1 %2 p %3 min %4 round %5")
+            .arg(c.criterion, normalizationName(c.normalize).c_str())
+            .arg(c.percent)
+            .arg(c.limits.minChannels)
+            .arg(c.limits.roundTo)
+            .toUtf8();
+    QVERIFY2(m.plan().removed[ga] == c.fromA, what.constData());
+    QVERIFY2(m.plan().removed[gb] == c.fromB, what.constData());
+    QCOMPARE(m.plan().removedCount(), static_cast<int64_t>(c.fromA.size() + c.fromB.size()));
+    QVERIFY2(std::abs(m.highestSafePercent() - c.safe) < 1e-12, what.constData());
   }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes torch.save-style zip files whose data.pkl calls a shell command when unpickled,
-for PruneLab's refusal test (tests/unit/test_pt_checkpoint.cpp).
+for PruneLab's refusal test (tests/parity/test_pt_checkpoint.cpp).
 
   evil_os_system.pt      GLOBAL 'os system'      + REDUCE   (protocol 0 opcodes)
   evil_posix_system.pt   STACK_GLOBAL posix.system + REDUCE (protocol 4 opcodes)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes ultralytics 8.x checkpoints (YOLOv8n, YOLO11n) as ultralytics' trainer saves them,
-plus PyTorch reference outputs, for PruneLab's .pt tests (tests/unit/test_pt_checkpoint.cpp).
+plus PyTorch reference outputs, for PruneLab's .pt tests (tests/parity/test_pt_checkpoint.cpp).
 
 ultralytics cannot be installed here, so the model comes from ultralytics_tree/: classes
 with ultralytics' module paths, class names and attribute layout (the pickled globals and

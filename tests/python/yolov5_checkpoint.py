@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes yolov5 checkpoints with yolov5's own code, as its train.py saves them, plus PyTorch
-reference outputs, for PruneLab's .pt tests (tests/unit/test_pt_checkpoint.cpp).
+reference outputs, for PruneLab's .pt tests (tests/parity/test_pt_checkpoint.cpp).
 
 The files are committed in tests/data/pt (see its README.md); regenerate them with
   /usr/bin/python3 tests/python/yolov5_checkpoint.py --yolov5 DIR --out tests/data/pt

@@ -1,5 +1,5 @@
 #pragma once
-// What the malformed-input catalogue's rows are made of (tests/unit/test_malformed_inputs.cpp):
+// What the malformed-input catalogue's rows are made of (tests/cli/test_malformed_inputs.cpp):
 // running prunelab-cli on a row's arguments, writing and rewriting the bad files, and the
 // row itself (Case). Header-only: the catalogue is one test executable.
 

@@ -191,6 +191,7 @@ inline void addDataRows(const AddCase& add, const QString& valid) {
        }),
        trainDet, 1, {".txt", "directory"}});
   add({"data.yaml split in a system folder", detData([dataYaml, replaced](const QString& d) {
+         // A hostile split that climbs into /dev, which train must refuse. check_layers: path ok
          writeAll(d + "/data.yaml", replaced(dataYaml(d), "train: images/train", "train: ../../../../../../../../../../../../dev"));
        }),
        trainDet, 1, {"data.yaml", "/dev", "system folder"}});

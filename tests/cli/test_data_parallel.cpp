@@ -1,9 +1,14 @@
-// Data-parallel training on c10d (issue 17). In-process: the sampler against PyTorch's
+// Data-parallel training on c10d. In-process: the sampler against PyTorch's
 // DistributedSampler, the shards of a real DataLoader, SyncBatchNorm against BatchNorm,
 // two ranks on threads averaging gradients. Through the CLI (2 processes on loopback, a
 // conv-BN-SiLU classifier from PyTorch on 640 16x16 images, 20 steps): 2 x batch 16
 // against 1 x batch 32, against PyTorch DDP itself, a killed rank, torchrun's
 // environment, an unreachable store.
+//
+// Every test function can run alone (`./test_data_parallel killedRankIsNamed`): the data and
+// the initial model come from initTestCase, and the training runs that several functions
+// compare with (run(): 1 x batch 32 and 2 x batch 16 with frozen BN statistics) are made by
+// whichever function needs them first, always with the same arguments.
 
 #include <ATen/ATen.h>
 #include <signal.h>
@@ -15,6 +20,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -137,6 +143,21 @@ class TestDataParallel : public QObject {
            extra;
   }
   std::string plm(const QString& run) const { return (m_dir.path() + "/" + run + "/last.plm").toStdString(); }
+
+  // The training run `name` with `extra` arguments: made on first use, then reused (the runs
+  // are deterministic, so it does not matter which test function made it). Asking for a
+  // name again with other arguments is a bug in the test.
+  const test::CliRun& run(const QString& name, const QStringList& extra) {
+    auto it = m_runs.find(name);
+    if (it == m_runs.end()) it = m_runs.emplace(name, std::make_pair(extra, runCli(trainArgs(name, extra)))).first;
+    if (it->second.first != extra) qFatal("run %s asked for with other arguments", qPrintable(name));
+    return it->second.second;
+  }
+  // The two runs other functions compare with; the first is the reference run of
+  // twoProcessesEqualOneBigBatch.
+  const test::CliRun& oneProcessBatch32() { return run("one32eval", {"--bn-eval", "--batch", "32"}); }
+  const test::CliRun& twoProcessesBatch16() { return run("two16eval", {"--bn-eval", "--batch", "16", "--nproc", "2"}); }
+  std::map<QString, std::pair<QStringList, test::CliRun>> m_runs;
 
  private Q_SLOTS:
   void initTestCase() {
@@ -275,13 +296,12 @@ class TestDataParallel : public QObject {
     for (const bool sync : {false, true}) {
       const QString tag = sync ? "sync" : "eval";
       const QStringList bn = sync ? QStringList{} : QStringList{"--bn-eval"};
-      auto one = runCli(trainArgs("one32" + tag, bn + QStringList{"--batch", "32"}));
+      const auto& one = sync ? run("one32sync", {"--batch", "32"}) : oneProcessBatch32();
       QVERIFY2(one.code == 0, one.err.c_str());
-      auto two = runCli(trainArgs("two16" + tag, bn + QStringList{"--batch", "16", "--nproc", "2"} +
-                                                      (sync ? QStringList{"--sync-bn"} : QStringList{})));
+      const auto& two = sync ? run("two16sync", {"--batch", "16", "--nproc", "2", "--sync-bn"}) : twoProcessesBatch16();
       QVERIFY2(two.code == 0, two.err.c_str());
       QVERIFY2(two.out.find("data-parallel: rank 0 of 2") != std::string::npos, two.out.c_str());
-      auto small = runCli(trainArgs("one16" + tag, bn + QStringList{"--batch", "16"}));
+      const auto& small = run("one16" + tag, bn + QStringList{"--batch", "16"});
       QVERIFY2(small.code == 0, small.err.c_str());
       const auto [same, where] = maxDiff(plm("one32" + tag), plm("two16" + tag));
       const auto [other, otherWhere] = maxDiff(plm("one32" + tag), plm("one16" + tag));
@@ -293,7 +313,7 @@ class TestDataParallel : public QObject {
       QVERIFY(moved > 1e-2);
     }
     // sr reaches the weights: without it, the same 2-process run ends elsewhere.
-    auto plain = runCli(trainArgs("two16plain", {"--bn-eval", "--batch", "16", "--nproc", "2", "--sr", "0"}));
+    const auto& plain = run("two16plain", {"--bn-eval", "--batch", "16", "--nproc", "2", "--sr", "0"});
     QVERIFY2(plain.code == 0, plain.err.c_str());
     QVERIFY(maxDiff(plm("two16plain"), plm("two16eval")).first > 1e-3);
   }
@@ -307,6 +327,8 @@ class TestDataParallel : public QObject {
     QVERIFY2(one.code == 0, one.err.c_str());
     auto two = runCli(trainArgs("pilot16", pilot + QStringList{"--batch", "16", "--nproc", "2"}));
     QVERIFY2(two.code == 0, two.err.c_str());
+    const auto& fixed = twoProcessesBatch16();
+    QVERIFY2(fixed.code == 0, fixed.err.c_str());
     const auto [same, where] = maxDiff(plm("pilot32"), plm("pilot16"));
     const auto [moved, movedWhere] = maxDiff(plm("pilot16"), plm("two16eval"));  // the same run at a fixed sr
     qInfo("autopilot 2x16 vs 1x32: %.3g (%s); against the fixed-sr run: %.3g", same, where.c_str(), moved);
@@ -319,6 +341,8 @@ class TestDataParallel : public QObject {
     // weights, sr * sign(gamma) after the all-reduce) against `--nproc 2`: 20 steps.
     const QString init = m_dir.path() + "/init.pt", ours = m_dir.path() + "/ddp_ours.pt",
                   ref = m_dir.path() + "/ddp.pt";
+    const auto& two = twoProcessesBatch16();
+    QVERIFY2(two.code == 0, two.err.c_str());
     for (const auto& [from, to] : std::vector<std::pair<QString, QString>>{
              {m_init, init}, {QString::fromStdString(plm("two16eval")), ours}}) {
       const auto r = runCli({"export", "--model", from, "--format", "torchscript", "--no-check", "--out", to});
@@ -353,6 +377,8 @@ class TestDataParallel : public QObject {
     auto onTwo = runCli(trainArgs("resumed2", common + QStringList{"--batch", "16", "--nproc", "2", "--resume"}));
     QVERIFY2(onTwo.code == 0, onTwo.err.c_str());
     QVERIFY2(onTwo.out.find("resumed from") != std::string::npos, onTwo.out.c_str());
+    const auto& epoch1 = oneProcessBatch32();
+    QVERIFY2(epoch1.code == 0, epoch1.err.c_str());
     const auto [a, whereA] = maxDiff(plm("straight"), plm("resumed"));
     const auto [b, whereB] = maxDiff(plm("straight"), plm("resumed2"));
     const auto [moved, whereMoved] = maxDiff(plm("straight"), plm("one32eval"));  // after epoch 1 only
@@ -388,6 +414,8 @@ class TestDataParallel : public QObject {
     QVERIFY(ranks[1]->readAllStandardOutput().isEmpty());  // rank 1 prints nothing
     QVERIFY(std::filesystem::exists(plm("torchrun")));
     // The same run as --nproc 2 (same seed, shards and steps).
+    const auto& two = twoProcessesBatch16();
+    QVERIFY2(two.code == 0, two.err.c_str());
     QVERIFY(maxDiff(plm("torchrun"), plm("two16eval")).first < 1e-6);
   }
 
