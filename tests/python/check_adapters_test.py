@@ -8,9 +8,9 @@ an evaluation, a class-count rebuild keyed on metadata, a latency table measured
 The script must exit 1 naming the file and line, and list the Session calls it found.
 """
 import os
-import subprocess
 import sys
-import tempfile
+
+import planted_tree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "..", "scripts", "check_adapters.py")
@@ -46,41 +46,9 @@ PLANTED = [
 ]
 
 
-def write(root, rel, text, append=False):
-    path = os.path.join(root, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "a" if append else "w") as f:
-        f.write(text)
-
-
-def run(root):
-    p = subprocess.run([sys.executable, SCRIPT, "--root", root], capture_output=True, text=True)
-    return p.returncode, p.stdout + p.stderr
-
-
 def main():
-    failures = 0
-    with tempfile.TemporaryDirectory() as clean:
-        for rel, text in CLEAN.items():
-            write(clean, rel, text)
-        rc, out = run(clean)
-        if rc != 0 or "app/cli/cmd_eval.cpp: openData, evaluate" not in out or "latencyTable" not in out:
-            print("FAIL: the clean tree was refused or its Session calls not listed:\n" + out)
-            failures += 1
-        else:
-            print("ok: clean tree passes and lists its Session calls")
-    for rel, line, expected in PLANTED:
-        with tempfile.TemporaryDirectory() as root:
-            for r, t in CLEAN.items():
-                write(root, r, t)
-            write(root, rel, line, append=True)
-            rc, out = run(root)
-            if rc != 1 or expected not in out:
-                print(f"FAIL: planted {line.strip()!r} in {rel}: exit {rc}, wanted '{expected}' in:\n{out}")
-                failures += 1
-            else:
-                print(f"ok: planted {line.strip()!r} reported")
-    return 1 if failures else 0
+    return planted_tree.check(SCRIPT, CLEAN, PLANTED,
+                              clean_must_print=["app/cli/cmd_eval.cpp: openData, evaluate", "app/gui/worker.cpp: latencyTable"])
 
 
 if __name__ == "__main__":

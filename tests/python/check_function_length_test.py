@@ -8,9 +8,9 @@ at namespace scope, an 80-line function (the limit itself). Each planted case ad
 function or file over the limit and the script must exit 1 naming its file and line.
 """
 import os
-import subprocess
 import sys
-import tempfile
+
+import planted_tree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "..", "scripts", "check_function_length.py")
@@ -47,41 +47,8 @@ PLANTED = [
 ]
 
 
-def write(root, rel, text):
-    path = os.path.join(root, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-
-
-def run(root):
-    p = subprocess.run([sys.executable, SCRIPT, "--root", root], capture_output=True, text=True)
-    return p.returncode, p.stdout + p.stderr
-
-
 def main():
-    failures = 0
-    with tempfile.TemporaryDirectory() as clean:
-        for rel, text in CLEAN.items():
-            write(clean, rel, text)
-        rc, out = run(clean)
-        if rc != 0:
-            print("FAIL: the clean tree was refused:\n" + out)
-            failures += 1
-        else:
-            print("ok: clean tree passes")
-    for rel, text, expected in PLANTED:
-        with tempfile.TemporaryDirectory() as root:
-            for r, t in CLEAN.items():
-                write(root, r, t)
-            write(root, rel, text)
-            rc, out = run(root)
-            if rc != 1 or expected not in out:
-                print(f"FAIL: planted {rel}: exit {rc}, wanted '{expected}' in:\n{out}")
-                failures += 1
-            else:
-                print(f"ok: planted {rel} reported ({expected})")
-    return 1 if failures else 0
+    return planted_tree.check(SCRIPT, CLEAN, PLANTED)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,9 @@ bare /tmp, mktemp templates, includes and __file__-relative joins inside the tre
 appended to a variable, and a line marked "check_layers: path ok".
 """
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
+
+import planted_tree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "..", "scripts", "check_layers.py")
@@ -80,44 +79,8 @@ PLANTED = [
 ]
 
 
-def write_tree(root, files):
-    for rel, text in files.items():
-        path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(text)
-
-
-def run(root):
-    p = subprocess.run([sys.executable, SCRIPT, "--root", root], capture_output=True, text=True)
-    return p.returncode, p.stdout + p.stderr
-
-
 def main():
-    failures = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        clean = os.path.join(tmp, "clean")
-        write_tree(clean, CLEAN)
-        code, out = run(clean)
-        if code != 0:
-            print("FAIL: the clean tree was refused:\n" + out)
-            failures += 1
-        for i, (rel, extra, expected) in enumerate(PLANTED):
-            root = os.path.join(tmp, f"planted{i}")
-            shutil.copytree(clean, root)
-            path = os.path.join(root, rel)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "a") as f:
-                f.write(extra)
-            code, out = run(root)
-            if code != 1 or expected not in out:
-                print(f"FAIL: {rel} + {extra.strip()!r}: exit {code}, expected exit 1 naming {expected!r}:\n{out}")
-                failures += 1
-            else:
-                print(f"ok: {expected}")
-    print(f"{len(PLANTED)} planted violations, {failures} not caught" if failures else
-          f"all {len(PLANTED)} planted violations caught; the clean tree passes")
-    return 1 if failures else 0
+    return planted_tree.check(SCRIPT, CLEAN, PLANTED)
 
 
 if __name__ == "__main__":
