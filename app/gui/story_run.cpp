@@ -9,9 +9,9 @@
 #include <QStatusBar>
 #include <QTimer>
 #include <algorithm>
-#include <sstream>
 
 #include "gui/workbench.h"
+#include "util/parse_number.h"
 #include "widgets/format.h"
 #include "widgets/main_window.h"
 #include "widgets/prune_panel.h"
@@ -128,11 +128,7 @@ StoryPlan StoryRun::plan() {
   if (panel.normalization() != "auto") at.planOptions += " --normalize " + panel.normalization().toStdString();
   m_manifest.commands = storyCommands(p, at);
   m_manifest.settings.clear();
-  for (const auto& [name, value] : storySettings(p)) {
-    std::ostringstream v;
-    v << value;
-    m_manifest.settings.emplace_back(name, v.str());
-  }
+  for (const auto& [name, value] : storySettings(p)) m_manifest.settings.emplace_back(name, numberText(value));
   m_manifest.settings.emplace_back("criterion", p.criterion);
   return p;
 }

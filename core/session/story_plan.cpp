@@ -1,20 +1,15 @@
 #include "session/story_plan.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include "util/error.h"
+#include "util/parse_number.h"
 
 namespace prunelab {
 
 namespace {
 
-// Numbers as a person would type them (0.001, not 0.00100000).
-std::string num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
+std::string num(double v) { return numberText(v); }
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "util/parse_number.h"
 
+#include <sstream>
+
 #include <cmath>
 #include <stdexcept>
 
@@ -25,6 +27,12 @@ std::optional<long long> parseInteger(const std::string& text) {
   } catch (const std::exception&) {  // invalid_argument, out_of_range
     return std::nullopt;
   }
+}
+
+std::string numberText(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
 }
 
 }  // namespace prunelab

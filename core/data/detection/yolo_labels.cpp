@@ -15,11 +15,7 @@ namespace prunelab {
 
 namespace {
 
-std::string fmt(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
+std::string fmt(double v) { return numberText(v); }
 
 // One object line: a box or a polygon's bounding box, as (cls, cx, cy, w, h) before
 // clipping. Returns the problem ("" when the line is good).
