@@ -293,7 +293,7 @@ nlohmann::json latencyJson(const LatencyGoal& goal, const PruneRequest& r, const
 }
 
 nlohmann::json refitJson(const PruneRequest& r, const PruneOutcome& out) {
-  nlohmann::json j;
+  nlohmann::json j = nlohmann::json::object();  // update() refuses a null one when neither part applies
   if (r.surgery.foldBeta) {
     nlohmann::json skipped = nlohmann::json::array();
     for (const auto& [layer, why] : out.betaFold.skipped) skipped.push_back({{"layer", layer}, {"reason", why}});
