@@ -1,5 +1,6 @@
 #include "cli/prune_iterative.h"
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -24,9 +25,13 @@ const char* const kIterativeOnly[] = {"--data",        "--run-dir",  "--fine-tun
                                       "--mean",        "--std",       "--mosaic",      "--close-mosaic",
                                       "--conf",        "--iou"};
 
-std::shared_ptr<TrainControl> g_control;  // the running step's, for SIGINT/SIGTERM
+// SIGINT/SIGTERM: the running step's training finishes its batch and stops (its last.plm
+// resumes it); one that arrives during a cut stops the next training before its first batch.
+std::atomic<bool> g_stopped{false};
+std::shared_ptr<TrainControl> g_control;
 void onSignal(int) {
-  if (g_control) g_control->cancelled = true;  // finish the batch; the step's last.plm resumes it
+  g_stopped = true;
+  if (g_control) g_control->cancelled = true;
 }
 
 // Training progress of each step: a progress line per epoch, one summary line after it.
@@ -73,7 +78,8 @@ void printStep(const IterativeStepReport& s) {
   std::printf("step %d/%d%s: %s, MACs %.2fM, params %lld, %s after the cut, %s after %d epoch(s) (cut %.1fs, "
               "training %.1fs); %s\n",
               s.step, s.steps, s.fromCheckpoint ? " (done before)" : "",
-              s.cut ? ("cut " + std::to_string(s.channelsRemoved) + " channels").c_str() : "already at its aim, no cut",
+              s.cut ? ("cut " + std::to_string(s.channelsRemoved) + " conv/linear channels").c_str()
+                    : "already at its aim, no cut",
               s.macs / 1e6, static_cast<long long>(s.params), metricText(s.afterCut).c_str(),
               metricText(s.afterTraining).c_str(), s.epochs, s.cutSeconds, s.trainSeconds, s.checkpoint.c_str());
   std::fflush(stdout);
@@ -188,7 +194,10 @@ int runIterativePrune(const CommandLine& cl, PruneRequest& request, CalibrationO
   o.runDir = it.runDir;
   StepObserver observer(json, o.training.batch);
   o.observers = {&observer};
-  o.onTrainStart = [](int, const std::shared_ptr<TrainControl>& control) { g_control = control; };
+  o.onTrainStart = [](int, const std::shared_ptr<TrainControl>& control) {
+    g_control = control;
+    if (g_stopped) control->cancelled = true;
+  };
   o.onMessage = [json](const std::string& m) { std::fprintf(json ? stderr : stdout, "%s\n", m.c_str()); };
   if (!json) o.onStep = printStep;
   std::signal(SIGINT, onSignal);

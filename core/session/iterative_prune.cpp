@@ -204,6 +204,7 @@ int Run::resume() {
                              : "resumed at step " + std::to_string(k + 1) + " from " + file.string());
   for (IterativeStepReport s : done) {
     s.fromCheckpoint = true;
+    s.checkpoint = stepFile(s.step).string();  // as this run names the folder
     result.steps.push_back(s);
     if (options.onStep) options.onStep(s);
   }

@@ -8,7 +8,8 @@
 //    per step: p per step, or p/N, would miss by dozens), --target-macs T aims step k at
 //    ceil(C0 - k/N (C0 - T)) and no step overshoots the next aim;
 //  - a run started again on its folder resumes after its last step-k.plm, redoes only what
-//    is missing and ends with the same channels;
+//    is missing (a step's cut, its training, or the rest of its training) and ends with the
+//    same channels;
 //  - bad requests are refused naming the option or the file.
 
 #include <QTemporaryDir>
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "analysis/cost.h"
@@ -129,6 +131,21 @@ class TestIterativePrune : public QObject {
     const auto finished = runCli(pruneArgs({"--percent", "0.5"}, run, out));
     QVERIFY2(finished.code == 0, finished.err.c_str());
     QVERIFY2(finished.out.find("its training had finished") != std::string::npos, finished.out.c_str());
+    QCOMPARE(layerChannels(load(out.toStdString())), channels);
+
+    // Only step-3.plm lost again, now asked for 2 epochs per step: the step's training
+    // continues from its last.plm (the trainer's own resume) with its second epoch.
+    fs::remove(run.toStdString() + "/step-3.plm");
+    QStringList twoEpochs = pruneArgs({"--percent", "0.5"}, run, out);
+    twoEpochs[twoEpochs.indexOf("--fine-tune-epochs") + 1] = "2";
+    const auto longer = runCli(twoEpochs);
+    QVERIFY2(longer.code == 0, longer.err.c_str());
+    QVERIFY2(longer.out.find("continuing with epoch 2") != std::string::npos, longer.out.c_str());
+    std::ifstream csv(run.toStdString() + "/step-3/results.csv");
+    std::string line;
+    int rows = 0;
+    while (std::getline(csv, line)) rows += line.empty() ? 0 : 1;
+    QCOMPARE(rows, 3);  // the header and two epochs
     QCOMPARE(layerChannels(load(out.toStdString())), channels);
 
     // Another schedule on the same folder is refused, naming the file and what differs.
