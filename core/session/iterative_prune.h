@@ -52,7 +52,7 @@ struct IterativeStepReport {
   int64_t channelsRemoved = 0;  // output channels of Conv/Linear layers this step's cut removed
   int64_t macs = 0, params = 0;  // after the cut (training keeps them)
   Metric afterCut, afterTraining;
-  int epochs = 0;            // completed by this step's training (in this run, with a resume)
+  int epochs = 0;            // the epochs this step's training has completed (a resumed run included)
   double cutSeconds = 0, trainSeconds = 0;
   std::string checkpoint;    // runDir/step-k.plm
 };
