@@ -16,6 +16,7 @@
 #include "cli/data_options.h"
 #include "cli/model_options.h"
 #include "cli/number_text.h"
+#include "cli/prune_iterative.h"
 #include "cli/progress_line.h"
 #include "cli/ratio_file.h"
 #include "cli/usage_error.h"
@@ -112,7 +113,8 @@ void addAmountOptions(CLI::App& a, PruneArgs& p) {
                "with --target-macs: choose per-layer ratios from a `prunelab-cli sensitivity` table, the least "
                "predicted metric drop per MAC saved first (the criterion defaults to the table's)")
       ->type_name("FILE");
-  a.add_option("--steps", p.r.steps, "iterative schedule: prune in N steps, re-scoring between them")
+  a.add_option("--steps", p.r.steps,
+               "iterative schedule: prune in N steps, re-scoring between them (with --fine-tune-epochs, training too)")
       ->type_name("N")
       ->capture_default_str();
   a.add_option("--target-latency", p.targetLatency,
@@ -250,8 +252,6 @@ void readMode(const CommandLine& cl, PruneArgs& p) {
 // Calibration batches for data criteria and refits (--calib data, else random inputs).
 void calibrate(const CommandLine& cl, PruneArgs& p, Session& session) {
   PruneRequest& r = p.r;
-  if (!r.reconstruct && (cl.has("--reconstruct-samples") || cl.has("--reconstruct-ridge")))
-    throw Error("--reconstruct-samples/--reconstruct-ridge", "need --reconstruct");
   if (!needsCalibration(r.importance.criterion) && !r.reconstruct) return;
   if (cl.has("--calib")) {
     DataSpec spec;
@@ -293,7 +293,7 @@ nlohmann::json latencyJson(const LatencyGoal& goal, const PruneRequest& r, const
 }
 
 nlohmann::json refitJson(const PruneRequest& r, const PruneOutcome& out) {
-  nlohmann::json j = nlohmann::json::object();
+  nlohmann::json j = nlohmann::json::object();  // update() refuses a null one when neither part applies
   if (r.surgery.foldBeta) {
     nlohmann::json skipped = nlohmann::json::array();
     for (const auto& [layer, why] : out.betaFold.skipped) skipped.push_back({{"layer", layer}, {"reason", why}});
@@ -374,7 +374,8 @@ void printPruneText(const PruneArgs& p, const PruneOutcome& out, const GraphCost
 
 int runPrune(int argc, char** argv) {
   CommandLine cl("prune", "--model NAME|PATH --criterion C (--layer L --amount A | --percent P | --ratios F.yaml | "
-                          "--target-macs X | --target-params X | --target-latency MS) --out FILE [options]");
+                          "--target-macs X | --target-params X | --target-latency MS) --out FILE [--steps N --fine-tune-epochs E "
+                          "--data SPEC --run-dir DIR] [options]");
   ModelArgs model;
   addModelOptions(cl, model);
   PruneArgs p;
@@ -385,9 +386,14 @@ int runPrune(int argc, char** argv) {
   addAmountOptions(a, p);
   addConstraintOptions(a, p);
   addRefitOptions(a, p);
+  IterativeArgs iterative;
+  addIterativeOptions(cl, iterative);
   a.add_option("--out", p.outPath, "pruned model (.plm)")->type_name("FILE")->required();
   a.add_flag("--json", "print a JSON report");
   if (!cl.parse(argc, argv)) return 0;
+  checkIterativeArgs(cl, iterative);
+  if (!p.r.reconstruct && (cl.has("--reconstruct-samples") || cl.has("--reconstruct-ridge")))
+    throw Error("--reconstruct-samples/--reconstruct-ridge", "need --reconstruct");
   configureThreads(model.threads);
   Session session;
   session.loadModel(model.request);
@@ -400,6 +406,7 @@ int runPrune(int argc, char** argv) {
   r.constraints.roundTo = p.roundTo == "auto" ? r.latency->suggestedRoundTo : parseCount("--round-to", p.roundTo);
   if (cl.has("--yaml-widths")) r.constraints.fitWidths = yoloYamlWidthFit(g);
   readMode(cl, p);
+  if (wantsIterative(cl)) return runIterativePrune(cl, r, p.co, p.outPath, iterative, session, model.request.model);
   calibrate(cl, p, session);
   r.reconstruction.seed = r.importance.seed;
   ProgressLine refitProgress(cl.has("--json"));

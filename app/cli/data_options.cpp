@@ -44,9 +44,11 @@ void addDataOptions(CommandLine& cl, DataArgs& d) {
        "use only N validation images")
       ->type_name("N")
       ->default_str("all");
-  a.add_option("--seed", d.spec.seed, "seed for initialisation, data order, subsets and augmentation")
-      ->type_name("N")
-      ->capture_default_str();
+  // A command with a --seed of its own (prune) binds the data's seed to it.
+  if (!a.get_option_no_throw("--seed"))
+    a.add_option("--seed", d.spec.seed, "seed for initialisation, data order, subsets and augmentation")
+        ->type_name("N")
+        ->capture_default_str();
   // One --imgsz for both tasks: detection's input size and classification's resize.
   a.add_option_function<int64_t>(
        "--imgsz",
@@ -60,12 +62,14 @@ void addDataOptions(CommandLine& cl, DataArgs& d) {
   std::ostringstream imagenet;
   imagenet << "imagenet = mean " << kImageNetMean[0] << "," << kImageNetMean[1] << "," << kImageNetMean[2] << " std "
            << kImageNetStd[0] << "," << kImageNetStd[1] << "," << kImageNetStd[2];
-  a.add_option("--normalize", d.spec.input.normalize,
-               "classification: auto (the built-in data's statistics, ImageNet's for 3-channel image folders, "
-               "else none), imagenet, or none ([0,1]); " + imagenet.str())
-      ->type_name("MODE")
-      ->check(CLI::IsMember({"auto", "imagenet", "none"}).description(""))  // the choices are in the text
-      ->capture_default_str();
+  // prune's --normalize ranks channels; there the data keeps --normalize's default (--mean/--std still apply).
+  if (!a.get_option_no_throw("--normalize"))
+    a.add_option("--normalize", d.spec.input.normalize,
+                 "classification: auto (the built-in data's statistics, ImageNet's for 3-channel image folders, "
+                 "else none), imagenet, or none ([0,1]); " + imagenet.str())
+        ->type_name("MODE")
+        ->check(CLI::IsMember({"auto", "imagenet", "none"}).description(""))  // the choices are in the text
+        ->capture_default_str();
   a.add_option("--mean", d.spec.input.mean, "classification: per-channel mean in [0,1] units, overrides --normalize")
       ->type_name("R,G,B")
       ->delimiter(',')

@@ -15,7 +15,9 @@ struct DataArgs {
 };
 
 // --data, --task, --train-limit, --val-limit, --seed, --imgsz, the detection settings and
-// classification's --normalize/--mean/--std.
+// classification's --normalize/--mean/--std. --seed and --normalize are left out when the
+// command already has them (prune: its own seed, and --normalize ranks channels there);
+// the command then says what the data takes.
 void addDataOptions(CommandLine& cl, DataArgs& d);
 
 struct RunArgs {

@@ -11,7 +11,8 @@
 
 namespace prunelab {
 
-using nlohmann::json;
+// Ordered: story.json keeps "settings" in the order the report lists them.
+using json = nlohmann::ordered_json;
 
 std::vector<StoryManifestStage> storyStages() {
   return {{"original", "0-original.plm", "", -1.0, -1.0},
@@ -63,8 +64,10 @@ StoryManifest readStoryManifest(const std::string& path) {
     m.data = j.value("data", "");
     m.task = j.value("task", "classify");
     m.metric = j.value("metric", m.task == "detect" ? "mAP50-95" : "top-1");
-    for (const auto& [k, v] : j.value("settings", json::object()).items())
-      m.settings.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+    // Named: items() of the temporary value() returns would outlive it (range-for keeps
+    // only the items proxy alive).
+    const json settings = j.value("settings", json::object());
+    for (const auto& [k, v] : settings.items()) m.settings.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
     for (const auto& c : j.value("commands", json::array())) m.commands.push_back(c.get<std::string>());
     for (const auto& s : j.at("stages")) {
       StoryManifestStage st;

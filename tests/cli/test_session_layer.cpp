@@ -134,8 +134,20 @@ class TestSessionLayer : public QObject {
     at.planOptions = " --round-to 8";
     const std::vector<std::string> commands = storyCommands(makeStoryPlan(StoryRequest{}), at);
     QCOMPARE(commands.size(), size_t(5));
+    // In steps: prune fine-tunes between its cuts, and the export reads its model.
+    StoryRequest inSteps;
+    inSteps.cutSteps = 3;
+    const StoryPlan stepped = makeStoryPlan(inSteps);
+    const std::vector<std::string> steppedCommands = storyCommands(stepped, at);
+    QCOMPARE(steppedCommands.size(), size_t(4));
+    QVERIFY2(steppedCommands[1].find("--steps 3 --fine-tune-epochs 2") != std::string::npos, steppedCommands[1].c_str());
+    QVERIFY2(steppedCommands[2].find("--model runs/story/2-pruned.plm") != std::string::npos, steppedCommands[2].c_str());
+    QCOMPARE(storySettings(stepped).back().first, std::string("cut_steps"));
+    QVERIFY(storySettings(makeStoryPlan(StoryRequest{})).back().first != "cut_steps");
     const std::regex option("--[a-z][a-z0-9-]*");
-    for (const std::string& c : commands) {
+    std::vector<std::string> all = commands;
+    all.insert(all.end(), steppedCommands.begin(), steppedCommands.end());
+    for (const std::string& c : all) {
       std::smatch word;
       QVERIFY2(std::regex_search(c, word, std::regex("^prunelab-cli ([a-z-]+) ")), c.c_str());
       const std::string command = word[1];
