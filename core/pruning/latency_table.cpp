@@ -277,12 +277,12 @@ double predictLatencyMs(const LatencyTable& table, const DependencyGraph& deps, 
 }
 
 PrunePlan planToLatency(const DependencyGraph& deps, const GroupScores& scores, const LatencyTable& table,
-                        double targetMs, const PlanConstraints& c) {
+                        double targetMs, const PlanConstraints& c, bool strongestIfUnreachable) {
   checkTableMatches(table, deps, "latency table");
   if (!std::isfinite(targetMs) || targetMs <= 0 || targetMs >= table.totalMs)
     throw Error("--target-latency", "must be between 0 and the model's measured " + std::to_string(table.totalMs) + " ms");
   const auto cost = [&](const PrunePlan& p) { return predictLatencyMs(table, deps, p); };
-  return planToCost(deps, scores, cost, targetMs, "--target-latency", "ms (predicted)", c);
+  return planToCost(deps, scores, cost, targetMs, "--target-latency", "ms (predicted)", c, strongestIfUnreachable);
 }
 
 double fastestPredictedMs(const LatencyTable& table, const DependencyGraph& deps, const PlanConstraints& c) {
