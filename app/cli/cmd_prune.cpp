@@ -298,9 +298,10 @@ LatencyGoal aimLatency(const CommandLine& cl, const PruneArgs& p, PruneRequest& 
   if (!cl.has("--json"))
     lo.onRound = [](const LatencyRound& round) {
       std::printf("latency round: unpruned %.2f ms, target %.2f ms; planned for %.2f ms (table predicts %.2f%s), "
-                  "measured %.2f ms, %.2fM MACs\n",
+                  "measured %.2f ms%s, %.2fM MACs\n",
                   round.baselineMs, round.targetMs, round.goalMs, round.predictedMs,
-                  round.strongest ? ", the strongest plan" : "", round.measuredMs, round.macs / 1e6);
+                  round.strongest ? ", the strongest plan" : "", round.measuredMs,
+                  round.pairs > 1 ? " (mean of 2 pairs)" : "", round.macs / 1e6);
     };
   goal = aimAtLatency(session.model(), r, lo);
   r.targetLatencyMs = goal.goalMs;
@@ -312,7 +313,7 @@ nlohmann::json latencyJson(const LatencyGoal& goal, const PruneRequest& r, const
   nlohmann::json rounds = nlohmann::json::array();
   for (const LatencyRound& x : goal.rounds)
     rounds.push_back({{"goal_ms", x.goalMs}, {"predicted_ms", x.predictedMs}, {"measured_ms", x.measuredMs},
-                      {"baseline_ms", x.baselineMs}, {"target_ms", x.targetMs}, {"strongest", x.strongest},
+                      {"baseline_ms", x.baselineMs}, {"target_ms", x.targetMs}, {"strongest", x.strongest}, {"pairs", x.pairs},
                       {"macs", x.macs}});
   return {{"target_ms", goal.targetMs}, {"before_ms", goal.baselineMs}, {"table_ms", r.latency->totalMs},
           {"measured_ms", goal.measuredMs}, {"predicted_ms", out.predictedLatencyMs}, {"rounds", rounds}};

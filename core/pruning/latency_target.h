@@ -31,6 +31,7 @@ struct LatencyRound {
   double baselineMs = 0;   // the unpruned model, measured just before it
   double targetMs = 0;     // the target this round (moves with baselineMs for a fraction)
   bool strongest = false;  // the goal was below the table's floor: the strongest plan
+  int pairs = 1;           // baseline + candidate measurements averaged (2: a confirmed landing)
   int64_t macs = 0;
 };
 
@@ -45,6 +46,9 @@ struct LatencyGoal {
 struct LatencyGoalOptions {
   int rounds = 6;
   double tolerance = 0.04;  // stop when |measured - target| <= tolerance x target
+  // A round that lands within the tolerance measures the pair once more and is judged on
+  // the mean (a busy machine's lucky measurement is not a landing).
+  bool confirm = true;
   int iters = 15;           // runs per latency measurement
   // > 0: the target is this fraction of the unpruned model's measured latency, re-derived
   // every round; 0: PruneRequest::targetLatencyMs, fixed.

@@ -5,7 +5,8 @@
 # the search (every round: the unpruned model, then the candidate, each exported and timed by
 # ORT). Per run: `uptime` before and after, the baseline and final ms from prune --json, and an
 # independent check - the unpruned and the pruned model exported the deployment way and timed
-# by ORT alternately CHECK rounds, the ratio of the medians against the target ratio.
+# by the same command alternately CHECK rounds, the ratio of the medians of its figures against
+# the target ratio. tests/ort/latency_cmd.sh's environment (STAT, ITERS) applies to both.
 #
 #   tests/bench/latency_cmd.sh [OUT_DIR]
 # Environment: BUILD (build), MODEL (resnet18), TARGET (50%), RUNS (5), CHECK (3),
@@ -26,7 +27,7 @@ LATCMD="$HERE/ort/latency_cmd.sh {onnx}"
 mkdir -p "$OUT"
 frac=$($PY -c "print(float('${TARGET%\%}')/100)")
 load() { uptime | sed 's/.*load average: //'; }
-ort_ms() { node "$HERE/ort/ort_run.js" time "$1" --batch 1 --threads "$THREADS" --iters 21 --warmup 3 | awk '/median_ms/ {print $2}'; }
+ort_ms() { "$HERE/ort/latency_cmd.sh" "$1" | awk '{print $2}'; }  # the statistic the search reads
 
 $CLI export --model "$MODEL" --format onnx --fold-bn --static-batch --out "$OUT/unpruned.onnx" > /dev/null
 rows=()
