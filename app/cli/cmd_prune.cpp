@@ -26,6 +26,7 @@
 #include "pruning/latency_target.h"
 #include "pruning/pruner.h"
 #include "graph/scope_pattern.h"
+#include "session/latency_command.h"
 #include "session/session.h"
 #include "util/error.h"
 #include "util/parse_number.h"
@@ -91,12 +92,25 @@ struct PruneArgs {
   std::string input, criterion = criterionName(r.importance.criterion), reduction = reductionName(r.importance.reduction);
   std::string percent, ratios, targetMacs, targetParams, protect, pin, calib, outPath, normalize = "auto";
   std::string fromSensitivity, targetLatency, latencyTablePath, roundTo = std::to_string(r.constraints.roundTo);
+  LatencyCommand latencyCmd;
 };
 
 std::string criterionList() {
   std::string s;
   for (const std::string& c : criterionMenu()) s += (s.empty() ? "" : ", ") + c;
   return s;
+}
+
+// --latency-cmd: --target-latency measured on the deploy target instead of by the executor.
+void addLatencyCommandOptions(CLI::App& a, PruneArgs& p) {
+  a.add_option("--latency-cmd", p.latencyCmd.command,
+               "with --target-latency: a command that prints the latency in ms of an ONNX file on the deploy "
+               "target, {onnx} standing for the file (each candidate exported BN-folded at batch 1); it measures "
+               "the search's models and the table's whole-model figures instead of the executor")
+      ->type_name("CMD");
+  a.add_option("--latency-timeout", p.latencyCmd.timeoutSeconds, "seconds one run of --latency-cmd may take")
+      ->type_name("S")
+      ->capture_default_str();
 }
 
 // How much to cut: one of --layer/--amount, --percent, --ratios, --target-*.
@@ -118,13 +132,15 @@ void addAmountOptions(CLI::App& a, PruneArgs& p) {
       ->type_name("N")
       ->capture_default_str();
   a.add_option("--target-latency", p.targetLatency,
-               "prune until the executor's batch-1 latency on this machine is this: milliseconds (12.5) or a "
-               "percent of today's (60%); plans from a per-layer latency table, then corrects by measuring")
+               "prune until the batch-1 latency (the executor's on this machine, or --latency-cmd's) is this: "
+               "milliseconds (12.5) or a percent of the unpruned model's (60%, re-measured beside every candidate); "
+               "plans from a per-layer latency table, then corrects by measuring")
       ->type_name("MS|P%");
   a.add_option("--latency-table", p.latencyTablePath,
                "latency table for --target-latency / --round-to auto: read when the file exists, else measured "
                "and written there (prunelab-cli latency-table)")
       ->type_name("FILE");
+  addLatencyCommandOptions(a, p);
 }
 
 // What every plan must respect, whatever chose it.
@@ -204,6 +220,7 @@ void attachLatencyTable(const CommandLine& cl, PruneArgs& p, const Session& sess
   PruneRequest& r = p.r;
   if (!cl.has("--target-latency") && p.roundTo != "auto") {
     if (cl.has("--latency-table")) throw Error("--latency-table", "is used by --target-latency or --round-to auto");
+    if (cl.has("--latency-cmd")) throw Error("--latency-cmd", "is used by --target-latency or --round-to auto");
     return;
   }
   LatencyTableRequest lr;
@@ -212,6 +229,7 @@ void attachLatencyTable(const CommandLine& cl, PruneArgs& p, const Session& sess
   lr.file = p.latencyTablePath;
   lr.scopes.protectedScopes = r.protectedScopes;
   lr.scopes.pinnedScopes = r.pinnedScopes;
+  if (cl.has("--latency-cmd")) lr.command = p.latencyCmd;
   ProgressLine progress(cl.has("--json"));
   progress.start("latency table");
   lr.progress = [&progress](int done, int total, const std::string&) { progress.update(done, total, 0); };
@@ -267,19 +285,27 @@ void calibrate(const CommandLine& cl, PruneArgs& p, Session& session) {
   progress.finish();
 }
 
-// --target-latency: find the planner goal whose model measures at the target; the session
-// then makes that model once more (planning is deterministic) so only it is recorded.
-LatencyGoal aimLatency(const CommandLine& cl, PruneRequest& r, Session& session) {
+// --target-latency: find the planner goal whose model measures at the target (by the
+// executor, or by --latency-cmd); the session then makes that model once more (planning is
+// deterministic) so only it is recorded.
+LatencyGoal aimLatency(const CommandLine& cl, const PruneArgs& p, PruneRequest& r, Session& session) {
   LatencyGoal goal;
   if (r.mode != PruneRequest::Mode::TargetLatency) return goal;
   LatencyGoalOptions lo;
+  const LatencyTarget target = parseLatencyTarget(p.targetLatency);
+  if (target.percent) lo.targetFraction = target.value / 100.0;
+  if (cl.has("--latency-cmd")) lo.measure = latencyCommandTimer(p.latencyCmd, r.latency->input, r.latency->batch);
   if (!cl.has("--json"))
     lo.onRound = [](const LatencyRound& round) {
-      std::printf("latency round: planned for %.2f ms (table predicts %.2f), measured %.2f ms, %.2fM MACs\n",
-                  round.goalMs, round.predictedMs, round.measuredMs, round.macs / 1e6);
+      std::printf("latency round: unpruned %.2f ms, target %.2f ms; planned for %.2f ms (table predicts %.2f%s), "
+                  "measured %.2f ms%s, %.2fM MACs\n",
+                  round.baselineMs, round.targetMs, round.goalMs, round.predictedMs,
+                  round.strongest ? ", the strongest plan" : "", round.measuredMs,
+                  round.pairs > 1 ? " (mean of 2 pairs)" : "", round.macs / 1e6);
     };
   goal = aimAtLatency(session.model(), r, lo);
   r.targetLatencyMs = goal.goalMs;
+  r.strongestIfUnreachable = true;  // the search measured this goal's model, even at the table's floor
   return goal;
 }
 
@@ -287,9 +313,10 @@ nlohmann::json latencyJson(const LatencyGoal& goal, const PruneRequest& r, const
   nlohmann::json rounds = nlohmann::json::array();
   for (const LatencyRound& x : goal.rounds)
     rounds.push_back({{"goal_ms", x.goalMs}, {"predicted_ms", x.predictedMs}, {"measured_ms", x.measuredMs},
+                      {"baseline_ms", x.baselineMs}, {"target_ms", x.targetMs}, {"strongest", x.strongest}, {"pairs", x.pairs},
                       {"macs", x.macs}});
-  return {{"target_ms", goal.targetMs}, {"before_ms", r.latency->totalMs}, {"measured_ms", goal.measuredMs},
-          {"predicted_ms", out.predictedLatencyMs}, {"rounds", rounds}};
+  return {{"target_ms", goal.targetMs}, {"before_ms", goal.baselineMs}, {"table_ms", r.latency->totalMs},
+          {"measured_ms", goal.measuredMs}, {"predicted_ms", out.predictedLatencyMs}, {"rounds", rounds}};
 }
 
 nlohmann::json refitJson(const PruneRequest& r, const PruneOutcome& out) {
@@ -359,8 +386,8 @@ void printPruneText(const PruneArgs& p, const PruneOutcome& out, const GraphCost
                 static_cast<long long>(l.after), l.after < l.before ? "  *" : "");
   printRefits(r, out);
   if (r.mode == PruneRequest::Mode::TargetLatency)
-    std::printf("\nlatency (batch 1, measured): %.2f ms -> %.2f ms, target %.2f ms (%+.1f%%)\n", r.latency->totalMs,
-                goal.measuredMs, goal.targetMs, 100.0 * (goal.measuredMs - goal.targetMs) / goal.targetMs);
+    std::printf("\nlatency (batch %d, measured): %.2f ms -> %.2f ms, target %.2f ms (%+.1f%%)\n", r.latency->batch,
+                goal.baselineMs, goal.measuredMs, goal.targetMs, 100.0 * (goal.measuredMs - goal.targetMs) / goal.targetMs);
   if (out.highestSafePercent >= 0)
     std::printf("\nhighest safe percent (no layer loses all channels): %.1f%%\n", 100 * out.highestSafePercent);
   printFloorWarning(out.layers, r.constraints);
@@ -416,7 +443,7 @@ int runPrune(int argc, char** argv) {
       refitProgress.update(done, total, 0);
     };
   }
-  const LatencyGoal goal = aimLatency(cl, r, session);
+  const LatencyGoal goal = aimLatency(cl, p, r, session);
   Graph before = g.clone();
   inferShapes(before, r.inputShape);
   const GraphCost c0 = computeCost(before);

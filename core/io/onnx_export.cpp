@@ -82,7 +82,7 @@ class OnnxExporter : public OnnxEmitter {
     if (m_opt.opset < 13 || m_opt.opset > 17)
       throw Error("ONNX export", "opset " + std::to_string(m_opt.opset) + " is not supported (13 to 17)");
     const Shape chw = inputChw.empty() ? defaultInputShape(m_g) : inputChw;
-    Shape in{1};
+    Shape in{m_opt.dynamicBatch ? 1 : std::max(1, m_opt.batch)};
     in.insert(in.end(), chw.begin(), chw.end());
     inferShapes(m_g, std::vector<Shape>(m_g.inputs().size(), in));
 

@@ -4,6 +4,8 @@
 // - Opsets 13 to 17 (IR version 8, what onnx 1.12 and OpenCV DNN 4.6 read).
 // - Dynamic batch: the inputs' and outputs' first dim is the symbol "batch"; reshapes copy
 //   the batch (0) instead of baking it in. Other dims are fixed at the graph's shapes.
+//   Static (dynamicBatch false): the first dim is `batch`, for runtimes that time or
+//   compile one shape (a latency command, TensorRT engines).
 // - `foldBn`: each BatchNorm that directly follows a Conv (the Conv's only consumer) is
 //   folded into the Conv's weight and bias (passes/fold_batchnorm), the deployment form.
 //   Eval-mode semantics.
@@ -27,6 +29,7 @@ struct OnnxExportOptions {
   int opset = 17;
   bool foldBn = false;
   bool dynamicBatch = true;
+  int batch = 1;  // the first dim a static export (dynamicBatch false) fixes
 };
 
 // `inputChw`: the input size to export at (C x H x W); empty = the graph's default input.

@@ -164,6 +164,21 @@ double timeLayerMs(const Graph& graph, const Node& node, int64_t inChannels, int
 
 namespace {
 
+// A narrower layer never costs more than a wider one: a slower time at a narrower width is
+// the machine (a run preempted under load) or a kernel path that width happened to take, and
+// left in the row it makes a deeper cut predict slower. The planner raises its cut until the
+// prediction falls to the goal, so such a row makes it find no plan ("unreachable") or only
+// the strongest. Each cell becomes the least of itself and every wider cell.
+void keepMonotone(LayerLatency& row) {
+  const size_t nOut = row.outFractions.size(), nIn = row.ms.size() / nOut;
+  for (size_t i = nIn; i-- > 0;)
+    for (size_t j = nOut; j-- > 0;) {
+      double& m = row.ms[i * nOut + j];
+      if (i + 1 < nIn) m = std::min(m, row.ms[(i + 1) * nOut + j]);
+      if (j + 1 < nOut) m = std::min(m, row.ms[i * nOut + j + 1]);
+    }
+}
+
 // One layer's row: its time at every grid width its input and output can shrink to.
 LayerLatency measureLayer(const Graph& graph, const DependencyGraph& deps, const Node& n, const LayerTimer& timer,
                           const LatencyTableOptions& o) {
@@ -184,6 +199,7 @@ LayerLatency measureLayer(const Graph& graph, const DependencyGraph& deps, const
       const int64_t cin = row.tied ? cout : widthAt(fi, row.inChannels);
       row.ms.push_back(timer(graph, n, cin, cout, o.batch));
     }
+  keepMonotone(row);
   return row;
 }
 
@@ -277,12 +293,12 @@ double predictLatencyMs(const LatencyTable& table, const DependencyGraph& deps, 
 }
 
 PrunePlan planToLatency(const DependencyGraph& deps, const GroupScores& scores, const LatencyTable& table,
-                        double targetMs, const PlanConstraints& c) {
+                        double targetMs, const PlanConstraints& c, bool strongestIfUnreachable) {
   checkTableMatches(table, deps, "latency table");
   if (!std::isfinite(targetMs) || targetMs <= 0 || targetMs >= table.totalMs)
     throw Error("--target-latency", "must be between 0 and the model's measured " + std::to_string(table.totalMs) + " ms");
   const auto cost = [&](const PrunePlan& p) { return predictLatencyMs(table, deps, p); };
-  return planToCost(deps, scores, cost, targetMs, "--target-latency", "ms (predicted)", c);
+  return planToCost(deps, scores, cost, targetMs, "--target-latency", "ms (predicted)", c, strongestIfUnreachable);
 }
 
 double fastestPredictedMs(const LatencyTable& table, const DependencyGraph& deps, const PlanConstraints& c) {
@@ -398,6 +414,7 @@ LatencyTable readLatencyTableJson(const std::string& path) {
            std::is_sorted(row.outFractions.begin(), row.outFractions.end()) &&
            std::all_of(row.ms.begin(), row.ms.end(), finite);
       if (!ok) throw Error(path, "layer '" + row.node + "' is malformed");
+      keepMonotone(row);  // tables written before rows were kept monotone
       t.layers.push_back(std::move(row));
     }
     if (!ok) throw Error(path, "malformed latency table");

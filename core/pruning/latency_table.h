@@ -9,7 +9,8 @@
 //             + fixedMs + activationMs x (kept fraction of activation elements)
 // T_layer is bilinear in the two fractions between grid points (the grid is k/8 of the
 // layer's width, k = 1..8: oneDNN's cost is near piecewise linear in the widths, with
-// steps where the widths leave its vector blocks). The rest is what the whole model spends
+// steps where the widths leave its vector blocks), and never larger at a narrower width (a
+// measured cell above a wider one's is taken as noise and lowered to it). The rest is what the whole model spends
 // outside the layers' own kernels: a part that does not shrink (the executor's per-op work,
 // which dominates small inputs) and a part that moves with the activation memory (BN,
 // activations, adds, concats, upsampling: memory-bound). The two are fitted from two

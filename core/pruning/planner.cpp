@@ -210,7 +210,7 @@ double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores
 
 PrunePlan planToCost(const DependencyGraph& deps, const GroupScores& scores,
                      const std::function<double(const PrunePlan&)>& cost, double target, const std::string& option,
-                     const std::string& unit, const PlanConstraints& c) {
+                     const std::string& unit, const PlanConstraints& c, bool strongestIfUnreachable) {
   // Under Auto each group's scores are divided by their mean, so one threshold compares
   // layers whose weight norms differ in scale.
   const GroupScores norm = rankingScores(deps, scores, resolveNormalization(c, true));
@@ -220,6 +220,7 @@ PrunePlan planToCost(const DependencyGraph& deps, const GroupScores& scores,
   hi += 1.0;
   PrunePlan best = planBelow(deps, norm, std::vector<double>(deps.groups().size(), hi), c);
   const double strongest = cost(best);
+  if (strongest > target && strongestIfUnreachable) return best;
   if (strongest > target)
     throw Error(option, "unreachable: even the strongest plan leaves " + formatCost(strongest) + " " + unit +
                                 " (minimum channels / protected layers)");

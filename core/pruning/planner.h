@@ -90,10 +90,12 @@ double highestSafePercent(const DependencyGraph& deps, const GroupScores& scores
 
 // Smallest global threshold over ranking scores (GroupMean under Auto) whose plan's
 // `cost` is at most `target` - binary search; `cost` must not grow as the threshold rises
-// (more channels removed). The "unreachable" error names `option` and the cost's `unit`.
+// (more channels removed). The "unreachable" error names `option` and the cost's `unit`;
+// with `strongestIfUnreachable` the strongest plan is returned instead (a caller that
+// measures what it plans, where a prediction alone must not decide).
 PrunePlan planToCost(const DependencyGraph& deps, const GroupScores& scores,
                      const std::function<double(const PrunePlan&)>& cost, double target, const std::string& option,
-                     const std::string& unit, const PlanConstraints& c);
+                     const std::string& unit, const PlanConstraints& c, bool strongestIfUnreachable = false);
 
 // planToCost on the what-if estimate: `target` MACs (or params).
 PrunePlan planToTarget(const DependencyGraph& deps, const GroupScores& scores, int64_t target, bool params,
@@ -126,9 +128,10 @@ struct SensitivityTable;
 struct SensitivityPlan;
 
 // The plan with the least channels cut (one global threshold, as planToTarget ranks) whose
-// predicted latency (LatencyTable) is at most `targetMs`.
+// predicted latency (LatencyTable) is at most `targetMs`; below what any plan is predicted
+// to reach: "unreachable", or the strongest plan with `strongestIfUnreachable`.
 PrunePlan planToLatency(const DependencyGraph& deps, const GroupScores& scores, const LatencyTable& table,
-                        double targetMs, const PlanConstraints& c);
+                        double targetMs, const PlanConstraints& c, bool strongestIfUnreachable = false);
 
 // The plan reaching `targetMacs` with the least metric drop a sensitivity sweep predicts.
 // `deps` and `scores` are the model's (the one the table was made on: its MACs must match

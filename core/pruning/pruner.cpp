@@ -47,7 +47,7 @@ PrunePlan planStep(const DependencyGraph& deps, const GroupScores& scores, const
                           r.mode == PruneRequest::Mode::TargetParams, r.constraints);
     }
     case PruneRequest::Mode::TargetLatency: {
-      PrunePlan plan = planToLatency(deps, scores, *r.latency, r.targetLatencyMs, r.constraints);
+      PrunePlan plan = planToLatency(deps, scores, *r.latency, r.targetLatencyMs, r.constraints, r.strongestIfUnreachable);
       out.predictedLatencyMs = predictLatencyMs(*r.latency, deps, plan);
       return plan;
     }

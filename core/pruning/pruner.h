@@ -36,6 +36,10 @@ struct PruneRequest {
   // table measured on this model; one step only.
   double targetLatencyMs = 0;
   std::shared_ptr<const LatencyTable> latency;
+  // TargetLatency: a target below the table's prediction of the strongest plan makes that
+  // plan instead of failing "unreachable". The latency search (pruning/latency_target.h)
+  // sets it: the table's floor is a prediction, and a measurement decides.
+  bool strongestIfUnreachable = false;
   int steps = 1;
   PlanConstraints constraints;
   std::vector<std::string> protectedScopes;  // keep these scopes' output channels (DependencyGraph::Options)

@@ -23,6 +23,7 @@ LatencyTable obtainLatencyTable(const Graph& model, const LatencyTableRequest& r
   LatencyTableOptions o;
   o.batch = request.batch;
   o.progress = request.progress;
+  if (!request.command.command.empty()) o.modelTimer = latencyCommandTimer(request.command, input, request.batch);
   const auto meta = model.metadata().find("model");
   const std::string name = !request.name.empty() ? request.name : meta != model.metadata().end() ? meta->second : "";
   LatencyTable t = measureLatencyTable(g, deps, input, name, o);

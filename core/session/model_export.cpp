@@ -4,6 +4,7 @@
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -144,7 +145,7 @@ ExportResult exportModel(const Graph& source, const ExportRequest& req) {
   r.writeSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (req.check) {
-    const int64_t batch = r.format == "onnx" && !req.onnx.dynamicBatch ? 1 : 2;
+    const int64_t batch = r.format == "onnx" && !req.onnx.dynamicBatch ? std::max(1, req.onnx.batch) : 2;
     Shape in{batch};
     in.insert(in.end(), r.inputChw.begin(), r.inputChw.end());
     const at::Tensor x = at::randn(in, at::TensorOptions().dtype(at::kFloat));
