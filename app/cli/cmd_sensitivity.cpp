@@ -32,6 +32,27 @@ std::vector<double> parseRatios(const std::string& text) {
   return out;
 }
 
+// A text heat map: metric drop (baseline - metric) in points per group and ratio.
+void printHeatMap(const SensitivityTable& t, const std::string& outPath) {
+  std::printf("%s of the unpruned model: %.4f on %lld validation images; drop per cut (x100):\n", t.metric.c_str(),
+              t.baseline, static_cast<long long>(t.valImages));
+  std::printf("%-32s %8s", "group", "channels");
+  for (double r : t.ratios) std::printf(" %7.0f%%", 100 * r);
+  std::printf("\n");
+  bool extrapolated = false;
+  for (const SensitivityRow& row : t.rows) {
+    std::printf("%-32s %8lld", row.group.c_str(), static_cast<long long>(row.channels));
+    for (const SensitivityCell& c : row.cells) {
+      std::printf(" %7.2f%c", 100 * (t.baseline - c.metric), c.measured ? ' ' : '*');
+      extrapolated = extrapolated || !c.measured;
+    }
+    std::printf("\n");
+  }
+  if (extrapolated) std::printf("* not measured: a lower ratio had already collapsed the metric (--stop-below)\n");
+  std::printf("\n%zu groups x %zu ratios in %.1f s (%s); saved %s\n", t.rows.size(), t.ratios.size(), t.seconds,
+              t.method.c_str(), outPath.c_str());
+}
+
 }  // namespace
 
 int runSensitivity(int argc, char** argv) {
@@ -42,6 +63,7 @@ int runSensitivity(int argc, char** argv) {
   addDataOptions(cl, data);
   SensitivityOptions so;
   std::string ratios = "0.1,0.3,0.5,0.7,0.9", criterion = criterionName(Criterion::L1), outPath;
+  std::string method = sensitivityMethodName(so.method);
   int64_t valImages = 1000;
   bool noLatency = false;
   CLI::App& a = cl.app();
@@ -61,6 +83,17 @@ int runSensitivity(int argc, char** argv) {
   a.add_option("--min-channels", so.constraints.minChannels, "never keep fewer channels per layer")
       ->type_name("N")
       ->capture_default_str();
+  a.add_option("--method", method, "how each cut is evaluated: mask (zeroes the weights that read the cut channels "
+                                   "on one model) or surgery (builds each narrowed model); the same metrics")
+      ->type_name("M")
+      ->capture_default_str();
+  a.add_option("--stop-below", so.stopBelow, "stop a group's ratios once a cut scores at chance or below F x the "
+                                             "unpruned metric; later cells repeat it, marked (0: measure every cell)")
+      ->type_name("F")
+      ->capture_default_str();
+  std::string groups;
+  a.add_option("--groups", groups, "comma-separated group keys to sweep (as the table names them; default: all)")
+      ->type_name("LIST");
   a.add_flag("--no-latency", noLatency, "skip measuring each cut's batch-1 latency");
   a.add_option("--out", outPath, "the table (JSON), for prune --from-sensitivity and the workbench")
       ->type_name("FILE")
@@ -72,6 +105,11 @@ int runSensitivity(int argc, char** argv) {
   so.ratios = parseRatios(ratios);
   so.importance.criterion = parseCriterion(criterion);
   so.latency = !noLatency;
+  so.method = parseSensitivityMethod(method);
+  std::stringstream groupList(groups);
+  for (std::string key; std::getline(groupList, key, ',');)
+    if (!key.empty()) so.groups.push_back(key);
+  if (!(so.stopBelow >= 0.0 && so.stopBelow < 1.0)) throw Error("--stop-below", "must be in [0, 1)");
   // Detection data is evaluated as opened: limit it there (classification is limited either way).
   if (!cl.has("--val-limit")) data.spec.valLimit = valImages;
   Session session;
@@ -93,19 +131,7 @@ int runSensitivity(int argc, char** argv) {
     std::cout << nlohmann::json::parse(std::ifstream(outPath)).dump(1) << "\n";
     return 0;
   }
-  // A text heat map: metric drop (baseline - metric) in points per group and ratio.
-  std::printf("%s of the unpruned model: %.4f on %lld validation images; drop per cut (x100):\n", t.metric.c_str(),
-              t.baseline, static_cast<long long>(t.valImages));
-  std::printf("%-32s %8s", "group", "channels");
-  for (double r : t.ratios) std::printf(" %7.0f%%", 100 * r);
-  std::printf("\n");
-  for (const SensitivityRow& row : t.rows) {
-    std::printf("%-32s %8lld", row.group.c_str(), static_cast<long long>(row.channels));
-    for (const SensitivityCell& c : row.cells) std::printf(" %8.2f", 100 * (t.baseline - c.metric));
-    std::printf("\n");
-  }
-  std::printf("\n%zu groups x %zu ratios in %.1f s; saved %s\n", t.rows.size(), t.ratios.size(), t.seconds,
-              outPath.c_str());
+  printHeatMap(t, outPath);
   return 0;
 }
 

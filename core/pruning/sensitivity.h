@@ -8,6 +8,22 @@
 // predicts the cost of a combined plan by adding the groups' drops, which is the
 // assumption every sensitivity-guided planner makes (it holds for small drops).
 //
+// Two ways to evaluate a cut (SensitivityOptions::method). Surgery builds the narrowed
+// model for every cell. Mask keeps one copy of the model and zeroes, in every channel
+// source that reads the group (Conv/Linear weights along their declared in dim), the
+// weights of the cut channels, then restores them: every kept channel then computes what
+// it computes after surgery, because each op between a group's sources and its readers is
+// channel-wise (the dependency analysis pins any op that mixes channels), and the cut
+// channels' own values - the unpruned model's, so finite - reach nothing but zero weights.
+// Zeroing the producers instead would not do: a Sigmoid, a Div or a BN of zeroed channels
+// does not give zero. The metric sees the same numbers up to the order of the float sums
+// inside the convolutions. Latency needs the narrowed model, so with latency on the Mask
+// method still builds it, but only to time it.
+//
+// A group's series stops once a cut has collapsed (the metric at or below the floor,
+// SensitivityOptions::stopBelow): the higher ratios repeat that cut's metric, marked as not
+// measured, since removing more channels of a broken layer does not mend it.
+//
 // planFromSensitivity then reaches a MACs target with the least predicted metric loss:
 // greedily raising the group whose next swept ratio costs the least predicted drop per
 // MAC saved, with the combined plan's MACs computed exactly (estimateCost) after each step.
@@ -33,6 +49,9 @@ struct SensitivityCell {
   int64_t params = 0;
   int64_t macs = 0;
   double latencyMs = -1.0;  // -1: not measured
+  // False when the metric is the collapsed value of a lower ratio, not this cut's own
+  // (params, MACs and latency are still this cut's).
+  bool measured = true;
 };
 
 struct SensitivityRow {
@@ -53,12 +72,27 @@ struct SensitivityTable {
   std::vector<double> ratios;
   std::vector<SensitivityRow> rows;
   double seconds = 0.0;
+  std::string method;      // "mask" | "surgery" ("" in tables written before there were two)
+  double stopBelow = 0.0;  // the options' fraction (0: every cell measured)
 
   const SensitivityRow* row(const std::string& group) const;  // null when absent
 };
 
+enum class SensitivityMethod { Mask, Surgery };
+const char* sensitivityMethodName(SensitivityMethod m);
+SensitivityMethod parseSensitivityMethod(const std::string& name);  // "mask" | "surgery"; Error otherwise
+
 struct SensitivityOptions {
   std::vector<double> ratios = {0.1, 0.3, 0.5, 0.7, 0.9};
+  SensitivityMethod method = SensitivityMethod::Mask;
+  // A cut whose metric is at or below max(chance, stopBelow x baseline) ends its group's
+  // series; 0 measures every cell. `chance` is what a model that guesses scores (the
+  // Session sets 1/classes for top-1; 0 for mAP).
+  double stopBelow = 0.05;
+  double chance = 0.0;
+  // The groups to sweep, by sensitivityKeys() key; empty: every prunable scored group.
+  // Throws prunelab::Error naming a key the model does not have.
+  std::vector<std::string> groups;
   ImportanceOptions importance;  // criterion (and calibration batches if it needs them)
   PlanConstraints constraints;
   bool latency = true;  // measure each cell's batch-1 latency (exec/latency.h)
@@ -66,6 +100,7 @@ struct SensitivityOptions {
 };
 
 // Evaluates a model (eval mode) on the validation subset; higher is better. May be slow.
+// With the Mask method every call gets the same graph, its weights zeroed differently.
 using SensitivityMetric = std::function<double(const std::shared_ptr<Graph>&)>;
 // After each cell: (cells done, cells in all, group, ratio). Return false to cancel: the
 // sweep stops and returns the rows finished so far (the last one may be partial).

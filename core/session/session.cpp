@@ -10,6 +10,7 @@
 #include "graph/input_shape.h"
 #include "models/yolo/yolo_checkpoint.h"
 #include "detect/yolo_head.h"
+#include "data/cached_batch_source.h"
 #include "data/dataset.h"
 #include "pruning/dependency_graph.h"
 #include "pruning/importance.h"
@@ -226,10 +227,14 @@ SensitivityTable Session::sweepSensitivity(SensitivityOptions options, int64_t v
   OpenedData sub = *m_data;  // shares the datasets
   if (valImages > 0 && sub.task == TaskKind::Classify)
     sub.cls.val = limitDataset(sub.cls.val, static_cast<size_t>(valImages), sub.spec.seed + 2);
+  // A guessing classifier's top-1: a cut at or below it has collapsed (mAP's is 0).
+  if (sub.task == TaskKind::Classify && sub.numClasses() > 0) options.chance = 1.0 / double(sub.numClasses());
   std::string metricName;
+  std::shared_ptr<const CachedBatchSource> batches;  // every cut is validated on the same batches
   const SensitivityMetric metric = [&](const std::shared_ptr<Graph>& m) {
     auto task = makeTrainTask(sub, *m, settings, 128);
-    const Metric r = validateModel(m, *task);
+    if (!batches) batches = std::make_shared<CachedBatchSource>(task->valSource(0));
+    const Metric r = validateModel(m, *task, "cpu", batches);
     metricName = r.name;
     return r.value;
   };

@@ -110,7 +110,8 @@ class Session {
   // The sensitivity sweep (pruning/sensitivity.h) of the current model on the open data's
   // validation split: a seeded subset of `valImages` of it for classification (0: all);
   // detection data is evaluated on the split as opened. Calibrates first when the
-  // criterion needs it. Throws prunelab::Error without data.
+  // criterion needs it. The validation batches are built once and kept for every cut;
+  // options.chance becomes 1/classes for classification. Throws prunelab::Error without data.
   SensitivityTable sweepSensitivity(SensitivityOptions options, int64_t valImages, const TaskSettings& settings = {},
                                     const SensitivityProgress& progress = {}) const;
 

@@ -46,14 +46,15 @@ DetectionTaskOptions detectionTaskOptions(const TaskSettings& settings, const Gr
   return o;
 }
 
-Metric validateModel(const std::shared_ptr<Graph>& graph, TrainTask& task, const std::string& device) {
+Metric validateModel(const std::shared_ptr<Graph>& graph, TrainTask& task, const std::string& device,
+                     BatchSourcePtr source) {
   task.prepare(*graph);  // a detection task reads the head (classes, strides) from the graph it validates
   GraphModule module(graph);
   LoaderOptions lo;
   lo.shuffle = false;
   lo.augment = false;
   lo.batchSize = task.valBatchSize(128);
-  DataLoader val(task.valSource(0), lo);
+  DataLoader val(source ? std::move(source) : task.valSource(0), lo);
   EpochStats es;
   task.validate(*module, val, device, 0, es);
   if (task.kind() == "classify") return {"top1", es.valTop1};

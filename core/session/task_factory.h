@@ -40,7 +40,9 @@ struct Metric {
   double value = 0.0;
 };
 
-// Validates `graph` on the task's validation data (on `device`).
-Metric validateModel(const std::shared_ptr<Graph>& graph, TrainTask& task, const std::string& device = "cpu");
+// Validates `graph` on the task's validation data (on `device`), or on `val` when given (the
+// same data's batches kept from an earlier call: data/cached_batch_source.h).
+Metric validateModel(const std::shared_ptr<Graph>& graph, TrainTask& task, const std::string& device = "cpu",
+                     BatchSourcePtr val = nullptr);
 
 }  // namespace prunelab

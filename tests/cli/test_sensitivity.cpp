@@ -72,6 +72,8 @@ class TestSensitivity : public QObject {
     SensitivityOptions o;
     o.ratios = {0.25, 0.5};
     o.latency = false;
+    o.method = SensitivityMethod::Surgery;  // the callback inspects each narrowed model
+    o.stopBelow = 0;
     o.importance.criterion = Criterion::L1;
     int calls = 0;
     const SensitivityTable t = sweepSensitivity(
