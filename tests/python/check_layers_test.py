@@ -54,8 +54,8 @@ PLANTED = [
      "core/graph/graph.cpp:1: the product would run Python"),
     ("widgets/panel.cpp", '#include <Python.h>\n', "widgets/panel.cpp:2: the product would run Python"),
     # Paths outside the repository.
-    ("tests/unit/test_x.cpp", 'const char* ref = "/work/data/ref.npy";\n',
-     "tests/unit/test_x.cpp:7: names a path outside the repository: absolute path under /work"),
+    ("tests/unit/test_x.cpp", 'const char* ref = "/scratch/data/ref.npy";\n',
+     "tests/unit/test_x.cpp:7: names a path outside the repository: absolute path under /scratch"),
     ("tests/python/t.py", 'DATA = "/home/alice/datasets/coco"\n',
      "tests/python/t.py:4: names a path outside the repository: absolute path under /home"),
     ("scripts/x.sh", 'cp /tmp/golden/out.txt build/\n',
