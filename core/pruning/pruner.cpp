@@ -13,9 +13,9 @@ namespace prunelab {
 
 namespace {
 
-PrunePlan planStep(const DependencyGraph& deps, const GroupScores& scores, const PruneRequest& r, int step,
+PrunePlan planStep(const DependencyGraph& deps, const GroupScores& scores, const PruneRequest& request, int step,
                    int64_t startCost, PruneOutcome& out) {
-  const double share = double(step + 1) / double(r.steps);  // cumulative fraction of the goal
+  const PruneRequest r = scheduledStep(request, step, startCost);
   switch (r.mode) {
     case PruneRequest::Mode::LayerAmount: {
       // One layer: the whole amount in the first step (later steps only re-score).
@@ -26,26 +26,17 @@ PrunePlan planStep(const DependencyGraph& deps, const GroupScores& scores, const
       }
       return planLayerAmount(deps, scores, r.layer, r.amount, r.constraints);
     }
-    case PruneRequest::Mode::Ratios: {
-      // Ratio per step such that after all steps ratio of the original is gone.
-      auto stepRatio = [&](double total) { return 1.0 - std::pow(1.0 - total, 1.0 / double(r.steps)); };
-      std::vector<std::pair<std::string, double>> ratios;
-      for (const auto& [p, v] : r.ratios) ratios.emplace_back(p, stepRatio(v));
-      return planRatios(deps, scores, ratios, stepRatio(r.fallbackRatio), r.constraints);
-    }
+    case PruneRequest::Mode::Ratios:
+      return planRatios(deps, scores, r.ratios, r.fallbackRatio, r.constraints);
     case PruneRequest::Mode::GlobalPercent: {
       if (step == 0) out.highestSafePercent = highestSafePercent(deps, scores, r.constraints);
-      const double stepPercent = 1.0 - std::pow(1.0 - r.amount, 1.0 / double(r.steps));
-      return planGlobalPercent(deps, scores, stepPercent, r.constraints);
+      return planGlobalPercent(deps, scores, r.amount, r.constraints);
     }
     case PruneRequest::Mode::TargetMacs:
       if (r.sensitivity) return planFromSensitivity(*r.sensitivity, deps, scores, r.target, r.constraints).plan;
       [[fallthrough]];
-    case PruneRequest::Mode::TargetParams: {
-      const double goal = double(startCost) - share * double(startCost - r.target);
-      return planToTarget(deps, scores, static_cast<int64_t>(std::ceil(goal)),
-                          r.mode == PruneRequest::Mode::TargetParams, r.constraints);
-    }
+    case PruneRequest::Mode::TargetParams:
+      return planToTarget(deps, scores, r.target, r.mode == PruneRequest::Mode::TargetParams, r.constraints);
     case PruneRequest::Mode::TargetLatency: {
       PrunePlan plan = planToLatency(deps, scores, *r.latency, r.targetLatencyMs, r.constraints, r.strongestIfUnreachable);
       out.predictedLatencyMs = predictLatencyMs(*r.latency, deps, plan);
@@ -168,6 +159,33 @@ PruneOutcome runPruning(const Graph& input, const PruneRequest& request) {
     if (before.count(n.name)) out.layers.push_back({n.name, before[n.name], current.value(n.outputs[0]).shape.at(1)});
   out.graph = std::move(current);
   return out;
+}
+
+PruneRequest scheduledStep(const PruneRequest& request, int step, int64_t startCost) {
+  PruneRequest r = request;
+  r.steps = 1;
+  const int n = std::max(1, request.steps);
+  // Percent and ratios: the same share of what is left at every step, so that after all
+  // steps that share of the original is gone.
+  const auto perStep = [n](double total) { return 1.0 - std::pow(1.0 - total, 1.0 / double(n)); };
+  switch (request.mode) {
+    case PruneRequest::Mode::GlobalPercent: r.amount = perStep(request.amount); break;
+    case PruneRequest::Mode::Ratios:
+      for (auto& pattern : r.ratios) pattern.second = perStep(pattern.second);
+      r.fallbackRatio = perStep(request.fallbackRatio);
+      break;
+    case PruneRequest::Mode::TargetMacs:
+      if (request.sensitivity) break;  // one step, aimed at the target itself
+      [[fallthrough]];
+    case PruneRequest::Mode::TargetParams: {
+      // A cost target: step k aims at its share of the way from the unpruned cost.
+      const double share = double(step + 1) / double(n);
+      r.target = static_cast<int64_t>(std::ceil(double(startCost) - share * double(startCost - request.target)));
+      break;
+    }
+    default: break;  // --layer cuts in step 0; latency targets plan in one step
+  }
+  return r;
 }
 
 }  // namespace prunelab

@@ -73,4 +73,11 @@ struct PruneOutcome {
 // `graph` is not modified. Throws prunelab::Error for impossible requests.
 PruneOutcome runPruning(const Graph& graph, const PruneRequest& request);
 
+// Step `step` (0-based) of `request`'s schedule of request.steps cuts, as a one-step request
+// for the model as that step finds it: --percent and each ratio remove 1 - (1 - p)^(1/steps)
+// of what is left; a MACs/params target T aims step k at ceil(C0 - (k+1)/steps (C0 - T)),
+// C0 = `startCost`, the unpruned model's cost. runPruning follows it, and so does the
+// iterative form with training between the cuts (session/iterative_prune.h).
+PruneRequest scheduledStep(const PruneRequest& request, int step, int64_t startCost);
+
 }  // namespace prunelab

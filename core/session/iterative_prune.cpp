@@ -226,20 +226,12 @@ IterativeStepReport Run::cut(int k) {
   IterativeStepReport s;
   s.step = k;
   s.steps = n;
-  PruneRequest r = request;
-  r.steps = 1;
-  const double share = double(k) / double(n);
-  const auto perStep = [n](double total) { return 1.0 - std::pow(1.0 - total, 1.0 / double(n)); };
-  if (r.mode == PruneRequest::Mode::GlobalPercent) r.amount = perStep(request.amount);
-  if (r.mode == PruneRequest::Mode::Ratios) {
-    for (auto& pattern : r.ratios) pattern.second = perStep(pattern.second);
-    r.fallbackRatio = perStep(request.fallbackRatio);
-  }
+  PruneRequest whole = request;
+  whole.steps = n;  // the options' N cuts, not the request's own steps
+  PruneRequest r = scheduledStep(whole, k - 1, schedule.at("start_cost"));
   if (targetMode(r)) {
-    const int64_t start = schedule.at("start_cost");
-    s.aim = static_cast<int64_t>(std::ceil(double(start) - share * double(start - request.target)));
-    r.target = s.aim;
-    s.cut = costOf(costAt(session.model(), input), r) > s.aim;
+    s.aim = r.target;
+    s.cut = costOf(costAt(session.model(), input), r) > s.aim;  // a step already at its aim only trains
   }
   if (s.cut) {
     // Scores of the model as it is now: data criteria see its activations and gradients.
