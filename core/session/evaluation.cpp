@@ -82,8 +82,7 @@ Metric EvalReport::headline() const {
 }
 
 EvalReport evaluateOnData(const OpenedData& data, const std::shared_ptr<Graph>& graph, const EvalRequest& request) {
-  // The same fit check as training's (a detector needs YOLO data and the reverse).
-  makeTrainTask(data, *graph, request.task, evalBatch(data.task));
+  checkModelFitsData(data, *graph);  // the same check as training's
   EvalReport report;
   report.task = data.task;
   if (data.task == TaskKind::Detect)

@@ -20,12 +20,16 @@ int64_t detectionImageSize(const TaskSettings& settings, const Graph& graph) {
   return s.size() == 3 ? s[1] : 640;
 }
 
-std::shared_ptr<TrainTask> makeTrainTask(const OpenedData& data, const Graph& graph, const TaskSettings& settings,
-                                         int64_t trainBatch) {
+void checkModelFitsData(const OpenedData& data, const Graph& graph) {
   const bool detector = detect::isDetector(graph);
   if ((data.task == TaskKind::Detect) != detector)
     throw Error(data.spec.spec, detector ? "is not YOLO data (a detector needs a data.yaml)"
                                          : "is YOLO detection data; the model is not a detector");
+}
+
+std::shared_ptr<TrainTask> makeTrainTask(const OpenedData& data, const Graph& graph, const TaskSettings& settings,
+                                         int64_t trainBatch) {
+  checkModelFitsData(data, graph);
   if (data.task == TaskKind::Classify) {
     TransformOptions trainT, evalT;
     classifyTransforms(data, defaultInputShape(graph).at(0), trainT, evalT);

@@ -24,8 +24,12 @@ struct TaskSettings {
   double labelSmoothing = 0;  // classification
 };
 
-// Checks that `graph` fits `data` (a detector for YOLO data, a classifier otherwise).
-// `trainBatch` sets the detection validation batch (max(trainBatch, 32)).
+// Throws prunelab::Error naming the data when `graph` does not fit it (a detector needs
+// YOLO data, a classifier anything else).
+void checkModelFitsData(const OpenedData& data, const Graph& graph);
+
+// The task for `graph` on `data` (checked with checkModelFitsData). `trainBatch` sets the
+// detection validation batch (max(trainBatch, kValBatchDetect)).
 std::shared_ptr<TrainTask> makeTrainTask(const OpenedData& data, const Graph& graph, const TaskSettings& settings,
                                          int64_t trainBatch);
 
