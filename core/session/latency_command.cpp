@@ -18,6 +18,7 @@
 
 #include "session/model_export.h"
 #include "util/error.h"
+#include "util/parse_number.h"
 
 namespace prunelab {
 
@@ -38,12 +39,6 @@ std::string firstLines(const std::string& text, int n) {
   std::string line, out;
   for (int k = 0; k < n && std::getline(in, line); ++k) out += (k ? "\n  " : "  ") + line;
   return out;
-}
-
-std::string seconds(double s) {
-  std::ostringstream o;
-  o << s;
-  return o.str();
 }
 
 // A private folder for the exported models and the captured output; removed with the
@@ -182,7 +177,7 @@ std::function<double(Graph&)> latencyCommandTimer(const LatencyCommand& c, const
     const CommandRun run = runShellCommand(substituteOnnx(c.command, req.out, c.option), c.timeoutSeconds, scratch->path);
     const std::string stderrHead = run.err.empty() ? "" : "; stderr:\n" + firstLines(run.err, 5);
     if (run.timedOut)
-      throw Error(c.option, shown + " timed out after " + seconds(c.timeoutSeconds) + " s (killed)" + stderrHead);
+      throw Error(c.option, shown + " timed out after " + numberText(c.timeoutSeconds) + " s (killed)" + stderrHead);
     if (run.exitStatus != 0)
       throw Error(c.option, shown + " failed with exit status " + std::to_string(run.exitStatus) + stderrHead);
     const std::optional<double> ms = parseLatencyMs(run.out);
